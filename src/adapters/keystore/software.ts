@@ -1,0 +1,58 @@
+/**
+ * The software key store: a root key from a seal (key file or passphrase) opens the domain keys
+ * kept in the repository; the newest domain key wraps new backing keys. Plaintext domain keys
+ * live only in this process's memory and are zeroed on close.
+ */
+import { randomUUID } from 'node:crypto';
+import { randomBytes, zero } from '../../crypto/bytes.ts';
+import { AuthenticationError, SealError } from '../../crypto/errors.ts';
+import { backingKeyAad, domainKeyAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
+import type { KeyRepository } from '../../ports/key-repository.ts';
+import type { KeyStore, WrappedMaterial } from '../../ports/key-store.ts';
+
+export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: () => number): KeyStore {
+  const domainKeys = new Map<string, Buffer>();
+  for (const d of repo.getDomainKeys()) {
+    try {
+      domainKeys.set(d.id, unwrapKey(rootKey, d.wrapped, domainKeyAad(d.id)));
+    } catch (e) {
+      if (e instanceof AuthenticationError) {
+        throw new SealError('the root key does not open this data folder (wrong COFFER_ROOT_PASSPHRASE or root key file?)');
+      }
+      throw e;
+    }
+  }
+  let activeId = [...domainKeys.keys()].at(-1);
+  if (activeId === undefined) {
+    const id = randomUUID();
+    const key = randomBytes(32);
+    repo.transaction(() => repo.putDomainKey({ id, wrapped: wrapKey(rootKey, key, domainKeyAad(id)), createdAt: now() }));
+    domainKeys.set(id, key);
+    activeId = id;
+  }
+  const active = activeId;
+
+  const domainKey = (id: string): Buffer => {
+    const k = domainKeys.get(id);
+    if (!k) throw new AuthenticationError(`unknown domain key ${id}`);
+    return k;
+  };
+
+  return {
+    generate(keyArn, materialId, bytes) {
+      const plaintext = randomBytes(bytes);
+      const wrapped: WrappedMaterial = {
+        domainKeyId: active,
+        wrapped: wrapKey(domainKey(active), plaintext, backingKeyAad(keyArn, materialId)),
+      };
+      return { wrapped, plaintext };
+    },
+    unwrap(keyArn, materialId, w) {
+      return unwrapKey(domainKey(w.domainKeyId), w.wrapped, backingKeyAad(keyArn, materialId));
+    },
+    close() {
+      zero(...domainKeys.values());
+      domainKeys.clear();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The embedded KeyRepository: one SQLite file in the data folder, WAL journal with
+ * synchronous=FULL so that a committed transaction survives power loss and `kill -9`.
+ * Key metadata is one JSON document per key plus the columns the scheduler queries.
+ */
+import Database from 'better-sqlite3';
+import type { KeyRecord, MaterialRecord } from '../../domain/key.ts';
+import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS domain_keys (id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+  arn TEXT PRIMARY KEY, key_id TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL,
+  deletion_date INTEGER, next_rotation INTEGER);
+CREATE INDEX IF NOT EXISTS keys_by_id ON keys (key_id, region);
+CREATE INDEX IF NOT EXISTS keys_by_scope ON keys (account_id, region, arn);
+CREATE INDEX IF NOT EXISTS keys_by_deletion ON keys (deletion_date) WHERE deletion_date IS NOT NULL;
+CREATE INDEX IF NOT EXISTS keys_by_rotation ON keys (next_rotation) WHERE next_rotation IS NOT NULL;
+CREATE TABLE IF NOT EXISTS key_materials (
+  key_arn TEXT NOT NULL REFERENCES keys(arn) ON DELETE CASCADE, material_id TEXT NOT NULL,
+  domain_key_id TEXT NOT NULL, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL, rotation_type TEXT,
+  PRIMARY KEY (key_arn, material_id));
+CREATE TABLE IF NOT EXISTS aliases (
+  account_id TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+  target_key_arn TEXT NOT NULL REFERENCES keys(arn) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (account_id, region, name));
+CREATE INDEX IF NOT EXISTS aliases_by_key ON aliases (target_key_arn);
+CREATE TABLE IF NOT EXISTS key_usage (
+  key_arn TEXT PRIMARY KEY REFERENCES keys(arn) ON DELETE CASCADE,
+  operation TEXT NOT NULL, ts INTEGER NOT NULL, request_id TEXT NOT NULL);
+`;
+
+interface KeyRow { doc: string }
+interface MaterialRow { key_arn: string; material_id: string; domain_key_id: string; wrapped: Buffer; created_at: number; rotation_type: string | null }
+interface AliasRow { account_id: string; region: string; name: string; target_key_arn: string; created_at: number; updated_at: number }
+
+const toMaterial = (r: MaterialRow): MaterialRecord => ({
+  keyArn: r.key_arn, materialId: r.material_id, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at,
+  ...(r.rotation_type === 'AUTOMATIC' || r.rotation_type === 'ON_DEMAND' ? { rotationType: r.rotation_type } : {}),
+});
+const toAlias = (r: AliasRow): AliasRecord => ({
+  accountId: r.account_id, region: r.region, name: r.name, targetKeyArn: r.target_key_arn,
+  creationDate: r.created_at, lastUpdatedDate: r.updated_at,
+});
+
+export function openSqliteRepository(file: string): KeyRepository {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+
+  const q = {
+    getKey: db.prepare<[string], KeyRow>('SELECT doc FROM keys WHERE arn = ?'),
+    findKeyArn: db.prepare<[string, string], { arn: string }>('SELECT arn FROM keys WHERE key_id = ? AND region = ? LIMIT 1'),
+    putKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, deletion_date = excluded.deletion_date, next_rotation = excluded.next_rotation'),
+    deleteKey: db.prepare('DELETE FROM keys WHERE arn = ?'),
+    listKeys: db.prepare<[string, string, string, number], KeyRow>('SELECT doc FROM keys WHERE account_id = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?'),
+    dueDeletion: db.prepare<[number], { arn: string }>('SELECT arn FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ? ORDER BY deletion_date'),
+    dueRotation: db.prepare<[number], { arn: string }>('SELECT arn FROM keys WHERE next_rotation IS NOT NULL AND next_rotation <= ? ORDER BY next_rotation'),
+    getMaterials: db.prepare<[string], MaterialRow>('SELECT * FROM key_materials WHERE key_arn = ? ORDER BY created_at, rowid'),
+    putMaterial: db.prepare('INSERT INTO key_materials (key_arn, material_id, domain_key_id, wrapped, created_at, rotation_type) VALUES (?, ?, ?, ?, ?, ?)'),
+    getAlias: db.prepare<[string, string, string], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND name = ?'),
+    putAlias: db.prepare('INSERT INTO aliases (account_id, region, name, target_key_arn, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, region, name) DO UPDATE SET target_key_arn = excluded.target_key_arn, updated_at = excluded.updated_at'),
+    deleteAlias: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND name = ?'),
+    listAliases: db.prepare<[string, string, string, number], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?'),
+    listAliasesFor: db.prepare<[string, string, string, string, number], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_arn = ? AND name > ? ORDER BY name LIMIT ?'),
+    countAliases: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM aliases WHERE target_key_arn = ?'),
+    getDomainKeys: db.prepare<[], { id: string; wrapped: Buffer; created_at: number }>('SELECT * FROM domain_keys ORDER BY created_at'),
+    putDomainKey: db.prepare('INSERT INTO domain_keys (id, wrapped, created_at) VALUES (?, ?, ?)'),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
+    setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+    getUsage: db.prepare<[string], { key_arn: string; operation: string; ts: number; request_id: string }>('SELECT * FROM key_usage WHERE key_arn = ?'),
+    putUsage: db.prepare('INSERT INTO key_usage (key_arn, operation, ts, request_id) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM keys WHERE arn = ?) ON CONFLICT(key_arn) DO UPDATE SET operation = excluded.operation, ts = excluded.ts, request_id = excluded.request_id WHERE excluded.ts >= key_usage.ts'),
+  };
+
+  const parseKey = (row: KeyRow | undefined): KeyRecord | undefined => (row ? (JSON.parse(row.doc) as KeyRecord) : undefined);
+
+  return {
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    getKey: (arn) => parseKey(q.getKey.get(arn)),
+    putKey: (k) => {
+      q.putKey.run({
+        arn: k.arn, keyId: k.keyId, account: k.accountId, region: k.region, doc: JSON.stringify(k),
+        del: k.state === 'PendingDeletion' ? (k.deletionDate ?? null) : null,
+        rot: k.rotation.enabled && k.state === 'Enabled' ? (k.rotation.nextRotationDate ?? null) : null,
+      });
+    },
+    findKeyArn: (keyId, region) => q.findKeyArn.get(keyId, region)?.arn,
+    deleteKey: (arn) => { q.deleteKey.run(arn); },
+    listKeys: (account, region, after, limit) => q.listKeys.all(account, region, after ?? '', limit).map((r) => parseKey(r) as KeyRecord),
+    keysDueForDeletion: (now) => q.dueDeletion.all(now).map((r) => r.arn),
+    keysDueForRotation: (now) => q.dueRotation.all(now).map((r) => r.arn),
+    getMaterials: (arn) => q.getMaterials.all(arn).map(toMaterial),
+    putMaterial: (m) => { q.putMaterial.run(m.keyArn, m.materialId, m.domainKeyId, m.wrapped, m.createdAt, m.rotationType ?? null); },
+    getAlias: (a, r, n) => { const row = q.getAlias.get(a, r, n); return row ? toAlias(row) : undefined; },
+    putAlias: (x) => { q.putAlias.run(x.accountId, x.region, x.name, x.targetKeyArn, x.creationDate, x.lastUpdatedDate); },
+    deleteAlias: (a, r, n) => { q.deleteAlias.run(a, r, n); },
+    listAliases: (a, r, target, after, limit) =>
+      (target === undefined ? q.listAliases.all(a, r, after ?? '', limit) : q.listAliasesFor.all(a, r, target, after ?? '', limit)).map(toAlias),
+    countAliases: (arn) => q.countAliases.get(arn)?.n ?? 0,
+    getDomainKeys: (): DomainKeyRecord[] => q.getDomainKeys.all().map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
+    putDomainKey: (d) => { q.putDomainKey.run(d.id, d.wrapped, d.createdAt); },
+    getMeta: (name) => q.getMeta.get(name)?.value,
+    setMeta: (name, value) => { q.setMeta.run(name, value); },
+    getUsage: (arn): KeyUsageRecord | undefined => {
+      const r = q.getUsage.get(arn);
+      return r ? { keyArn: r.key_arn, operation: r.operation, timestamp: r.ts, requestId: r.request_id } : undefined;
+    },
+    putUsage: (records) => {
+      db.transaction(() => { for (const u of records) q.putUsage.run(u.keyArn, u.operation, u.timestamp, u.requestId, u.keyArn); })();
+    },
+    close: () => { db.close(); },
+  };
+}

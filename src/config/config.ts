@@ -1,0 +1,80 @@
+/**
+ * The only reader of process.env. Every setting is declared once in SETTINGS (name, default,
+ * parser, description); the README's configuration table is this table. A bad value stops
+ * start-up with a message that names the variable.
+ */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly rootAccessKeyId: string | undefined;
+  readonly rootSecretAccessKey: string | undefined;
+  readonly rootPassphrase: string | undefined;
+  readonly schedulerIntervalMs: number;
+  readonly testMode: boolean;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+const optional: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+const int = (min: number, max: number): Parser<number> => (raw, name) => {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got '${raw}'`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+const matching = (re: RegExp, what: string): Parser<string> => (raw, name) => {
+  if (!re.test(raw)) throw new ConfigError(`${name} must be ${what}, got '${raw}'`);
+  return raw;
+};
+const bool: Parser<boolean> = (raw, name) => {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0' || raw === '') return false;
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+};
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${raw}'`);
+};
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly env: string;
+  readonly fallback: string;
+  readonly parse: Parser<Config[K]>;
+  readonly doc: string;
+}
+const s = <K extends keyof Config>(x: Setting<K>): Setting<K> => x;
+
+/** The configuration table (also rendered in the README). */
+export const SETTINGS = [
+  s({ key: 'host', env: 'COFFER_HOST', fallback: '127.0.0.1', parse: matching(/^[\w.:-]+$/, 'a host name or address'), doc: 'Address to listen on.' }),
+  s({ key: 'port', env: 'COFFER_PORT', fallback: '8400', parse: int(0, 65535), doc: 'TCP port (0 picks a free one).' }),
+  s({ key: 'dataDir', env: 'COFFER_DATA_DIR', fallback: './data', parse: matching(/\S/, 'a folder path'), doc: 'Data folder (created with mode 0700): database, root-key seal, generated credentials.' }),
+  s({ key: 'region', env: 'COFFER_REGION', fallback: 'us-east-1', parse: matching(/^([a-z]+-){2,3}\d+$/, 'an AWS region name such as us-east-1'), doc: 'Region this server answers for (the SigV4 scope and every ARN).' }),
+  s({ key: 'accountId', env: 'COFFER_ACCOUNT_ID', fallback: '111122223333', parse: matching(/^\d{12}$/, 'a 12-digit account id'), doc: 'The default account.' }),
+  s({ key: 'rootAccessKeyId', env: 'COFFER_ROOT_ACCESS_KEY_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[\w]{16,128}$/, '16-128 word characters')(r, n)), doc: "Account root's access key id; generated into the data folder when unset." }),
+  s({ key: 'rootSecretAccessKey', env: 'COFFER_ROOT_SECRET_ACCESS_KEY', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{16,128}$/, '16-128 characters')(r, n)), doc: "Account root's secret access key; set together with the id." }),
+  s({ key: 'rootPassphrase', env: 'COFFER_ROOT_PASSPHRASE', fallback: '', parse: optional, doc: 'Seal the root key with this passphrase (scrypt) instead of the development key file.' }),
+  s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
+  s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
+  s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level.' }),
+] as const;
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env] ?? setting.fallback;
+    out[setting.key] = (setting.parse as Parser<unknown>)(raw.trim(), setting.env);
+  }
+  const cfg = out as unknown as Config;
+  if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
+    throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');
+  }
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,165 @@
+/**
+ * The keyring: resolves key references, keeps key records and unwrapped backing keys in memory
+ * (the Encrypt/Decrypt path reads no disk on a warm cache), and applies every change through a
+ * repository transaction first and the cache second, so the cache never shows what is not durable.
+ */
+import { NotFoundException } from '../errors/kms-errors.ts';
+import { aliasArn, keyArn, parseKmsArn, type Scope } from '../core/arn.ts';
+import { isKeyId } from '../core/ids.ts';
+import { zero } from '../crypto/bytes.ts';
+import type { Clock } from '../core/clock.ts';
+import type { KeyRecord, MaterialRecord } from './key.ts';
+import type { AliasRecord, KeyRepository } from '../ports/key-repository.ts';
+import type { KeyStore } from '../ports/key-store.ts';
+
+export interface ResolveOptions {
+  /** Alias names and alias ARNs are accepted (crypto operations and DescribeKey). */
+  readonly aliases: boolean;
+}
+
+export class Keyring {
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly materials = new Map<string, readonly MaterialRecord[]>();
+  private readonly plaintext = new Map<string, Buffer>();
+  private readonly aliasTargets = new Map<string, string>();
+  private readonly idIndex = new Map<string, string>();
+
+  constructor(
+    readonly repo: KeyRepository,
+    readonly store: KeyStore,
+    readonly clock: Clock,
+  ) {}
+
+  /** Finds the key a KeyId parameter names, in the caller's scope, or throws NotFoundException. */
+  resolve(scope: Scope, ref: string, opts: ResolveOptions): KeyRecord {
+    let arn: string;
+    if (ref.startsWith('arn:')) {
+      const p = parseKmsArn(ref);
+      if (!p || p.partition !== scope.partition) throw new NotFoundException(`Invalid arn ${ref}`);
+      if (p.region !== scope.region) throw new NotFoundException(`Invalid arn ${p.region}`);
+      if (p.resourceType === 'alias') {
+        if (!opts.aliases) throw new NotFoundException(`Invalid keyId '${ref}'`);
+        arn = this.aliasTarget({ ...scope, accountId: p.accountId }, p.resource);
+      } else {
+        if (!isKeyId(p.resource)) throw new NotFoundException(`Invalid keyId '${p.resource}'`);
+        arn = ref;
+      }
+    } else if (ref.startsWith('alias/')) {
+      if (!opts.aliases) throw new NotFoundException(`Invalid keyId '${ref}'`);
+      arn = this.aliasTarget(scope, ref);
+    } else {
+      if (!isKeyId(ref)) throw new NotFoundException(`Invalid keyId '${ref}'`);
+      arn = keyArn(scope, ref);
+    }
+    const key = this.get(arn);
+    if (!key) throw new NotFoundException(`Key '${arn}' does not exist`);
+    return key;
+  }
+
+  get(arn: string): KeyRecord | undefined {
+    const hit = this.keys.get(arn);
+    if (hit) return hit;
+    const k = this.repo.getKey(arn);
+    if (k) this.keys.set(arn, k);
+    return k;
+  }
+
+  /** The key a ciphertext names: key ids are unique, so the id and the region find it. */
+  byKeyId(keyId: string, region: string): KeyRecord | undefined {
+    const cacheKey = `${region}|${keyId}`;
+    const arn = this.idIndex.get(cacheKey) ?? this.repo.findKeyArn(keyId, region);
+    if (arn === undefined) return undefined;
+    this.idIndex.set(cacheKey, arn);
+    return this.get(arn);
+  }
+
+  private aliasTarget(scope: Scope, name: string): string {
+    const cacheKey = `${scope.accountId}/${scope.region}/${name}`;
+    const hit = this.aliasTargets.get(cacheKey);
+    if (hit) return hit;
+    const a = this.repo.getAlias(scope.accountId, scope.region, name);
+    if (!a) throw new NotFoundException(`Alias ${aliasArn(scope, name)} is not found.`);
+    this.aliasTargets.set(cacheKey, a.targetKeyArn);
+    return a.targetKeyArn;
+  }
+
+  materialsOf(arn: string): readonly MaterialRecord[] {
+    const hit = this.materials.get(arn);
+    if (hit) return hit;
+    const list = this.repo.getMaterials(arn);
+    this.materials.set(arn, list);
+    return list;
+  }
+
+  /** The unwrapped backing key of one key version, or undefined when the key has no such version. */
+  backingKey(key: KeyRecord, materialId: string): Buffer | undefined {
+    const id = `${key.arn}|${materialId}`;
+    const hit = this.plaintext.get(id);
+    if (hit) return hit;
+    const m = this.materialsOf(key.arn).find((x) => x.materialId === materialId);
+    if (!m) return undefined;
+    const pt = this.store.unwrap(key.arn, m.materialId, m);
+    this.plaintext.set(id, pt);
+    return pt;
+  }
+
+  /** Creates a key with its first material in one transaction. */
+  create(key: KeyRecord, material: MaterialRecord): KeyRecord {
+    this.repo.transaction(() => {
+      this.repo.putKey(key);
+      this.repo.putMaterial(material);
+    });
+    this.keys.set(key.arn, key);
+    this.materials.delete(key.arn);
+    return key;
+  }
+
+  /** Reads the durable record, applies `change`, stores it; `extra` runs in the same transaction. */
+  update(arn: string, change: (k: KeyRecord) => KeyRecord, extra?: (k: KeyRecord) => void): KeyRecord {
+    const next = this.repo.transaction(() => {
+      const current = this.repo.getKey(arn);
+      if (!current) throw new NotFoundException(`Key '${arn}' does not exist`);
+      const updated = change(current);
+      this.repo.putKey(updated);
+      extra?.(updated);
+      return updated;
+    });
+    this.keys.set(arn, next);
+    this.materials.delete(arn);
+    return next;
+  }
+
+  /** Destroys a key: record, every material, aliases and usage, then the cached plaintext. */
+  destroy(arn: string): void {
+    this.repo.transaction(() => this.repo.deleteKey(arn));
+    this.forget(arn);
+  }
+
+  putAlias(a: AliasRecord): void {
+    this.repo.transaction(() => this.repo.putAlias(a));
+    this.aliasTargets.clear();
+  }
+
+  deleteAlias(accountId: string, region: string, name: string): void {
+    this.repo.transaction(() => this.repo.deleteAlias(accountId, region, name));
+    this.aliasTargets.clear();
+  }
+
+  private forget(arn: string): void {
+    this.keys.delete(arn);
+    this.materials.delete(arn);
+    for (const [id, buf] of this.plaintext) {
+      if (id.startsWith(`${arn}|`)) {
+        zero(buf);
+        this.plaintext.delete(id);
+      }
+    }
+    this.aliasTargets.clear();
+    for (const [id, a] of this.idIndex) if (a === arn) this.idIndex.delete(id);
+  }
+
+  close(): void {
+    for (const b of this.plaintext.values()) zero(b);
+    this.plaintext.clear();
+  }
+}

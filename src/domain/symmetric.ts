@@ -1,0 +1,42 @@
+/**
+ * Symmetric encryption under a KMS key: the current backing key seals, the version named in the
+ * blob opens. Every way a ciphertext can fail to open is one InvalidCiphertextException.
+ */
+import { decodeBlob, type CiphertextParts } from '../crypto/blob.ts';
+import { CryptoError } from '../crypto/errors.ts';
+import { openSymmetric, sealSymmetric } from '../crypto/symmetric.ts';
+import { InvalidCiphertextException } from '../errors/kms-errors.ts';
+import type { KeyRecord } from './key.ts';
+import type { Keyring } from './keyring.ts';
+
+type Context = Readonly<Record<string, string>> | undefined;
+
+export function encryptUnder(keyring: Keyring, key: KeyRecord, plaintext: Buffer, ec: Context): Buffer {
+  const backing = keyring.backingKey(key, key.currentMaterialId);
+  if (!backing) throw new Error(`key ${key.arn} has no current material`);
+  return sealSymmetric({
+    keyId: key.keyId, materialId: Buffer.from(key.currentMaterialId, 'hex'), backingKey: backing, plaintext, encryptionContext: ec,
+  });
+}
+
+export function parseCiphertext(blob: Buffer): CiphertextParts {
+  try {
+    return decodeBlob(blob);
+  } catch (e) {
+    if (e instanceof CryptoError) throw new InvalidCiphertextException();
+    throw e;
+  }
+}
+
+/** Opens parts already matched to `key`; returns the plaintext and the material id used. */
+export function decryptWith(keyring: Keyring, key: KeyRecord, parts: CiphertextParts, ec: Context): { plaintext: Buffer; materialId: string } {
+  const materialId = parts.materialId.toString('hex');
+  const backing = keyring.backingKey(key, materialId);
+  if (!backing) throw new InvalidCiphertextException();
+  try {
+    return { plaintext: openSymmetric(parts, backing, ec), materialId };
+  } catch (e) {
+    if (e instanceof CryptoError) throw new InvalidCiphertextException();
+    throw e;
+  }
+}

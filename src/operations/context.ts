@@ -1,0 +1,40 @@
+/**
+ * What an operation receives besides its input: who is calling, in which account and region,
+ * and the services it may use. Operations see ports and domain services, never adapters.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Scope } from '../core/arn.ts';
+import type { Keyring } from '../domain/keyring.ts';
+import type { UsageTracker } from '../domain/usage.ts';
+
+export interface Caller {
+  readonly accountId: string;
+  readonly arn: string;
+  readonly accessKeyId: string;
+}
+
+export interface OperationContext {
+  readonly requestId: string;
+  readonly caller: Caller;
+  /** The caller's account in the region of the request's credential scope. */
+  readonly scope: Scope;
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  readonly usage: UsageTracker;
+}
+
+export interface Operation {
+  readonly name: string;
+  run(input: Record<string, unknown>, ctx: OperationContext): Promise<object | undefined> | object | undefined;
+}
+
+/**
+ * Declares an operation. The input has been validated against the model by protocol/ before
+ * `run` sees it, so its shape is the SDK's request type.
+ */
+export function defineOperation<I extends object, O extends object | undefined>(
+  name: string,
+  run: (input: I, ctx: OperationContext) => Promise<O> | O,
+): Operation {
+  return { name, run: (input, ctx) => run(input as I, ctx) };
+}

@@ -1,0 +1,24 @@
+/** Rules shared by the alias operations (reference §3.12). */
+import { ValidationException } from '../../errors/common-errors.ts';
+import { InvalidAliasNameException, NotFoundException } from '../../errors/kms-errors.ts';
+import { aliasArn } from '../../core/arn.ts';
+import type { AliasRecord } from '../../ports/key-repository.ts';
+import type { OperationContext } from '../context.ts';
+
+export const MAX_ALIASES_PER_KEY = 50;
+
+export function checkAliasName(name: string, creating: boolean): void {
+  if (!name.startsWith('alias/')) {
+    throw new ValidationException('Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html');
+  }
+  if (name === 'alias/') throw new InvalidAliasNameException('Alias name must not be empty after "alias/".');
+  if (creating && name.startsWith('alias/aws/')) {
+    throw new InvalidAliasNameException(`Alias names that begin with alias/aws/ are reserved for AWS managed keys: ${name}`);
+  }
+}
+
+export function existingAlias(ctx: OperationContext, name: string): AliasRecord {
+  const a = ctx.keyring.repo.getAlias(ctx.scope.accountId, ctx.scope.region, name);
+  if (!a) throw new NotFoundException(`Alias ${aliasArn(ctx.scope, name)} is not found.`);
+  return a;
+}

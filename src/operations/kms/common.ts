@@ -1,0 +1,82 @@
+/** Small rules several KMS operations share. */
+import { DryRunOperationException, InvalidKeyUsageException, InvalidMarkerException, TagException } from '../../errors/kms-errors.ts';
+import { ValidationException } from '../../errors/common-errors.ts';
+import { assertStateAllows } from '../../domain/key-states.ts';
+import type { KeyRecord } from '../../domain/key.ts';
+import type { OperationContext } from '../context.ts';
+import type { Tag } from '@aws-sdk/client-kms';
+
+/** Resolves a KeyId parameter and applies the key-state table for `operation`. */
+export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean): KeyRecord {
+  const key = ctx.keyring.resolve(ctx.scope, ref, { aliases });
+  assertStateAllows(operation, key.state, key.arn);
+  return key;
+}
+
+export function requireSymmetricEncryption(key: KeyRecord, operation: string): void {
+  if (key.keyUsage !== 'ENCRYPT_DECRYPT') {
+    throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
+  }
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    throw new InvalidKeyUsageException(`${key.arn} key spec is ${key.keySpec} which is not valid for ${operation}.`);
+  }
+}
+
+export function checkEncryptionAlgorithm(key: KeyRecord, algorithm: string | undefined): void {
+  if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+    throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
+  }
+}
+
+/** With DryRun, everything has been checked: answer as AWS does instead of acting. */
+export function dryRunStop(dryRun: boolean | undefined): void {
+  if (dryRun === true) dryRunSucceeded();
+}
+
+export function dryRunSucceeded(): never {
+  throw new DryRunOperationException();
+}
+
+export const MAX_TAGS = 50;
+
+export function checkTags(tags: readonly Tag[]): void {
+  const seen = new Set<string>();
+  for (const t of tags) {
+    const k = t.TagKey ?? '';
+    if (k.toLowerCase().startsWith('aws:')) throw new TagException('Tags beginning with aws: are reserved');
+    if (seen.has(k)) throw new TagException('Duplicate tag keys');
+    seen.add(k);
+  }
+  if (tags.length > MAX_TAGS) throw new TagException('Too many tags');
+}
+
+/** Opaque pagination markers: the position after which the next page starts. */
+export function encodeMarker(position: string): string {
+  return Buffer.from(JSON.stringify({ after: position }), 'utf8').toString('base64url');
+}
+
+export function decodeMarker(marker: string | undefined): string | undefined {
+  if (marker === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && 'after' in parsed && typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // fall through: any marker we did not make is invalid
+  }
+  throw new InvalidMarkerException('Invalid marker.');
+}
+
+export function checkLimit(limit: number | undefined, max: number, fallback: number, member = 'limit'): number {
+  if (limit === undefined) return fallback;
+  if (limit > max) {
+    throw new ValidationException(`1 validation error detected: Value '${limit}' at '${member}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  }
+  return limit;
+}
+
+/** A page of `items` fetched with limit+1 rows: truncated when the extra row came back. */
+export function page<T>(rows: T[], limit: number, position: (t: T) => string): { items: T[]; Truncated: boolean; NextMarker?: string } {
+  if (rows.length <= limit) return { items: rows, Truncated: false };
+  const items = rows.slice(0, limit);
+  return { items, Truncated: true, NextMarker: encodeMarker(position(items[items.length - 1] as T)) };
+}

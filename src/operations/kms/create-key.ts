@@ -1,0 +1,56 @@
+/**
+ * CreateKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html).
+ * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (specs, origins,
+ * custom key stores and multi-Region keys that later issues bring), TagException,
+ * MalformedPolicyDocumentException, LimitExceededException.
+ * Difference from AWS: the lockout safety check arrives with policy enforcement.
+ */
+import type { CreateKeyRequest, CreateKeyResponse } from '@aws-sdk/client-kms';
+import { ValidationException } from '../../errors/common-errors.ts';
+import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
+import { keyArn } from '../../core/arn.ts';
+import { newKeyId } from '../../core/ids.ts';
+import { DEFAULT_ROTATION_PERIOD_DAYS, keyMetadata, type KeyRecord } from '../../domain/key.ts';
+import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs.ts';
+import { newMaterial } from '../../domain/lifecycle.ts';
+import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
+import { defineOperation } from '../context.ts';
+import { checkTags } from './common.ts';
+
+export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('CreateKey', (input, ctx) => {
+  if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
+    throw new ValidationException('You cannot specify both KeySpec and CustomerMasterKeySpec. CustomerMasterKeySpec is deprecated; use KeySpec.');
+  }
+  const spec = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+  if (!isKeySpec(spec)) throw new UnsupportedOperationException(`KeySpec ${spec} is not supported.`);
+  const caps = capabilitiesOf(spec);
+  const usage = (input.KeyUsage ?? caps.defaultUsage) as KeyUsage | undefined;
+  if (usage === undefined) {
+    throw new ValidationException('You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.');
+  }
+  if (!caps.usages.includes(usage)) throw new ValidationException(`KeyUsage ${usage} is not compatible with KeySpec ${spec}`);
+  if (!caps.implemented) throw new UnsupportedOperationException(`Coffer does not support KeySpec ${spec} yet.`);
+  const origin = input.Origin ?? 'AWS_KMS';
+  if (origin !== 'AWS_KMS') throw new UnsupportedOperationException(`Coffer does not support Origin ${origin} yet.`);
+  if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
+    throw new UnsupportedOperationException('Coffer does not support custom key stores yet.');
+  }
+  if (input.MultiRegion === true) throw new UnsupportedOperationException('Coffer does not support multi-Region keys yet.');
+  const tags = input.Tags ?? [];
+  checkTags(tags);
+  const policy = input.Policy ?? defaultKeyPolicy(ctx.scope.partition, ctx.scope.accountId);
+  validatePolicyDocument(policy);
+
+  const now = ctx.clock.now();
+  const keyId = newKeyId();
+  const arn = keyArn(ctx.scope, keyId);
+  const material = newMaterial(ctx.keyring, arn, now);
+  const key: KeyRecord = {
+    arn, keyId, accountId: ctx.scope.accountId, region: ctx.scope.region, creationDate: now,
+    description: input.Description ?? '', keySpec: spec, keyUsage: usage, origin, multiRegion: false, state: 'Enabled',
+    rotation: { enabled: false, periodDays: DEFAULT_ROTATION_PERIOD_DAYS }, onDemandRotations: 0,
+    currentMaterialId: material.materialId, policy, tags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+  };
+  ctx.keyring.create(key, material);
+  return { KeyMetadata: keyMetadata(key) };
+});

@@ -1,0 +1,29 @@
+/**
+ * EnableKeyRotation (https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html).
+ * RotationPeriodInDays 90..2560, default 365. First rotation one period after enabling; calling
+ * again with another period re-plans from the last rotation (or creation).
+ * Errors: NotFoundException, DisabledException, KMSInvalidStateException, UnsupportedOperationException.
+ */
+import type { EnableKeyRotationRequest } from '@aws-sdk/client-kms';
+import { DAY_MS } from '../../core/clock.ts';
+import { DEFAULT_ROTATION_PERIOD_DAYS } from '../../domain/key.ts';
+import { defineOperation } from '../context.ts';
+import { keyFor } from './common.ts';
+import { requireRotatable } from './rotation-rules.ts';
+
+export const enableKeyRotation = defineOperation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', (input, ctx) => {
+  const key = keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false);
+  requireRotatable(key);
+  const periodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
+  const now = ctx.clock.now();
+  const lastRotation = Math.max(...ctx.keyring.materialsOf(key.arn).map((m) => m.createdAt), key.creationDate);
+  ctx.keyring.update(key.arn, (k) => ({
+    ...k,
+    rotation: {
+      enabled: true,
+      periodDays,
+      nextRotationDate: k.rotation.enabled ? Math.max(now, lastRotation + periodDays * DAY_MS) : now + periodDays * DAY_MS,
+    },
+  }));
+  return undefined;
+});

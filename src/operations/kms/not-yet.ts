@@ -1,0 +1,23 @@
+/**
+ * Operations of the model that later issues implement (grants, imported material, multi-Region
+ * keys, custom key stores, data key pairs). They answer UnsupportedOperationException with a clear
+ * message rather than an unknown-operation error, so clients learn what is missing.
+ */
+import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
+import type { Operation } from '../context.ts';
+
+export const NOT_YET_IMPLEMENTED = [
+  'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
+  'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
+  'ReplicateKey', 'UpdatePrimaryRegion',
+  'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
+  'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore',
+  'DescribeCustomKeyStores', 'UpdateCustomKeyStore',
+] as const;
+
+export const notYetOperations: readonly Operation[] = NOT_YET_IMPLEMENTED.map((name) => ({
+  name,
+  run: () => {
+    throw new UnsupportedOperationException(`Coffer does not implement ${name} yet.`);
+  },
+}));

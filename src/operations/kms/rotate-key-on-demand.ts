@@ -1,0 +1,30 @@
+/**
+ * RotateKeyOnDemand (https://docs.aws.amazon.com/kms/latest/APIReference/API_RotateKeyOnDemand.html).
+ * At most 25 on-demand rotations per key. Rotation completes before the answer (Coffer has no
+ * in-progress state). Errors: NotFoundException, DisabledException, KMSInvalidStateException,
+ * UnsupportedOperationException, LimitExceededException, ConflictException (automatic rotation
+ * due within 20 minutes).
+ */
+import type { RotateKeyOnDemandRequest, RotateKeyOnDemandResponse } from '@aws-sdk/client-kms';
+import { ConflictException, LimitExceededException } from '../../errors/kms-errors.ts';
+import { rotate } from '../../domain/lifecycle.ts';
+import { defineOperation } from '../context.ts';
+import { keyFor } from './common.ts';
+import { requireRotatable } from './rotation-rules.ts';
+
+export const MAX_ON_DEMAND_ROTATIONS = 25;
+const CONFLICT_WINDOW_MS = 20 * 60_000;
+
+export const rotateKeyOnDemand = defineOperation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse>('RotateKeyOnDemand', (input, ctx) => {
+  const key = keyFor(ctx, 'RotateKeyOnDemand', input.KeyId as string, false);
+  requireRotatable(key);
+  if (key.onDemandRotations >= MAX_ON_DEMAND_ROTATIONS) {
+    throw new LimitExceededException(`The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${key.arn}`);
+  }
+  const due = key.rotation.enabled ? key.rotation.nextRotationDate : undefined;
+  if (due !== undefined && due - ctx.clock.now() < CONFLICT_WINDOW_MS) {
+    throw new ConflictException(`An automatic rotation of ${key.arn} is scheduled to begin within the next 20 minutes.`);
+  }
+  rotate(ctx.keyring, key.arn, 'ON_DEMAND');
+  return { KeyId: key.arn };
+});

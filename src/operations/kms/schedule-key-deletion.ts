@@ -1,0 +1,22 @@
+/**
+ * ScheduleKeyDeletion (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
+ * PendingWindowInDays 7..30 (default 30; the shape allows 1..365, KMS accepts 7..30).
+ * Errors: NotFoundException, KMSInvalidStateException, ValidationException.
+ */
+import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from '@aws-sdk/client-kms';
+import { ValidationException } from '../../errors/common-errors.ts';
+import { DAY_MS } from '../../core/clock.ts';
+import { defineOperation } from '../context.ts';
+import { keyFor } from './common.ts';
+
+export const scheduleKeyDeletion = defineOperation<ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse>('ScheduleKeyDeletion', (input, ctx) => {
+  const days = input.PendingWindowInDays ?? 30;
+  if (days < 7 || days > 30) {
+    const bound = days < 7 ? 'greater than or equal to 7' : 'less than or equal to 30';
+    throw new ValidationException(`1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`);
+  }
+  const key = keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false);
+  const deletionDate = ctx.clock.now() + days * DAY_MS;
+  ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
+  return { KeyId: key.arn, DeletionDate: new Date(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days };
+});

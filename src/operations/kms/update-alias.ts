@@ -1,0 +1,30 @@
+/**
+ * UpdateAlias (https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateAlias.html).
+ * The new key must have the same key usage and spec family as the current one.
+ * Errors: NotFoundException, KMSInvalidStateException (new key pending deletion),
+ * LimitExceededException, ValidationException (different key type).
+ */
+import type { UpdateAliasRequest } from '@aws-sdk/client-kms';
+import { ValidationException } from '../../errors/common-errors.ts';
+import { LimitExceededException } from '../../errors/kms-errors.ts';
+import { defineOperation } from '../context.ts';
+import { checkAliasName, existingAlias, MAX_ALIASES_PER_KEY } from './alias-rules.ts';
+import { keyFor } from './common.ts';
+
+const family = (spec: string): string => (spec.startsWith('HMAC_') ? 'HMAC' : spec === 'SYMMETRIC_DEFAULT' ? 'SYMMETRIC' : 'ASYMMETRIC');
+
+export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('UpdateAlias', (input, ctx) => {
+  const name = input.AliasName as string;
+  checkAliasName(name, false);
+  const alias = existingAlias(ctx, name);
+  const target = keyFor(ctx, 'UpdateAlias', input.TargetKeyId as string, false);
+  const current = ctx.keyring.get(alias.targetKeyArn);
+  if (current && (current.keyUsage !== target.keyUsage || family(current.keySpec) !== family(target.keySpec))) {
+    throw new ValidationException(`${target.arn} is not the same key type and key usage as the key the alias currently names.`);
+  }
+  if (target.arn !== alias.targetKeyArn && ctx.keyring.repo.countAliases(target.arn) >= MAX_ALIASES_PER_KEY) {
+    throw new LimitExceededException(`The key ${target.arn} already has ${MAX_ALIASES_PER_KEY} aliases.`);
+  }
+  ctx.keyring.putAlias({ ...alias, targetKeyArn: target.arn, lastUpdatedDate: ctx.clock.now() });
+  return undefined;
+});

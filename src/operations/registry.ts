@@ -1,0 +1,48 @@
+/** Every operation Coffer answers, keyed by its AWS name. */
+import type { Operation } from './context.ts';
+import { cancelKeyDeletion } from './kms/cancel-key-deletion.ts';
+import { createAlias } from './kms/create-alias.ts';
+import { createKey } from './kms/create-key.ts';
+import { decrypt } from './kms/decrypt.ts';
+import { deleteAlias } from './kms/delete-alias.ts';
+import { describeKey } from './kms/describe-key.ts';
+import { disableKey } from './kms/disable-key.ts';
+import { disableKeyRotation } from './kms/disable-key-rotation.ts';
+import { enableKey } from './kms/enable-key.ts';
+import { enableKeyRotation } from './kms/enable-key-rotation.ts';
+import { encrypt } from './kms/encrypt.ts';
+import { generateDataKey } from './kms/generate-data-key.ts';
+import { generateDataKeyWithoutPlaintext } from './kms/generate-data-key-without-plaintext.ts';
+import { generateRandom } from './kms/generate-random.ts';
+import { getKeyLastUsage } from './kms/get-key-last-usage.ts';
+import { getKeyPolicy } from './kms/get-key-policy.ts';
+import { getKeyRotationStatus } from './kms/get-key-rotation-status.ts';
+import { keyUsageOnlyOperations } from './kms/key-usage-only.ts';
+import { listAliases } from './kms/list-aliases.ts';
+import { listKeyPolicies } from './kms/list-key-policies.ts';
+import { listKeyRotations } from './kms/list-key-rotations.ts';
+import { listKeys } from './kms/list-keys.ts';
+import { listResourceTags } from './kms/list-resource-tags.ts';
+import { notYetOperations } from './kms/not-yet.ts';
+import { putKeyPolicy } from './kms/put-key-policy.ts';
+import { reEncrypt } from './kms/re-encrypt.ts';
+import { rotateKeyOnDemand } from './kms/rotate-key-on-demand.ts';
+import { scheduleKeyDeletion } from './kms/schedule-key-deletion.ts';
+import { tagResource } from './kms/tag-resource.ts';
+import { untagResource } from './kms/untag-resource.ts';
+import { updateAlias } from './kms/update-alias.ts';
+import { updateKeyDescription } from './kms/update-key-description.ts';
+
+const implemented: readonly Operation[] = [
+  createKey, describeKey, listKeys, enableKey, disableKey, updateKeyDescription, scheduleKeyDeletion,
+  cancelKeyDeletion, getKeyLastUsage, createAlias, updateAlias, deleteAlias, listAliases, tagResource,
+  untagResource, listResourceTags, encrypt, decrypt, reEncrypt, generateDataKey, generateDataKeyWithoutPlaintext,
+  generateRandom, enableKeyRotation, disableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand, listKeyRotations,
+  getKeyPolicy, putKeyPolicy, listKeyPolicies,
+];
+
+export const KMS_OPERATIONS: ReadonlyMap<string, Operation> = new Map(
+  [...implemented, ...keyUsageOnlyOperations, ...notYetOperations].map((op) => [op.name, op]),
+);
+
+export const IMPLEMENTED_OPERATIONS: readonly string[] = [...implemented, ...keyUsageOnlyOperations].map((o) => o.name).sort();

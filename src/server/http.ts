@@ -1,0 +1,117 @@
+/**
+ * The HTTP listener: body limit, request ids, GET /health, the test-mode clock endpoint, and
+ * graceful shutdown (stop accepting, let in-flight requests finish).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { newRequestId } from '../core/ids.ts';
+import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
+import { errorAnswer, JSON_11 } from '../protocol/aws-json.ts';
+import type { Answer } from './pipeline.ts';
+import type { Logger } from './log.ts';
+
+/** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpDeps {
+  readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers'] }, body: Buffer, requestId: string) => Promise<Answer>;
+  readonly isReady: () => boolean;
+  /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
+  readonly advanceClock?: (seconds: number) => object;
+  readonly log: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: string, requestId: string, contentType = JSON_11): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+  });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  /** Stops accepting connections and resolves when in-flight requests have finished. */
+  stop(): Promise<void>;
+}
+
+export function createHttpServer(deps: HttpDeps): RunningServer {
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const server = createServer(async (req, res) => {
+    inFlight++;
+    const requestId = newRequestId();
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const query = q < 0 ? '' : url.slice(q + 1);
+      if (req.method === 'GET' && path === '/health') {
+        const ready = deps.isReady();
+        send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ok' : 'starting' }), requestId, 'application/json');
+        return;
+      }
+      const body = await readBody(req);
+      if (body === 'too-large') {
+        const a = errorAnswer(new RequestEntityTooLargeException(`Request body exceeds ${MAX_BODY_BYTES} bytes.`));
+        res.setHeader('connection', 'close');
+        send(res, a.status, a.body, requestId);
+        return;
+      }
+      if (deps.advanceClock && req.method === 'POST' && path === '/_coffer/test/clock') {
+        const parsed = JSON.parse(body.toString('utf8') || '{}') as { advanceSeconds?: unknown };
+        const seconds = typeof parsed.advanceSeconds === 'number' ? parsed.advanceSeconds : 0;
+        send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
+        return;
+      }
+      const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers }, body, requestId);
+      send(res, answer.status, answer.body, requestId);
+      deps.log.debug('request', { requestId, operation: answer.operation, status: answer.status, error: answer.errorCode });
+    } catch (e) {
+      deps.log.error('request failed', { requestId, cause: e instanceof Error ? e.message : String(e) });
+      if (!res.headersSent) {
+        const a = errorAnswer(e);
+        send(res, a.status, a.body, requestId);
+      } else {
+        res.destroy();
+      }
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+
+  return {
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        if (inFlight === 0) return;
+        idle = () => server.closeIdleConnections();
+      }),
+  };
+}
