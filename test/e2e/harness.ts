@@ -1,0 +1,163 @@
+/**
+ * Starts a real Coffer server process on a free port with a temporary data folder, and hands
+ * out clients for it. Every process started here is stopped by `stop()` / `kill9()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const ACCOUNT_ID = '111122223333';
+export const REGION = 'us-east-1';
+
+export interface Credentials { accessKeyId: string; secretAccessKey: string }
+
+export interface StartOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  credentials?: Credentials;
+}
+
+export interface Coffer {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly credentials: Credentials;
+  readonly output: () => string;
+  client(region?: string, credentials?: Credentials): KMSClient;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait. */
+  kill9(): Promise<void>;
+  /** Test mode only: moves the server's clock forward and runs the scheduler once. */
+  advanceClock(seconds: number): Promise<{ deleted: number; rotated: number }>;
+  /** Sends a raw request, signed with SigV4 unless `sign` is false. */
+  raw(opts: RawRequest): Promise<{ status: number; headers: Headers; body: string }>;
+}
+
+export interface RawRequest {
+  target?: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  sign?: boolean;
+  region?: string;
+  service?: string;
+  credentials?: Credentials;
+  signingDate?: Date;
+  method?: string;
+  path?: string;
+}
+
+export const newDataDir = (): string => mkdtempSync(join(tmpdir(), 'coffer-test-'));
+
+export const testCredentials = (): Credentials => ({
+  accessKeyId: 'AKIATESTROOT0000001',
+  secretAccessKey: 'test-secret-key-0123456789abcdefghijklmnop',
+});
+
+export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
+  const dataDir = opts.dataDir ?? newDataDir();
+  const credentials = opts.credentials ?? testCredentials();
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      COFFER_HOST: '127.0.0.1',
+      COFFER_PORT: '0',
+      COFFER_DATA_DIR: dataDir,
+      COFFER_ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
+      COFFER_ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      COFFER_LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+
+  const port = await new Promise<number>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`Coffer did not start within 30 s:\n${out}`)), 30_000);
+    const check = (): void => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    };
+    proc.stdout?.on('data', check);
+    void exited.then((code) => { clearTimeout(timer); fail(new Error(`Coffer exited with ${code} before listening:\n${out}`)); });
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const clients: KMSClient[] = [];
+  const signer = (region: string, service: string, creds: Credentials) =>
+    new SignatureV4({ credentials: creds, region, service, sha256: Sha256 });
+
+  const coffer: Coffer = {
+    endpoint, port, dataDir, credentials, output: () => out,
+    client(region = REGION, creds = credentials) {
+      const c = new KMSClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill9() {
+      for (const c of clients) c.destroy();
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+    async advanceClock(seconds) {
+      const r = await fetch(`${endpoint}/_coffer/test/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: seconds }) });
+      if (r.status !== 200) throw new Error(`clock endpoint answered ${r.status}`);
+      return (await r.json()) as { deleted: number; rotated: number };
+    },
+    async raw(o) {
+      const body = o.body ?? '{}';
+      const headers: Record<string, string> = {
+        host: `127.0.0.1:${port}`,
+        'content-type': 'application/x-amz-json-1.1',
+        ...(o.target !== undefined ? { 'x-amz-target': `TrentService.${o.target}` } : {}),
+        ...o.headers,
+      };
+      let sendHeaders = headers;
+      if (o.sign !== false) {
+        const signed = await signer(o.region ?? REGION, o.service ?? 'kms', o.credentials ?? credentials).sign(
+          { method: o.method ?? 'POST', protocol: 'http:', hostname: '127.0.0.1', port, path: o.path ?? '/', headers, body },
+          o.signingDate ? { signingDate: o.signingDate } : {},
+        );
+        sendHeaders = signed.headers as Record<string, string>;
+      }
+      const r = await fetch(`${endpoint}${o.path ?? '/'}`, { method: o.method ?? 'POST', headers: sendHeaders, body: typeof body === 'string' ? body : new Uint8Array(body) });
+      return { status: r.status, headers: r.headers, body: await r.text() };
+    },
+  };
+  return coffer;
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Asserts that a promise rejects with an AWS error of the given name; returns the error. */
+export async function rejectsWith(p: Promise<unknown>, name: string, message?: RegExp | string): Promise<Error & { name: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as Error;
+    if (err.name !== name) throw new Error(`expected ${name}, got ${err.name}: ${err.message}`);
+    if (message !== undefined) {
+      const ok = typeof message === 'string' ? err.message === message : message.test(err.message);
+      if (!ok) throw new Error(`${name} message was: ${err.message}`);
+    }
+    return err;
+  }
+  throw new Error(`expected ${name}, but the call succeeded`);
+}
