@@ -34,7 +34,7 @@ export interface Coffer {
   /** SIGKILL and wait. */
   kill9(): Promise<void>;
   /** Test mode only: moves the server's clock forward and runs the scheduler once. */
-  advanceClock(seconds: number): Promise<{ deleted: number; rotated: number }>;
+  advanceClock(seconds: number): Promise<{ deleted: number; rotated: number; offsetSeconds: number }>;
   /** Sends a raw request, signed with SigV4 unless `sign` is false. */
   raw(opts: RawRequest): Promise<{ status: number; headers: Headers; body: string }>;
 }
@@ -105,19 +105,20 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       return c;
     },
     async stop() {
-      for (const c of clients) c.destroy();
       if (proc.exitCode === null) proc.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      for (const c of clients) c.destroy();
+      return code;
     },
     async kill9() {
-      for (const c of clients) c.destroy();
       if (proc.exitCode === null) proc.kill('SIGKILL');
       await exited;
+      for (const c of clients) c.destroy();
     },
     async advanceClock(seconds) {
       const r = await fetch(`${endpoint}/_coffer/test/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: seconds }) });
       if (r.status !== 200) throw new Error(`clock endpoint answered ${r.status}`);
-      return (await r.json()) as { deleted: number; rotated: number };
+      return (await r.json()) as { deleted: number; rotated: number; offsetSeconds: number };
     },
     async raw(o) {
       const body = o.body ?? '{}';

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig, SETTINGS } from './config.ts';
+
+test('defaults are the documented ones', () => {
+  const c = loadConfig({});
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8400);
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.region, 'us-east-1');
+  assert.equal(c.accountId, '111122223333');
+  assert.equal(c.rootAccessKeyId, undefined);
+  assert.equal(c.testMode, false);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('values are read from the table names', () => {
+  const c = loadConfig({ COFFER_PORT: '9000', COFFER_REGION: 'eu-west-1', COFFER_ACCOUNT_ID: '444455556666', COFFER_TEST_MODE: 'true' });
+  assert.deepEqual([c.port, c.region, c.accountId, c.testMode], [9000, 'eu-west-1', '444455556666', true]);
+});
+
+test('every bad value names its variable', () => {
+  const bad: Record<string, string> = {
+    COFFER_PORT: '-1', COFFER_REGION: 'US_EAST', COFFER_ACCOUNT_ID: 'abc', COFFER_TEST_MODE: 'yes please',
+    COFFER_LOG_LEVEL: 'chatty', COFFER_SCHEDULER_INTERVAL_MS: '5', COFFER_HOST: 'bad host!',
+  };
+  for (const [name, value] of Object.entries(bad)) {
+    assert.throws(() => loadConfig({ [name]: value }), (e: Error) => e instanceof ConfigError && e.message.includes(name), name);
+  }
+});
+
+test('root credentials come in pairs', () => {
+  assert.throws(() => loadConfig({ COFFER_ROOT_ACCESS_KEY_ID: 'AKIAEXAMPLE000000' }), /together/);
+  const c = loadConfig({ COFFER_ROOT_ACCESS_KEY_ID: 'AKIAEXAMPLE000000', COFFER_ROOT_SECRET_ACCESS_KEY: 'secret-secret-secret' });
+  assert.equal(c.rootAccessKeyId, 'AKIAEXAMPLE000000');
+});
+
+test('every setting is documented', () => {
+  for (const s of SETTINGS) {
+    assert.match(s.env, /^COFFER_[A-Z_]+$/);
+    assert.ok(s.doc.length > 10, s.env);
+  }
+});

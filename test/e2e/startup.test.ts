@@ -1,0 +1,110 @@
+/**
+ * Start-up and shutdown contract: configuration errors name the variable, the data folder and
+ * the generated credentials are private, the secret is never printed, SIGTERM exits cleanly,
+ * and a passphrase seal refuses the wrong passphrase.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { newDataDir, REPO_ROOT, removeDataDir, startCoffer } from './harness.ts';
+
+const runMain = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
+  });
+
+for (const [name, value] of [
+  ['COFFER_PORT', 'eighty'], ['COFFER_PORT', '70000'], ['COFFER_REGION', 'Mars'], ['COFFER_ACCOUNT_ID', '123'],
+  ['COFFER_LOG_LEVEL', 'loud'], ['COFFER_TEST_MODE', 'maybe'], ['COFFER_ROOT_ACCESS_KEY_ID', 'AKIAONLYTHEID0000'],
+] as const) {
+  test(`a bad ${name} (${value}) stops start-up with a message naming it`, () => {
+    const dataDir = newDataDir();
+    try {
+      const r = runMain({ COFFER_DATA_DIR: dataDir, [name]: value });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(name));
+    } finally {
+      removeDataDir(dataDir);
+    }
+  });
+}
+
+test('generated root credentials: file mode 0600, path printed, secret never printed; data folder 0700', async () => {
+  const parent = newDataDir();
+  const dataDir = join(parent, 'nested', 'data');
+  try {
+    const coffer = await startCoffer({ dataDir, credentials: { accessKeyId: '', secretAccessKey: '' } });
+    const file = join(dataDir, 'root-credentials.json');
+    const creds = JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.match(coffer.output(), new RegExp(file.replace(/[/.]/g, '\\$&')));
+    assert.ok(!coffer.output().includes(creds.secretAccessKey), 'the secret is not printed');
+    const kms = coffer.client(undefined, creds);
+    assert.ok((await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId);
+    assert.equal(await coffer.stop(), 0, 'SIGTERM exits 0');
+  } finally {
+    removeDataDir(parent);
+  }
+});
+
+test('GET /health answers 200 once ready', async () => {
+  const coffer = await startCoffer();
+  try {
+    const r = await fetch(`${coffer.endpoint}/health`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { status: 'ok' });
+  } finally {
+    await coffer.stop();
+    removeDataDir(coffer.dataDir);
+  }
+});
+
+test('SIGTERM lets in-flight requests finish and closes the database', async () => {
+  const coffer = await startCoffer();
+  try {
+    const kms = coffer.client();
+    const arn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
+    const inFlight = Array.from({ length: 40 }, () => kms.send(new EncryptCommand({ KeyId: arn, Plaintext: Buffer.from('x') })));
+    await new Promise((r) => setTimeout(r, 5));
+    const exit = coffer.stop();
+    const results = await Promise.allSettled(inFlight);
+    for (const r of results) {
+      if (r.status === 'rejected') assert.match(String((r.reason as Error).message), /ECONNREFUSED|ECONNRESET|socket hang up|destroyed/, 'only connections refused after shutdown began');
+    }
+    assert.ok(results.some((r) => r.status === 'fulfilled'));
+    assert.equal(await exit, 0);
+    // A clean close checkpoints the WAL into the database and removes it.
+    assert.equal(existsSync(join(coffer.dataDir, 'coffer.db-wal')), false);
+  } finally {
+    removeDataDir(coffer.dataDir);
+  }
+});
+
+test('a passphrase seal opens the data folder only with the same passphrase', async () => {
+  const dataDir = newDataDir();
+  try {
+    const first = await startCoffer({ dataDir, env: { COFFER_ROOT_PASSPHRASE: 'correct horse battery staple' } });
+    const kms = first.client();
+    const arn = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
+    const blob = (await kms.send(new EncryptCommand({ KeyId: arn, Plaintext: Buffer.from('sealed') }))).CiphertextBlob;
+    assert.equal(await first.stop(), 0);
+
+    const wrong = runMain({ COFFER_DATA_DIR: dataDir, COFFER_ROOT_PASSPHRASE: 'wrong passphrase' });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /root key does not open this data folder/);
+
+    const again = await startCoffer({ dataDir, env: { COFFER_ROOT_PASSPHRASE: 'correct horse battery staple' } });
+    try {
+      const dec = await again.client().send(new DecryptCommand({ CiphertextBlob: blob }));
+      assert.equal(Buffer.from(dec.Plaintext ?? []).toString(), 'sealed');
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    removeDataDir(dataDir);
+  }
+});
