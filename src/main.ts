@@ -19,7 +19,7 @@ import { KMS_OPERATIONS } from './operations/registry.ts';
 import type { Caller } from './operations/context.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
-import { createLogger } from './server/log.ts';
+import { createLogger } from './core/log.ts';
 import { createPipeline } from './server/pipeline.ts';
 
 function openDataDir(dir: string): string {

@@ -41,3 +41,12 @@ test('every setting is documented', () => {
     assert.ok(s.doc.length > 10, s.env);
   }
 });
+
+test('the README configuration table is this table', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const s of SETTINGS) {
+    const fallback = s.fallback === '' ? '(unset)' : `\`${s.fallback}\``;
+    assert.ok(readme.includes(`| \`${s.env}\` | ${fallback} | ${s.doc} |`), `README row for ${s.env}`);
+  }
+});

@@ -6,7 +6,7 @@
 import { runDueWork } from '../domain/lifecycle.ts';
 import type { Keyring } from '../domain/keyring.ts';
 import type { UsageTracker } from '../domain/usage.ts';
-import type { Logger } from '../server/log.ts';
+import type { Logger } from '../core/log.ts';
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;

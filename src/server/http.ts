@@ -7,7 +7,7 @@ import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11 } from '../protocol/aws-json.ts';
 import type { Answer } from './pipeline.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../core/log.ts';
 
 /** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
 export const MAX_BODY_BYTES = 1024 * 1024;

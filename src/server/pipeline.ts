@@ -9,7 +9,7 @@ import { UnsupportedMediaTypeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { deserializeInput } from '../protocol/validate.ts';
 import type { Caller, Operation, OperationContext } from '../operations/context.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../core/log.ts';
 
 export interface Answer {
   readonly status: number;

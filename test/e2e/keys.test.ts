@@ -330,6 +330,35 @@ test('DescribeKey of an unknown or malformed key or alias is NotFoundException (
   );
 });
 
+test('errors and output-less operations have the JSON 1.1 wire form', async () => {
+  const missing = randomUUID();
+  const err = await coffer.raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: missing }) });
+  assert.equal(err.status, 400);
+  assert.match(err.headers.get('content-type') ?? '', /^application\/x-amz-json-1\.1/);
+  assert.ok(err.headers.get('x-amzn-requestid'));
+  assert.deepEqual(JSON.parse(err.body), { __type: 'NotFoundException', message: `Key '${arnOf(missing)}' does not exist` });
+
+  const { id } = await newKey();
+  const alias = uniqueAlias('wire');
+  const calls: [string, object][] = [
+    ['DisableKey', { KeyId: id }],
+    ['EnableKey', { KeyId: id }],
+    ['UpdateKeyDescription', { KeyId: id, Description: 'wire' }],
+    ['TagResource', { KeyId: id, Tags: [{ TagKey: 'a', TagValue: 'b' }] }],
+    ['UntagResource', { KeyId: id, TagKeys: ['a'] }],
+    ['PutKeyPolicy', { KeyId: id, Policy: CUSTOM_POLICY }],
+    ['CreateAlias', { AliasName: alias, TargetKeyId: id }],
+    ['UpdateAlias', { AliasName: alias, TargetKeyId: id }],
+    ['DeleteAlias', { AliasName: alias }],
+  ];
+  for (const [target, input] of calls) {
+    const r = await coffer.raw({ target, body: JSON.stringify(input) });
+    assert.equal(r.status, 200, `${target}: ${r.body}`);
+    assert.ok(r.body === '' || r.body === '{}', `${target} answers an empty body, not ${r.body}`);
+  }
+  assert.equal((await describe(id)).Description, 'wire');
+});
+
 test('DescribeKey output on the wire has no null member, and its Arn is the full key ARN', async () => {
   const { id, arn } = await newKey({ Description: 'wire' });
   for (const state of ['Enabled', 'PendingDeletion', 'Disabled'] as const) {
@@ -694,6 +723,37 @@ test('UpdateAlias of an unknown alias or to an unknown key is NotFoundException'
   const missing = randomUUID();
   await rejectsWith(kms.send(new UpdateAliasCommand({ AliasName: real, TargetKeyId: missing })), 'NotFoundException', `Key '${arnOf(missing)}' does not exist`);
   assert.equal((await describe(real)).KeyId, id, 'the alias did not move');
+});
+
+test('UpdateAlias may move an alias away from a key pending deletion', async () => {
+  const doomed = await newKey();
+  const next = await newKey();
+  const alias = uniqueAlias('rescue');
+  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: doomed.id }));
+  await kms.send(new ScheduleKeyDeletionCommand({ KeyId: doomed.id, PendingWindowInDays: 7 }));
+  await kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: next.id }));
+  assert.equal((await encrypt(alias)).keyId, next.arn);
+  assert.deepEqual(await aliasesOf(doomed.id), []);
+});
+
+test('a key has at most 50 aliases: CreateAlias and UpdateAlias answer LimitExceededException', async () => {
+  const full = await newKey();
+  const spare = await newKey();
+  const base = `alias/limit-${randomUUID()}`;
+  for (let i = 0; i < 50; i++) await kms.send(new CreateAliasCommand({ AliasName: `${base}-${String(i).padStart(2, '0')}`, TargetKeyId: full.id }));
+  await rejectsWith(kms.send(new CreateAliasCommand({ AliasName: `${base}-50`, TargetKeyId: full.id })), 'LimitExceededException', new RegExp(full.arn));
+  const moving = uniqueAlias('moving');
+  await kms.send(new CreateAliasCommand({ AliasName: moving, TargetKeyId: spare.id }));
+  await rejectsWith(kms.send(new UpdateAliasCommand({ AliasName: moving, TargetKeyId: full.arn })), 'LimitExceededException', new RegExp(full.arn));
+  assert.equal((await describe(moving)).Arn, spare.arn, 'the alias did not move');
+  const all = await kms.send(new ListAliasesCommand({ KeyId: full.id, Limit: 100 }));
+  assert.equal(all.Aliases?.length, 50);
+  assert.equal(all.Truncated, false);
+  // Re-pointing an alias at the key it already names is not a 51st alias.
+  await kms.send(new UpdateAliasCommand({ AliasName: `${base}-00`, TargetKeyId: full.id }));
+  // Freeing one makes room again.
+  await kms.send(new DeleteAliasCommand({ AliasName: `${base}-00` }));
+  await kms.send(new CreateAliasCommand({ AliasName: `${base}-50`, TargetKeyId: full.id }));
 });
 
 test('DeleteAlias removes the alias; the key stays', async () => {
