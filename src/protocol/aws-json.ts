@@ -18,13 +18,51 @@ export function operationOf(target: string | undefined, known: ReadonlyMap<strin
   return name;
 }
 
+/** Strict UTF-8: a body that is not valid UTF-8 is refused rather than silently given U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** In `u` mode a surrogate class only matches surrogates that are not part of a pair. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+/** A `\uD800`..`\uDFFF` escape in the JSON text: the only way a parsed string can hold a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether any string (member name or value) in a parsed JSON value holds an unpaired surrogate. Iterative: bodies nest deeply. */
+function hasLoneSurrogate(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8'));
+    text = UTF8.decode(body);
+  } catch {
+    throw new SerializationException('Invalid UTF-8 in the request body.');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
   } catch {
     throw new SerializationException('Start of structure or map found where not expected.');
   }
+  // A lone surrogate is no Unicode text: it has no UTF-8 form (encryption contexts, storage) to act on.
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(parsed)) {
+    throw new SerializationException('Invalid JSON string: unpaired UTF-16 surrogate escape.');
+  }
+  return parsed;
 }
 
 /** Converts an output value to its JSON 1.1 form. */

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
-import { errorAnswer, JSON_11 } from '../protocol/aws-json.ts';
+import { errorAnswer, JSON_11, parseJsonBody } from '../protocol/aws-json.ts';
 import type { Answer } from './pipeline.ts';
 import type { Logger } from '../core/log.ts';
 
@@ -79,8 +79,9 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         return;
       }
       if (deps.advanceClock && req.method === 'POST' && path === '/_coffer/test/clock') {
-        const parsed = JSON.parse(body.toString('utf8') || '{}') as { advanceSeconds?: unknown };
-        const seconds = typeof parsed.advanceSeconds === 'number' ? parsed.advanceSeconds : 0;
+        const parsed = parseJsonBody(body); // malformed JSON: a 400 SerializationException, not a 500
+        const advance = parsed !== null && typeof parsed === 'object' ? (parsed as { advanceSeconds?: unknown }).advanceSeconds : undefined;
+        const seconds = typeof advance === 'number' ? advance : 0;
         send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
         return;
       }

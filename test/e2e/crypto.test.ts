@@ -83,7 +83,7 @@ test('Encrypt: 1 byte and 4096 bytes succeed; KeyId is the key ARN and the algor
     const blob = bytes(r.CiphertextBlob);
     assert.ok(blob.length > size, `ciphertext of ${size} bytes is longer than the plaintext`);
     assert.ok(blob.length <= 6144, `ciphertext of ${size} bytes fits CiphertextBlob's 6144-byte limit (was ${blob.length})`);
-    assert.equal(blob.includes(plaintext), false, 'the plaintext does not appear in the ciphertext');
+    if (size >= 16) assert.equal(blob.includes(plaintext.subarray(0, 16)), false, 'the plaintext does not appear in the ciphertext');
     const dec = await kms.send(new DecryptCommand({ CiphertextBlob: blob }));
     assert.deepEqual(bytes(dec.Plaintext), plaintext);
   }

@@ -415,10 +415,12 @@ test('ListKeys pages with Limit and NextMarker; every key appears exactly once, 
   assert.ok(pages >= 3, `5 keys at 2 a page take at least 3 pages (took ${pages})`);
   assert.equal(new Set(seen).size, seen.length, 'no key twice');
   for (const k of mine) assert.equal(seen.filter((s) => s === k.id).length, 1, `key ${k.id} seen once`);
-  // Without a Limit the default page (100) still holds every key of this file's server.
-  const all = await kms.send(new ListKeysCommand({}));
-  assert.equal(typeof all.Truncated, 'boolean');
-  if (all.Truncated === false) assert.deepEqual([...(all.Keys ?? []).map((k) => k.KeyId)].sort(), [...seen].sort());
+  // One big page holds exactly the keys the small pages did.
+  const all = await kms.send(new ListKeysCommand({ Limit: 1000 }));
+  assert.equal(all.Truncated, false);
+  assert.deepEqual([...(all.Keys ?? []).map((k) => k.KeyId)].sort(), [...seen].sort());
+  // Without a Limit, a page holds at most the default 100.
+  assert.ok(((await kms.send(new ListKeysCommand({}))).Keys ?? []).length <= 100);
 });
 
 test('ListKeys rejects a foreign marker and out-of-range limits', async () => {
@@ -486,6 +488,14 @@ test('a disabled key refuses Encrypt, GenerateDataKey and Decrypt with DisabledE
   await rejectsWith(kms.send(new DecryptCommand({ CiphertextBlob: blob })), 'DisabledException', msg);
   // Management and reads still work; re-enabling restores use.
   assert.equal((await describe(alias)).KeyState, 'Disabled');
+  await kms.send(new UpdateKeyDescriptionCommand({ KeyId: id, Description: 'while disabled' }));
+  await kms.send(new TagResourceCommand({ KeyId: id, Tags: [{ TagKey: 'state', TagValue: 'disabled' }] }));
+  const second = uniqueAlias('disabled-2');
+  await kms.send(new CreateAliasCommand({ AliasName: second, TargetKeyId: arn }));
+  const m = await describe(second);
+  assert.equal(m.Description, 'while disabled');
+  assert.equal(m.Enabled, false);
+  assert.deepEqual(await tagsOf(id), [{ TagKey: 'state', TagValue: 'disabled' }]);
   await kms.send(new EnableKeyCommand({ KeyId: id }));
   const dec = await kms.send(new DecryptCommand({ CiphertextBlob: blob }));
   assert.equal(Buffer.from(dec.Plaintext ?? []).toString(), 'before disable');
@@ -766,6 +776,10 @@ test('DeleteAlias removes the alias; the key stays', async () => {
   await rejectsWith(kms.send(new DescribeKeyCommand({ KeyId: alias })), 'NotFoundException', `Alias ${aliasArnOf(alias)} is not found.`);
   await rejectsWith(kms.send(new EncryptCommand({ KeyId: alias, Plaintext: Buffer.from('x') })), 'NotFoundException', `Alias ${aliasArnOf(alias)} is not found.`);
   await rejectsWith(kms.send(new DeleteAliasCommand({ AliasName: alias })), 'NotFoundException', `Alias ${aliasArnOf(alias)} is not found.`);
+  await rejectsWith(
+    kms.send(new DeleteAliasCommand({ AliasName: alias.slice('alias/'.length) })),
+    'ValidationException', 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+  );
   assert.equal((await describe(id)).KeyState, 'Enabled');
   // The name is free again.
   await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: id }));

@@ -108,3 +108,16 @@ test('a passphrase seal opens the data folder only with the same passphrase', as
     removeDataDir(dataDir);
   }
 });
+
+test('a second process on the same data folder refuses to start', async () => {
+  const coffer = await startCoffer();
+  try {
+    const second = runMain({ COFFER_DATA_DIR: coffer.dataDir });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /in use by another Coffer process/);
+    assert.equal((await fetch(`${coffer.endpoint}/health`)).status, 200, 'the first one is unharmed');
+  } finally {
+    await coffer.stop();
+    removeDataDir(coffer.dataDir);
+  }
+});

@@ -29,7 +29,7 @@ test('no file of the data folder contains a plaintext backing key or domain key'
     const enc = await kms.send(new EncryptCommand({ KeyId: arn, Plaintext: Buffer.from(secret) }));
     const blob = Buffer.from(enc.CiphertextBlob as Uint8Array);
 
-    // Read the hierarchy while the server runs (WAL readers do not block), then crash it.
+    await coffer.kill9();
     const db = new Database(join(dataDir, 'coffer.db'), { readonly: true });
     const rootKey = readFileSync(join(dataDir, 'root.key'));
     const domains = db.prepare<[], { id: string; wrapped: Buffer }>('SELECT id, wrapped FROM domain_keys').all();
@@ -45,7 +45,6 @@ test('no file of the data folder contains a plaintext backing key or domain key'
     assert.ok(current >= 0);
     assert.equal(openSymmetric(parts, backing[current] as Buffer).toString(), secret, 'the unwrapped backing key is the real one');
 
-    await coffer.kill9();
     const needles = [...backing, ...domainKeys.values(), Buffer.from(secret)];
     for (const file of allFiles(dataDir)) {
       if (file.endsWith('root.key')) continue;

@@ -46,11 +46,23 @@ const toAlias = (r: AliasRow): AliasRecord => ({
 
 export function openSqliteRepository(file: string): KeyRepository {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.exec(SCHEMA);
+  try {
+    db.pragma('busy_timeout = 2000');
+    // One process owns the data folder: the in-memory caches are only coherent with one writer.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    // In EXCLUSIVE locking mode the lock taken by a write transaction is kept until close.
+    db.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (e) {
+    db.close();
+    if (e instanceof Error && /locked|busy/i.test(e.message)) {
+      throw new Error(`${file} is in use by another Coffer process (one process per data folder)`);
+    }
+    throw e;
+  }
 
   const q = {
     getKey: db.prepare<[string], KeyRow>('SELECT doc FROM keys WHERE arn = ?'),
