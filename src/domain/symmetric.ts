@@ -6,6 +6,7 @@ import { decodeBlob, type CiphertextParts } from '../crypto/blob.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import { openSymmetric, sealSymmetric } from '../crypto/symmetric.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
+import { ValidationException } from '../errors/common-errors.ts';
 import type { KeyRecord } from './key.ts';
 import type { Keyring } from './keyring.ts';
 
@@ -14,9 +15,15 @@ type Context = Readonly<Record<string, string>> | undefined;
 export function encryptUnder(keyring: Keyring, key: KeyRecord, plaintext: Buffer, ec: Context): Buffer {
   const backing = keyring.backingKey(key, key.currentMaterialId);
   if (!backing) throw new Error(`key ${key.arn} has no current material`);
-  return sealSymmetric({
-    keyId: key.keyId, materialId: Buffer.from(key.currentMaterialId, 'hex'), backingKey: backing, plaintext, encryptionContext: ec,
-  });
+  try {
+    return sealSymmetric({
+      keyId: key.keyId, materialId: Buffer.from(key.currentMaterialId, 'hex'), backingKey: backing, plaintext, encryptionContext: ec,
+    });
+  } catch (e) {
+    // The only input sealing can refuse is a context that has no canonical encoding.
+    if (e instanceof CryptoError) throw new ValidationException('The encryption context is not valid Unicode text.');
+    throw e;
+  }
 }
 
 export function parseCiphertext(blob: Buffer): CiphertextParts {

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { SigV4Verifier } from '../auth/sigv4.ts';
-import { UnsupportedMediaTypeException } from '../errors/common-errors.ts';
+import { UnknownOperationException, UnsupportedMediaTypeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { deserializeInput } from '../protocol/validate.ts';
 import type { Caller, Operation, OperationContext } from '../operations/context.ts';
@@ -38,6 +38,7 @@ export function createPipeline(deps: PipelineDeps) {
   ): Promise<Answer> {
     let operation: string | undefined;
     try {
+      if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
       const contentType = header(req.headers, 'content-type') ?? '';
       if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
         throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);

@@ -521,3 +521,9 @@ test('robustness: ~200 garbage requests never get a 5xx or a malformed answer', 
   assertSuccess(await coffer.raw({ target: 'GenerateRandom', body: '{"NumberOfBytes":8}' }));
   assert.doesNotMatch(coffer.output(), /unexpected error|request failed/, 'the server logged no unexpected error');
 });
+
+test('only POST / is the KMS endpoint: another method or path is UnknownOperationException', async () => {
+  assertError(await coffer.raw({ target: 'ListKeys', method: 'PUT' }), 400, 'UnknownOperationException');
+  assertError(await coffer.raw({ target: 'ListKeys', path: '/keys' }), 400, 'UnknownOperationException');
+  assertSuccess(await coffer.raw({ target: 'ListKeys' }));
+});
