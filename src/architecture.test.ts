@@ -16,7 +16,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   config: [],
   crypto: ['core'],
   policy: ['errors', 'core'],
-  domain: ['crypto', 'core', 'errors', 'ports'],
+  domain: ['crypto', 'core', 'errors', 'ports', 'policy'],
   ports: ['domain'],
   adapters: ['ports', 'crypto', 'core', 'domain', 'errors'],
   operations: ['domain', 'policy', 'crypto', 'core', 'errors', 'ports', 'wire'],

@@ -9,7 +9,7 @@ import { accountRootArn, type Scope } from './core/arn.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { SigV4Verifier } from './auth/sigv4.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
-import { openSqliteRepository } from './adapters/storage/sqlite.ts';
+import { createSqliteKeyRepository, openDatabase } from './adapters/storage/sqlite.ts';
 import { openSoftwareKeyStore } from './adapters/keystore/software.ts';
 import { loadOrCreateKeyFileSeal, loadOrCreatePassphraseSeal } from './crypto/seal.ts';
 import { zero } from './crypto/bytes.ts';
@@ -38,7 +38,8 @@ async function main(config: Config): Promise<void> {
   const seal = config.rootPassphrase !== undefined
     ? loadOrCreatePassphraseSeal(join(dataDir, 'root-key.salt'), config.rootPassphrase)
     : loadOrCreateKeyFileSeal(join(dataDir, 'root.key'));
-  const repo = openSqliteRepository(join(dataDir, 'coffer.db'));
+  const db = openDatabase(join(dataDir, 'coffer.db'));
+  const repo = createSqliteKeyRepository(db);
   const store = openSoftwareKeyStore(repo, seal.rootKey, () => now.now());
   zero(seal.rootKey);
   if (repo.getMeta('usage_tracking_start') === undefined) repo.transaction(() => repo.setMeta('usage_tracking_start', String(now.now())));
@@ -48,7 +49,10 @@ async function main(config: Config): Promise<void> {
   const scheduler = new Scheduler(keyring, usage, log);
 
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
-  const rootCaller: Caller = { accountId: config.accountId, arn: accountRootArn({ partition: 'aws', accountId: config.accountId }), accessKeyId: root.accessKeyId };
+  const rootCaller: Caller = {
+    accountId: config.accountId, arn: accountRootArn({ partition: 'aws', accountId: config.accountId }), accessKeyId: root.accessKeyId,
+    type: 'Root', userId: config.accountId, tags: {},
+  };
   const verifier = new SigV4Verifier<Caller>({
     service: 'kms',
     isRegionAllowed: (r) => r === config.region,
@@ -62,7 +66,13 @@ async function main(config: Config): Promise<void> {
     log,
     context: (caller, region, requestId) => {
       const scope: Scope = { partition: 'aws', region, accountId: caller.accountId };
-      return { requestId, caller, scope, keyring, clock: now, usage };
+      return {
+        requestId, caller, scope, keyring, clock: now, usage,
+        request: { sourceIp: '127.0.0.1', userAgent: '', secureTransport: false },
+        // Authorization arrives with the policy evaluator: until then the account root may do anything.
+        authorizeKey: () => {},
+        authorizeAccount: () => {},
+      };
     },
   });
   let ready = false;

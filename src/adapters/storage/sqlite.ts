@@ -44,7 +44,11 @@ const toAlias = (r: AliasRow): AliasRecord => ({
   creationDate: r.created_at, lastUpdatedDate: r.updated_at,
 });
 
-export function openSqliteRepository(file: string): KeyRepository {
+/**
+ * Opens the data folder's database with Coffer's durability settings and takes the exclusive
+ * lock. The repositories of each port are built on the handle this returns.
+ */
+export function openDatabase(file: string): Database.Database {
   const db = new Database(file);
   try {
     db.pragma('busy_timeout = 2000');
@@ -63,7 +67,10 @@ export function openSqliteRepository(file: string): KeyRepository {
     }
     throw e;
   }
+  return db;
+}
 
+export function createSqliteKeyRepository(db: Database.Database): KeyRepository {
   const q = {
     getKey: db.prepare<[string], KeyRow>('SELECT doc FROM keys WHERE arn = ?'),
     findKeyArn: db.prepare<[string, string], { arn: string }>('SELECT arn FROM keys WHERE key_id = ? AND region = ? LIMIT 1'),

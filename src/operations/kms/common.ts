@@ -3,12 +3,23 @@ import { DryRunOperationException, InvalidKeyUsageException, InvalidMarkerExcept
 import { ValidationException } from '../../errors/common-errors.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import type { KeyRecord } from '../../domain/key.ts';
-import type { OperationContext } from '../context.ts';
+import type { KeyAuthorization, OperationContext } from '../context.ts';
 import type { Tag } from '@aws-sdk/client-kms';
 
-/** Resolves a KeyId parameter and applies the key-state table for `operation`. */
-export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean): KeyRecord {
+export type AuthorizationExtras = Omit<KeyAuthorization, 'action' | 'key' | 'requestAlias'> & { readonly action?: string };
+
+/**
+ * Resolves a KeyId parameter, authorizes `kms:<operation>` (or `extras.action`) on the key, then
+ * applies the key-state table: an unauthorized caller learns nothing about the key's state.
+ */
+export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): KeyRecord {
   const key = ctx.keyring.resolve(ctx.scope, ref, { aliases });
+  ctx.authorizeKey({
+    ...extras,
+    action: extras.action ?? `kms:${operation}`,
+    key,
+    ...(aliases && ref.includes('alias/') ? { requestAlias: ref.slice(ref.indexOf('alias/')) } : {}),
+  });
   assertStateAllows(operation, key.state, key.arn);
   return key;
 }
