@@ -70,8 +70,9 @@ async function main(config: Config): Promise<void> {
         requestId, caller, scope, keyring, clock: now, usage,
         request: { sourceIp: '127.0.0.1', userAgent: '', secureTransport: false },
         // Authorization arrives with the policy evaluator: until then the account root may do anything.
-        authorizeKey: () => {},
+        authorizeKey: () => ({ via: 'unenforced' }),
         authorizeAccount: () => {},
+        checkLockout: () => {},
       };
     },
   });

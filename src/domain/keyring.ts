@@ -9,6 +9,7 @@ import { isKeyId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import type { KeyRecord, MaterialRecord } from './key.ts';
+import type { GrantRecord } from './grant.ts';
 import type { AliasRecord, KeyRepository } from '../ports/key-repository.ts';
 import type { KeyStore } from '../ports/key-store.ts';
 
@@ -23,6 +24,8 @@ export class Keyring {
   private readonly plaintext = new Map<string, Buffer>();
   private readonly aliasTargets = new Map<string, string>();
   private readonly idIndex = new Map<string, string>();
+  private readonly grantsByKey = new Map<string, readonly GrantRecord[]>();
+  private readonly aliasesByKey = new Map<string, readonly string[]>();
 
   constructor(
     readonly repo: KeyRepository,
@@ -103,6 +106,41 @@ export class Keyring {
     return pt;
   }
 
+  /** Every grant on a key (cached; authorization reads it on the hot path). */
+  grantsOf(arn: string): readonly GrantRecord[] {
+    const hit = this.grantsByKey.get(arn);
+    if (hit) return hit;
+    const all: GrantRecord[] = [];
+    for (let page = this.repo.listGrants(arn, undefined, 1000); page.length > 0; page = this.repo.listGrants(arn, page.at(-1)?.grantId, 1000)) {
+      all.push(...page);
+    }
+    this.grantsByKey.set(arn, all);
+    return all;
+  }
+
+  putGrant(g: GrantRecord): void {
+    this.repo.transaction(() => this.repo.putGrant(g));
+    this.grantsByKey.delete(g.keyArn);
+  }
+
+  deleteGrant(g: GrantRecord): void {
+    this.repo.transaction(() => this.repo.deleteGrant(g.grantId));
+    this.grantsByKey.delete(g.keyArn);
+  }
+
+  /** The alias names that point to a key (kms:ResourceAliases), cached. */
+  aliasesOf(key: KeyRecord): readonly string[] {
+    const hit = this.aliasesByKey.get(key.arn);
+    if (hit) return hit;
+    const names: string[] = [];
+    for (let page = this.repo.listAliases(key.accountId, key.region, key.arn, undefined, 100); page.length > 0;
+      page = this.repo.listAliases(key.accountId, key.region, key.arn, page.at(-1)?.name, 100)) {
+      names.push(...page.map((a) => a.name));
+    }
+    this.aliasesByKey.set(key.arn, names);
+    return names;
+  }
+
   /** Creates a key with its first material in one transaction. */
   create(key: KeyRecord, material: MaterialRecord): KeyRecord {
     this.repo.transaction(() => {
@@ -138,11 +176,13 @@ export class Keyring {
   putAlias(a: AliasRecord): void {
     this.repo.transaction(() => this.repo.putAlias(a));
     this.aliasTargets.clear();
+    this.aliasesByKey.clear();
   }
 
   deleteAlias(accountId: string, region: string, name: string): void {
     this.repo.transaction(() => this.repo.deleteAlias(accountId, region, name));
     this.aliasTargets.clear();
+    this.aliasesByKey.clear();
   }
 
   private forget(arn: string): void {
@@ -155,6 +195,8 @@ export class Keyring {
       }
     }
     this.aliasTargets.clear();
+    this.aliasesByKey.clear();
+    this.grantsByKey.delete(arn);
     for (const [id, a] of this.idIndex) if (a === arn) this.idIndex.delete(id);
   }
 

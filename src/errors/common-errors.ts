@@ -35,3 +35,7 @@ export class RequestEntityTooLargeException extends AwsError {
 export class UnsupportedMediaTypeException extends AwsError {
   constructor(m: string) { super('UnsupportedMediaTypeException', m, 415); }
 }
+/** Temporary (STS session) credentials past their expiration. The Query protocol answers it as `ExpiredToken`. */
+export class ExpiredTokenException extends AwsError {
+  constructor() { super('ExpiredTokenException', 'The security token included in the request is expired'); }
+}

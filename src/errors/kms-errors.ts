@@ -62,3 +62,6 @@ export class UnsupportedOperationException extends AwsError {
 export class CustomKeyStoreNotFoundException extends AwsError {
   constructor(m: string) { super('CustomKeyStoreNotFoundException', m); }
 }
+export class InvalidGrantIdException extends AwsError {
+  constructor(m: string) { super('InvalidGrantIdException', m); }
+}

@@ -2,6 +2,11 @@
 import type { Operation } from './context.ts';
 import { cancelKeyDeletion } from './kms/cancel-key-deletion.ts';
 import { createAlias } from './kms/create-alias.ts';
+import { createGrant } from './kms/create-grant.ts';
+import { listGrants } from './kms/list-grants.ts';
+import { listRetirableGrants } from './kms/list-retirable-grants.ts';
+import { retireGrant } from './kms/retire-grant.ts';
+import { revokeGrant } from './kms/revoke-grant.ts';
 import { createKey } from './kms/create-key.ts';
 import { decrypt } from './kms/decrypt.ts';
 import { deleteAlias } from './kms/delete-alias.ts';
@@ -38,7 +43,7 @@ const implemented: readonly Operation[] = [
   cancelKeyDeletion, getKeyLastUsage, createAlias, updateAlias, deleteAlias, listAliases, tagResource,
   untagResource, listResourceTags, encrypt, decrypt, reEncrypt, generateDataKey, generateDataKeyWithoutPlaintext,
   generateRandom, enableKeyRotation, disableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand, listKeyRotations,
-  getKeyPolicy, putKeyPolicy, listKeyPolicies,
+  getKeyPolicy, putKeyPolicy, listKeyPolicies, createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant,
 ];
 
 export const KMS_OPERATIONS: ReadonlyMap<string, Operation> = new Map(

@@ -4,6 +4,7 @@
  * and durable before the answer is sent. (A networked adapter will need an async variant.)
  */
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
 
 export interface AliasRecord {
   readonly accountId: string;
@@ -51,6 +52,15 @@ export interface KeyRepository {
   /** Aliases in name order strictly after `afterName`, optionally only those naming one key. */
   listAliases(accountId: string, region: string, targetKeyArn: string | undefined, afterName: string | undefined, limit: number): AliasRecord[];
   countAliases(targetKeyArn: string): number;
+
+  getGrant(grantId: string): GrantRecord | undefined;
+  putGrant(grant: GrantRecord): void;
+  deleteGrant(grantId: string): void;
+  /** Grants of one key in grant-id order, strictly after `afterId`. */
+  listGrants(keyArn: string, afterId: string | undefined, limit: number): GrantRecord[];
+  /** Grants whose retiring principal is `principal`, across keys, in grant-id order. */
+  listRetirableGrants(principal: string, afterId: string | undefined, limit: number): GrantRecord[];
+  countGrants(keyArn: string): number;
 
   getDomainKeys(): DomainKeyRecord[];
   putDomainKey(key: DomainKeyRecord): void;

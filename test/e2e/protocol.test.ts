@@ -204,7 +204,7 @@ test('errors: client errors are 400 with exactly {"__type","message"}', async ()
     'The request would have succeeded, but the DryRun option is set.');
   assertError(await coffer.raw({ target: 'Sign', body: JSON.stringify({ KeyId: id, Message: 'AA==', SigningAlgorithm: 'ECDSA_SHA_256' }) }), 400, 'InvalidKeyUsageException',
     `${arn} key usage is ENCRYPT_DECRYPT which is not valid for Sign.`);
-  assertError(await coffer.raw({ target: 'CreateGrant', body: JSON.stringify({ KeyId: id, GranteePrincipal: 'x', Operations: ['Decrypt'] }) }), 400, 'UnsupportedOperationException', /CreateGrant/);
+  assertError(await coffer.raw({ target: 'CreateGrant', body: JSON.stringify({ KeyId: id, GranteePrincipal: 'x', Operations: ['Decrypt'] }) }), 400, 'InvalidArnException', /GranteePrincipal/);
 });
 
 test('errors: InvalidCiphertextException carries only __type', async () => {

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import type { KeyRecord, MaterialRecord } from '../../domain/key.ts';
+import type { GrantRecord } from '../../domain/grant.ts';
 import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
 
 const SCHEMA = `
@@ -26,6 +27,11 @@ CREATE TABLE IF NOT EXISTS aliases (
   target_key_arn TEXT NOT NULL REFERENCES keys(arn) ON DELETE CASCADE,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (account_id, region, name));
 CREATE INDEX IF NOT EXISTS aliases_by_key ON aliases (target_key_arn);
+CREATE TABLE IF NOT EXISTS grants (
+  grant_id TEXT PRIMARY KEY, key_arn TEXT NOT NULL REFERENCES keys(arn) ON DELETE CASCADE,
+  retiring_principal TEXT, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS grants_by_key ON grants (key_arn, grant_id);
+CREATE INDEX IF NOT EXISTS grants_by_retiring ON grants (retiring_principal, grant_id) WHERE retiring_principal IS NOT NULL;
 CREATE TABLE IF NOT EXISTS key_usage (
   key_arn TEXT PRIMARY KEY REFERENCES keys(arn) ON DELETE CASCADE,
   operation TEXT NOT NULL, ts INTEGER NOT NULL, request_id TEXT NOT NULL);
@@ -87,6 +93,12 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     listAliases: db.prepare<[string, string, string, number], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?'),
     listAliasesFor: db.prepare<[string, string, string, string, number], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_arn = ? AND name > ? ORDER BY name LIMIT ?'),
     countAliases: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM aliases WHERE target_key_arn = ?'),
+    getGrant: db.prepare<[string], { doc: string }>('SELECT doc FROM grants WHERE grant_id = ?'),
+    putGrant: db.prepare('INSERT INTO grants (grant_id, key_arn, retiring_principal, doc) VALUES (?, ?, ?, ?) ON CONFLICT(grant_id) DO UPDATE SET doc = excluded.doc'),
+    deleteGrant: db.prepare('DELETE FROM grants WHERE grant_id = ?'),
+    listGrants: db.prepare<[string, string, number], { doc: string }>('SELECT doc FROM grants WHERE key_arn = ? AND grant_id > ? ORDER BY grant_id LIMIT ?'),
+    listRetirable: db.prepare<[string, string, number], { doc: string }>('SELECT doc FROM grants WHERE retiring_principal = ? AND grant_id > ? ORDER BY grant_id LIMIT ?'),
+    countGrants: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM grants WHERE key_arn = ?'),
     getDomainKeys: db.prepare<[], { id: string; wrapped: Buffer; created_at: number }>('SELECT * FROM domain_keys ORDER BY created_at'),
     putDomainKey: db.prepare('INSERT INTO domain_keys (id, wrapped, created_at) VALUES (?, ?, ?)'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
@@ -120,6 +132,12 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     listAliases: (a, r, target, after, limit) =>
       (target === undefined ? q.listAliases.all(a, r, after ?? '', limit) : q.listAliasesFor.all(a, r, target, after ?? '', limit)).map(toAlias),
     countAliases: (arn) => q.countAliases.get(arn)?.n ?? 0,
+    getGrant: (id) => { const r = q.getGrant.get(id); return r ? (JSON.parse(r.doc) as GrantRecord) : undefined; },
+    putGrant: (g) => { q.putGrant.run(g.grantId, g.keyArn, g.retiringPrincipal ?? null, JSON.stringify(g)); },
+    deleteGrant: (id) => { q.deleteGrant.run(id); },
+    listGrants: (arn, after, limit) => q.listGrants.all(arn, after ?? '', limit).map((r) => JSON.parse(r.doc) as GrantRecord),
+    listRetirableGrants: (p, after, limit) => q.listRetirable.all(p, after ?? '', limit).map((r) => JSON.parse(r.doc) as GrantRecord),
+    countGrants: (arn) => q.countGrants.get(arn)?.n ?? 0,
     getDomainKeys: (): DomainKeyRecord[] => q.getDomainKeys.all().map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
     putDomainKey: (d) => { q.putDomainKey.run(d.id, d.wrapped, d.createdAt); },
     getMeta: (name) => q.getMeta.get(name)?.value,

@@ -21,6 +21,7 @@ export interface Source {
 export function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
   algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string,
+  auth: { action: string; grantOperation: string; encryptionContext: Readonly<Record<string, string>> | undefined; grantTokens: readonly string[] | undefined },
 ): Source {
   const requested = keyRef === undefined ? undefined : ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
   let key: KeyRecord;
@@ -35,9 +36,15 @@ export function ciphertextSource(
     parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
     const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope.region);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
-    if (!named || named.accountId !== ctx.scope.accountId) throw new InvalidCiphertextException();
+    if (!named) throw new InvalidCiphertextException();
     key = named;
   }
+  ctx.authorizeKey({
+    ...auth,
+    key,
+    conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
+    ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),
+  });
   assertStateAllows(operation, key.state, key.arn);
   requireSymmetricEncryption(key, operation);
   checkEncryptionAlgorithm(key, algorithm);

@@ -4,6 +4,7 @@ import { ValidationException } from '../../errors/common-errors.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { KeyAuthorization, OperationContext } from '../context.ts';
+import type { AuthorizationResult } from '../../domain/principal.ts';
 import type { Tag } from '@aws-sdk/client-kms';
 
 export type AuthorizationExtras = Omit<KeyAuthorization, 'action' | 'key' | 'requestAlias'> & { readonly action?: string };
@@ -13,15 +14,22 @@ export type AuthorizationExtras = Omit<KeyAuthorization, 'action' | 'key' | 'req
  * applies the key-state table: an unauthorized caller learns nothing about the key's state.
  */
 export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): KeyRecord {
+  return authorizedKey(ctx, operation, ref, aliases, extras).key;
+}
+
+/** keyFor, also saying how the request was allowed. */
+export function authorizedKey(
+  ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {},
+): { key: KeyRecord; allowedBy: AuthorizationResult } {
   const key = ctx.keyring.resolve(ctx.scope, ref, { aliases });
-  ctx.authorizeKey({
+  const allowedBy = ctx.authorizeKey({
     ...extras,
     action: extras.action ?? `kms:${operation}`,
     key,
     ...(aliases && ref.includes('alias/') ? { requestAlias: ref.slice(ref.indexOf('alias/')) } : {}),
   });
   assertStateAllows(operation, key.state, key.arn);
-  return key;
+  return { key, allowedBy };
 }
 
 export function requireSymmetricEncryption(key: KeyRecord, operation: string): void {
@@ -49,6 +57,14 @@ export function dryRunSucceeded(): never {
 }
 
 export const MAX_TAGS = 50;
+
+/** aws:RequestTag/<key> and aws:TagKeys for the tags of a request. */
+export function requestTagConditions(tags: readonly Tag[]): Record<string, string | string[]> {
+  return {
+    'aws:TagKeys': tags.map((t) => t.TagKey ?? ''),
+    ...Object.fromEntries(tags.map((t) => [`aws:RequestTag/${t.TagKey ?? ''}`, t.TagValue ?? ''])),
+  };
+}
 
 export function checkTags(tags: readonly Tag[]): void {
   const seen = new Set<string>();

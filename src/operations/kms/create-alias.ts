@@ -14,6 +14,7 @@ import { keyFor } from './common.ts';
 export const createAlias = defineOperation<CreateAliasRequest, undefined>('CreateAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, true);
+  ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.scope, name));
   const key = keyFor(ctx, 'CreateAlias', input.TargetKeyId as string, false);
   const { accountId, region } = ctx.scope;
   ctx.keyring.repo.transaction(() => {

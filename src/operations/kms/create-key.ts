@@ -3,7 +3,6 @@
  * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (specs, origins,
  * custom key stores and multi-Region keys that later issues bring), TagException,
  * MalformedPolicyDocumentException, LimitExceededException.
- * Difference from AWS: the lockout safety check arrives with policy enforcement.
  */
 import type { CreateKeyRequest, CreateKeyResponse } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
@@ -15,7 +14,7 @@ import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs
 import { newMaterial } from '../../domain/lifecycle.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
 import { defineOperation } from '../context.ts';
-import { checkTags } from './common.ts';
+import { checkTags, requestTagConditions } from './common.ts';
 
 export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('CreateKey', (input, ctx) => {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
@@ -38,12 +37,20 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
   if (input.MultiRegion === true) throw new UnsupportedOperationException('Coffer does not support multi-Region keys yet.');
   const tags = input.Tags ?? [];
   checkTags(tags);
+  const bypass = input.BypassPolicyLockoutSafetyCheck === true;
+  ctx.authorizeAccount('kms:CreateKey', '*', {
+    'kms:KeySpec': spec, 'kms:KeyUsage': usage, 'kms:KeyOrigin': origin, 'kms:MultiRegion': input.MultiRegion ?? false,
+    'kms:CustomerMasterKeySpec': spec, 'kms:CustomerMasterKeyUsage': usage, 'kms:BypassPolicyLockoutSafetyCheck': bypass,
+    ...requestTagConditions(tags),
+  });
+  if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', '*', requestTagConditions(tags));
   const policy = input.Policy ?? defaultKeyPolicy(ctx.scope.partition, ctx.scope.accountId);
   validatePolicyDocument(policy);
 
   const now = ctx.clock.now();
   const keyId = newKeyId();
   const arn = keyArn(ctx.scope, keyId);
+  if (input.Policy !== undefined && !bypass) ctx.checkLockout(policy, arn);
   const material = newMaterial(ctx.keyring, arn, now);
   const key: KeyRecord = {
     arn, keyId, accountId: ctx.scope.accountId, region: ctx.scope.region, creationDate: now,

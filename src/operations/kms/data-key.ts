@@ -14,6 +14,7 @@ export interface DataKeyInput {
   NumberOfBytes?: number | undefined;
   EncryptionContext?: Record<string, string> | undefined;
   DryRun?: boolean | undefined;
+  GrantTokens?: string[] | undefined;
   Recipient?: object | undefined;
 }
 
@@ -23,7 +24,10 @@ export function generateDataKey(ctx: OperationContext, operation: string, input:
     throw new ValidationException('Please specify either number of bytes or key spec.');
   }
   const bytes = input.NumberOfBytes ?? SPEC_BYTES[input.KeySpec as string] ?? 32;
-  const key = keyFor(ctx, operation, input.KeyId as string, true);
+  const key = keyFor(ctx, operation, input.KeyId as string, true, {
+    grantOperation: operation, encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    conditions: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' },
+  });
   requireSymmetricEncryption(key, operation);
   dryRunStop(input.DryRun);
   const plaintext = randomBytes(bytes);

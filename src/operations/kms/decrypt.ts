@@ -15,7 +15,9 @@ import { dryRunSucceeded } from './common.ts';
 export const decrypt = defineOperation<DecryptRequest, DecryptResponse>('Decrypt', (input, ctx) => {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
-  const { key, parts } = ciphertextSource(ctx, 'Decrypt', input.CiphertextBlob, input.KeyId, input.EncryptionAlgorithm, ignore, 'ciphertextBlob');
+  const { key, parts } = ciphertextSource(ctx, 'Decrypt', input.CiphertextBlob, input.KeyId, input.EncryptionAlgorithm, ignore, 'ciphertextBlob', {
+    action: 'kms:Decrypt', grantOperation: 'Decrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+  });
   if (parts === undefined) return dryRunSucceeded();
   const { plaintext, materialId } = decryptWith(ctx.keyring, key, parts, input.EncryptionContext);
   if (input.DryRun === true) {

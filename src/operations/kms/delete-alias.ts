@@ -3,13 +3,17 @@
  * Errors: NotFoundException. Allowed in every key state.
  */
 import type { DeleteAliasRequest } from '@aws-sdk/client-kms';
+import { aliasArn } from '../../core/arn.ts';
 import { defineOperation } from '../context.ts';
 import { checkAliasName, existingAlias } from './alias-rules.ts';
 
 export const deleteAlias = defineOperation<DeleteAliasRequest, undefined>('DeleteAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, false);
-  existingAlias(ctx, name);
+  ctx.authorizeAccount('kms:DeleteAlias', aliasArn(ctx.scope, name));
+  const alias = existingAlias(ctx, name);
+  const key = ctx.keyring.get(alias.targetKeyArn);
+  if (key) ctx.authorizeKey({ action: 'kms:DeleteAlias', key });
   ctx.keyring.deleteAlias(ctx.scope.accountId, ctx.scope.region, name);
   return undefined;
 });

@@ -8,5 +8,5 @@ import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
 export const describeKey = defineOperation<DescribeKeyRequest, DescribeKeyResponse>('DescribeKey', (input, ctx) => ({
-  KeyMetadata: keyMetadata(keyFor(ctx, 'DescribeKey', input.KeyId as string, true)),
+  KeyMetadata: keyMetadata(keyFor(ctx, 'DescribeKey', input.KeyId as string, true, { grantOperation: 'DescribeKey', grantTokens: input.GrantTokens })),
 }));

@@ -12,9 +12,9 @@ import { keyFor } from './common.ts';
 import { requireRotatable } from './rotation-rules.ts';
 
 export const enableKeyRotation = defineOperation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', (input, ctx) => {
-  const key = keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false);
-  requireRotatable(key);
   const periodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
+  const key = keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false, { conditions: { 'kms:RotationPeriodInDays': periodDays } });
+  requireRotatable(key);
   const now = ctx.clock.now();
   const lastRotation = Math.max(...ctx.keyring.materialsOf(key.arn).map((m) => m.createdAt), key.creationDate);
   ctx.keyring.update(key.arn, (k) => ({

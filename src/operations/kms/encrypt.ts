@@ -10,7 +10,10 @@ import { defineOperation } from '../context.ts';
 import { checkEncryptionAlgorithm, dryRunStop, keyFor, requireSymmetricEncryption } from './common.ts';
 
 export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', (input, ctx) => {
-  const key = keyFor(ctx, 'Encrypt', input.KeyId as string, true);
+  const key = keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
+    grantOperation: 'Encrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    conditions: { 'kms:EncryptionAlgorithm': input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' },
+  });
   requireSymmetricEncryption(key, 'Encrypt');
   checkEncryptionAlgorithm(key, input.EncryptionAlgorithm);
   dryRunStop(input.DryRun);

@@ -9,8 +9,8 @@ import { defineOperation, type Operation } from '../context.ts';
 import { keyFor } from './common.ts';
 
 const wrongUsage = (name: string): Operation =>
-  defineOperation<{ KeyId?: string | undefined }, undefined>(name, (input, ctx) => {
-    const key = keyFor(ctx, name, input.KeyId as string, true);
+  defineOperation<{ KeyId?: string | undefined; GrantTokens?: string[] | undefined }, undefined>(name, (input, ctx) => {
+    const key = keyFor(ctx, name, input.KeyId as string, true, { grantOperation: name, grantTokens: input.GrantTokens });
     if (name === 'GetPublicKey') throw new UnsupportedOperationException(`${key.arn} key spec is ${key.keySpec} which is not valid for GetPublicKey.`);
     throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${name}.`);
   });

@@ -10,6 +10,7 @@ import { checkLimit, decodeMarker, page } from './common.ts';
 
 export const listAliases = defineOperation<ListAliasesRequest, ListAliasesResponse>('ListAliases', (input, ctx) => {
   const limit = checkLimit(input.Limit, 100, 50);
+  ctx.authorizeAccount('kms:ListAliases', '*');
   const target = input.KeyId === undefined ? undefined : ctx.keyring.resolve(ctx.scope, input.KeyId, { aliases: false }).arn;
   const rows = ctx.keyring.repo.listAliases(ctx.scope.accountId, ctx.scope.region, target, decodeMarker(input.Marker), limit + 1);
   const p = page(rows, limit, (a) => a.name);

@@ -8,6 +8,7 @@ import { checkLimit, decodeMarker, page } from './common.ts';
 
 export const listKeys = defineOperation<ListKeysRequest, ListKeysResponse>('ListKeys', (input, ctx) => {
   const limit = checkLimit(input.Limit, 1000, 100);
+  ctx.authorizeAccount('kms:ListKeys', '*');
   const rows = ctx.keyring.repo.listKeys(ctx.scope.accountId, ctx.scope.region, decodeMarker(input.Marker), limit + 1);
   const p = page(rows, limit, (k) => k.arn);
   return {

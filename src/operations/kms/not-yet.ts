@@ -1,5 +1,5 @@
 /**
- * Operations of the model that later issues implement (grants, imported material, multi-Region
+ * Operations of the model that later issues implement (imported material, multi-Region
  * keys, custom key stores, data key pairs). They answer UnsupportedOperationException with a clear
  * message rather than an unknown-operation error, so clients learn what is missing.
  */
@@ -7,7 +7,6 @@ import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import type { Operation } from '../context.ts';
 
 export const NOT_YET_IMPLEMENTED = [
-  'CreateGrant', 'ListGrants', 'ListRetirableGrants', 'RetireGrant', 'RevokeGrant',
   'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
   'ReplicateKey', 'UpdatePrimaryRegion',
   'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',

@@ -1,7 +1,6 @@
 /**
  * PutKeyPolicy (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
  * Errors: NotFoundException, MalformedPolicyDocumentException, LimitExceededException (32 KB).
- * Difference from AWS: the lockout safety check arrives with policy enforcement.
  */
 import type { PutKeyPolicyRequest } from '@aws-sdk/client-kms';
 import { validatePolicyDocument } from '../../policy/document.ts';
@@ -11,9 +10,11 @@ import { checkPolicyName } from './key-policy-rules.ts';
 
 export const putKeyPolicy = defineOperation<PutKeyPolicyRequest, undefined>('PutKeyPolicy', (input, ctx) => {
   checkPolicyName(input.PolicyName);
-  const key = keyFor(ctx, 'PutKeyPolicy', input.KeyId as string, false);
+  const bypass = input.BypassPolicyLockoutSafetyCheck === true;
+  const key = keyFor(ctx, 'PutKeyPolicy', input.KeyId as string, false, { conditions: { 'kms:BypassPolicyLockoutSafetyCheck': bypass } });
   const policy = input.Policy as string;
   validatePolicyDocument(policy);
+  if (!bypass) ctx.checkLockout(policy, key.arn);
   ctx.keyring.update(key.arn, (k) => ({ ...k, policy }));
   return undefined;
 });

@@ -11,8 +11,13 @@ import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor, requireS
 
 export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('ReEncrypt', (input, ctx) => {
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
-  const source = ciphertextSource(ctx, 'ReEncrypt', input.CiphertextBlob, input.SourceKeyId, input.SourceEncryptionAlgorithm, ignore, 'ciphertextBlob');
-  const dest = keyFor(ctx, 'ReEncrypt', input.DestinationKeyId as string, true);
+  const source = ciphertextSource(ctx, 'ReEncrypt', input.CiphertextBlob, input.SourceKeyId, input.SourceEncryptionAlgorithm, ignore, 'ciphertextBlob', {
+    action: 'kms:ReEncryptFrom', grantOperation: 'ReEncryptFrom', encryptionContext: input.SourceEncryptionContext, grantTokens: input.GrantTokens,
+  });
+  const dest = keyFor(ctx, 'ReEncrypt', input.DestinationKeyId as string, true, {
+    action: 'kms:ReEncryptTo', grantOperation: 'ReEncryptTo', encryptionContext: input.DestinationEncryptionContext, grantTokens: input.GrantTokens,
+    conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === ctx.keyring.resolve(ctx.scope, input.DestinationKeyId as string, { aliases: true }).arn },
+  });
   requireSymmetricEncryption(dest, 'ReEncrypt');
   checkEncryptionAlgorithm(dest, input.DestinationEncryptionAlgorithm);
   if (source.parts === undefined) return dryRunSucceeded();

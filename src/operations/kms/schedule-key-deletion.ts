@@ -15,7 +15,9 @@ export const scheduleKeyDeletion = defineOperation<ScheduleKeyDeletionRequest, S
     const bound = days < 7 ? 'greater than or equal to 7' : 'less than or equal to 30';
     throw new ValidationException(`1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`);
   }
-  const key = keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false);
+  const key = keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false, {
+    conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days },
+  });
   const deletionDate = ctx.clock.now() + days * DAY_MS;
   ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
   return { KeyId: key.arn, DeletionDate: new Date(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days };

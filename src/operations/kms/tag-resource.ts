@@ -5,12 +5,12 @@
  */
 import type { Tag, TagResourceRequest } from '@aws-sdk/client-kms';
 import { defineOperation } from '../context.ts';
-import { checkTags, keyFor } from './common.ts';
+import { checkTags, keyFor, requestTagConditions } from './common.ts';
 
 export const tagResource = defineOperation<TagResourceRequest, undefined>('TagResource', (input, ctx) => {
   const incoming = input.Tags ?? [];
   checkTags(incoming);
-  const key = keyFor(ctx, 'TagResource', input.KeyId as string, false);
+  const key = keyFor(ctx, 'TagResource', input.KeyId as string, false, { conditions: requestTagConditions(incoming) });
   ctx.keyring.update(key.arn, (k) => {
     const merged = new Map<string, string>(k.tags.map((t) => [t.TagKey ?? '', t.TagValue ?? '']));
     for (const t of incoming) merged.set(t.TagKey ?? '', t.TagValue ?? '');

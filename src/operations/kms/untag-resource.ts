@@ -11,7 +11,7 @@ import { keyFor } from './common.ts';
 export const untagResource = defineOperation<UntagResourceRequest, undefined>('UntagResource', (input, ctx) => {
   const remove = new Set(input.TagKeys ?? []);
   for (const k of remove) if (k.toLowerCase().startsWith('aws:')) throw new TagException('Tags beginning with aws: are reserved');
-  const key = keyFor(ctx, 'UntagResource', input.KeyId as string, false);
+  const key = keyFor(ctx, 'UntagResource', input.KeyId as string, false, { conditions: { 'aws:TagKeys': [...remove] } });
   ctx.keyring.update(key.arn, (k) => ({ ...k, tags: k.tags.filter((t) => !remove.has(t.TagKey ?? '')) }));
   return undefined;
 });

@@ -7,6 +7,7 @@
 import type { UpdateAliasRequest } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { LimitExceededException } from '../../errors/kms-errors.ts';
+import { aliasArn } from '../../core/arn.ts';
 import { defineOperation } from '../context.ts';
 import { checkAliasName, existingAlias, MAX_ALIASES_PER_KEY } from './alias-rules.ts';
 import { keyFor } from './common.ts';
@@ -16,9 +17,11 @@ const family = (spec: string): string => (spec.startsWith('HMAC_') ? 'HMAC' : sp
 export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('UpdateAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, false);
+  ctx.authorizeAccount('kms:UpdateAlias', aliasArn(ctx.scope, name));
   const alias = existingAlias(ctx, name);
-  const target = keyFor(ctx, 'UpdateAlias', input.TargetKeyId as string, false);
   const current = ctx.keyring.get(alias.targetKeyArn);
+  if (current) ctx.authorizeKey({ action: 'kms:UpdateAlias', key: current });
+  const target = keyFor(ctx, 'UpdateAlias', input.TargetKeyId as string, false);
   if (current && (current.keyUsage !== target.keyUsage || family(current.keySpec) !== family(target.keySpec))) {
     throw new ValidationException(`${target.arn} is not the same key type and key usage as the key the alias currently names.`);
   }
