@@ -24,6 +24,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   auth: ['errors', 'core'],
   scheduler: ['domain', 'core'],
   server: ['protocol', 'auth', 'operations', 'errors', 'core'],
+  cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors'],
 };
 
 const files = (dir: string): string[] =>

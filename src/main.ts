@@ -5,22 +5,28 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
-import { accountRootArn, type Scope } from './core/arn.ts';
+import type { Scope } from './core/arn.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
-import { SigV4Verifier } from './auth/sigv4.ts';
+import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
 import { createSqliteKeyRepository, openDatabase } from './adapters/storage/sqlite.ts';
+import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
 import { openSoftwareKeyStore } from './adapters/keystore/software.ts';
 import { loadOrCreateKeyFileSeal, loadOrCreatePassphraseSeal } from './crypto/seal.ts';
 import { zero } from './crypto/bytes.ts';
 import { Keyring } from './domain/keyring.ts';
+import { Authorizer } from './domain/authorizer.ts';
 import { UsageTracker } from './domain/usage.ts';
+import { CredentialResolver } from './domain/credentials.ts';
 import { KMS_OPERATIONS } from './operations/registry.ts';
+import { QUERY_OPERATIONS } from './operations/query-registry.ts';
+import { createQueryContextFactory } from './operations/identity-authorization.ts';
 import type { Caller } from './operations/context.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
 import { createLogger } from './core/log.ts';
 import { createPipeline } from './server/pipeline.ts';
+import { createQueryPipeline, routeByContentType } from './server/query-pipeline.ts';
 
 function openDataDir(dir: string): string {
   const path = resolve(dir);
@@ -49,33 +55,39 @@ async function main(config: Config): Promise<void> {
   const scheduler = new Scheduler(keyring, usage, log);
 
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
-  const rootCaller: Caller = {
-    accountId: config.accountId, arn: accountRootArn({ partition: 'aws', accountId: config.accountId }), accessKeyId: root.accessKeyId,
-    type: 'Root', userId: config.accountId, tags: {},
-  };
-  const verifier = new SigV4Verifier<Caller>({
-    service: 'kms',
-    isRegionAllowed: (r) => r === config.region,
+  // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
+  const identities = createSqliteIdentityRepository(db);
+  identities.transaction(() => identities.addAccount({ accountId: config.accountId, createDate: now.now() }));
+  const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  const verifier = new Authenticator<Caller>({
+    service: (s) => s === 'kms' || s === 'iam' || s === 'sts',
+    // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
+    isRegionAllowed: (r, service) => r === config.region || (service !== 'kms' && r === 'us-east-1'),
     now: () => Date.now(),
-    lookup: (akid) => (akid === root.accessKeyId ? { ...rootCaller, secretAccessKey: root.secretAccessKey } : undefined),
+    resolve: (akid) => credentials.resolveAccessKey(akid),
+    domainNow: () => now.now(),
+  });
+  const queryHandle = createQueryPipeline({
+    verifier, operations: QUERY_OPERATIONS, log,
+    context: createQueryContextFactory({ identities, credentials, clock: now }),
   });
 
-  const handle = createPipeline({
+  const authorizer = new Authorizer(keyring, credentials, now);
+  const kmsHandle = createPipeline({
     verifier,
     operations: KMS_OPERATIONS,
     log,
-    context: (caller, region, requestId) => {
+    context: (caller, region, requestId, request) => {
       const scope: Scope = { partition: 'aws', region, accountId: caller.accountId };
       return {
-        requestId, caller, scope, keyring, clock: now, usage,
-        request: { sourceIp: '127.0.0.1', userAgent: '', secureTransport: false },
-        // Authorization arrives with the policy evaluator: until then the account root may do anything.
-        authorizeKey: () => ({ via: 'unenforced' }),
-        authorizeAccount: () => {},
-        checkLockout: () => {},
+        requestId, caller, scope, keyring, clock: now, usage, request,
+        authorizeKey: (a) => authorizer.authorizeKey(caller, request, a),
+        authorizeAccount: (action, resource, conditions) => authorizer.authorizeAccount(caller, request, action, resource, conditions),
+        checkLockout: (policy, arn) => authorizer.checkLockout(caller, request, policy, arn),
       };
     },
   });
+  const handle = routeByContentType({ json: kmsHandle, query: queryHandle });
   let ready = false;
   const http = createHttpServer({
     handle,

@@ -41,7 +41,8 @@ export interface VerifiedSignature<T> {
 
 export interface SigV4VerifierOptions<T> {
   service: string | ((s: string) => boolean);
-  isRegionAllowed: (region: string) => boolean;
+  /** Whether `region` is accepted for `service` (the credential scope's). */
+  isRegionAllowed: (region: string, service: string) => boolean;
   now: () => number;
   maxSkewMs?: number;
   lookup: (accessKeyId: string) => (T & { secretAccessKey: string }) | undefined;
@@ -211,7 +212,7 @@ export class SigV4Verifier<T> {
     if (typeof svc === 'string' ? service !== svc : !svc(service)) {
       throw new InvalidSignatureException(`Credential should be scoped to correct service${typeof svc === 'string' ? `: '${svc}'` : ''}. `);
     }
-    if (!this.#opts.isRegionAllowed(region)) throw new InvalidSignatureException('Credential should be scoped to a valid region. ');
+    if (!this.#opts.isRegionAllowed(region, service)) throw new InvalidSignatureException('Credential should be scoped to a valid region. ');
     if (scopeDate !== amzDate.slice(0, 8)) {
       const msg = `'${scopeDate.slice(0, 40)}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`;
       throw new InvalidSignatureException(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ${msg}`);

@@ -21,3 +21,6 @@ export class AuthenticationError extends CryptoError {}
 
 /** The root-key seal cannot be opened: wrong passphrase, bad or unsafe key/salt file. */
 export class SealError extends CryptoError {}
+
+/** A key that does not parse as what it must be (a peer's public key on another curve, a malformed SPKI, ...). */
+export class InvalidKeyError extends CryptoError {}

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KeyRecord } from './key.ts';
+import { capabilitiesOf } from './key-specs.ts';
 
 export interface GrantConstraints {
   readonly EncryptionContextEquals?: Readonly<Record<string, string>>;
@@ -36,7 +37,7 @@ const BY_USAGE: Readonly<Record<string, readonly string[]>> = {
 
 /** The grant operations a grant on `key` may allow. */
 export function grantOperationsFor(key: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): readonly string[] {
-  return BY_USAGE[key.keySpec === 'SYMMETRIC_DEFAULT' ? 'SYMMETRIC' : key.keyUsage] ?? COMMON;
+  return BY_USAGE[capabilitiesOf(key.keySpec).keyType === 'SYMMETRIC' ? 'SYMMETRIC' : key.keyUsage] ?? COMMON;
 }
 
 export const newGrantId = (): string => randomBytes(32).toString('hex');

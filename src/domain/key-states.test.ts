@@ -64,3 +64,9 @@ test('operations allowed in every state', () => {
 test('an operation without a row is a programming error, not a client error', () => {
   assert.throws(() => assertStateAllows('NoSuchOperation', 'Enabled', ARN), (e: Error) => !('code' in e));
 });
+
+test('GetPublicKey answers for a Disabled key, as AWS does despite its table (reference §3.5)', () => {
+  assert.equal(outcome('GetPublicKey', 'Disabled'), 'ok');
+  assert.equal(outcome('GetPublicKey', 'PendingDeletion'), `KMSInvalidStateException: ${ARN} is pending deletion.`);
+  assert.equal(outcome('Sign', 'Disabled'), `DisabledException: ${ARN} is disabled.`);
+});

@@ -41,7 +41,8 @@ export const KEY_STATE_TABLE: Readonly<Record<string, Row>> = {
   GenerateMac: CRYPTO,
   GetKeyPolicy: ALWAYS,
   GetKeyRotationStatus: ['ok', 'ok', 'ok', 6, 11, 'ok', 'ok'],
-  GetPublicKey: CRYPTO,
+  // AWS answers GetPublicKey for a Disabled key despite its own table (reference §3.5).
+  GetPublicKey: ['ok', 'ok', 3, 5, 11, 14, 'ok'],
   ListAliases: ALWAYS,
   ListGrants: ALWAYS,
   ListKeyPolicies: ALWAYS,

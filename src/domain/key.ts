@@ -1,8 +1,11 @@
 /**
  * The KMS key as Coffer keeps it, and its projection to AWS's KeyMetadata. Times are epoch ms.
- * Key material is never part of this record: each version lives in a MaterialRecord, wrapped.
+ * Secret key material is never part of this record: each version lives in a MaterialRecord,
+ * wrapped. An asymmetric key's public key is not secret and is kept here.
  */
-import type { CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyMetadata, Tag } from '@aws-sdk/client-kms';
+import type {
+  CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeyMetadata, MacAlgorithmSpec, SigningAlgorithmSpec, Tag,
+} from '@aws-sdk/client-kms';
 import type { KeyState } from './key-states.ts';
 import { capabilitiesOf, type KeySpec, type KeyUsage } from './key-specs.ts';
 
@@ -33,6 +36,8 @@ export interface KeyRecord {
   readonly rotation: RotationSettings;
   readonly onDemandRotations: number;
   readonly currentMaterialId: string;
+  /** Asymmetric keys: the public key as base64 DER SubjectPublicKeyInfo. */
+  readonly publicKey?: string;
   readonly policy: string;
   readonly tags: readonly Tag[];
 }
@@ -50,6 +55,24 @@ export interface MaterialRecord {
 
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 
+export interface AlgorithmLists {
+  EncryptionAlgorithms?: EncryptionAlgorithmSpec[];
+  SigningAlgorithms?: SigningAlgorithmSpec[];
+  MacAlgorithms?: MacAlgorithmSpec[];
+  KeyAgreementAlgorithms?: KeyAgreementAlgorithmSpec[];
+}
+
+/** The algorithm list of the key's usage, under the member name KeyMetadata and GetPublicKey use for it. */
+export function algorithmLists(k: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): AlgorithmLists {
+  const caps = capabilitiesOf(k.keySpec);
+  switch (k.keyUsage) {
+    case 'ENCRYPT_DECRYPT': return { EncryptionAlgorithms: [...caps.encryptionAlgorithms] };
+    case 'SIGN_VERIFY': return { SigningAlgorithms: [...caps.signingAlgorithms] };
+    case 'GENERATE_VERIFY_MAC': return { MacAlgorithms: [...caps.macAlgorithms] };
+    case 'KEY_AGREEMENT': return { KeyAgreementAlgorithms: [...caps.keyAgreementAlgorithms] };
+  }
+}
+
 export function keyMetadata(k: KeyRecord): KeyMetadata {
   const caps = capabilitiesOf(k.keySpec);
   const m: KeyMetadata = {
@@ -65,14 +88,21 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
     KeyManager: 'CUSTOMER',
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,
-    CurrentKeyMaterialId: k.currentMaterialId,
   };
+  // Only symmetric encryption keys have (rotatable) key material versions to name.
+  if (caps.keyType === 'SYMMETRIC') m.CurrentKeyMaterialId = k.currentMaterialId;
   // The deprecated CustomerMasterKeySpec has no value for the newer specs (Ed25519, ML-DSA).
   if (caps.legacySpec) m.CustomerMasterKeySpec = k.keySpec as CustomerMasterKeySpec;
-  if (k.keyUsage === 'ENCRYPT_DECRYPT') m.EncryptionAlgorithms = [...caps.encryptionAlgorithms] as EncryptionAlgorithmSpec[];
+  Object.assign(m, algorithmLists(k));
   if (k.deletionDate !== undefined) {
     m.DeletionDate = new Date(k.deletionDate);
     if (k.pendingWindowInDays !== undefined) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   }
   return m;
+}
+
+/** The DER SPKI public key of an asymmetric key. */
+export function publicKeyOf(k: KeyRecord): Buffer {
+  if (k.publicKey === undefined) throw new Error(`key ${k.arn} has no public key`);
+  return Buffer.from(k.publicKey, 'base64');
 }

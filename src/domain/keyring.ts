@@ -1,5 +1,5 @@
 /**
- * The keyring: resolves key references, keeps key records and unwrapped backing keys in memory
+ * The keyring: resolves key references, keeps key records and unwrapped key material in memory
  * (the Encrypt/Decrypt path reads no disk on a warm cache), and applies every change through a
  * repository transaction first and the cache second, so the cache never shows what is not durable.
  */
@@ -94,7 +94,11 @@ export class Keyring {
     return list;
   }
 
-  /** The unwrapped backing key of one key version, or undefined when the key has no such version. */
+  /**
+   * The unwrapped material of one key version (an AES backing key, an HMAC key or a PKCS#8 private
+   * key), or undefined when the key has no such version. Cached; zeroed when the key is forgotten.
+   * Callers must not modify or keep the buffer.
+   */
   backingKey(key: KeyRecord, materialId: string): Buffer | undefined {
     const id = `${key.arn}|${materialId}`;
     const hit = this.plaintext.get(id);
@@ -104,6 +108,13 @@ export class Keyring {
     const pt = this.store.unwrap(key.arn, m.materialId, m);
     this.plaintext.set(id, pt);
     return pt;
+  }
+
+  /** The unwrapped material of the key's current version (see backingKey). */
+  currentMaterial(key: KeyRecord): Buffer {
+    const material = this.backingKey(key, key.currentMaterialId);
+    if (!material) throw new Error(`key ${key.arn} has no current material`);
+    return material;
   }
 
   /** Every grant on a key (cached; authorization reads it on the hot path). */

@@ -65,3 +65,11 @@ export class CustomKeyStoreNotFoundException extends AwsError {
 export class InvalidGrantIdException extends AwsError {
   constructor(m: string) { super('InvalidGrantIdException', m); }
 }
+/** Verify found the signature invalid: no message, as AWS answers. */
+export class KMSInvalidSignatureException extends AwsError {
+  constructor() { super('KMSInvalidSignatureException', ''); }
+}
+/** VerifyMac found the MAC invalid: no message, as AWS answers. */
+export class KMSInvalidMacException extends AwsError {
+  constructor() { super('KMSInvalidMacException', ''); }
+}

@@ -9,6 +9,7 @@ import { retireGrant } from './kms/retire-grant.ts';
 import { revokeGrant } from './kms/revoke-grant.ts';
 import { createKey } from './kms/create-key.ts';
 import { decrypt } from './kms/decrypt.ts';
+import { deriveSharedSecret } from './kms/derive-shared-secret.ts';
 import { deleteAlias } from './kms/delete-alias.ts';
 import { describeKey } from './kms/describe-key.ts';
 import { disableKey } from './kms/disable-key.ts';
@@ -17,12 +18,15 @@ import { enableKey } from './kms/enable-key.ts';
 import { enableKeyRotation } from './kms/enable-key-rotation.ts';
 import { encrypt } from './kms/encrypt.ts';
 import { generateDataKey } from './kms/generate-data-key.ts';
+import { generateDataKeyPair } from './kms/generate-data-key-pair.ts';
+import { generateDataKeyPairWithoutPlaintext } from './kms/generate-data-key-pair-without-plaintext.ts';
+import { generateMac } from './kms/generate-mac.ts';
 import { generateDataKeyWithoutPlaintext } from './kms/generate-data-key-without-plaintext.ts';
 import { generateRandom } from './kms/generate-random.ts';
 import { getKeyLastUsage } from './kms/get-key-last-usage.ts';
 import { getKeyPolicy } from './kms/get-key-policy.ts';
 import { getKeyRotationStatus } from './kms/get-key-rotation-status.ts';
-import { keyUsageOnlyOperations } from './kms/key-usage-only.ts';
+import { getPublicKey } from './kms/get-public-key.ts';
 import { listAliases } from './kms/list-aliases.ts';
 import { listKeyPolicies } from './kms/list-key-policies.ts';
 import { listKeyRotations } from './kms/list-key-rotations.ts';
@@ -33,10 +37,13 @@ import { putKeyPolicy } from './kms/put-key-policy.ts';
 import { reEncrypt } from './kms/re-encrypt.ts';
 import { rotateKeyOnDemand } from './kms/rotate-key-on-demand.ts';
 import { scheduleKeyDeletion } from './kms/schedule-key-deletion.ts';
+import { sign } from './kms/sign.ts';
 import { tagResource } from './kms/tag-resource.ts';
 import { untagResource } from './kms/untag-resource.ts';
 import { updateAlias } from './kms/update-alias.ts';
 import { updateKeyDescription } from './kms/update-key-description.ts';
+import { verify } from './kms/verify.ts';
+import { verifyMac } from './kms/verify-mac.ts';
 
 const implemented: readonly Operation[] = [
   createKey, describeKey, listKeys, enableKey, disableKey, updateKeyDescription, scheduleKeyDeletion,
@@ -44,10 +51,11 @@ const implemented: readonly Operation[] = [
   untagResource, listResourceTags, encrypt, decrypt, reEncrypt, generateDataKey, generateDataKeyWithoutPlaintext,
   generateRandom, enableKeyRotation, disableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand, listKeyRotations,
   getKeyPolicy, putKeyPolicy, listKeyPolicies, createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant,
+  sign, verify, getPublicKey, generateMac, verifyMac, deriveSharedSecret, generateDataKeyPair, generateDataKeyPairWithoutPlaintext,
 ];
 
 export const KMS_OPERATIONS: ReadonlyMap<string, Operation> = new Map(
-  [...implemented, ...keyUsageOnlyOperations, ...notYetOperations].map((op) => [op.name, op]),
+  [...implemented, ...notYetOperations].map((op) => [op.name, op]),
 );
 
-export const IMPLEMENTED_OPERATIONS: readonly string[] = [...implemented, ...keyUsageOnlyOperations].map((o) => o.name).sort();
+export const IMPLEMENTED_OPERATIONS: readonly string[] = implemented.map((o) => o.name).sort();

@@ -11,6 +11,8 @@ export interface WrappedMaterial {
 export interface KeyStore {
   /** Fresh random key material of `bytes` length, returned wrapped, with a plaintext copy the caller must zero. */
   generate(keyArn: string, materialId: string, bytes: number): { wrapped: WrappedMaterial; plaintext: Buffer };
+  /** Wraps key material made elsewhere (a PKCS#8 private key); the caller zeroes its plaintext. */
+  wrap(keyArn: string, materialId: string, plaintext: Buffer): WrappedMaterial;
   unwrap(keyArn: string, materialId: string, wrapped: WrappedMaterial): Buffer;
   close(): void;
 }

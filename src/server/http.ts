@@ -13,7 +13,7 @@ import type { Logger } from '../core/log.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpDeps {
-  readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers'] }, body: Buffer, requestId: string) => Promise<Answer>;
+  readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers']; sourceIp: string }, body: Buffer, requestId: string) => Promise<Answer>;
   readonly isReady: () => boolean;
   /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
   readonly advanceClock?: (seconds: number) => object;
@@ -85,8 +85,8 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
         return;
       }
-      const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers }, body, requestId);
-      send(res, answer.status, answer.body, requestId);
+      const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, sourceIp: req.socket.remoteAddress ?? '' }, body, requestId);
+      send(res, answer.status, answer.body, requestId, answer.contentType);
       deps.log.debug('request', { requestId, operation: answer.operation, status: answer.status, error: answer.errorCode });
     } catch (e) {
       deps.log.error('request failed', { requestId, cause: e instanceof Error ? e.message : String(e) });

@@ -4,11 +4,12 @@
  * nothing a client sends can make this throw.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { SigV4Verifier } from '../auth/sigv4.ts';
-import { UnknownOperationException, UnsupportedMediaTypeException } from '../errors/common-errors.ts';
+import type { SigV4Request, VerifiedSignature } from '../auth/sigv4.ts';
+import { InvalidSignatureException, UnknownOperationException, UnsupportedMediaTypeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { deserializeInput } from '../protocol/validate.ts';
-import type { Caller, Operation, OperationContext } from '../operations/context.ts';
+import type { Caller, Operation, OperationContext, RequestInfo } from '../operations/context.ts';
+import { requestInfo } from './request-info.ts';
 import type { Logger } from '../core/log.ts';
 
 export interface Answer {
@@ -16,12 +17,15 @@ export interface Answer {
   readonly body: string;
   readonly operation: string | undefined;
   readonly errorCode: string | undefined;
+  /** The answer's content type; JSON 1.1 when absent. */
+  readonly contentType?: string;
 }
 
 export interface PipelineDeps {
-  readonly verifier: SigV4Verifier<Caller>;
+  /** SigV4 plus the credential rules (session tokens, expiry): a SigV4Verifier or an Authenticator. */
+  readonly verifier: { verify(req: SigV4Request): VerifiedSignature<Caller> };
   readonly operations: ReadonlyMap<string, Operation>;
-  readonly context: (caller: Caller, region: string, requestId: string) => OperationContext;
+  readonly context: (caller: Caller, region: string, requestId: string, request: RequestInfo) => OperationContext;
   readonly log: Logger;
 }
 
@@ -32,7 +36,7 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
 
 export function createPipeline(deps: PipelineDeps) {
   return async function handle(
-    req: { method: string; path: string; query: string; headers: IncomingHttpHeaders },
+    req: { method: string; path: string; query: string; headers: IncomingHttpHeaders; sourceIp: string },
     body: Buffer,
     requestId: string,
   ): Promise<Answer> {
@@ -44,10 +48,12 @@ export function createPipeline(deps: PipelineDeps) {
         throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);
       }
       const signed = deps.verifier.verify({ method: req.method, path: req.path, query: req.query, headers: req.headers, body });
+      // The verifier accepts every service this endpoint answers; JSON requests are KMS's.
+      if (signed.service !== 'kms') throw new InvalidSignatureException("Credential should be scoped to correct service: 'kms'. ");
       operation = operationOf(header(req.headers, 'x-amz-target'), deps.operations);
       const op = deps.operations.get(operation) as Operation;
       const input = deserializeInput(operation, parseJsonBody(body));
-      const ctx = deps.context(signed.identity, signed.region, requestId);
+      const ctx = deps.context(signed.identity, signed.region, requestId, requestInfo(req));
       const output = await op.run(input, ctx);
       return { status: 200, body: serializeOutput(output), operation, errorCode: undefined };
     } catch (e) {

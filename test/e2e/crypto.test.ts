@@ -1,7 +1,8 @@
 /**
  * End-to-end tests of the symmetric crypto operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
- * GenerateDataKeyWithoutPlaintext, GenerateRandom) and of the operations Coffer answers only with an
- * error for now (key-usage-only and not-yet operations), against a real server process.
+ * GenerateDataKeyWithoutPlaintext, GenerateRandom), of what the asymmetric, HMAC and key-agreement
+ * operations answer for a symmetric key, and of the operations Coffer does not implement yet,
+ * against a real server process. (Asymmetric, HMAC and ML-DSA keys have their own files.)
  * Expected values follow /work/shared/reference/KMS.md §1.3, §3.4, §3.16, §3.19 and the AWS recordings.
  */
 import { after, before, test } from 'node:test';
@@ -10,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeriveSharedSecretCommand, DescribeKeyCommand,
   DisableKeyCommand, EncryptCommand, GenerateDataKeyCommand, GenerateDataKeyPairCommand, GenerateDataKeyWithoutPlaintextCommand,
-  GenerateMacCommand, GenerateRandomCommand, GetPublicKeyCommand, ReEncryptCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand,
+  GenerateMacCommand, GenerateRandomCommand, GetParametersForImportCommand, GetPublicKeyCommand, ReEncryptCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand,
   SignCommand, VerifyCommand, VerifyMacCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT_ID, REGION, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
@@ -523,7 +524,8 @@ test('GenerateRandom: missing, 0 and 1025 NumberOfBytes are ValidationExceptions
 });
 
 // ------------------------------------------------------------------------------------------------
-// Operations a symmetric key cannot do, and operations Coffer does not implement yet
+// Operations a symmetric key cannot do (the asymmetric, HMAC and key-agreement ones), and
+// operations Coffer does not implement yet
 
 test('Sign, Verify, GenerateMac, VerifyMac, DeriveSharedSecret on a symmetric key: InvalidKeyUsageException', async () => {
   const key = await newKey();
@@ -546,7 +548,7 @@ test('GetPublicKey on a symmetric key: UnsupportedOperationException', async () 
   await rejectsWith(kms.send(new GetPublicKeyCommand({ KeyId: key.id })), 'UnsupportedOperationException', new RegExp(key.arn));
 });
 
-test('key-usage-only operations still report the key state first (disabled, unknown key)', async () => {
+test('on a symmetric key, the asymmetric and HMAC operations still report the key state first (disabled, unknown key)', async () => {
   const key = await newKey();
   await kms.send(new DisableKeyCommand({ KeyId: key.id }));
   await rejectsWith(kms.send(new GenerateMacCommand({ KeyId: key.id, Message: Buffer.from('m'), MacAlgorithm: 'HMAC_SHA_256' })), 'DisabledException', `${key.arn} is disabled.`);
@@ -557,11 +559,20 @@ test('key-usage-only operations still report the key state first (disabled, unkn
   );
 });
 
+test('GenerateDataKeyPair works with a symmetric key (data key pairs have their own file)', async () => {
+  const key = await newKey();
+  const r = await kms.send(new GenerateDataKeyPairCommand({ KeyId: key.id, KeyPairSpec: 'ECC_NIST_P256', EncryptionContext: { k: 'v' } }));
+  assert.equal(r.KeyId, key.arn);
+  assert.equal(r.KeyMaterialId, key.materialId);
+  const dec = await kms.send(new DecryptCommand({ CiphertextBlob: r.PrivateKeyCiphertextBlob, EncryptionContext: { k: 'v' } }));
+  assert.deepEqual(bytes(dec.Plaintext), bytes(r.PrivateKeyPlaintext));
+});
+
 test('operations not implemented yet answer UnsupportedOperationException naming the operation', async () => {
   const key = await newKey();
   const calls: Array<[string, () => Promise<unknown>]> = [
     ['ReplicateKey', () => kms.send(new ReplicateKeyCommand({ KeyId: key.id, ReplicaRegion: 'eu-west-1' }))],
-    ['GenerateDataKeyPair', () => kms.send(new GenerateDataKeyPairCommand({ KeyId: key.id, KeyPairSpec: 'RSA_2048' }))],
+    ['GetParametersForImport', () => kms.send(new GetParametersForImportCommand({ KeyId: key.id, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_4096' }))],
   ];
   for (const [op, call] of calls) {
     await rejectsWith(call(), 'UnsupportedOperationException', new RegExp(`\\b${op}\\b`));

@@ -202,16 +202,11 @@ test('CreateKey rejects invalid spec and usage combinations with ValidationExcep
   await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'KEY_AGREEMENT' })), 'ValidationException', 'KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048');
 });
 
-test('CreateKey answers UnsupportedOperationException for specs, origins and options not built yet, and creates nothing', async () => {
+test('CreateKey answers UnsupportedOperationException for SM2, origins and options not built yet, and creates nothing', async () => {
   const before = new Set(await allKeyIds());
   const notYet: CreateKeyCommandInput[] = [
-    { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' },
-    { KeySpec: 'RSA_4096', KeyUsage: 'ENCRYPT_DECRYPT' },
-    { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' },
-    { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' },
-    { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' },
-    { KeySpec: 'ML_DSA_65', KeyUsage: 'SIGN_VERIFY' },
-    { CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' },
+    { KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' },
+    { KeySpec: 'SM2', KeyUsage: 'ENCRYPT_DECRYPT' },
     { Origin: 'EXTERNAL' },
     { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: 'cks-1234567890abcdef0' },
     { Origin: 'EXTERNAL_KEY_STORE' },
@@ -226,6 +221,27 @@ test('CreateKey answers UnsupportedOperationException for specs, origins and opt
   assert.equal(meta.MultiRegion, false);
   const now = await allKeyIds();
   assert.deepEqual(now.filter((k) => !before.has(k)), [meta.KeyId]);
+});
+
+test('CreateKey makes asymmetric, HMAC and ML-DSA keys; the deprecated CustomerMasterKeySpec works for the specs it has', async () => {
+  const cases: Array<[CreateKeyCommandInput, KeySpec, KeyUsageType, keyof KeyMetadata]> = [
+    [{ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }, 'RSA_2048', 'SIGN_VERIFY', 'SigningAlgorithms'],
+    [{ KeySpec: 'ECC_NIST_P256', KeyUsage: 'KEY_AGREEMENT' }, 'ECC_NIST_P256', 'KEY_AGREEMENT', 'KeyAgreementAlgorithms'],
+    [{ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }, 'ECC_NIST_EDWARDS25519', 'SIGN_VERIFY', 'SigningAlgorithms'],
+    [{ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }, 'HMAC_256', 'GENERATE_VERIFY_MAC', 'MacAlgorithms'],
+    [{ KeySpec: 'ML_DSA_65', KeyUsage: 'SIGN_VERIFY' }, 'ML_DSA_65', 'SIGN_VERIFY', 'SigningAlgorithms'],
+    [{ CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }, 'ECC_SECG_P256K1', 'SIGN_VERIFY', 'SigningAlgorithms'],
+  ];
+  for (const [input, spec, usage, algorithms] of cases) {
+    const { meta } = await newKey(input);
+    assert.equal(meta.KeySpec, spec);
+    assert.equal(meta.KeyUsage, usage);
+    assert.equal(meta.KeyState, 'Enabled');
+    assert.ok(Array.isArray(meta[algorithms]) && (meta[algorithms] as unknown[]).length > 0, `${spec}: ${algorithms}`);
+    assert.equal(meta.EncryptionAlgorithms, undefined, `${spec}: no EncryptionAlgorithms`);
+    assert.equal(meta.CurrentKeyMaterialId, undefined, `${spec}: only symmetric encryption keys name their key material`);
+    assert.deepEqual(await describe(meta.KeyId as string), meta);
+  }
 });
 
 test('CreateKey rejects reserved, duplicate and too many tags with TagException (AWS wording)', async () => {
@@ -959,7 +975,10 @@ test('PutKeyPolicy replaces the policy verbatim and refuses malformed or oversiz
   const { id, arn } = await newKey();
   await kms.send(new PutKeyPolicyCommand({ KeyId: id, Policy: CUSTOM_POLICY }));
   assert.equal((await kms.send(new GetKeyPolicyCommand({ KeyId: id }))).Policy, CUSTOM_POLICY);
-  const second = JSON.stringify({ Version: '2012-10-17', Statement: { Effect: 'Deny', NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'kms:Decrypt', Resource: '*' } });
+  const second = JSON.stringify({ Version: '2012-10-17', Statement: [
+    { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'kms:*', Resource: '*' },
+    { Effect: 'Deny', NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'kms:Decrypt', Resource: '*' },
+  ] });
   await kms.send(new PutKeyPolicyCommand({ KeyId: arn, PolicyName: 'default', Policy: second }));
   assert.equal((await kms.send(new GetKeyPolicyCommand({ KeyId: id }))).Policy, second);
 

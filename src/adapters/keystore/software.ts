@@ -1,6 +1,7 @@
 /**
  * The software key store: a root key from a seal (key file or passphrase) opens the domain keys
- * kept in the repository; the newest domain key wraps new backing keys. Plaintext domain keys
+ * kept in the repository; the newest domain key wraps new key material (backing keys, HMAC keys,
+ * PKCS#8 private keys: each bound to its key ARN and material id). Plaintext domain keys
  * live only in this process's memory and are zeroed on close.
  */
 import { randomUUID } from 'node:crypto';
@@ -46,6 +47,9 @@ export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: 
         wrapped: wrapKey(domainKey(active), plaintext, backingKeyAad(keyArn, materialId)),
       };
       return { wrapped, plaintext };
+    },
+    wrap(keyArn, materialId, plaintext) {
+      return { domainKeyId: active, wrapped: wrapKey(domainKey(active), plaintext, backingKeyAad(keyArn, materialId)) };
     },
     unwrap(keyArn, materialId, w) {
       return unwrapKey(domainKey(w.domainKeyId), w.wrapped, backingKeyAad(keyArn, materialId));

@@ -1,52 +1,97 @@
-/** Finding and opening the key a symmetric ciphertext names (Decrypt and ReEncrypt). */
+/**
+ * Finding and opening the key a ciphertext belongs to (Decrypt and ReEncrypt). A symmetric blob
+ * names its key and version; an asymmetric ciphertext is raw RSAES-OAEP output and names nothing,
+ * so it is taken as such only when the request names an asymmetric ENCRYPT_DECRYPT key (with the
+ * EncryptionAlgorithm, which such a key requires).
+ */
 import { IncorrectKeyException, InvalidCiphertextException } from '../../errors/kms-errors.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
+import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
-import { parseCiphertext } from '../../domain/symmetric.ts';
+import { decryptWith, parseCiphertext } from '../../domain/symmetric.ts';
 import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
+import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { OperationContext } from '../context.ts';
 import { checkEncryptionAlgorithm, requireSymmetricEncryption } from './common.ts';
 
-export interface Source {
-  readonly key: KeyRecord;
-  /** Undefined when DryRunModifiers asked to ignore the ciphertext. */
-  readonly parts: CiphertextParts | undefined;
-}
+/** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
+export type Source =
+  | { readonly kind: 'symmetric'; readonly key: KeyRecord; readonly parts: CiphertextParts | undefined }
+  | { readonly kind: 'asymmetric'; readonly key: KeyRecord; readonly algorithm: EncryptionAlgorithm; readonly ciphertext: Buffer | undefined };
+
+type Auth = {
+  action: string; grantOperation: string;
+  encryptionContext: Readonly<Record<string, string>> | undefined; grantTokens: readonly string[] | undefined;
+};
+
+const missingBlob = (member: string): ValidationException =>
+  new ValidationException(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
 
 /**
- * The source key of a ciphertext: the key the blob names, which must equal `keyRef` when given
- * (IncorrectKeyException otherwise), checked against the key-state table for `operation`.
+ * The source key of a ciphertext: for a symmetric blob the key it names, which must equal `keyRef`
+ * when given (IncorrectKeyException otherwise); checked against the key-state table for `operation`.
  */
 export function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
-  algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string,
-  auth: { action: string; grantOperation: string; encryptionContext: Readonly<Record<string, string>> | undefined; grantTokens: readonly string[] | undefined },
+  algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string, auth: Auth,
 ): Source {
   const requested = keyRef === undefined ? undefined : ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
+  const authorize = (key: KeyRecord): void => {
+    ctx.authorizeKey({
+      ...auth,
+      key,
+      conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
+      ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),
+    });
+    assertStateAllows(operation, key.state, key.arn);
+  };
+
+  if (requested && requested.keyUsage === 'ENCRYPT_DECRYPT' && !isSymmetricEncryptionKey(requested)) {
+    authorize(requested);
+    const alg = checkEncryptionAlgorithm(requested, algorithm);
+    refuseContext(requested, auth.encryptionContext);
+    if (ignoreCiphertext) return { kind: 'asymmetric', key: requested, algorithm: alg, ciphertext: undefined };
+    if (blob === undefined) throw missingBlob(blobMember);
+    return { kind: 'asymmetric', key: requested, algorithm: alg, ciphertext: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength) };
+  }
+
   let key: KeyRecord;
   let parts: CiphertextParts | undefined;
   if (ignoreCiphertext) {
     if (!requested) throw new ValidationException(`KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.`);
     key = requested;
   } else {
-    if (blob === undefined) {
-      throw new ValidationException(`1 validation error detected: Value null at '${blobMember}' failed to satisfy constraint: Member must not be null`);
-    }
+    if (blob === undefined) throw missingBlob(blobMember);
     parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
     const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope.region);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
     if (!named) throw new InvalidCiphertextException();
     key = named;
   }
-  ctx.authorizeKey({
-    ...auth,
-    key,
-    conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
-    ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),
-  });
-  assertStateAllows(operation, key.state, key.arn);
+  authorize(key);
   requireSymmetricEncryption(key, operation);
   checkEncryptionAlgorithm(key, algorithm);
-  return { key, parts };
+  return { kind: 'symmetric', key, parts };
 }
+
+export interface Opened {
+  readonly plaintext: Buffer;
+  readonly algorithm: EncryptionAlgorithm;
+  /** Symmetric ciphertexts only: the key material version that opened it. */
+  readonly materialId?: string;
+}
+
+/** Opens a source whose ciphertext was not ignored; every failure is InvalidCiphertextException. */
+export function openSource(ctx: OperationContext, source: Source, ec: Readonly<Record<string, string>> | undefined): Opened {
+  if (source.kind === 'asymmetric') {
+    if (source.ciphertext === undefined) throw new Error('the ciphertext was ignored');
+    return { plaintext: decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
+  }
+  if (source.parts === undefined) throw new Error('the ciphertext was ignored');
+  const { plaintext, materialId } = decryptWith(ctx.keyring, source.key, source.parts, ec);
+  return { plaintext, algorithm: 'SYMMETRIC_DEFAULT', materialId };
+}
+
+/** Whether DryRunModifiers asked to skip the ciphertext. */
+export const ignored = (source: Source): boolean => (source.kind === 'asymmetric' ? source.ciphertext === undefined : source.parts === undefined);

@@ -2,6 +2,8 @@
 import { DryRunOperationException, InvalidKeyUsageException, InvalidMarkerException, TagException } from '../../errors/kms-errors.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
+import { requireAlgorithm, requireKeyUsage } from '../../domain/capability-rules.ts';
+import { capabilitiesOf, type EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { KeyAuthorization, OperationContext } from '../context.ts';
 import type { AuthorizationResult } from '../../domain/principal.ts';
@@ -32,19 +34,20 @@ export function authorizedKey(
   return { key, allowedBy };
 }
 
+/** Symmetric-only operations (GenerateDataKey*, the key that wraps a data key pair). */
 export function requireSymmetricEncryption(key: KeyRecord, operation: string): void {
-  if (key.keyUsage !== 'ENCRYPT_DECRYPT') {
-    throw new InvalidKeyUsageException(`${key.arn} key usage is ${key.keyUsage} which is not valid for ${operation}.`);
-  }
-  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+  requireKeyUsage(key, 'ENCRYPT_DECRYPT', operation);
+  if (capabilitiesOf(key.keySpec).keyType !== 'SYMMETRIC') {
     throw new InvalidKeyUsageException(`${key.arn} key spec is ${key.keySpec} which is not valid for ${operation}.`);
   }
 }
 
-export function checkEncryptionAlgorithm(key: KeyRecord, algorithm: string | undefined): void {
-  if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
-    throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
-  }
+/**
+ * The encryption algorithm of a request (SYMMETRIC_DEFAULT when absent, so an asymmetric key
+ * without one is refused as AWS refuses it) must be one of the key spec's.
+ */
+export function checkEncryptionAlgorithm(key: KeyRecord, algorithm: string | undefined): EncryptionAlgorithm {
+  return requireAlgorithm(key, algorithm ?? 'SYMMETRIC_DEFAULT', capabilitiesOf(key.keySpec).encryptionAlgorithms);
 }
 
 /** With DryRun, everything has been checked: answer as AWS does instead of acting. */

@@ -1,6 +1,8 @@
 /**
- * CreateKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html).
- * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (specs, origins,
+ * CreateKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html). The spec's
+ * usages and default usage come from the capability table; its material (a random secret, or a
+ * key pair generated off the event loop) from key-material.ts.
+ * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (SM2, origins,
  * custom key stores and multi-Region keys that later issues bring), TagException,
  * MalformedPolicyDocumentException, LimitExceededException.
  */
@@ -11,12 +13,12 @@ import { keyArn } from '../../core/arn.ts';
 import { newKeyId } from '../../core/ids.ts';
 import { DEFAULT_ROTATION_PERIOD_DAYS, keyMetadata, type KeyRecord } from '../../domain/key.ts';
 import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs.ts';
-import { newMaterial } from '../../domain/lifecycle.ts';
+import { newKeyMaterial } from '../../domain/key-material.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
 import { defineOperation } from '../context.ts';
 import { checkTags, requestTagConditions } from './common.ts';
 
-export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('CreateKey', (input, ctx) => {
+export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('CreateKey', async (input, ctx) => {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException('You cannot specify both KeySpec and CustomerMasterKeySpec. CustomerMasterKeySpec is deprecated; use KeySpec.');
   }
@@ -28,7 +30,7 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
     throw new ValidationException('You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.');
   }
   if (!caps.usages.includes(usage)) throw new ValidationException(`KeyUsage ${usage} is not compatible with KeySpec ${spec}`);
-  if (!caps.implemented) throw new UnsupportedOperationException(`Coffer does not support KeySpec ${spec} yet.`);
+  if (!caps.implemented) throw new UnsupportedOperationException(caps.unsupported ?? `Coffer does not support KeySpec ${spec}.`);
   const origin = input.Origin ?? 'AWS_KMS';
   if (origin !== 'AWS_KMS') throw new UnsupportedOperationException(`Coffer does not support Origin ${origin} yet.`);
   if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
@@ -51,12 +53,13 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
   const keyId = newKeyId();
   const arn = keyArn(ctx.scope, keyId);
   if (input.Policy !== undefined && !bypass) ctx.checkLockout(policy, arn);
-  const material = newMaterial(ctx.keyring, arn, now);
+  // Key pairs are generated off the event loop (RSA takes long); nothing is stored until they exist.
+  const { material, publicKey } = await newKeyMaterial(ctx.keyring, arn, spec, now);
   const key: KeyRecord = {
     arn, keyId, accountId: ctx.scope.accountId, region: ctx.scope.region, creationDate: now,
     description: input.Description ?? '', keySpec: spec, keyUsage: usage, origin, multiRegion: false, state: 'Enabled',
     rotation: { enabled: false, periodDays: DEFAULT_ROTATION_PERIOD_DAYS }, onDemandRotations: 0,
-    currentMaterialId: material.materialId, policy, tags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+    currentMaterialId: material.materialId, ...(publicKey !== undefined ? { publicKey } : {}), policy, tags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
   };
   ctx.keyring.create(key, material);
   return { KeyMetadata: keyMetadata(key) };

@@ -1,6 +1,6 @@
 /**
  * Operations of the model that later issues implement (imported material, multi-Region
- * keys, custom key stores, data key pairs). They answer UnsupportedOperationException with a clear
+ * keys, custom key stores). They answer UnsupportedOperationException with a clear
  * message rather than an unknown-operation error, so clients learn what is missing.
  */
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
@@ -9,7 +9,6 @@ import type { Operation } from '../context.ts';
 export const NOT_YET_IMPLEMENTED = [
   'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
   'ReplicateKey', 'UpdatePrimaryRegion',
-  'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
   'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore',
   'DescribeCustomKeyStores', 'UpdateCustomKeyStore',
 ] as const;

@@ -1,13 +1,16 @@
 /**
  * ReEncrypt (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html): decrypts
  * under the source key and encrypts under the destination key without the plaintext leaving
- * Coffer. Errors: those of Decrypt for the source and of Encrypt for the destination.
+ * Coffer. Either side may be a symmetric key or an RSA ENCRYPT_DECRYPT key (with its algorithm).
+ * Errors: those of Decrypt for the source and of Encrypt for the destination.
  */
 import type { ReEncryptRequest, ReEncryptResponse } from '@aws-sdk/client-kms';
-import { decryptWith, encryptUnder } from '../../domain/symmetric.ts';
+import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
+import { requireKeyUsage } from '../../domain/capability-rules.ts';
+import { encryptUnder } from '../../domain/symmetric.ts';
 import { defineOperation } from '../context.ts';
-import { ciphertextSource } from './ciphertext-source.ts';
-import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor, requireSymmetricEncryption } from './common.ts';
+import { ciphertextSource, ignored, openSource } from './ciphertext-source.ts';
+import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor } from './common.ts';
 
 export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('ReEncrypt', (input, ctx) => {
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
@@ -18,22 +21,28 @@ export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('R
     action: 'kms:ReEncryptTo', grantOperation: 'ReEncryptTo', encryptionContext: input.DestinationEncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === ctx.keyring.resolve(ctx.scope, input.DestinationKeyId as string, { aliases: true }).arn },
   });
-  requireSymmetricEncryption(dest, 'ReEncrypt');
-  checkEncryptionAlgorithm(dest, input.DestinationEncryptionAlgorithm);
-  if (source.parts === undefined) return dryRunSucceeded();
-  const { plaintext, materialId } = decryptWith(ctx.keyring, source.key, source.parts, input.SourceEncryptionContext);
+  requireKeyUsage(dest, 'ENCRYPT_DECRYPT', 'ReEncrypt');
+  const destAlgorithm = checkEncryptionAlgorithm(dest, input.DestinationEncryptionAlgorithm);
+  const destSymmetric = isSymmetricEncryptionKey(dest);
+  if (!destSymmetric) refuseContext(dest, input.DestinationEncryptionContext);
+  if (ignored(source)) return dryRunSucceeded();
+  const opened = openSource(ctx, source, input.SourceEncryptionContext);
   try {
+    if (!destSymmetric) checkPlaintextSize(dest, destAlgorithm, opened.plaintext.length);
     dryRunStop(input.DryRun);
-    const blob = encryptUnder(ctx.keyring, dest, plaintext, input.DestinationEncryptionContext);
+    const blob = destSymmetric
+      ? encryptUnder(ctx.keyring, dest, opened.plaintext, input.DestinationEncryptionContext)
+      : encryptAsymmetric(dest, destAlgorithm, opened.plaintext);
     const now = ctx.clock.now();
     ctx.usage.record(source.key.arn, 'ReEncrypt', now, ctx.requestId);
     ctx.usage.record(dest.arn, 'ReEncrypt', now, ctx.requestId);
     return {
       CiphertextBlob: blob, SourceKeyId: source.key.arn, KeyId: dest.arn,
-      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
-      SourceKeyMaterialId: materialId, DestinationKeyMaterialId: dest.currentMaterialId,
+      SourceEncryptionAlgorithm: opened.algorithm, DestinationEncryptionAlgorithm: destAlgorithm,
+      ...(opened.materialId !== undefined ? { SourceKeyMaterialId: opened.materialId } : {}),
+      ...(destSymmetric ? { DestinationKeyMaterialId: dest.currentMaterialId } : {}),
     };
   } finally {
-    plaintext.fill(0);
+    opened.plaintext.fill(0);
   }
 });

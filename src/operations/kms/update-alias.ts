@@ -8,11 +8,11 @@ import type { UpdateAliasRequest } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { LimitExceededException } from '../../errors/kms-errors.ts';
 import { aliasArn } from '../../core/arn.ts';
+import { capabilitiesOf } from '../../domain/key-specs.ts';
 import { defineOperation } from '../context.ts';
 import { checkAliasName, existingAlias, MAX_ALIASES_PER_KEY } from './alias-rules.ts';
 import { keyFor } from './common.ts';
 
-const family = (spec: string): string => (spec.startsWith('HMAC_') ? 'HMAC' : spec === 'SYMMETRIC_DEFAULT' ? 'SYMMETRIC' : 'ASYMMETRIC');
 
 export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('UpdateAlias', (input, ctx) => {
   const name = input.AliasName as string;
@@ -22,7 +22,7 @@ export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('Updat
   const current = ctx.keyring.get(alias.targetKeyArn);
   if (current) ctx.authorizeKey({ action: 'kms:UpdateAlias', key: current });
   const target = keyFor(ctx, 'UpdateAlias', input.TargetKeyId as string, false);
-  if (current && (current.keyUsage !== target.keyUsage || family(current.keySpec) !== family(target.keySpec))) {
+  if (current && (current.keyUsage !== target.keyUsage || capabilitiesOf(current.keySpec).keyType !== capabilitiesOf(target.keySpec).keyType)) {
     throw new ValidationException(`${target.arn} is not the same key type and key usage as the key the alias currently names.`);
   }
   if (target.arn !== alias.targetKeyArn && ctx.keyring.repo.countAliases(target.arn) >= MAX_ALIASES_PER_KEY) {

@@ -1,0 +1,110 @@
+/**
+ * Who an access key id belongs to: the credential resolver every SigV4 lookup goes through, and
+ * the identity policies that govern a caller.
+ *
+ * - The default account's root key comes from configuration (root-credentials.json or the
+ *   environment); other accounts' root keys and IAM users' keys from the identity repository.
+ * - ASIA… ids are STS role sessions: they carry the SHA-256 of their session token and their
+ *   expiration, which the authenticator checks against the `X-Amz-Security-Token` header and the
+ *   domain clock.
+ * - An inactive key resolves with `active: false`; the authenticator treats it as unknown.
+ */
+import type { Caller } from './principal.ts';
+import { assumedRoleArn, rootArn, tagsToRecord, type SessionRecord, type UserRecord } from './identity.ts';
+import type { IdentityRepository } from '../ports/identity-repository.ts';
+
+export interface ResolvedAccessKey {
+  readonly secretAccessKey: string;
+  readonly caller: Caller;
+  /** Session credentials only: SHA-256 of the session token. */
+  readonly sessionTokenHash?: Buffer;
+  /** Session credentials only: epoch ms on the domain clock. */
+  readonly expiration?: number;
+  readonly active: boolean;
+}
+
+export interface RootKey {
+  readonly accountId: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export const rootCaller = (accountId: string, accessKeyId: string): Caller => ({
+  accountId, arn: rootArn(accountId), accessKeyId, type: 'Root', userId: accountId, tags: {},
+});
+
+export const userCaller = (user: UserRecord, accessKeyId: string): Caller => ({
+  accountId: user.accountId, arn: user.arn, accessKeyId, type: 'IAMUser', userId: user.userId, username: user.name, tags: tagsToRecord(user.tags),
+});
+
+export function sessionCaller(s: SessionRecord, roleTags: Readonly<Record<string, string>>): Caller {
+  return {
+    accountId: s.accountId, arn: assumedRoleArn(s.accountId, s.roleName, s.sessionName), accessKeyId: s.accessKeyId,
+    type: 'AssumedRole', userId: `${s.roleId}:${s.sessionName}`, roleArn: s.roleArn, tags: roleTags,
+  };
+}
+
+export class CredentialResolver {
+  constructor(
+    private readonly repo: IdentityRepository,
+    /** The default account's root key (from configuration, not the database). */
+    private readonly defaultRoot: RootKey,
+  ) {}
+
+  get defaultAccountId(): string {
+    return this.defaultRoot.accountId;
+  }
+
+  resolveAccessKey(accessKeyId: string): ResolvedAccessKey | undefined {
+    const root = this.defaultRoot;
+    if (accessKeyId === root.accessKeyId) {
+      return { secretAccessKey: root.secretAccessKey, caller: rootCaller(root.accountId, accessKeyId), active: true };
+    }
+    if (accessKeyId.startsWith('ASIA')) {
+      const s = this.repo.getSession(accessKeyId);
+      if (!s) return undefined;
+      const role = this.repo.getRoleById(s.roleId);
+      return {
+        secretAccessKey: s.secretAccessKey, caller: sessionCaller(s, role ? tagsToRecord(role.tags) : {}),
+        sessionTokenHash: s.sessionTokenHash, expiration: s.expiration, active: true,
+      };
+    }
+    const key = this.repo.getAccessKey(accessKeyId);
+    if (!key) return undefined;
+    const active = key.status === 'Active';
+    if (key.owner === 'root') return { secretAccessKey: key.secretAccessKey, caller: rootCaller(key.accountId, accessKeyId), active };
+    const user = this.repo.getUserById(key.owner);
+    if (!user) return undefined;
+    return { secretAccessKey: key.secretAccessKey, caller: userCaller(user, accessKeyId), active };
+  }
+
+  /** Changes whenever an identity policy, membership or attachment may have changed. */
+  generation(): number {
+    return this.repo.generation();
+  }
+
+  /**
+   * The identity policies (JSON texts) that govern `caller`: for an IAM user its inline and attached
+   * policies and those of its groups; for a role session the role's inline and attached policies;
+   * none for the account root (whose access no identity policy limits).
+   */
+  identityPoliciesOf(caller: Caller): string[] {
+    const of = (principalId: string): string[] => [
+      ...this.repo.listInlinePolicies(principalId).map((p) => p.document),
+      ...this.repo.listAttachedPolicies(principalId).map((p) => p.document),
+    ];
+    switch (caller.type) {
+      case 'Root':
+        return [];
+      case 'IAMUser': {
+        const user = this.repo.getUserById(caller.userId);
+        if (!user) return [];
+        return [...of(user.userId), ...this.repo.listGroupsForUser(user.userId).flatMap((g) => of(g.groupId))];
+      }
+      case 'AssumedRole': {
+        const roleId = caller.userId.split(':')[0] ?? '';
+        return this.repo.getRoleById(roleId) ? of(roleId) : [];
+      }
+    }
+  }
+}

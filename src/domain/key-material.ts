@@ -1,0 +1,46 @@
+/**
+ * The first key material of a new KMS key, as the capability table says the spec is made:
+ * random secret bytes from the key store (symmetric backing keys, HMAC keys), or a key pair whose
+ * PKCS#8 private key the key store wraps and whose public key (SPKI) the key record keeps. Every
+ * plaintext copy made here is zeroed before this returns.
+ */
+import { newMaterialId } from '../core/ids.ts';
+import { zero } from '../crypto/bytes.ts';
+import { generateKeyPair } from '../crypto/keypair.ts';
+import { UnsupportedOperationException } from '../errors/kms-errors.ts';
+import { capabilitiesOf, type KeySpec } from './key-specs.ts';
+import type { MaterialRecord } from './key.ts';
+import type { Keyring } from './keyring.ts';
+
+export interface NewKeyMaterial {
+  readonly material: MaterialRecord;
+  /** Base64 SPKI DER, for key pairs. */
+  readonly publicKey?: string;
+}
+
+/**
+ * Makes the material of a key of `spec`. Key pairs are generated off the event loop (RSA on the
+ * libuv thread pool), so this is asynchronous.
+ */
+export async function newKeyMaterial(keyring: Keyring, keyArn: string, spec: KeySpec, now: number): Promise<NewKeyMaterial> {
+  const caps = capabilitiesOf(spec);
+  const materialId = newMaterialId().toString('hex');
+  switch (caps.material.kind) {
+    case 'secret': {
+      const { wrapped, plaintext } = keyring.store.generate(keyArn, materialId, caps.material.bytes);
+      zero(plaintext);
+      return { material: { keyArn, materialId, ...wrapped, createdAt: now } };
+    }
+    case 'pair': {
+      const { privateKey, publicKey } = await generateKeyPair(caps.material.pair);
+      try {
+        const wrapped = keyring.store.wrap(keyArn, materialId, privateKey);
+        return { material: { keyArn, materialId, ...wrapped, createdAt: now }, publicKey: publicKey.toString('base64') };
+      } finally {
+        zero(privateKey);
+      }
+    }
+    case 'none':
+      throw new UnsupportedOperationException(caps.unsupported ?? `Coffer does not support KeySpec ${spec}.`);
+  }
+}

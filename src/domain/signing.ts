@@ -1,0 +1,106 @@
+/**
+ * Sign and Verify with asymmetric SIGN_VERIFY keys (reference §3.5). The signing algorithm table
+ * says how each algorithm hashes and which MessageType it takes with which Message length; the
+ * key's material says which primitive signs. A DIGEST is signed as given (RSA wraps it in its
+ * DigestInfo for PKCS#1 v1.5), so a signature over a digest equals one over the message it digests,
+ * and sign and verify may use different message types for the same message.
+ */
+import { ecdsaSign, ecdsaVerify, ed25519phSign, ed25519phVerify, ed25519Sign, ed25519Verify } from '../crypto/ecc.ts';
+import { mlDsaSign, mlDsaVerify } from '../crypto/ml-dsa.ts';
+import { digestOf, rsaSignDigest, rsaVerifyDigest } from '../crypto/rsa.ts';
+import type { KeyPairKind } from '../crypto/keypair.ts';
+import { UnsupportedOperationException } from '../errors/kms-errors.ts';
+import { ValidationException } from '../errors/common-errors.ts';
+import { requireAlgorithm } from './capability-rules.ts';
+import { publicKeyOf, type KeyRecord } from './key.ts';
+import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from './key-specs.ts';
+import type { Keyring } from './keyring.ts';
+
+export interface SignRequest {
+  readonly algorithm: SigningAlgorithm;
+  readonly info: SigningAlgorithmInfo;
+  readonly messageType: MessageType;
+  readonly message: Buffer;
+  readonly pair: KeyPairKind;
+}
+
+/**
+ * Checks a Sign/Verify request against the key's spec: the algorithm must be the spec's
+ * (InvalidKeyUsageException), the message type one the algorithm takes and a digest or μ exactly
+ * as long as the algorithm requires (ValidationException, AWS's wording for a digest).
+ */
+export function checkSignRequest(key: KeyRecord, algorithm: string, messageType: string | undefined, message: Buffer): SignRequest {
+  const caps = capabilitiesOf(key.keySpec);
+  const alg = requireAlgorithm(key, algorithm, caps.signingAlgorithms);
+  const info = SIGNING_ALGORITHMS[alg];
+  const type = (messageType ?? 'RAW') as MessageType;
+  const length = info.messageTypes[type];
+  if (length === undefined) {
+    throw new ValidationException(`MessageType ${type} is not valid for signing algorithm ${alg}.`);
+  }
+  if (length !== 'any' && message.length !== length) {
+    throw new ValidationException(type === 'DIGEST'
+      ? `Digest is invalid length for algorithm ${alg}.`
+      : `External mu is invalid length for algorithm ${alg}.`);
+  }
+  if (caps.material.kind !== 'pair') throw new UnsupportedOperationException(caps.unsupported ?? `Coffer cannot sign with key spec ${key.keySpec}.`);
+  return { algorithm: alg, info, messageType: type, message, pair: caps.material.pair };
+}
+
+const rsaHash = (info: SigningAlgorithmInfo): 'sha256' | 'sha384' | 'sha512' => {
+  if (info.hash !== 'sha256' && info.hash !== 'sha384' && info.hash !== 'sha512') throw new Error(`no RSA/ECDSA hash ${info.hash}`);
+  return info.hash;
+};
+
+export function signMessage(keyring: Keyring, key: KeyRecord, r: SignRequest): Buffer {
+  const privateKey = keyring.currentMaterial(key);
+  const isDigest = r.messageType === 'DIGEST';
+  const { scheme } = r.info;
+  switch (scheme) {
+    case 'RSASSA_PSS':
+    case 'RSASSA_PKCS1_V1_5': {
+      const hash = rsaHash(r.info);
+      return rsaSignDigest(privateKey, scheme, hash, isDigest ? r.message : digestOf(hash, r.message));
+    }
+    case 'ECDSA':
+      if (r.pair.type !== 'ec') break;
+      return ecdsaSign(r.pair.curve, privateKey, rsaHash(r.info), r.message, isDigest);
+    case 'ED25519':
+      return ed25519Sign(privateKey, r.message);
+    case 'ED25519_PH':
+      return ed25519phSign(privateKey, r.message);
+    case 'ML_DSA':
+      if (r.pair.type !== 'ml-dsa') break;
+      return mlDsaSign(r.pair.level, privateKey, r.message, r.messageType === 'EXTERNAL_MU');
+    case 'SM2DSA':
+      break;
+  }
+  throw new UnsupportedOperationException(`Coffer cannot sign with ${r.algorithm} and key spec ${key.keySpec}.`);
+}
+
+/** Whether `signature` is valid for the request; only the public key is used. */
+export function verifySignature(key: KeyRecord, r: SignRequest, signature: Buffer): boolean {
+  const publicKey = publicKeyOf(key);
+  const isDigest = r.messageType === 'DIGEST';
+  const { scheme } = r.info;
+  switch (scheme) {
+    case 'RSASSA_PSS':
+    case 'RSASSA_PKCS1_V1_5': {
+      const hash = rsaHash(r.info);
+      return rsaVerifyDigest(publicKey, scheme, hash, isDigest ? r.message : digestOf(hash, r.message), signature);
+    }
+    case 'ECDSA':
+      if (r.pair.type !== 'ec') break;
+      return ecdsaVerify(r.pair.curve, publicKey, rsaHash(r.info), r.message, isDigest, signature);
+    case 'ED25519':
+      return ed25519Verify(publicKey, r.message, signature);
+    case 'ED25519_PH':
+      return ed25519phVerify(publicKey, r.message, signature);
+    case 'ML_DSA':
+      if (r.pair.type !== 'ml-dsa') break;
+      return mlDsaVerify(r.pair.level, publicKey, r.message, signature, r.messageType === 'EXTERNAL_MU');
+    case 'SM2DSA':
+      break;
+  }
+  throw new UnsupportedOperationException(`Coffer cannot verify with ${r.algorithm} and key spec ${key.keySpec}.`);
+}

@@ -1,0 +1,4 @@
+/** AttachGroupPolicy: attaches a customer managed policy to a group. */
+import { attachPolicy } from './attachments.ts';
+
+export const attachGroupPolicy = attachPolicy('group');

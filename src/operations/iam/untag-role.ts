@@ -1,0 +1,4 @@
+/** UntagRole: removes tags of a role by key. */
+import { untagEntity } from './tags.ts';
+
+export const untagRole = untagEntity('role');

@@ -1,0 +1,4 @@
+/** UntagUser: removes tags of a user by key. */
+import { untagEntity } from './tags.ts';
+
+export const untagUser = untagEntity('user');

@@ -1,0 +1,26 @@
+/**
+ * Sign (https://docs.aws.amazon.com/kms/latest/APIReference/API_Sign.html): a signature, with the
+ * private key of a SIGN_VERIFY key, of a message (RAW, up to 4096 bytes), of a digest (DIGEST,
+ * exactly the algorithm's hash length) or of an ML-DSA μ (EXTERNAL_MU, 64 bytes).
+ * Errors: NotFoundException, DisabledException, KMSInvalidStateException, InvalidKeyUsageException
+ * (usage, or an algorithm the key spec lacks), ValidationException (message type, digest length),
+ * DryRunOperationException.
+ */
+import type { SignRequest, SignResponse } from '@aws-sdk/client-kms';
+import { requireKeyUsage } from '../../domain/capability-rules.ts';
+import { checkSignRequest, signMessage } from '../../domain/signing.ts';
+import { defineOperation } from '../context.ts';
+import { dryRunStop, keyFor } from './common.ts';
+
+export const sign = defineOperation<SignRequest, SignResponse>('Sign', (input, ctx) => {
+  const key = keyFor(ctx, 'Sign', input.KeyId as string, true, {
+    grantOperation: 'Sign', grantTokens: input.GrantTokens,
+    conditions: { 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' },
+  });
+  requireKeyUsage(key, 'SIGN_VERIFY', 'Sign');
+  const request = checkSignRequest(key, input.SigningAlgorithm as string, input.MessageType, input.Message as Buffer);
+  dryRunStop(input.DryRun);
+  const signature = signMessage(ctx.keyring, key, request);
+  ctx.usage.record(key.arn, 'Sign', ctx.clock.now(), ctx.requestId);
+  return { KeyId: key.arn, Signature: signature, SigningAlgorithm: request.algorithm };
+});

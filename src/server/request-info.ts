@@ -1,0 +1,13 @@
+/** The request facts policies can test (aws:SourceIp, aws:SecureTransport, the user agent). */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestInfo } from '../operations/context.ts';
+
+export function requestInfo(req: { headers: IncomingHttpHeaders; sourceIp: string }): RequestInfo {
+  const ua = req.headers['user-agent'];
+  return {
+    sourceIp: req.sourceIp.startsWith('::ffff:') ? req.sourceIp.slice(7) : req.sourceIp,
+    userAgent: (Array.isArray(ua) ? ua[0] : ua) ?? '',
+    // Coffer listens on plain HTTP; TLS is terminated in front of it when at all.
+    secureTransport: false,
+  };
+}
