@@ -45,6 +45,9 @@ export function sessionCaller(s: SessionRecord, roleTags: Readonly<Record<string
 }
 
 export class CredentialResolver {
+  /** Resolved keys by access key id, valid while the identity generation is unchanged (no disk read on a warm request). */
+  private readonly cache = new Map<string, { generation: number; resolved: ResolvedAccessKey | undefined }>();
+
   constructor(
     private readonly repo: IdentityRepository,
     /** The default account's root key (from configuration, not the database). */
@@ -56,6 +59,17 @@ export class CredentialResolver {
   }
 
   resolveAccessKey(accessKeyId: string): ResolvedAccessKey | undefined {
+    const generation = this.repo.generation();
+    const hit = this.cache.get(accessKeyId);
+    if (hit && hit.generation === generation) return hit.resolved;
+    const resolved = this.lookup(accessKeyId);
+    // Unknown ids are cached too (bounded), so a flood of bad ids cannot turn into disk reads.
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(accessKeyId, { generation, resolved });
+    return resolved;
+  }
+
+  private lookup(accessKeyId: string): ResolvedAccessKey | undefined {
     const root = this.defaultRoot;
     if (accessKeyId === root.accessKeyId) {
       return { secretAccessKey: root.secretAccessKey, caller: rootCaller(root.accountId, accessKeyId), active: true };
