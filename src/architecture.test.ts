@@ -23,8 +23,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   protocol: ['errors', 'wire', 'core'],
   auth: ['errors', 'core'],
   scheduler: ['domain', 'core'],
-  server: ['protocol', 'auth', 'operations', 'errors', 'core'],
-  cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors'],
+  audit: ['core', 'wire', 'ports', 'domain'],
+  server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports'],
+  cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],
 };
 
 const files = (dir: string): string[] =>

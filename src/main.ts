@@ -27,6 +27,12 @@ import { createHttpServer } from './server/http.ts';
 import { createLogger } from './core/log.ts';
 import { createPipeline } from './server/pipeline.ts';
 import { createQueryPipeline, routeByContentType } from './server/query-pipeline.ts';
+import { createCloudTrailPipeline, isCloudTrailRequest } from './server/cloudtrail-pipeline.ts';
+import { createMetrics } from './server/metrics.ts';
+import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
+import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
+import { loadOrCreateSigningKey } from './audit/signing-key.ts';
+import { AuditWriter } from './audit/writer.ts';
 
 function openDataDir(dir: string): string {
   const path = resolve(dir);
@@ -48,11 +54,31 @@ async function main(config: Config): Promise<void> {
   const repo = createSqliteKeyRepository(db);
   const store = openSoftwareKeyStore(repo, seal.rootKey, () => now.now());
   zero(seal.rootKey);
+  const auditStore = createSqliteAuditStore(db);
+  const auditSigner = loadOrCreateSigningKey(auditStore, store, now.now());
   if (repo.getMeta('usage_tracking_start') === undefined) repo.transaction(() => repo.setMeta('usage_tracking_start', String(now.now())));
 
   const keyring = new Keyring(repo, store, now);
   const usage = new UsageTracker(repo);
-  const scheduler = new Scheduler(keyring, usage, log);
+  // The audit trail: state changes commit with their record; read-only calls are group-committed.
+  const audit = new AuditWriter({
+    store: auditStore, signer: auditSigner, clock: now, defaultAccountId: config.accountId,
+    flushMs: config.auditFlushMs, digestEveryRecords: 10_000, digestIntervalMs: config.auditDigestIntervalSeconds * 1000,
+    retentionDays: config.auditRetentionDays,
+    onError: (what, e) => log.error(what, { cause: e instanceof Error ? e.message : String(e) }),
+    onRollback: () => keyring.invalidate(),
+  });
+  const sink = config.auditEnabled ? audit : undefined;
+  const metrics = createMetrics({
+    keysByState: createKeyStateCounter(db),
+    cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
+    audit: () => audit.stats(),
+  });
+  const scheduler = new Scheduler(keyring, usage, log, {
+    ...(sink ? { transaction: <T>(fn: () => T): T => sink.transaction(fn) } : {}),
+    onEvent: (event, arn) => { sink?.recordServiceEvent(event, arn); metrics.observeSchedulerEvent(event); },
+    onRun: (seconds, failed) => metrics.observeSchedulerRun(seconds, failed),
+  });
 
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
@@ -60,15 +86,16 @@ async function main(config: Config): Promise<void> {
   identities.transaction(() => identities.addAccount({ accountId: config.accountId, createDate: now.now() }));
   const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
   const verifier = new Authenticator<Caller>({
-    service: (s) => s === 'kms' || s === 'iam' || s === 'sts',
+    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
-    isRegionAllowed: (r, service) => r === config.region || (service !== 'kms' && r === 'us-east-1'),
+    // A KMS request for a region not in COFFER_REGIONS is InvalidSignatureException, as AWS answers a wrong scope.
+    isRegionAllowed: (r, service) => config.regions.includes(r) || (service !== 'kms' && r === 'us-east-1'),
     now: () => Date.now(),
     resolve: (akid) => credentials.resolveAccessKey(akid),
     domainNow: () => now.now(),
   });
   const queryHandle = createQueryPipeline({
-    verifier, operations: QUERY_OPERATIONS, log,
+    verifier, operations: QUERY_OPERATIONS, log, audit: sink, region: config.region,
     context: createQueryContextFactory({ identities, credentials, clock: now }),
   });
 
@@ -77,22 +104,36 @@ async function main(config: Config): Promise<void> {
     verifier,
     operations: KMS_OPERATIONS,
     log,
-    context: (caller, region, requestId, request) => {
+    audit: sink,
+    region: config.region,
+    context: (caller, region, requestId, request, resources) => {
       const scope: Scope = { partition: 'aws', region, accountId: caller.accountId };
       return {
-        requestId, caller, scope, keyring, clock: now, usage, request,
-        authorizeKey: (a) => authorizer.authorizeKey(caller, request, a),
+        requestId, caller, scope, regions: config.regions, keyring, clock: now, usage, request,
+        authorizeKey: (a) => { resources.add(a.key.arn); return authorizer.authorizeKey(caller, request, a); },
         authorizeAccount: (action, resource, conditions) => authorizer.authorizeAccount(caller, request, action, resource, conditions),
         checkLockout: (policy, arn) => authorizer.checkLockout(caller, request, policy, arn),
       };
     },
   });
-  const handle = routeByContentType({ json: kmsHandle, query: queryHandle });
+  const cloudTrailHandle = createCloudTrailPipeline({
+    verifier, log, audit: sink, region: config.region,
+    context: (caller, request) => ({
+      caller, store: auditStore, flush: () => audit.flush(),
+      authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
+    }),
+  });
+  const handle = routeByContentType({
+    json: (req, body, requestId) => (isCloudTrailRequest(req.headers) ? cloudTrailHandle(req, body, requestId) : kmsHandle(req, body, requestId)),
+    query: queryHandle,
+  });
   let ready = false;
   const http = createHttpServer({
     handle,
     isReady: () => ready,
     log,
+    metrics: () => metrics.render(),
+    onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
     ...(clock
       ? { advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; } }
       : {}),
@@ -103,6 +144,7 @@ async function main(config: Config): Promise<void> {
     http.server.listen(config.port, config.host, () => ok());
   });
   scheduler.start(config.schedulerIntervalMs);
+  audit.start();
   ready = true;
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -119,9 +161,11 @@ async function main(config: Config): Promise<void> {
     scheduler.stop();
     await http.stop();
     usage.flush();
+    audit.close();
     keyring.close();
     store.close();
     repo.close();
+    log.flush?.();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

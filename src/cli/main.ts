@@ -4,10 +4,15 @@
  *
  *   npm run coffer -- accounts create <12-digit account id>
  *   npm run coffer -- accounts list
+ *   npm run coffer -- audit verify
+ *   npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
+ *   npm run coffer -- audit public-key [--out <file.pem>]
+ *   npm run coffer -- audit prune --before <date>
  *
  * The data folder is COFFER_DATA_DIR (default ./data). `accounts create` adds the account and its
  * root credentials: the secret is written once to `<data>/accounts/<id>/root-credentials.json`
- * (mode 0600, folder 0700) and only that path is printed. Exit status: 0 done, 1 failed, 2 usage.
+ * (mode 0600, folder 0700) and only that path is printed. `audit verify` exits 1 when the trail
+ * fails verification and names the first bad record. Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,10 +20,15 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { openDatabase } from '../adapters/storage/sqlite.ts';
 import { createSqliteIdentityRepository } from '../adapters/storage/sqlite-identity.ts';
 import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identity.ts';
+import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult } from './audit.ts';
 
 const USAGE = `Usage:
   npm run coffer -- accounts create <12-digit account id>
   npm run coffer -- accounts list
+  npm run coffer -- audit verify
+  npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
+  npm run coffer -- audit public-key [--out <file.pem>]
+  npm run coffer -- audit prune --before <date>
 
 Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped.`;
 
@@ -31,17 +41,70 @@ function privateDir(path: string): void {
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700);
 }
 
-function open(dataDir: string): ReturnType<typeof createSqliteIdentityRepository> & { close(): void } {
-  let db: ReturnType<typeof openDatabase>;
+function openDb(dataDir: string): ReturnType<typeof openDatabase> {
   try {
-    db = openDatabase(join(dataDir, 'coffer.db'));
+    return openDatabase(join(dataDir, 'coffer.db'));
   } catch (e) {
     if (e instanceof Error && /in use by another Coffer process/.test(e.message)) {
       throw new Error(`the data folder ${dataDir} is in use: a running Coffer server holds its database's exclusive lock. Stop the server, run this command, then start the server again.`);
     }
     throw e;
   }
+}
+
+function open(dataDir: string): ReturnType<typeof createSqliteIdentityRepository> & { close(): void } {
+  const db = openDb(dataDir);
   return Object.assign(createSqliteIdentityRepository(db), { close: () => db.close() });
+}
+
+/** `--name value` options of the audit commands. */
+function options(rest: readonly string[], known: Readonly<Record<string, 'value' | 'flag'>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] ?? '';
+    const kind = known[a];
+    if (kind === undefined) throw new UsageError(`unknown option ${a}`);
+    if (kind === 'flag') { out.set(a, 'true'); continue; }
+    const v = rest[++i];
+    if (v === undefined) throw new UsageError(`${a} needs a value`);
+    out.set(a, v);
+  }
+  return out;
+}
+
+function date(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new UsageError(`${name} must be a date such as 2026-01-31 or 2026-01-31T12:00:00Z, got '${v}'`);
+  return ms;
+}
+
+function audit(dataDir: string, command: string | undefined, rest: readonly string[]): number {
+  let run: (db: ReturnType<typeof openDatabase>) => AuditCommandResult;
+  if (command === 'verify' && rest.length === 0) run = auditVerify;
+  else if (command === 'export') {
+    const o = options(rest, { '--out': 'value', '--chain': 'flag', '--since': 'value', '--before': 'value' });
+    const out = o.get('--out');
+    if (out === undefined) throw new UsageError('audit export needs --out <file.jsonl>');
+    const opts = { chain: o.has('--chain'), since: date(o.get('--since'), '--since'), before: date(o.get('--before'), '--before') };
+    run = (db) => auditExport(db, out, opts);
+  } else if (command === 'public-key') {
+    const out = options(rest, { '--out': 'value' }).get('--out');
+    run = (db) => auditPublicKey(db, out);
+  } else if (command === 'prune') {
+    const before = date(options(rest, { '--before': 'value' }).get('--before'), '--before');
+    if (before === undefined) throw new UsageError('audit prune needs --before <date>');
+    run = (db) => auditPrune(db, before);
+  } else throw new UsageError(`unknown command: audit ${[command, ...rest].join(' ')}`);
+  privateDir(dataDir);
+  const db = openDb(dataDir);
+  try {
+    const r = run(db);
+    for (const line of r.lines) (r.exitCode === 0 ? console.log : console.error)(line);
+    return r.exitCode;
+  } finally {
+    db.close();
+  }
 }
 
 function createAccount(dataDir: string, defaultAccountId: string, accountId: string | undefined): void {
@@ -98,6 +161,7 @@ function run(args: readonly string[]): number {
     const dataDir = resolve(config.dataDir);
     if (area === 'accounts' && command === 'create' && rest.length <= 1) createAccount(dataDir, config.accountId, rest[0]);
     else if (area === 'accounts' && command === 'list' && rest.length === 0) listAccounts(dataDir, config.accountId);
+    else if (area === 'audit') return audit(dataDir, command, rest);
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;
   } catch (e) {

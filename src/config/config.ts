@@ -8,6 +8,8 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly region: string;
+  /** Every region served: COFFER_REGION first, then COFFER_REGIONS. */
+  readonly regions: readonly string[];
   readonly accountId: string;
   readonly rootAccessKeyId: string | undefined;
   readonly rootSecretAccessKey: string | undefined;
@@ -15,6 +17,10 @@ export interface Config {
   readonly schedulerIntervalMs: number;
   readonly testMode: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly auditFlushMs: number;
+  readonly auditDigestIntervalSeconds: number;
+  readonly auditRetentionDays: number;
+  readonly auditEnabled: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -31,6 +37,14 @@ const int = (min: number, max: number): Parser<number> => (raw, name) => {
 const matching = (re: RegExp, what: string): Parser<string> => (raw, name) => {
   if (!re.test(raw)) throw new ConfigError(`${name} must be ${what}, got '${raw}'`);
   return raw;
+};
+const REGION = /^([a-z]+-){2,3}\d+$/;
+/** A comma-separated list of region names (may be empty). */
+const regionList: Parser<readonly string[]> = (raw, name) => {
+  const list = raw.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  const bad = list.find((r) => !REGION.test(r));
+  if (bad !== undefined) throw new ConfigError(`${name} must be comma-separated AWS region names such as us-west-2, got '${bad}'`);
+  return list;
 };
 const bool: Parser<boolean> = (raw, name) => {
   if (raw === 'true' || raw === '1') return true;
@@ -57,6 +71,7 @@ export const SETTINGS = [
   s({ key: 'port', env: 'COFFER_PORT', fallback: '8400', parse: int(0, 65535), doc: 'TCP port (0 picks a free one).' }),
   s({ key: 'dataDir', env: 'COFFER_DATA_DIR', fallback: './data', parse: matching(/\S/, 'a folder path'), doc: 'Data folder (created with mode 0700): database, root-key seal, generated credentials.' }),
   s({ key: 'region', env: 'COFFER_REGION', fallback: 'us-east-1', parse: matching(/^([a-z]+-){2,3}\d+$/, 'an AWS region name such as us-east-1'), doc: 'Region this server answers for (the SigV4 scope and every ARN).' }),
+  s({ key: 'regions', env: 'COFFER_REGIONS', fallback: 'us-west-2,eu-west-1', parse: regionList, doc: 'More regions served from the same endpoint, comma-separated (COFFER_REGION always is): the region of a request is its SigV4 credential scope; keys, aliases and grants are per region.' }),
   s({ key: 'accountId', env: 'COFFER_ACCOUNT_ID', fallback: '111122223333', parse: matching(/^\d{12}$/, 'a 12-digit account id'), doc: 'The default account.' }),
   s({ key: 'rootAccessKeyId', env: 'COFFER_ROOT_ACCESS_KEY_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[\w]{16,128}$/, '16-128 word characters')(r, n)), doc: "Account root's access key id; generated into the data folder when unset." }),
   s({ key: 'rootSecretAccessKey', env: 'COFFER_ROOT_SECRET_ACCESS_KEY', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{16,128}$/, '16-128 characters')(r, n)), doc: "Account root's secret access key; set together with the id." }),
@@ -64,6 +79,10 @@ export const SETTINGS = [
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),
+  s({ key: 'auditFlushMs', env: 'COFFER_AUDIT_FLUSH_MS', fallback: '250', parse: int(1, 1000), doc: 'Audit records of read-only calls (Encrypt, Decrypt, Describe…) are group-committed at most this long after the call (at most 1000); state changes commit with their record.' }),
+  s({ key: 'auditDigestIntervalSeconds', env: 'COFFER_AUDIT_DIGEST_INTERVAL_S', fallback: '60', parse: int(1, 86_400), doc: 'How often a signed digest of the new audit records is written (also every 10000 records and at shutdown).' }),
+  s({ key: 'auditRetentionDays', env: 'COFFER_AUDIT_RETENTION_DAYS', fallback: '0', parse: int(0, 36_500), doc: 'Audit records older than this are pruned (up to a signed digest, so verification still works); 0 keeps every record.' }),
+  s({ key: 'auditEnabled', env: 'COFFER_AUDIT', fallback: 'true', parse: bool, doc: 'The audit trail. Set to false only to measure its cost (`npm run bench` does); calls then go unrecorded.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -72,6 +91,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const raw = env[setting.env] ?? setting.fallback;
     out[setting.key] = (setting.parse as Parser<unknown>)(raw.trim(), setting.env);
   }
+  out.regions = [...new Set([out.region, ...(out.regions as readonly string[])])];
   const cfg = out as unknown as Config;
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');

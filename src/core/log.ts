@@ -1,21 +1,41 @@
 /**
- * A minimal structured logger: one JSON object per line on stderr. Callers pass only
- * non-secret fields (request id, operation, error code); never key material or plaintext.
+ * Structured logs: one JSON object per line on stderr, written by pino through an asynchronous
+ * destination (no write system call per line on the request path; `flush` on shutdown). Callers
+ * pass only non-secret fields (request id, principal ARN, operation, error code): no request or
+ * answer body is ever logged (the audit-and-logs e2e test searches the logs for known secrets).
  */
+import { pino, type Logger as Pino } from 'pino';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Readonly<Record<Level, number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** Writes what is buffered (synchronously); call before the process exits. */
+  flush?(): void;
 }
 
-export function createLogger(level: Level): Logger {
-  const at = (l: Exclude<Level, 'silent'>) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[l] < ORDER[level]) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...fields })}\n`);
+/**
+ * Lines are buffered up to 4 KiB before a write (so logging adds no write system call per request)
+ * and written at least every LOG_FLUSH_MS, and synchronously by `flush`.
+ */
+const LOG_FLUSH_MS = 250;
+
+export function createLogger(level: Level, destination: number = 2): Logger {
+  const dest = pino.destination({ dest: destination, sync: false, minLength: 4096 });
+  const timer = setInterval(() => { try { dest.flush(); } catch { /* not ready yet */ } }, LOG_FLUSH_MS);
+  timer.unref();
+  const p: Pino = pino({
+    level,
+    base: null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, dest);
+  const at = (l: Exclude<Level, 'silent'>) => (msg: string, fields: Record<string, unknown> = {}): void => { p[l](fields, msg); };
+  return {
+    debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
+    flush: () => { try { dest.flushSync(); } catch { /* nothing buffered, or not open yet */ } },
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

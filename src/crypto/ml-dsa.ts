@@ -93,3 +93,10 @@ export function mlDsaVerify(level: MlDsaLevel, spki: Buffer, message: Buffer, si
     return false;
   }
 }
+
+/** The SPKI of a seed-only ML-DSA PKCS#8 key of `level`; InvalidKeyError for anything else. */
+export function mlDsaSpkiFromPkcs8(level: MlDsaLevel, pkcs8: Buffer): Buffer {
+  const { publicKey, secretKey } = ALGORITHMS[level].keygen(seedOf(level, pkcs8));
+  zero(Buffer.from(secretKey.buffer, secretKey.byteOffset, secretKey.byteLength));
+  return mlDsaSpki(level, publicKey);
+}

@@ -48,3 +48,12 @@ export function backingKeyAad(keyArn: string, materialIdHex: string): Buffer {
 export function domainKeyAad(domainKeyId: string): Buffer {
   return lengthPrefixed([Buffer.from('coffer/v1/domain-key', 'utf8'), nonEmpty(domainKeyId, 'domain key id')]);
 }
+
+/**
+ * AAD for the sealed parameters inside an import token: ('coffer/v1/import-token', keyArn,
+ * tokenIdHex), length-prefixed. Another label than backing keys', so neither opens as the other.
+ */
+export function importTokenAad(keyArn: string, tokenIdHex: string): Buffer {
+  if (!/^[0-9a-f]{64}$/.test(tokenIdHex)) throw new CryptoError('token id must be 64 lowercase hex characters');
+  return lengthPrefixed([Buffer.from('coffer/v1/import-token', 'utf8'), nonEmpty(keyArn, 'key ARN'), Buffer.from(tokenIdHex, 'ascii')]);
+}

@@ -131,6 +131,7 @@ function keyConditions(caller: Caller, key: KeyRecord, aliases: readonly string[
     'kms:CustomerMasterKeySpec': key.keySpec,
     'kms:CustomerMasterKeyUsage': key.keyUsage,
     'kms:MultiRegion': key.multiRegion,
+    ...(key.multiRegionKeyType !== undefined ? { 'kms:MultiRegionKeyType': key.multiRegionKeyType } : {}),
     'kms:ResourceAliases': aliases,
     ...Object.fromEntries(key.tags.map((t) => [`aws:ResourceTag/${t.TagKey ?? ''}`, t.TagValue ?? ''])),
   };

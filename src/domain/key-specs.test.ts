@@ -85,9 +85,9 @@ test('RSA plaintext limits are the ones AWS answers (recorded: 214/190, 342/318,
 });
 
 test('material: HMAC keys as long as their hash, key pairs for asymmetric specs, nothing for SM2', () => {
-  assert.deepEqual(KEY_SPECS.SYMMETRIC_DEFAULT.material, { kind: 'secret', bytes: 32 });
-  assert.deepEqual(KEY_SPECS.HMAC_224.material, { kind: 'secret', bytes: 28 });
-  assert.deepEqual(KEY_SPECS.HMAC_512.material, { kind: 'secret', bytes: 64 });
+  assert.deepEqual(KEY_SPECS.SYMMETRIC_DEFAULT.material, { kind: 'secret', bytes: 32, importBytes: [32, 32] });
+  assert.deepEqual(KEY_SPECS.HMAC_224.material, { kind: 'secret', bytes: 28, importBytes: [28, 64] });
+  assert.deepEqual(KEY_SPECS.HMAC_512.material, { kind: 'secret', bytes: 64, importBytes: [64, 128] });
   assert.deepEqual(KEY_SPECS.RSA_3072.material, { kind: 'pair', pair: { type: 'rsa', bits: 3072 } });
   assert.deepEqual(KEY_SPECS.ECC_SECG_P256K1.material, { kind: 'pair', pair: { type: 'ec', curve: 'secp256k1' } });
   assert.deepEqual(KEY_SPECS.ML_DSA_65.material, { kind: 'pair', pair: { type: 'ml-dsa', level: 65 } });

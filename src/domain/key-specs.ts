@@ -27,8 +27,11 @@ export type KeyType = 'SYMMETRIC' | 'HMAC' | 'ASYMMETRIC';
 
 /** What a version of the key is made of. */
 export type Material =
-  /** Random bytes made inside the key store (the AES backing key, an HMAC key). */
-  | { readonly kind: 'secret'; readonly bytes: number }
+  /**
+   * Random bytes made inside the key store (the AES backing key, an HMAC key); imported material
+   * of this kind must be `importBytes` [min, max] long (reference §3.6, §3.10).
+   */
+  | { readonly kind: 'secret'; readonly bytes: number; readonly importBytes: readonly [number, number] }
   /** A key pair: the private key kept as wrapped PKCS#8 DER, the public key as SPKI DER in the key record. */
   | { readonly kind: 'pair'; readonly pair: KeyPairKind }
   /** A spec Coffer cannot make (see `unsupported`). */
@@ -103,13 +106,16 @@ const NONE = { encryptionAlgorithms: [], signingAlgorithms: [], macAlgorithms: [
 const SYMMETRIC: Capabilities = {
   ...NONE, keyType: 'SYMMETRIC', usages: ['ENCRYPT_DECRYPT'], defaultUsage: 'ENCRYPT_DECRYPT',
   encryptionAlgorithms: ['SYMMETRIC_DEFAULT'], maxPlaintext: { SYMMETRIC_DEFAULT: 4096 },
-  material: { kind: 'secret', bytes: 32 }, legacySpec: true, dataKeyPair: false, implemented: true,
+  material: { kind: 'secret', bytes: 32, importBytes: [32, 32] }, legacySpec: true, dataKeyPair: false, implemented: true,
 };
+
+/** Imported HMAC key lengths: at least the hash's output, at most its block size. */
+const HMAC_IMPORT: Readonly<Record<224 | 256 | 384 | 512, readonly [number, number]>> = { 224: [28, 64], 256: [32, 64], 384: [48, 128], 512: [64, 128] };
 
 /** HMAC keys as AWS makes them: as many key bytes as the hash has output bytes. */
 const hmac = (bits: 224 | 256 | 384 | 512): Capabilities => ({
   ...NONE, keyType: 'HMAC', usages: ['GENERATE_VERIFY_MAC'], macAlgorithms: [`HMAC_SHA_${bits}`],
-  material: { kind: 'secret', bytes: bits / 8 }, legacySpec: true, dataKeyPair: false, implemented: true,
+  material: { kind: 'secret', bytes: bits / 8, importBytes: HMAC_IMPORT[bits] }, legacySpec: true, dataKeyPair: false, implemented: true,
 });
 
 /** RSAES-OAEP takes at most k - 2·hLen - 2 bytes (RFC 8017 §7.1.1), k the modulus length in bytes. */

@@ -16,8 +16,7 @@ const outcome = (op: string, state: KeyState): string => {
 };
 
 test('every key-scoped operation of the model has a row', () => {
-  const accountLevel = new Set(['CreateKey', 'ListKeys', 'GenerateRandom', 'ListRetirableGrants', 'ImportKeyMaterial', 'GetParametersForImport',
-    'DeleteImportedKeyMaterial', 'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore',
+  const accountLevel = new Set(['CreateKey', 'ListKeys', 'GenerateRandom', 'ListRetirableGrants', 'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore',
     'DescribeCustomKeyStores', 'UpdateCustomKeyStore']);
   for (const op of Object.keys(kmsModel.operations)) {
     if (accountLevel.has(op)) continue;
@@ -47,6 +46,10 @@ test('the reference table, cell by cell, for the symmetric life cycle', () => {
     ScheduleKeyDeletion: { Enabled: 'ok', Disabled: 'ok', PendingImport: 'ok', PendingDeletion: `KMSInvalidStateException: ${ARN} is pending deletion.` },
     EnableKeyRotation: { Disabled: `DisabledException: ${ARN} is disabled.`, PendingImport: `UnsupportedOperationException: ${ARN} origin is EXTERNAL which is not valid for this operation.` },
     GetKeyRotationStatus: { Disabled: 'ok', PendingDeletion: 'ok' },
+    GetParametersForImport: { Enabled: 'ok', PendingImport: 'ok', PendingDeletion: `KMSInvalidStateException: ${ARN} is pending deletion.`, Updating: `KMSInvalidStateException: ${ARN} is updating.` },
+    ImportKeyMaterial: { PendingImport: 'ok', Enabled: 'ok', Disabled: 'ok', PendingDeletion: `KMSInvalidStateException: ${ARN} is pending deletion.`, Creating: `KMSInvalidStateException: ${ARN} is creating.` },
+    DeleteImportedKeyMaterial: { Enabled: 'ok', PendingDeletion: 'ok', PendingImport: 'ok', Updating: `KMSInvalidStateException: ${ARN} is updating.` },
+    ReplicateKey: { Enabled: 'ok', Disabled: `DisabledException: ${ARN} is disabled.`, PendingReplicaDeletion: `KMSInvalidStateException: ${ARN} is pending replica deletion.` },
     TagResource: { Disabled: 'ok', PendingDeletion: `KMSInvalidStateException: ${ARN} is pending deletion.` },
     CreateGrant: { Unavailable: 'ok', Disabled: `DisabledException: ${ARN} is disabled.` },
   };

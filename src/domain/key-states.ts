@@ -28,6 +28,8 @@ export const KEY_STATE_TABLE: Readonly<Record<string, Row>> = {
   CreateGrant: ['ok', 1, 3, 5, 'ok', 14, 'ok'],
   Decrypt: CRYPTO,
   DeleteAlias: ALWAYS,
+  // [9] (the key cannot have imported material) is the operation's own origin check.
+  DeleteImportedKeyMaterial: ['ok', 'ok', 'ok', 'ok', 'ok', 14, 15],
   DescribeKey: ALWAYS,
   DisableKey: ['ok', 'ok', 3, 5, 'ok', 14, 15],
   DisableKeyRotation: ROTATION,
@@ -41,8 +43,11 @@ export const KEY_STATE_TABLE: Readonly<Record<string, Row>> = {
   GenerateMac: CRYPTO,
   GetKeyPolicy: ALWAYS,
   GetKeyRotationStatus: ['ok', 'ok', 'ok', 6, 11, 'ok', 'ok'],
+  // [8] for a key pending deletion is [3]'s error; [9] is the operation's origin check.
+  GetParametersForImport: ['ok', 'ok', 3, 'ok', 'ok', 14, 15],
   // AWS answers GetPublicKey for a Disabled key despite its own table (reference §3.5).
   GetPublicKey: ['ok', 'ok', 3, 5, 11, 14, 'ok'],
+  ImportKeyMaterial: ['ok', 'ok', 3, 'ok', 'ok', 14, 'ok'],
   ListAliases: ALWAYS,
   ListGrants: ALWAYS,
   ListKeyPolicies: ALWAYS,

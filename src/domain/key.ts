@@ -4,13 +4,38 @@
  * wrapped. An asymmetric key's public key is not secret and is kept here.
  */
 import type {
-  CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeyMetadata, MacAlgorithmSpec, SigningAlgorithmSpec, Tag,
+  CustomerMasterKeySpec, EncryptionAlgorithmSpec, KeyAgreementAlgorithmSpec, KeyMetadata, MacAlgorithmSpec, MultiRegionConfiguration,
+  SigningAlgorithmSpec, Tag,
 } from '@aws-sdk/client-kms';
 import type { KeyState } from './key-states.ts';
 import { capabilitiesOf, type KeySpec, type KeyUsage } from './key-specs.ts';
 
 export type Origin = 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM' | 'EXTERNAL_KEY_STORE';
 export type RotationType = 'AUTOMATIC' | 'ON_DEMAND';
+export type MultiRegionKeyType = 'PRIMARY' | 'REPLICA';
+export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+
+/**
+ * One key material associated with an EXTERNAL key (no secret: the material itself is a wrapped
+ * MaterialRecord while it is imported, and nowhere once deleted or expired).
+ */
+export interface ImportedMaterial {
+  /** Derived from the key id and the material (crypto/imported-material.ts). */
+  readonly materialId: string;
+  /** When the material was first associated with the key (orders ListKeyRotations). */
+  readonly associatedAt: number;
+  /** Imported for on-demand rotation and not yet made current (PENDING_ROTATION). */
+  readonly pendingRotation: boolean;
+  /** The material is in Coffer (a wrapped MaterialRecord exists); false once deleted or expired. */
+  readonly imported: boolean;
+  /** While imported: the terms of the last import. */
+  readonly expirationModel?: ExpirationModel;
+  readonly validTo?: number;
+  readonly description?: string;
+  /** Set when an on-demand rotation made this material current. */
+  readonly rotationDate?: number;
+  readonly rotationType?: RotationType;
+}
 
 export interface RotationSettings {
   readonly enabled: boolean;
@@ -40,6 +65,10 @@ export interface KeyRecord {
   readonly publicKey?: string;
   readonly policy: string;
   readonly tags: readonly Tag[];
+  /** Multi-Region keys: this key's role; its set is every key of the account with its key id. */
+  readonly multiRegionKeyType?: MultiRegionKeyType;
+  /** EXTERNAL keys: every material associated with the key, oldest first. */
+  readonly importedMaterials?: readonly ImportedMaterial[];
 }
 
 export interface MaterialRecord {
@@ -73,7 +102,20 @@ export function algorithmLists(k: Pick<KeyRecord, 'keySpec' | 'keyUsage'>): Algo
   }
 }
 
-export function keyMetadata(k: KeyRecord): KeyMetadata {
+/** Imported materials that are permanently associated (not pending rotation) and present. */
+const heldImports = (k: KeyRecord): readonly ImportedMaterial[] => (k.importedMaterials ?? []).filter((m) => m.imported && !m.pendingRotation);
+
+/** The earliest expiry of the key's imported materials (the scheduler's due date), if any. */
+export function nextMaterialExpiry(k: KeyRecord): number | undefined {
+  const dates = (k.importedMaterials ?? []).flatMap((m) => (m.imported && m.validTo !== undefined ? [m.validTo] : []));
+  return dates.length > 0 ? Math.min(...dates) : undefined;
+}
+
+/**
+ * KeyMetadata of a key. `multiRegion` is the key's MultiRegionConfiguration (multi-Region keys
+ * only; domain/multi-region.ts computes it from the key's set).
+ */
+export function keyMetadata(k: KeyRecord, multiRegion?: MultiRegionConfiguration): KeyMetadata {
   const caps = capabilitiesOf(k.keySpec);
   const m: KeyMetadata = {
     AWSAccountId: k.accountId,
@@ -89,14 +131,23 @@ export function keyMetadata(k: KeyRecord): KeyMetadata {
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,
   };
-  // Only symmetric encryption keys have (rotatable) key material versions to name.
-  if (caps.keyType === 'SYMMETRIC') m.CurrentKeyMaterialId = k.currentMaterialId;
+  // Only symmetric encryption keys have (rotatable) key material versions to name; an EXTERNAL
+  // key has none until its first import.
+  if (caps.keyType === 'SYMMETRIC' && k.currentMaterialId !== '') m.CurrentKeyMaterialId = k.currentMaterialId;
+  const held = heldImports(k);
+  if (k.origin === 'EXTERNAL' && held.length > 0) {
+    const expiries = held.flatMap((x) => (x.validTo !== undefined ? [x.validTo] : []));
+    m.ExpirationModel = expiries.length > 0 ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+    if (expiries.length > 0) m.ValidTo = new Date(Math.min(...expiries));
+  }
+  if (multiRegion !== undefined && k.multiRegion) m.MultiRegionConfiguration = multiRegion;
   // The deprecated CustomerMasterKeySpec has no value for the newer specs (Ed25519, ML-DSA).
   if (caps.legacySpec) m.CustomerMasterKeySpec = k.keySpec as CustomerMasterKeySpec;
   Object.assign(m, algorithmLists(k));
-  if (k.deletionDate !== undefined) {
-    m.DeletionDate = new Date(k.deletionDate);
-    if (k.pendingWindowInDays !== undefined) m.PendingDeletionWindowInDays = k.pendingWindowInDays;
+  if (k.deletionDate !== undefined) m.DeletionDate = new Date(k.deletionDate);
+  // A primary waiting for its replicas (PendingReplicaDeletion) has a window but no date yet.
+  if (k.pendingWindowInDays !== undefined && (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')) {
+    m.PendingDeletionWindowInDays = k.pendingWindowInDays;
   }
   return m;
 }

@@ -26,6 +26,9 @@ export class Keyring {
   private readonly idIndex = new Map<string, string>();
   private readonly grantsByKey = new Map<string, readonly GrantRecord[]>();
   private readonly aliasesByKey = new Map<string, readonly string[]>();
+  /** Key-record and key-material lookups answered from memory / from the repository (metrics). */
+  cacheHits = 0;
+  cacheMisses = 0;
 
   constructor(
     readonly repo: KeyRepository,
@@ -61,7 +64,8 @@ export class Keyring {
 
   get(arn: string): KeyRecord | undefined {
     const hit = this.keys.get(arn);
-    if (hit) return hit;
+    if (hit) { this.cacheHits++; return hit; }
+    this.cacheMisses++;
     const k = this.repo.getKey(arn);
     if (k) this.keys.set(arn, k);
     return k;
@@ -102,7 +106,8 @@ export class Keyring {
   backingKey(key: KeyRecord, materialId: string): Buffer | undefined {
     const id = `${key.arn}|${materialId}`;
     const hit = this.plaintext.get(id);
-    if (hit) return hit;
+    if (hit) { this.cacheHits++; return hit; }
+    this.cacheMisses++;
     const m = this.materialsOf(key.arn).find((x) => x.materialId === materialId);
     if (!m) return undefined;
     const pt = this.store.unwrap(key.arn, m.materialId, m);
@@ -152,11 +157,11 @@ export class Keyring {
     return names;
   }
 
-  /** Creates a key with its first material in one transaction. */
-  create(key: KeyRecord, material: MaterialRecord): KeyRecord {
+  /** Creates a key with its materials (none for an EXTERNAL key) in one transaction. */
+  create(key: KeyRecord, materials: readonly MaterialRecord[]): KeyRecord {
     this.repo.transaction(() => {
       this.repo.putKey(key);
-      this.repo.putMaterial(material);
+      for (const m of materials) this.repo.putMaterial(m);
     });
     this.keys.set(key.arn, key);
     this.materials.delete(key.arn);
@@ -176,6 +181,37 @@ export class Keyring {
     this.keys.set(arn, next);
     this.materials.delete(arn);
     return next;
+  }
+
+  /**
+   * update() for several keys at once (a multi-Region key's set): every record is re-read, changed
+   * and stored, and `extra` runs, in one transaction.
+   */
+  updateAll(arns: readonly string[], change: (k: KeyRecord) => KeyRecord, extra?: (updated: readonly KeyRecord[]) => void): KeyRecord[] {
+    const next = this.repo.transaction(() => {
+      const updated = arns.map((arn) => {
+        const current = this.repo.getKey(arn);
+        if (!current) throw new NotFoundException(`Key '${arn}' does not exist`);
+        const k = change(current);
+        this.repo.putKey(k);
+        return k;
+      });
+      extra?.(updated);
+      return updated;
+    });
+    for (const k of next) {
+      this.keys.set(k.arn, k);
+      this.materials.delete(k.arn);
+    }
+    return next;
+  }
+
+  /** Zeroes and drops the cached plaintext of one material (deleted or expired imported material). */
+  forgetMaterial(arn: string, materialId: string): void {
+    const id = `${arn}|${materialId}`;
+    zero(this.plaintext.get(id));
+    this.plaintext.delete(id);
+    this.materials.delete(arn);
   }
 
   /** Destroys a key: record, every material, aliases and usage, then the cached plaintext. */
@@ -209,6 +245,15 @@ export class Keyring {
     this.aliasesByKey.clear();
     this.grantsByKey.delete(arn);
     for (const [id, a] of this.idIndex) if (a === arn) this.idIndex.delete(id);
+  }
+
+  /**
+   * Drops every cached record and zeroes every cached plaintext, so that the next read comes from
+   * the repository: for when an enclosing transaction rolled back after the cache was updated.
+   */
+  invalidate(): void {
+    for (const b of this.plaintext.values()) zero(b);
+    for (const m of [this.keys, this.materials, this.plaintext, this.aliasTargets, this.idIndex, this.grantsByKey, this.aliasesByKey]) m.clear();
   }
 
   close(): void {

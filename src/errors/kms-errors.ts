@@ -73,3 +73,12 @@ export class KMSInvalidSignatureException extends AwsError {
 export class KMSInvalidMacException extends AwsError {
   constructor() { super('KMSInvalidMacException', ''); }
 }
+export class ExpiredImportTokenException extends AwsError {
+  constructor(m: string) { super('ExpiredImportTokenException', m); }
+}
+export class InvalidImportTokenException extends AwsError {
+  constructor(m: string) { super('InvalidImportTokenException', m); }
+}
+export class IncorrectKeyMaterialException extends AwsError {
+  constructor(m: string) { super('IncorrectKeyMaterialException', m); }
+}

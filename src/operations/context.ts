@@ -15,6 +15,8 @@ export interface OperationContext {
   readonly caller: Caller;
   /** The caller's account in the region of the request's credential scope. */
   readonly scope: Scope;
+  /** Every region this Coffer serves (COFFER_REGIONS), the home region first. */
+  readonly regions: readonly string[];
   readonly keyring: Keyring;
   readonly clock: Clock;
   readonly usage: UsageTracker;

@@ -8,6 +8,7 @@ import { listRetirableGrants } from './kms/list-retirable-grants.ts';
 import { retireGrant } from './kms/retire-grant.ts';
 import { revokeGrant } from './kms/revoke-grant.ts';
 import { createKey } from './kms/create-key.ts';
+import { deleteImportedKeyMaterial } from './kms/delete-imported-key-material.ts';
 import { decrypt } from './kms/decrypt.ts';
 import { deriveSharedSecret } from './kms/derive-shared-secret.ts';
 import { deleteAlias } from './kms/delete-alias.ts';
@@ -26,7 +27,9 @@ import { generateRandom } from './kms/generate-random.ts';
 import { getKeyLastUsage } from './kms/get-key-last-usage.ts';
 import { getKeyPolicy } from './kms/get-key-policy.ts';
 import { getKeyRotationStatus } from './kms/get-key-rotation-status.ts';
+import { getParametersForImport } from './kms/get-parameters-for-import.ts';
 import { getPublicKey } from './kms/get-public-key.ts';
+import { importKeyMaterial } from './kms/import-key-material.ts';
 import { listAliases } from './kms/list-aliases.ts';
 import { listKeyPolicies } from './kms/list-key-policies.ts';
 import { listKeyRotations } from './kms/list-key-rotations.ts';
@@ -35,6 +38,7 @@ import { listResourceTags } from './kms/list-resource-tags.ts';
 import { notYetOperations } from './kms/not-yet.ts';
 import { putKeyPolicy } from './kms/put-key-policy.ts';
 import { reEncrypt } from './kms/re-encrypt.ts';
+import { replicateKey } from './kms/replicate-key.ts';
 import { rotateKeyOnDemand } from './kms/rotate-key-on-demand.ts';
 import { scheduleKeyDeletion } from './kms/schedule-key-deletion.ts';
 import { sign } from './kms/sign.ts';
@@ -42,6 +46,7 @@ import { tagResource } from './kms/tag-resource.ts';
 import { untagResource } from './kms/untag-resource.ts';
 import { updateAlias } from './kms/update-alias.ts';
 import { updateKeyDescription } from './kms/update-key-description.ts';
+import { updatePrimaryRegion } from './kms/update-primary-region.ts';
 import { verify } from './kms/verify.ts';
 import { verifyMac } from './kms/verify-mac.ts';
 
@@ -52,6 +57,7 @@ const implemented: readonly Operation[] = [
   generateRandom, enableKeyRotation, disableKeyRotation, getKeyRotationStatus, rotateKeyOnDemand, listKeyRotations,
   getKeyPolicy, putKeyPolicy, listKeyPolicies, createGrant, listGrants, listRetirableGrants, retireGrant, revokeGrant,
   sign, verify, getPublicKey, generateMac, verifyMac, deriveSharedSecret, generateDataKeyPair, generateDataKeyPairWithoutPlaintext,
+  getParametersForImport, importKeyMaterial, deleteImportedKeyMaterial, replicateKey, updatePrimaryRegion,
 ];
 
 export const KMS_OPERATIONS: ReadonlyMap<string, Operation> = new Map(

@@ -42,9 +42,15 @@ export interface KeyRepository {
   listKeys(accountId: string, region: string, afterArn: string | undefined, limit: number): KeyRecord[];
   keysDueForDeletion(now: number): string[];
   keysDueForRotation(now: number): string[];
+  /** Keys with imported material whose ValidTo has come (nextMaterialExpiry of the record). */
+  keysDueForMaterialExpiry(now: number): string[];
+  /** Every key of an account with this key id, in every region, oldest first (a multi-Region key's set). */
+  keysWithKeyId(accountId: string, keyId: string): KeyRecord[];
 
   getMaterials(keyArn: string): MaterialRecord[];
   putMaterial(material: MaterialRecord): void;
+  /** Removes one wrapped material (imported material deleted or expired). */
+  deleteMaterial(keyArn: string, materialId: string): void;
 
   getAlias(accountId: string, region: string, name: string): AliasRecord | undefined;
   putAlias(alias: AliasRecord): void;

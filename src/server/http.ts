@@ -18,6 +18,10 @@ export interface HttpDeps {
   /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
   readonly advanceClock?: (seconds: number) => object;
   readonly log: Logger;
+  /** GET /metrics (Prometheus text format); 404 when absent. */
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Told of every answered API request (metrics). */
+  readonly onAnswer?: (answer: Answer, seconds: number) => void;
 }
 
 function send(res: ServerResponse, status: number, body: string, requestId: string, contentType = JSON_11): void {
@@ -66,6 +70,11 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
       const query = q < 0 ? '' : url.slice(q + 1);
+      if (deps.metrics && req.method === 'GET' && path === '/metrics') {
+        const m = await deps.metrics();
+        send(res, 200, m.body, requestId, m.contentType);
+        return;
+      }
       if (req.method === 'GET' && path === '/health') {
         const ready = deps.isReady();
         send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ok' : 'starting' }), requestId, 'application/json');
@@ -85,9 +94,15 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
         return;
       }
+      const started = performance.now();
       const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, sourceIp: req.socket.remoteAddress ?? '' }, body, requestId);
       send(res, answer.status, answer.body, requestId, answer.contentType);
-      deps.log.debug('request', { requestId, operation: answer.operation, status: answer.status, error: answer.errorCode });
+      const seconds = (performance.now() - started) / 1000;
+      deps.onAnswer?.(answer, seconds);
+      deps.log.info('request', {
+        requestId, principal: answer.principal, operation: answer.operation, status: answer.status, error: answer.errorCode,
+        durationMs: Math.round(seconds * 1e6) / 1000,
+      });
     } catch (e) {
       deps.log.error('request failed', { requestId, cause: e instanceof Error ? e.message : String(e) });
       if (!res.headersSent) {

@@ -14,12 +14,19 @@ import type { QueryContext, QueryOperation, QueryService } from '../operations/q
 import { requestInfo } from './request-info.ts';
 import type { Logger } from '../core/log.ts';
 import type { Answer } from './pipeline.ts';
+import type { AuditSink } from '../ports/audit.ts';
+import { AwsError } from '../errors/aws-error.ts';
+import { invoke, newCallFacts, recordCall, type CallFacts } from './audit-call.ts';
 
 export interface QueryPipelineDeps {
   readonly verifier: { verify(req: SigV4Request): VerifiedSignature<Caller> };
   readonly operations: Readonly<Record<QueryService, ReadonlyMap<string, QueryOperation>>>;
   readonly context: (caller: Caller, region: string, requestId: string, request: RequestInfo) => QueryContext;
   readonly log: Logger;
+  /** Where each call's record goes; none when absent. */
+  readonly audit?: AuditSink | undefined;
+  /** The region recorded for a request whose credential scope names none. */
+  readonly region?: string;
 }
 
 export interface HttpRequest {
@@ -57,6 +64,12 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
     let service: QueryService | undefined;
     let params: ReadonlyMap<string, string> | undefined;
     let operation: string | undefined;
+    const info = requestInfo(req);
+    let facts: CallFacts | undefined;
+    const errorOf = (e: unknown) => {
+      const a = queryErrorAnswer(MODELS[service ?? serviceHint(req.headers, params)], e, requestId);
+      return { code: a.code, message: e instanceof AwsError ? e.message : '' };
+    };
     try {
       if (req.method !== 'POST' || req.path !== '/') throw new InvalidActionError('Coffer answers IAM and STS requests only as POST /.');
       params = parseForm(body);
@@ -65,20 +78,34 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
         throw new InvalidSignatureException("Credential should be scoped to correct service: 'iam' or 'sts'. ");
       }
       service = signed.service;
+      facts = newCallFacts(service, req.headers, requestId, info, deps.region ?? '');
+      facts.caller = signed.identity;
+      facts.region = signed.region;
       const model = MODELS[service];
       const { action, input } = readQueryRequest(model, params);
       operation = action;
+      facts.operation = action;
+      facts.input = input;
       const op = deps.operations[service].get(action);
       if (!op) throw new InvalidActionError(`Could not find operation ${action} for version ${model.metadata.apiVersion}`);
-      const output = op.run(input, deps.context(signed.identity, signed.region, requestId, requestInfo(req)));
-      return { status: 200, body: serializeQueryResponse(model, action, output, requestId), contentType: XML_CONTENT_TYPE, operation, errorCode: undefined };
+      const ctx = deps.context(signed.identity, signed.region, requestId, info);
+      const run = (): object | undefined => op.run(input, ctx);
+      const output = invoke(deps.audit, facts, errorOf, run) as object | undefined;
+      recordCall(deps.audit, facts, output, undefined);
+      return { status: 200, body: serializeQueryResponse(model, action, output, requestId), contentType: XML_CONTENT_TYPE, operation, errorCode: undefined, principal: signed.identity.arn };
     } catch (e) {
       const answer = queryErrorAnswer(MODELS[service ?? serviceHint(req.headers, params)], e, requestId);
       if (answer.cause !== undefined) {
         const cause = answer.cause instanceof Error ? { name: answer.cause.name, message: answer.cause.message, stack: answer.cause.stack } : { value: String(answer.cause) };
         deps.log.error('unexpected error', { requestId, operation, cause });
       }
-      return { status: answer.status, body: answer.body, contentType: XML_CONTENT_TYPE, operation, errorCode: answer.code };
+      const f = facts ?? newCallFacts(service ?? serviceHint(req.headers, params), req.headers, requestId, info, deps.region ?? '');
+      if (f.operation === undefined) {
+        const action = params?.get('Action');
+        f.operation = action !== undefined && /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(action) ? action : 'UnknownOperation';
+      }
+      recordCall(deps.audit, f, undefined, { code: answer.code, message: e instanceof AwsError ? e.message : '' });
+      return { status: answer.status, body: answer.body, contentType: XML_CONTENT_TYPE, operation, errorCode: answer.code, principal: f.caller?.arn };
     }
   };
 }

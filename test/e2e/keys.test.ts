@@ -202,16 +202,15 @@ test('CreateKey rejects invalid spec and usage combinations with ValidationExcep
   await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'KEY_AGREEMENT' })), 'ValidationException', 'KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048');
 });
 
-test('CreateKey answers UnsupportedOperationException for SM2, origins and options not built yet, and creates nothing', async () => {
+test('CreateKey answers UnsupportedOperationException for SM2 and custom key stores, and creates nothing; EXTERNAL and MultiRegion keys are made', async () => {
   const before = new Set(await allKeyIds());
   const notYet: CreateKeyCommandInput[] = [
     { KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' },
     { KeySpec: 'SM2', KeyUsage: 'ENCRYPT_DECRYPT' },
-    { Origin: 'EXTERNAL' },
     { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: 'cks-1234567890abcdef0' },
     { Origin: 'EXTERNAL_KEY_STORE' },
     { CustomKeyStoreId: 'cks-1234567890abcdef0' },
-    { MultiRegion: true },
+    { Origin: 'EXTERNAL', CustomKeyStoreId: 'cks-1234567890abcdef0' },
   ];
   for (const input of notYet) {
     await rejectsWith(kms.send(new CreateKeyCommand(input)), 'UnsupportedOperationException', /./);
@@ -221,6 +220,15 @@ test('CreateKey answers UnsupportedOperationException for SM2, origins and optio
   assert.equal(meta.MultiRegion, false);
   const now = await allKeyIds();
   assert.deepEqual(now.filter((k) => !before.has(k)), [meta.KeyId]);
+
+  // An EXTERNAL key waits for its material (AWS-recorded metadata: no CurrentKeyMaterialId); a
+  // multi-Region key is an mrk- primary (import.test.ts and multi-region.test.ts go further).
+  const external = (await newKey({ Origin: 'EXTERNAL' })).meta;
+  assert.deepEqual([external.Origin, external.KeyState, external.Enabled, external.CurrentKeyMaterialId], ['EXTERNAL', 'PendingImport', false, undefined]);
+  const mrk = (await newKey({ MultiRegion: true })).meta;
+  assert.match(mrk.KeyId ?? '', /^mrk-[0-9a-f]{32}$/);
+  assert.equal(mrk.MultiRegion, true);
+  assert.equal(mrk.MultiRegionConfiguration?.MultiRegionKeyType, 'PRIMARY');
 });
 
 test('CreateKey makes asymmetric, HMAC and ML-DSA keys; the deprecated CustomerMasterKeySpec works for the specs it has', async () => {

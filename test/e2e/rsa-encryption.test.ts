@@ -79,7 +79,11 @@ test('while an RSA_4096 key is being generated, Encrypt on another key keeps ans
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
   t.diagnostic(`RSA_4096 CreateKey took ${generation.toFixed(0)} ms; ${latencies.length} Encrypts answered meanwhile, median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
   assert.ok(latencies.length >= 3, `Encrypts were answered during generation (${latencies.length})`);
-  assert.ok(max < 100, `every Encrypt answered in under 100 ms during generation (max ${max.toFixed(1)} ms)`);
+  // A generation on the event loop would hold one Encrypt for about the whole generation time; a
+  // busy machine (CI runs test files in parallel) may delay one by a few hundred ms at most.
+  const bound = Math.max(250, generation / 2);
+  assert.ok(max < bound, `no Encrypt waited for the generation: max ${max.toFixed(1)} ms, bound ${bound.toFixed(0)} ms`);
+  assert.ok(median < 50, `Encrypts stayed fast during generation (median ${median.toFixed(1)} ms)`);
   assert.deepEqual(createPublicKey({ key: key.spki, format: 'der', type: 'spki' }).asymmetricKeyDetails, { modulusLength: 4096, publicExponent: 65537n });
 });
 

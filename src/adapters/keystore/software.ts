@@ -1,15 +1,19 @@
 /**
  * The software key store: a root key from a seal (key file or passphrase) opens the domain keys
  * kept in the repository; the newest domain key wraps new key material (backing keys, HMAC keys,
- * PKCS#8 private keys: each bound to its key ARN and material id). Plaintext domain keys
- * live only in this process's memory and are zeroed on close.
+ * PKCS#8 private keys: each bound to its key ARN and material id; the sealed parameters of import
+ * tokens, bound to the key ARN and token id). Plaintext domain keys live only in this process's
+ * memory and are zeroed on close.
  */
 import { randomUUID } from 'node:crypto';
 import { randomBytes, zero } from '../../crypto/bytes.ts';
 import { AuthenticationError, SealError } from '../../crypto/errors.ts';
-import { backingKeyAad, domainKeyAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
+import { backingKeyAad, domainKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
-import type { KeyStore, WrappedMaterial } from '../../ports/key-store.ts';
+import type { KeyStore, WrapPurpose, WrappedMaterial } from '../../ports/key-store.ts';
+
+const aadFor = (keyArn: string, id: string, purpose: WrapPurpose = 'key-material'): Buffer =>
+  (purpose === 'import-token' ? importTokenAad(keyArn, id) : backingKeyAad(keyArn, id));
 
 export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: () => number): KeyStore {
   const domainKeys = new Map<string, Buffer>();
@@ -48,11 +52,11 @@ export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: 
       };
       return { wrapped, plaintext };
     },
-    wrap(keyArn, materialId, plaintext) {
-      return { domainKeyId: active, wrapped: wrapKey(domainKey(active), plaintext, backingKeyAad(keyArn, materialId)) };
+    wrap(keyArn, id, plaintext, purpose) {
+      return { domainKeyId: active, wrapped: wrapKey(domainKey(active), plaintext, aadFor(keyArn, id, purpose)) };
     },
-    unwrap(keyArn, materialId, w) {
-      return unwrapKey(domainKey(w.domainKeyId), w.wrapped, backingKeyAad(keyArn, materialId));
+    unwrap(keyArn, id, w, purpose) {
+      return unwrapKey(domainKey(w.domainKeyId), w.wrapped, aadFor(keyArn, id, purpose));
     },
     close() {
       zero(...domainKeys.values());

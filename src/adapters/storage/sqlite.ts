@@ -4,7 +4,7 @@
  * Key metadata is one JSON document per key plus the columns the scheduler queries.
  */
 import Database from 'better-sqlite3';
-import type { KeyRecord, MaterialRecord } from '../../domain/key.ts';
+import { nextMaterialExpiry, type KeyRecord, type MaterialRecord } from '../../domain/key.ts';
 import type { GrantRecord } from '../../domain/grant.ts';
 import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
 
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS domain_keys (id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
   arn TEXT PRIMARY KEY, key_id TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL,
-  deletion_date INTEGER, next_rotation INTEGER);
+  deletion_date INTEGER, next_rotation INTEGER, material_expiry INTEGER);
 CREATE INDEX IF NOT EXISTS keys_by_id ON keys (key_id, region);
 CREATE INDEX IF NOT EXISTS keys_by_scope ON keys (account_id, region, arn);
 CREATE INDEX IF NOT EXISTS keys_by_deletion ON keys (deletion_date) WHERE deletion_date IS NOT NULL;
@@ -64,6 +64,7 @@ export function openDatabase(file: string): Database.Database {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    migrate(db);
     // In EXCLUSIVE locking mode the lock taken by a write transaction is kept until close.
     db.exec('BEGIN EXCLUSIVE; COMMIT;');
   } catch (e) {
@@ -76,17 +77,27 @@ export function openDatabase(file: string): Database.Database {
   return db;
 }
 
+/** Brings a data folder made by an older Coffer up to this schema (idempotent). */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')").all();
+  if (!columns.some((c) => c.name === 'material_expiry')) db.exec('ALTER TABLE keys ADD COLUMN material_expiry INTEGER');
+  db.exec('CREATE INDEX IF NOT EXISTS keys_by_material_expiry ON keys (material_expiry) WHERE material_expiry IS NOT NULL');
+}
+
 export function createSqliteKeyRepository(db: Database.Database): KeyRepository {
   const q = {
     getKey: db.prepare<[string], KeyRow>('SELECT doc FROM keys WHERE arn = ?'),
     findKeyArn: db.prepare<[string, string], { arn: string }>('SELECT arn FROM keys WHERE key_id = ? AND region = ? LIMIT 1'),
-    putKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, deletion_date = excluded.deletion_date, next_rotation = excluded.next_rotation'),
+    putKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation, material_expiry) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot, @exp) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, deletion_date = excluded.deletion_date, next_rotation = excluded.next_rotation, material_expiry = excluded.material_expiry'),
     deleteKey: db.prepare('DELETE FROM keys WHERE arn = ?'),
     listKeys: db.prepare<[string, string, string, number], KeyRow>('SELECT doc FROM keys WHERE account_id = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?'),
     dueDeletion: db.prepare<[number], { arn: string }>('SELECT arn FROM keys WHERE deletion_date IS NOT NULL AND deletion_date <= ? ORDER BY deletion_date'),
     dueRotation: db.prepare<[number], { arn: string }>('SELECT arn FROM keys WHERE next_rotation IS NOT NULL AND next_rotation <= ? ORDER BY next_rotation'),
+    dueExpiry: db.prepare<[number], { arn: string }>('SELECT arn FROM keys WHERE material_expiry IS NOT NULL AND material_expiry <= ? ORDER BY material_expiry'),
+    withKeyId: db.prepare<[string, string], KeyRow>('SELECT doc FROM keys WHERE key_id = ? AND account_id = ? ORDER BY rowid'),
     getMaterials: db.prepare<[string], MaterialRow>('SELECT * FROM key_materials WHERE key_arn = ? ORDER BY created_at, rowid'),
     putMaterial: db.prepare('INSERT INTO key_materials (key_arn, material_id, domain_key_id, wrapped, created_at, rotation_type) VALUES (?, ?, ?, ?, ?, ?)'),
+    deleteMaterial: db.prepare('DELETE FROM key_materials WHERE key_arn = ? AND material_id = ?'),
     getAlias: db.prepare<[string, string, string], AliasRow>('SELECT * FROM aliases WHERE account_id = ? AND region = ? AND name = ?'),
     putAlias: db.prepare('INSERT INTO aliases (account_id, region, name, target_key_arn, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, region, name) DO UPDATE SET target_key_arn = excluded.target_key_arn, updated_at = excluded.updated_at'),
     deleteAlias: db.prepare('DELETE FROM aliases WHERE account_id = ? AND region = ? AND name = ?'),
@@ -116,7 +127,9 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
       q.putKey.run({
         arn: k.arn, keyId: k.keyId, account: k.accountId, region: k.region, doc: JSON.stringify(k),
         del: k.state === 'PendingDeletion' ? (k.deletionDate ?? null) : null,
-        rot: k.rotation.enabled && k.state === 'Enabled' ? (k.rotation.nextRotationDate ?? null) : null,
+        // A replica rotates with its primary, never on its own.
+        rot: k.rotation.enabled && k.state === 'Enabled' && k.multiRegionKeyType !== 'REPLICA' ? (k.rotation.nextRotationDate ?? null) : null,
+        exp: nextMaterialExpiry(k) ?? null,
       });
     },
     findKeyArn: (keyId, region) => q.findKeyArn.get(keyId, region)?.arn,
@@ -124,8 +137,11 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     listKeys: (account, region, after, limit) => q.listKeys.all(account, region, after ?? '', limit).map((r) => parseKey(r) as KeyRecord),
     keysDueForDeletion: (now) => q.dueDeletion.all(now).map((r) => r.arn),
     keysDueForRotation: (now) => q.dueRotation.all(now).map((r) => r.arn),
+    keysDueForMaterialExpiry: (now) => q.dueExpiry.all(now).map((r) => r.arn),
+    keysWithKeyId: (account, keyId) => q.withKeyId.all(keyId, account).map((r) => parseKey(r) as KeyRecord),
     getMaterials: (arn) => q.getMaterials.all(arn).map(toMaterial),
     putMaterial: (m) => { q.putMaterial.run(m.keyArn, m.materialId, m.domainKeyId, m.wrapped, m.createdAt, m.rotationType ?? null); },
+    deleteMaterial: (arn, id) => { q.deleteMaterial.run(arn, id); },
     getAlias: (a, r, n) => { const row = q.getAlias.get(a, r, n); return row ? toAlias(row) : undefined; },
     putAlias: (x) => { q.putAlias.run(x.accountId, x.region, x.name, x.targetKeyArn, x.creationDate, x.lastUpdatedDate); },
     deleteAlias: (a, r, n) => { q.deleteAlias.run(a, r, n); },

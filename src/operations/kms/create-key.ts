@@ -2,18 +2,20 @@
  * CreateKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html). The spec's
  * usages and default usage come from the capability table; its material (a random secret, or a
  * key pair generated off the event loop) from key-material.ts.
- * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (SM2, origins,
- * custom key stores and multi-Region keys that later issues bring), TagException,
- * MalformedPolicyDocumentException, LimitExceededException.
+ * Origin EXTERNAL makes a key without material, PendingImport until ImportKeyMaterial; MultiRegion
+ * makes an `mrk-` primary key that ReplicateKey copies to other regions.
+ * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (SM2, custom key
+ * stores), TagException, MalformedPolicyDocumentException, LimitExceededException.
  */
 import type { CreateKeyRequest, CreateKeyResponse } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { keyArn } from '../../core/arn.ts';
-import { newKeyId } from '../../core/ids.ts';
-import { DEFAULT_ROTATION_PERIOD_DAYS, keyMetadata, type KeyRecord } from '../../domain/key.ts';
+import { newKeyId, newMultiRegionKeyId } from '../../core/ids.ts';
+import { DEFAULT_ROTATION_PERIOD_DAYS, type KeyRecord, type Origin } from '../../domain/key.ts';
 import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs.ts';
 import { newKeyMaterial } from '../../domain/key-material.ts';
+import { describe } from '../../domain/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
 import { defineOperation } from '../context.ts';
 import { checkTags, requestTagConditions } from './common.ts';
@@ -31,17 +33,17 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
   }
   if (!caps.usages.includes(usage)) throw new ValidationException(`KeyUsage ${usage} is not compatible with KeySpec ${spec}`);
   if (!caps.implemented) throw new UnsupportedOperationException(caps.unsupported ?? `Coffer does not support KeySpec ${spec}.`);
-  const origin = input.Origin ?? 'AWS_KMS';
-  if (origin !== 'AWS_KMS') throw new UnsupportedOperationException(`Coffer does not support Origin ${origin} yet.`);
-  if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
+  const origin: Origin = input.Origin ?? 'AWS_KMS';
+  if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined || (origin !== 'AWS_KMS' && origin !== 'EXTERNAL')) {
     throw new UnsupportedOperationException('Coffer does not support custom key stores yet.');
   }
-  if (input.MultiRegion === true) throw new UnsupportedOperationException('Coffer does not support multi-Region keys yet.');
+  const multiRegion = input.MultiRegion === true;
   const tags = input.Tags ?? [];
   checkTags(tags);
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
   ctx.authorizeAccount('kms:CreateKey', '*', {
-    'kms:KeySpec': spec, 'kms:KeyUsage': usage, 'kms:KeyOrigin': origin, 'kms:MultiRegion': input.MultiRegion ?? false,
+    'kms:KeySpec': spec, 'kms:KeyUsage': usage, 'kms:KeyOrigin': origin, 'kms:MultiRegion': multiRegion,
+    ...(multiRegion ? { 'kms:MultiRegionKeyType': 'PRIMARY' } : {}),
     'kms:CustomerMasterKeySpec': spec, 'kms:CustomerMasterKeyUsage': usage, 'kms:BypassPolicyLockoutSafetyCheck': bypass,
     ...requestTagConditions(tags),
   });
@@ -50,17 +52,22 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
   validatePolicyDocument(policy);
 
   const now = ctx.clock.now();
-  const keyId = newKeyId();
+  const keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
   const arn = keyArn(ctx.scope, keyId);
   if (input.Policy !== undefined && !bypass) ctx.checkLockout(policy, arn);
   // Key pairs are generated off the event loop (RSA takes long); nothing is stored until they exist.
-  const { material, publicKey } = await newKeyMaterial(ctx.keyring, arn, spec, now);
+  // An EXTERNAL key has no material until ImportKeyMaterial.
+  const made = origin === 'EXTERNAL' ? undefined : await newKeyMaterial(ctx.keyring, arn, spec, now);
   const key: KeyRecord = {
     arn, keyId, accountId: ctx.scope.accountId, region: ctx.scope.region, creationDate: now,
-    description: input.Description ?? '', keySpec: spec, keyUsage: usage, origin, multiRegion: false, state: 'Enabled',
+    description: input.Description ?? '', keySpec: spec, keyUsage: usage, origin, multiRegion,
+    state: made ? 'Enabled' : 'PendingImport',
     rotation: { enabled: false, periodDays: DEFAULT_ROTATION_PERIOD_DAYS }, onDemandRotations: 0,
-    currentMaterialId: material.materialId, ...(publicKey !== undefined ? { publicKey } : {}), policy, tags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+    currentMaterialId: made?.material.materialId ?? '', ...(made?.publicKey !== undefined ? { publicKey: made.publicKey } : {}),
+    policy, tags: tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })),
+    ...(multiRegion ? { multiRegionKeyType: 'PRIMARY' as const } : {}),
+    ...(made ? {} : { importedMaterials: [] }),
   };
-  ctx.keyring.create(key, material);
-  return { KeyMetadata: keyMetadata(key) };
+  ctx.keyring.create(key, made ? [made.material] : []);
+  return { KeyMetadata: describe(ctx.keyring, key) };
 });

@@ -1,6 +1,7 @@
 /**
  * GetKeyRotationStatus (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyRotationStatus.html).
- * A key pending deletion reports rotation disabled (and gets it back on cancel).
+ * A key pending deletion (or pending replica deletion) reports rotation disabled (and gets it back
+ * on cancel).
  * Errors: NotFoundException, KMSInvalidStateException, UnsupportedOperationException.
  */
 import type { GetKeyRotationStatusRequest, GetKeyRotationStatusResponse } from '@aws-sdk/client-kms';
@@ -11,7 +12,7 @@ import { requireRotatable } from './rotation-rules.ts';
 export const getKeyRotationStatus = defineOperation<GetKeyRotationStatusRequest, GetKeyRotationStatusResponse>('GetKeyRotationStatus', (input, ctx) => {
   const key = keyFor(ctx, 'GetKeyRotationStatus', input.KeyId as string, false);
   requireRotatable(key);
-  const enabled = key.rotation.enabled && key.state !== 'PendingDeletion';
+  const enabled = key.rotation.enabled && key.state !== 'PendingDeletion' && key.state !== 'PendingReplicaDeletion';
   if (!enabled) return { KeyId: key.arn, KeyRotationEnabled: false };
   return {
     KeyId: key.arn,

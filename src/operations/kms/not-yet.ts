@@ -1,14 +1,12 @@
 /**
- * Operations of the model that later issues implement (imported material, multi-Region
- * keys, custom key stores). They answer UnsupportedOperationException with a clear
- * message rather than an unknown-operation error, so clients learn what is missing.
+ * Operations of the model that a later issue implements (custom key stores). They answer
+ * UnsupportedOperationException with a clear message rather than an unknown-operation error,
+ * so clients learn what is missing.
  */
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import type { Operation } from '../context.ts';
 
 export const NOT_YET_IMPLEMENTED = [
-  'GetParametersForImport', 'ImportKeyMaterial', 'DeleteImportedKeyMaterial',
-  'ReplicateKey', 'UpdatePrimaryRegion',
   'CreateCustomKeyStore', 'ConnectCustomKeyStore', 'DisconnectCustomKeyStore', 'DeleteCustomKeyStore',
   'DescribeCustomKeyStores', 'UpdateCustomKeyStore',
 ] as const;

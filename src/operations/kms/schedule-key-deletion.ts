@@ -1,11 +1,14 @@
 /**
  * ScheduleKeyDeletion (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
- * PendingWindowInDays 7..30 (default 30; the shape allows 1..365, KMS accepts 7..30).
+ * PendingWindowInDays 7..30 (default 30; the shape allows 1..365, KMS accepts 7..30). A
+ * multi-Region primary that still has replicas goes PendingReplicaDeletion, without a deletion
+ * date: its waiting period starts when its last replica is deleted (domain/multi-region.ts).
  * Errors: NotFoundException, KMSInvalidStateException, ValidationException.
  */
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { DAY_MS } from '../../core/clock.ts';
+import { peersOf } from '../../domain/multi-region.ts';
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
@@ -18,6 +21,10 @@ export const scheduleKeyDeletion = defineOperation<ScheduleKeyDeletionRequest, S
   const key = keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false, {
     conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days },
   });
+  if (key.multiRegionKeyType === 'PRIMARY' && peersOf(ctx.keyring, key).length > 0) {
+    ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingReplicaDeletion', pendingWindowInDays: days }));
+    return { KeyId: key.arn, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: days };
+  }
   const deletionDate = ctx.clock.now() + days * DAY_MS;
   ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
   return { KeyId: key.arn, DeletionDate: new Date(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days };

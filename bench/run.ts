@@ -1,0 +1,196 @@
+/**
+ * `npm run bench`: Coffer's throughput and latency against two ceilings, on this machine.
+ *
+ * The server under test runs pinned to core 0 (`taskset -c 0`, when util-linux has it), the load
+ * generator as a separate process pinned to core 1; requests are SigV4-signed and sent over
+ * keep-alive HTTP. Each cell runs BENCH_WARMUP_MS (default 1000) then BENCH_SECONDS (default 3).
+ *
+ *   1. ceilings: a bare node:http server with a canned answer, and a minimal pipeline
+ *      (SigV4 verify + AES-256-GCM + JSON), with Encrypt-shaped requests;
+ *   2. Coffer (fresh data folder, audit on, info logs to a file): Encrypt (256 B), Decrypt,
+ *      GenerateDataKey, Sign with ECDSA P-256 and RSA-2048, at concurrency 1, 16 and 64;
+ *   3. Coffer again with COFFER_AUDIT=false: Encrypt at concurrency 16 (what the audit costs).
+ * Before its cells, each Coffer server gets one unmeasured pass over every operation (JIT warm-up).
+ *
+ * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
+ * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FastSigner, type BenchCredentials } from './sign.ts';
+import type { LoadResult, LoadSpec } from './loadgen.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench-results');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? '3');
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? '1000');
+const CONCURRENCY = [1, 16, 64] as const;
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const creds: BenchCredentials = { accessKeyId: 'AKIABENCH0000000001', secretAccessKey: randomBytes(24).toString('base64') };
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && cpus().length >= 2;
+const pin = (core: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(core), ...cmd] : cmd);
+const children = new Set<ChildProcess>();
+
+interface Started { readonly proc: ChildProcess; readonly port: number; readonly stop: () => Promise<void> }
+
+async function startProcess(cmd: string[], env: Record<string, string>, logFile?: string): Promise<Started> {
+  const [bin = '', ...args] = cmd;
+  const errFd = logFile ? openSync(logFile, 'a') : 'ignore';
+  const proc = spawn(bin, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', errFd] });
+  children.add(proc);
+  let out = '';
+  const port = await new Promise<number>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${cmd.join(' ')} did not start:\n${out}`)), 30_000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (?:http:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); fail(new Error(`${cmd.join(' ')} exited with ${code}:\n${out}`)); });
+  });
+  return {
+    proc, port,
+    stop: () => new Promise<void>((r) => {
+      if (proc.exitCode !== null) { children.delete(proc); r(); return; }
+      proc.once('exit', () => { children.delete(proc); r(); });
+      proc.kill('SIGTERM');
+    }),
+  };
+}
+
+function load(spec: Omit<LoadSpec, 'credentials' | 'region' | 'warmupMs' | 'durationMs'>, durationMs = SECONDS * 1000): LoadResult {
+  const full: LoadSpec = { ...spec, credentials: creds, region: 'us-east-1', warmupMs: WARMUP_MS, durationMs };
+  const [bin = '', ...args] = pin(1, [process.execPath, '--import', 'tsx', 'bench/loadgen.ts', JSON.stringify(full)]);
+  const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
+  const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+  if (result.errors > 0) throw new Error(`${result.errors} requests failed; first: ${result.firstError ?? '?'}`);
+  return result;
+}
+
+async function call(port: number, target: string, body: object): Promise<Record<string, unknown>> {
+  const text = JSON.stringify(body);
+  const headers = new FastSigner(creds, 'us-east-1', 'kms', `127.0.0.1:${port}`).headers(`TrentService.${target}`, text);
+  const r = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body: text });
+  const answer = await r.text();
+  if (r.status !== 200) throw new Error(`${target}: ${r.status} ${answer}`);
+  return answer === '' ? {} : (JSON.parse(answer) as Record<string, unknown>);
+}
+
+/** Write system calls and bytes of a process so far (Linux /proc), to show the hot path does no per-request I/O. */
+function io(pid: number | undefined): { syscw: number; writeBytes: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const get = (k: string): number => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(text)?.[1] ?? 'NaN');
+    return { syscw: get('syscw'), writeBytes: get('write_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Cell { readonly server: string; readonly operation: string; readonly concurrency: number; readonly result: LoadResult; readonly writesPerRequest?: number }
+
+async function startCoffer(dataDir: string, audit: boolean): Promise<Started> {
+  mkdirSync(join(OUT, 'profiles'), { recursive: true });
+  const node = [process.execPath, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles')] : []), '--import', 'tsx', 'src/main.ts'];
+  return startProcess(pin(0, node), {
+    COFFER_HOST: '127.0.0.1', COFFER_PORT: '0', COFFER_DATA_DIR: dataDir, COFFER_ROOT_ACCESS_KEY_ID: creds.accessKeyId,
+    COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'info', COFFER_AUDIT: String(audit),
+  }, join(dataDir, 'server.log'));
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const cells: Cell[] = [];
+  const plaintext = randomBytes(256).toString('base64');
+  const encryptShaped = [{ target: 'TrentService.Encrypt', body: JSON.stringify({ KeyId: 'alias/bench', Plaintext: plaintext }) }];
+  const log = (c: Cell): void => {
+    cells.push(c);
+    console.log(`${c.server.padEnd(8)} ${c.operation.padEnd(18)} c=${String(c.concurrency).padStart(2)}  ${c.result.rps.toFixed(0).padStart(6)} req/s  p50 ${c.result.p50Ms.toFixed(2)} ms  p99 ${c.result.p99Ms.toFixed(2)} ms`);
+  };
+  console.log(`Bench: ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up; server ${hasTaskset ? 'pinned to core 0, load generator to core 1' : 'NOT pinned (taskset or a second core missing)'}; ${cpus()[0]?.model ?? ''}`);
+
+  for (const mode of ['bare', 'minimal'] as const) {
+    const s = await startProcess(pin(0, [process.execPath, '--import', 'tsx', 'bench/ceilings.ts', mode]), { BENCH_AKID: creds.accessKeyId, BENCH_SECRET: creds.secretAccessKey });
+    try {
+      for (const c of CONCURRENCY) log({ server: mode, operation: 'Encrypt', concurrency: c, result: load({ port: s.port, requests: encryptShaped, concurrency: c }) });
+    } finally {
+      await s.stop();
+    }
+  }
+
+  const runCoffer = async (audit: boolean, ops: readonly string[], conc: readonly number[]): Promise<void> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+    const s = await startCoffer(dataDir, audit);
+    try {
+      const sym = ((await call(s.port, 'CreateKey', {})).KeyMetadata as { Arn: string }).Arn;
+      await call(s.port, 'CreateAlias', { AliasName: 'alias/bench', TargetKeyId: sym });
+      const ecc = ((await call(s.port, 'CreateKey', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' })).KeyMetadata as { Arn: string }).Arn;
+      const rsa = ((await call(s.port, 'CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' })).KeyMetadata as { Arn: string }).Arn;
+      const blob = (await call(s.port, 'Encrypt', { KeyId: sym, Plaintext: plaintext })).CiphertextBlob as string;
+      const message = randomBytes(32).toString('base64');
+      const requests: Record<string, { target: string; body: string }[]> = {
+        Encrypt: [{ target: 'TrentService.Encrypt', body: JSON.stringify({ KeyId: sym, Plaintext: plaintext }) }],
+        Decrypt: [{ target: 'TrentService.Decrypt', body: JSON.stringify({ CiphertextBlob: blob }) }],
+        GenerateDataKey: [{ target: 'TrentService.GenerateDataKey', body: JSON.stringify({ KeyId: sym, KeySpec: 'AES_256' }) }],
+        'Sign ECDSA P-256': [{ target: 'TrentService.Sign', body: JSON.stringify({ KeyId: ecc, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }) }],
+        'Sign RSA-2048': [{ target: 'TrentService.Sign', body: JSON.stringify({ KeyId: rsa, Message: message, MessageType: 'RAW', SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' }) }],
+      };
+      // One pass over every operation first: the JIT, the caches and the heap settle before any cell is measured.
+      for (const op of ops) load({ port: s.port, requests: requests[op] ?? [], concurrency: 16 }, 1000);
+      for (const op of ops) {
+        for (const c of conc) {
+          const before = io(s.proc.pid);
+          const result = load({ port: s.port, requests: requests[op] ?? [], concurrency: c });
+          const after = io(s.proc.pid);
+          const total = result.requests + Math.round(result.rps * WARMUP_MS / 1000);
+          const writesPerRequest = before && after && total > 0 ? (after.syscw - before.syscw) / total : undefined;
+          log({ server: audit ? 'coffer' : 'no-audit', operation: op, concurrency: c, result, ...(writesPerRequest !== undefined ? { writesPerRequest } : {}) });
+        }
+      }
+    } finally {
+      await s.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+  await runCoffer(true, ['Encrypt', 'Decrypt', 'GenerateDataKey', 'Sign ECDSA P-256', 'Sign RSA-2048'], CONCURRENCY);
+  await runCoffer(false, ['Encrypt'], [16]);
+
+  const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
+  const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
+  const enc16 = rps('coffer', 'Encrypt', 16);
+  const ratios = { ofMinimal: enc16 / rps('minimal', 'Encrypt', 16), ofBare: enc16 / rps('bare', 'Encrypt', 16) };
+  const targets = [
+    { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
+    { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
+    { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
+    { target: 'Decrypt within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'Decrypt', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'Decrypt', 16) / enc16 - 1) <= 0.15 },
+    { target: 'audit costs < 15% of Encrypt throughput (c=16)', value: `${((1 - enc16 / rps('no-audit', 'Encrypt', 16)) * 100).toFixed(0)}%`, met: enc16 / rps('no-audit', 'Encrypt', 16) > 0.85 },
+  ];
+  const result = {
+    date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, targets,
+  };
+  writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const md = [
+    `# Coffer benchmark (${result.date})`, '',
+    `Node ${result.node}, ${result.cpu}, ${result.cores} cores; server ${hasTaskset ? 'pinned to one core (taskset -c 0), load generator on another' : 'not pinned'}; ${SECONDS} s per cell.`, '',
+    '| Server | Operation | Concurrency | req/s | p50 ms | p99 ms | writes/req |', '|---|---|---:|---:|---:|---:|---:|',
+    ...cells.map((c) => `| ${c.server} | ${c.operation} | ${c.concurrency} | ${c.result.rps.toFixed(0)} | ${c.result.p50Ms.toFixed(2)} | ${c.result.p99Ms.toFixed(2)} | ${c.writesPerRequest?.toFixed(3) ?? ''} |`),
+    '', `Coffer Encrypt (c=16) is ${(ratios.ofMinimal * 100).toFixed(0)}% of the minimal pipeline and ${(ratios.ofBare * 100).toFixed(0)}% of bare node:http.`, '',
+    '| Target | Measured | Met |', '|---|---|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
+  ].join('\n');
+  writeFileSync(join(OUT, 'latest.md'), md);
+  console.log(`\n${md}`);
+  console.log(`Wrote ${join('bench-results', 'latest.json')} and ${join('bench-results', 'latest.md')}.`);
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+}

@@ -1,0 +1,126 @@
+/**
+ * The audit trail in the data folder's SQLite database (the handle the key repository uses, so a
+ * mutation and its record share one transaction). Records are rows keyed by their chain position;
+ * the lookup columns are plain columns and LookupEvents scans newest first from a position, so an
+ * insert updates one B-tree only (the hot path's group commit stays cheap).
+ */
+import type Database from 'better-sqlite3';
+import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore } from '../../ports/audit.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_records (
+  seq INTEGER PRIMARY KEY, event_time INTEGER NOT NULL, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
+  event_source TEXT NOT NULL, read_only INTEGER NOT NULL, username TEXT, access_key_id TEXT,
+  account_id TEXT NOT NULL, owner_account_id TEXT, resources TEXT NOT NULL,
+  record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_digests (
+  seq_to INTEGER PRIMARY KEY, seq_from INTEGER NOT NULL, last_hash TEXT NOT NULL, first_time INTEGER NOT NULL,
+  last_time INTEGER NOT NULL, created_at INTEGER NOT NULL, prev_digest_hash TEXT NOT NULL, key_id TEXT NOT NULL,
+  signature TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_signing_keys (
+  id TEXT PRIMARY KEY, public_key BLOB NOT NULL, domain_key_id TEXT NOT NULL, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+interface RecordRow {
+  seq: number; event_time: number; event_id: string; event_name: string; event_source: string; read_only: number;
+  username: string | null; access_key_id: string | null; account_id: string; owner_account_id: string | null;
+  resources: string; record: string; prev_hash: string; hash: string;
+}
+interface DigestRow {
+  seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
+  prev_digest_hash: string; key_id: string; signature: string;
+}
+
+const toRow = (r: RecordRow): AuditRow => ({
+  seq: r.seq, eventTime: r.event_time, eventId: r.event_id, eventName: r.event_name, eventSource: r.event_source,
+  readOnly: r.read_only === 1, username: r.username ?? undefined, accessKeyId: r.access_key_id ?? undefined,
+  accountId: r.account_id, ownerAccountId: r.owner_account_id ?? undefined,
+  resources: JSON.parse(r.resources) as AuditRow['resources'], record: r.record, prevHash: r.prev_hash, hash: r.hash,
+});
+const toDigest = (r: DigestRow): AuditDigest => ({
+  seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
+  createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
+});
+
+/** The lookup attribute → SQL condition on the row (one attribute per lookup, as CloudTrail allows). */
+const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
+  EventId: 'event_id = @value',
+  EventName: 'event_name = @value',
+  EventSource: 'event_source = @value',
+  ReadOnly: 'read_only = @value',
+  Username: 'username = @value',
+  AccessKeyId: 'access_key_id = @value',
+  ResourceName: "EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$.name') = @value)",
+  ResourceType: "EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$.type') = @value)",
+};
+
+export function createSqliteAuditStore(db: Database.Database): AuditStore {
+  db.exec(SCHEMA);
+  const q = {
+    head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
+    insert: db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, username,
+      access_key_id, account_id, owner_account_id, resources, record, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    scan: db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?'),
+    digests: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to'),
+    lastDigest: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to DESC LIMIT 1'),
+    putDigest: db.prepare(`INSERT INTO audit_digests (seq_to, seq_from, last_hash, first_time, last_time, created_at, prev_digest_hash, key_id, signature)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getState: db.prepare<[string], { value: string }>('SELECT value FROM audit_state WHERE name = ?'),
+    setState: db.prepare('INSERT INTO audit_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+    prune: db.prepare('DELETE FROM audit_records WHERE seq <= ?'),
+    signingKey: db.prepare<[], { id: string; public_key: Buffer; domain_key_id: string; wrapped: Buffer; created_at: number }>(
+      'SELECT * FROM audit_signing_keys ORDER BY created_at DESC LIMIT 1'),
+    putSigningKey: db.prepare('INSERT INTO audit_signing_keys (id, public_key, domain_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
+    count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_records'),
+  };
+  const lookups = new Map<string, Database.Statement<Record<string, string | number>, RecordRow>>();
+  const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean) => {
+    const cacheKey = `${attribute ?? ''}|${start}|${end}`;
+    let st = lookups.get(cacheKey);
+    if (!st) {
+      const where = ['seq < @before', '(account_id = @account OR owner_account_id = @account)'];
+      if (attribute !== undefined) where.push(ATTRIBUTE_SQL[attribute] ?? '0');
+      if (start) where.push('event_time >= @start');
+      if (end) where.push('event_time <= @end');
+      st = db.prepare<Record<string, string | number>, RecordRow>(`SELECT * FROM audit_records WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`);
+      lookups.set(cacheKey, st);
+    }
+    return st;
+  };
+
+  return {
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    head: () => q.head.get(),
+    append: (rows) => {
+      for (const r of rows) {
+        q.insert.run(r.seq, r.eventTime, r.eventId, r.eventName, r.eventSource, r.readOnly ? 1 : 0, r.username ?? null,
+          r.accessKeyId ?? null, r.accountId, r.ownerAccountId ?? null, JSON.stringify(r.resources), r.record, r.prevHash, r.hash);
+      }
+    },
+    scan: (fromSeq, limit) => q.scan.all(fromSeq, limit).map(toRow),
+    lookup: (l: AuditLookup) => {
+      const params: Record<string, string | number> = { before: l.beforeSeq ?? Number.MAX_SAFE_INTEGER, account: l.accountId, limit: l.limit };
+      if (l.attribute) params.value = l.attribute.key === 'ReadOnly' ? (l.attribute.value === 'true' ? 1 : 0) : l.attribute.value;
+      if (l.startTime !== undefined) params.start = l.startTime;
+      if (l.endTime !== undefined) params.end = l.endTime;
+      return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined).all(params).map(toRow);
+    },
+    digests: () => q.digests.all().map(toDigest),
+    lastDigest: () => { const r = q.lastDigest.get(); return r ? toDigest(r) : undefined; },
+    putDigest: (d) => { q.putDigest.run(d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature); },
+    anchor: () => { const r = q.getState.get('anchor'); return r ? (JSON.parse(r.value) as AuditAnchor) : undefined; },
+    prune: (anchor) => {
+      const n = q.prune.run(anchor.seq).changes;
+      q.setState.run('anchor', JSON.stringify(anchor));
+      return n;
+    },
+    signingKey: (): AuditSigningKeyRecord | undefined => {
+      const r = q.signingKey.get();
+      return r ? { id: r.id, publicKey: r.public_key, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at } : undefined;
+    },
+    putSigningKey: (k) => { q.putSigningKey.run(k.id, k.publicKey, k.domainKeyId, k.wrapped, k.createdAt); },
+    count: () => q.count.get()?.n ?? 0,
+  };
+}

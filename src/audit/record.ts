@@ -1,0 +1,219 @@
+/**
+ * CloudTrail records (reference KMS.md §4): one per API call, allowed, denied or failed, and one
+ * per service event (the scheduler deleting or rotating a key). requestParameters and
+ * responseElements come from redact.ts, so no plaintext, key material, credential or blob is ever
+ * in a record; responseElements are kept only for calls that change state, as CloudTrail does.
+ */
+import { getShape, kmsModel } from '../wire/model.ts';
+import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
+import type { ApiCall, AuditService } from '../ports/audit.ts';
+import type { Caller } from '../domain/principal.ts';
+import { redact, type ShapeLookup } from './redact.ts';
+
+export const EVENT_VERSION = '1.11';
+
+export type CloudTrailRecord = Record<string, unknown>;
+
+/** The facts a record needs besides the call: its id and time, and the server's default account. */
+export interface RecordMeta {
+  readonly eventId: string;
+  /** Epoch milliseconds (the domain clock). */
+  readonly eventTime: number;
+  readonly defaultAccountId: string;
+}
+
+/** What the store indexes a record by (LookupEvents' attributes). */
+export interface RecordIndex {
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly readOnly: boolean;
+  readonly username: string | undefined;
+  readonly accessKeyId: string | undefined;
+  readonly accountId: string;
+  readonly ownerAccountId: string | undefined;
+  readonly resources: readonly { readonly type: string; readonly name: string }[];
+}
+
+const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'] as const;
+const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
+  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateDataKeyPair',
+  'GenerateDataKeyPairWithoutPlaintext', 'GenerateRandom', 'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret',
+]);
+/** Read-only in CloudTrail's sense, yet they store something (an STS session, import parameters). */
+const STORING_READS: ReadonlySet<string> = new Set(['AssumeRole', 'GetParametersForImport']);
+
+/** CloudTrail's readOnly: crypto operations and Describe/Get/List calls. */
+export function isReadOnly(service: AuditService, operation: string): boolean {
+  if (service === 'sts') return true;
+  return CRYPTO_OPERATIONS.has(operation) || READ_PREFIXES.some((p) => operation.startsWith(p));
+}
+
+/** Whether a call's record must commit in the same transaction as its change. */
+export function isMutating(service: AuditService, operation: string): boolean {
+  return !isReadOnly(service, operation) || STORING_READS.has(operation);
+}
+
+export const eventSourceOf = (service: AuditService): string => `${service}.amazonaws.com`;
+
+const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+interface ServiceModel {
+  readonly lookup: ShapeLookup;
+  readonly operations: Readonly<Record<string, { readonly input?: string; readonly output?: string }>>;
+}
+const queryLookup = (m: QueryModel): ShapeLookup => (name) => queryShape(m, name);
+const MODELS: Readonly<Record<Exclude<AuditService, 'cloudtrail'>, ServiceModel>> = {
+  kms: { lookup: getShape, operations: kmsModel.operations },
+  iam: { lookup: queryLookup(iamModel), operations: iamModel.operations },
+  sts: { lookup: queryLookup(stsModel), operations: stsModel.operations },
+};
+
+/** LookupEvents' own parameters (no model is loaded for CloudTrail): every member is plain. */
+function cloudTrailParameters(input: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | null {
+  if (input === undefined) return null;
+  const out: Record<string, unknown> = {};
+  const attrs = input.LookupAttributes;
+  if (Array.isArray(attrs)) {
+    out.lookupAttributes = attrs.map((a: { AttributeKey?: unknown; AttributeValue?: unknown }) => ({ attributeKey: a.AttributeKey, attributeValue: a.AttributeValue }));
+  }
+  for (const [k, v] of Object.entries(input)) {
+    if (k === 'LookupAttributes') continue;
+    if (v instanceof Date) out[k.charAt(0).toLowerCase() + k.slice(1)] = isoSeconds(v.getTime());
+    else if (typeof v === 'string' || typeof v === 'number') out[k.charAt(0).toLowerCase() + k.slice(1)] = v;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+function userIdentity(call: ApiCall, defaultAccountId: string): Record<string, unknown> {
+  const c = call.caller;
+  if (c === undefined) {
+    return { type: 'Unknown', ...(call.accessKeyId !== undefined ? { accessKeyId: call.accessKeyId } : {}), accountId: defaultAccountId };
+  }
+  const base = { type: c.type, principalId: c.userId, arn: c.arn, accountId: c.accountId, accessKeyId: c.accessKeyId };
+  if (c.type === 'IAMUser') return { ...base, userName: c.username };
+  if (c.type === 'AssumedRole' && c.roleArn !== undefined) {
+    const roleName = c.roleArn.slice(c.roleArn.lastIndexOf('/') + 1);
+    return {
+      ...base,
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: c.userId.split(':')[0], arn: c.roleArn, accountId: c.accountId, userName: roleName },
+        attributes: { mfaAuthenticated: 'false' },
+      },
+    };
+  }
+  return base;
+}
+
+/** LookupEvents' Username: `root`, the IAM user's name, or the role session's name. */
+export function usernameOf(c: Caller | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  if (c.type === 'Root') return 'root';
+  if (c.type === 'IAMUser') return c.username;
+  return c.arn.slice(c.arn.lastIndexOf('/') + 1);
+}
+
+const ARN_ACCOUNT = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/;
+
+export function resourceType(arn: string): string {
+  if (/^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(arn)) return 'AWS::KMS::Key';
+  if (/^arn:[^:]+:kms:[^:]*:\d{12}:alias\//.test(arn)) return 'AWS::KMS::Alias';
+  const iam = /^arn:[^:]+:iam::\d{12}:(user|role|group|policy)\//.exec(arn)?.[1];
+  if (iam !== undefined) return `AWS::IAM::${iam.charAt(0).toUpperCase()}${iam.slice(1)}`;
+  return 'AWS::Resource';
+}
+
+function callResources(call: ApiCall): string[] {
+  const arns = new Set(call.resources);
+  const account = call.caller?.accountId;
+  const input = call.input;
+  if (call.service === 'kms' && account !== undefined && typeof input?.AliasName === 'string' && input.AliasName.startsWith('alias/')) {
+    arns.add(`arn:aws:kms:${call.region}:${account}:${input.AliasName}`);
+  }
+  if (call.service === 'sts' && typeof input?.RoleArn === 'string') arns.add(input.RoleArn);
+  const meta = (call.output as { KeyMetadata?: { Arn?: unknown } } | undefined)?.KeyMetadata;
+  if (typeof meta?.Arn === 'string') arns.add(meta.Arn);
+  return [...arns];
+}
+
+/** The record of one API call, with what the store indexes it by. */
+export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudTrailRecord; index: RecordIndex } {
+  const readOnly = isReadOnly(call.service, call.operation);
+  const model = call.service === 'cloudtrail' ? undefined : MODELS[call.service];
+  const op = model?.operations[call.operation];
+  const requestParameters = call.service === 'cloudtrail'
+    ? cloudTrailParameters(call.input)
+    : model !== undefined && op !== undefined ? redact(model.lookup, op.input, call.input, false) : null;
+  const responseElements = !readOnly && call.error === undefined && model !== undefined && op !== undefined
+    ? redact(model.lookup, op.output, call.output, true)
+    : null;
+  const accountId = call.caller?.accountId ?? meta.defaultAccountId;
+  const arns = callResources(call);
+  const resources = arns.map((arn) => ({ type: resourceType(arn), name: arn }));
+  const ownerAccountId = arns.map((a) => ARN_ACCOUNT.exec(a)?.[1]).find((a) => a !== undefined && a !== accountId);
+  const record: CloudTrailRecord = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: userIdentity(call, meta.defaultAccountId),
+    eventTime: isoSeconds(meta.eventTime),
+    eventSource: eventSourceOf(call.service),
+    eventName: call.operation,
+    awsRegion: call.region,
+    sourceIPAddress: call.request.sourceIp,
+    userAgent: call.request.userAgent,
+    ...(call.error !== undefined ? { errorCode: call.error.code, errorMessage: call.error.message } : {}),
+    requestParameters,
+    responseElements,
+    requestID: call.requestId,
+    eventID: meta.eventId,
+    readOnly,
+    ...(resources.length > 0
+      ? { resources: resources.map((r) => ({ accountId: ARN_ACCOUNT.exec(r.name)?.[1] ?? accountId, type: r.type, ARN: r.name })) }
+      : {}),
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: accountId,
+    eventCategory: 'Management',
+  };
+  return {
+    record,
+    index: {
+      eventName: call.operation, eventSource: eventSourceOf(call.service), readOnly,
+      username: usernameOf(call.caller), accessKeyId: call.caller?.accessKeyId ?? call.accessKeyId,
+      accountId, ownerAccountId, resources,
+    },
+  };
+}
+
+/** The record of something Coffer did by itself (eventType AwsServiceEvent) to a key. */
+export function serviceEventRecord(eventName: string, keyArn: string, meta: RecordMeta): { record: CloudTrailRecord; index: RecordIndex } {
+  const parts = keyArn.split(':');
+  const region = parts[3] ?? '';
+  const accountId = parts[4] ?? meta.defaultAccountId;
+  const keyId = keyArn.slice(keyArn.lastIndexOf('/') + 1);
+  const record: CloudTrailRecord = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: { accountId, invokedBy: 'AWS Internal' },
+    eventTime: isoSeconds(meta.eventTime),
+    eventSource: 'kms.amazonaws.com',
+    eventName,
+    awsRegion: region,
+    sourceIPAddress: 'AWS Internal',
+    userAgent: 'AWS Internal',
+    requestParameters: null,
+    responseElements: null,
+    eventID: meta.eventId,
+    readOnly: false,
+    resources: [{ accountId, type: 'AWS::KMS::Key', ARN: keyArn }],
+    eventType: 'AwsServiceEvent',
+    managementEvent: true,
+    recipientAccountId: accountId,
+    serviceEventDetails: { keyId },
+    eventCategory: 'Management',
+  };
+  return {
+    record,
+    index: {
+      eventName, eventSource: 'kms.amazonaws.com', readOnly: false, username: undefined, accessKeyId: undefined,
+      accountId, ownerAccountId: undefined, resources: [{ type: 'AWS::KMS::Key', name: keyArn }],
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The audit signing key: an Ed25519 key pair made on first start. Its private half is key material
+ * and is kept only wrapped by the key store (bound to SIGNING_KEY_NAME and the key's id), its
+ * public half in the clear, so that anyone can verify the digests without the root key.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { AuditStore } from '../ports/audit.ts';
+import type { KeyStore } from '../ports/key-store.ts';
+
+export const SIGNING_KEY_NAME = 'coffer:audit-signing-key';
+
+export interface AuditSigner {
+  readonly keyId: string;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): AuditSigner {
+  const existing = store.signingKey();
+  if (existing) {
+    const der = keyStore.unwrap(SIGNING_KEY_NAME, existing.id, existing);
+    try {
+      return {
+        keyId: existing.id,
+        privateKey: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+        publicKey: createPublicKey({ key: existing.publicKey, format: 'der', type: 'spki' }),
+      };
+    } finally {
+      der.fill(0);
+    }
+  }
+  const id = randomBytes(32).toString('hex'); // the key store binds wrapped material to a 64-hex id
+  const pair = generateKeyPairSync('ed25519');
+  const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
+  try {
+    const wrapped = keyStore.wrap(SIGNING_KEY_NAME, id, der);
+    const publicKey = pair.publicKey.export({ format: 'der', type: 'spki' });
+    store.transaction(() => store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now }));
+  } finally {
+    der.fill(0);
+  }
+  return { keyId: id, privateKey: pair.privateKey, publicKey: pair.publicKey };
+}
+
+/** The public keys that verify digests, by key id (PEM export for `audit public-key`). */
+export function publicKeysOf(store: AuditStore): Map<string, KeyObject> {
+  const k = store.signingKey();
+  return new Map(k ? [[k.id, createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' })]] : []);
+}

@@ -1,0 +1,235 @@
+/**
+ * The audit writer: builds each record, chains it (audit/chain.ts) in the order calls finish, and
+ * stores it.
+ *
+ * - A call that changes state (CreateKey, PutKeyPolicy, CreateAccessKey, AssumeRole, ...) runs in
+ *   `transaction`; its record, and every record queued before it, are written in that very
+ *   transaction, so the change and its record commit together or not at all.
+ * - Every other record (Encrypt, Decrypt, Describe*, denied and malformed calls) is queued in
+ *   memory and group-committed: one transaction (one fsync) at most `flushMs` (≤ 1 s) after the
+ *   first queued record, and on close. A crash loses at most that window of read-only records.
+ * - Every `digestEveryRecords` records, every `digestIntervalMs` and on close, a digest of the
+ *   records since the last one is signed (Ed25519) and stored with them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { ApiCall, AuditAnchor, AuditDigest, AuditRow, AuditService, AuditSink, AuditStore } from '../ports/audit.ts';
+import { apiCallRecord, isMutating, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
+import { chainHash, digestHash, GENESIS, signDigest } from './chain.ts';
+import type { AuditSigner } from './signing-key.ts';
+
+export interface AuditWriterOptions {
+  readonly store: AuditStore;
+  readonly signer: AuditSigner;
+  readonly clock: Clock;
+  readonly defaultAccountId: string;
+  /** Group-commit bound for read-only records, milliseconds (≤ 1000). */
+  readonly flushMs: number;
+  readonly digestEveryRecords: number;
+  readonly digestIntervalMs: number;
+  /** Records older than this many days are pruned at digest time; 0 keeps everything. */
+  readonly retentionDays: number;
+  readonly onError: (what: string, e: unknown) => void;
+  /**
+   * Called when a transaction run through `transaction` rolled back: caches filled inside it
+   * (the keyring's) may show what was not committed and must be dropped.
+   */
+  readonly onRollback?: () => void;
+}
+
+export interface AuditStats {
+  readonly queueDepth: number;
+  /** Age of the oldest queued record, seconds. */
+  readonly lagSeconds: number;
+  readonly recordsWritten: number;
+  readonly flushes: number;
+  readonly digests: number;
+}
+
+const MAX_QUEUE = 50_000;
+const DAY_MS = 86_400_000;
+
+/** Removes the records a signed digest ends before `beforeMs` covers; the digest's last record becomes the anchor. */
+export function pruneBefore(store: AuditStore, beforeMs: number): number {
+  const anchorSeq = store.anchor()?.seq ?? 0;
+  const d = store.digests().filter((x) => x.lastTime < beforeMs && x.seqTo > anchorSeq).at(-1);
+  if (d === undefined) return 0;
+  const anchor: AuditAnchor = { seq: d.seqTo, hash: d.lastHash };
+  return store.transaction(() => store.prune(anchor));
+}
+
+export class AuditWriter implements AuditSink {
+  private head: { seq: number; hash: string };
+  private queue: AuditRow[] = [];
+  private queuedAt = 0;
+  private txDepth = 0;
+  private durableInTx = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private digestTimer: NodeJS.Timeout | undefined;
+  private lastDigest: AuditDigest | undefined;
+  private written = 0;
+  private flushes = 0;
+  private digestsMade = 0;
+  private closed = false;
+
+  constructor(private readonly o: AuditWriterOptions) {
+    this.head = o.store.head() ?? { seq: o.store.anchor()?.seq ?? 0, hash: o.store.anchor()?.hash ?? GENESIS };
+    this.lastDigest = o.store.lastDigest();
+  }
+
+  /** Starts the digest timer (the flush timer starts with the first queued record). */
+  start(): void {
+    this.digestTimer = setInterval(() => this.maintain(), this.o.digestIntervalMs);
+    this.digestTimer.unref();
+  }
+
+  isMutating(service: AuditService, operation: string): boolean {
+    return isMutating(service, operation);
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.txDepth > 0) return fn();
+    this.txDepth++;
+    this.durableInTx = false;
+    let wrote = 0;
+    let committed = false;
+    const headBefore = this.head;
+    const queuedBefore = this.queue.length;
+    try {
+      const result = this.o.store.transaction(() => {
+        const r = fn();
+        if (this.durableInTx && this.queue.length > 0) {
+          this.o.store.append(this.queue);
+          wrote = this.queue.length;
+        }
+        return r;
+      });
+      committed = true;
+      return result;
+    } catch (e) {
+      // The records of what was rolled back go too (they are the queue's tail: nothing else runs meanwhile).
+      this.queue.length = queuedBefore;
+      this.head = headBefore;
+      this.o.onRollback?.();
+      throw e;
+    } finally {
+      // Written rows leave the queue only once their transaction committed.
+      if (committed && wrote > 0) {
+        this.queue.splice(0, wrote);
+        this.written += wrote;
+      }
+      this.txDepth--;
+      this.durableInTx = false;
+    }
+  }
+
+  record(call: ApiCall): void {
+    try {
+      const meta = this.meta();
+      const { record, index } = apiCallRecord(call, meta);
+      this.append(record, index, meta.eventTime, this.txDepth > 0);
+    } catch (e) {
+      this.o.onError('audit record failed', e);
+    }
+  }
+
+  recordServiceEvent(eventName: string, keyArn: string): void {
+    const meta = this.meta();
+    const { record, index } = serviceEventRecord(eventName, keyArn, meta);
+    this.append(record, index, meta.eventTime, this.txDepth > 0);
+  }
+
+  /** Writes every queued record now (one transaction), signing a digest when one is due. */
+  flush(): void {
+    if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.o.store.transaction(() => {
+      this.o.store.append(batch);
+      if (this.head.seq - (this.lastDigest?.seqTo ?? this.baseSeq()) >= this.o.digestEveryRecords) this.digest();
+    });
+    this.queue = [];
+    this.written += batch.length;
+    this.flushes++;
+  }
+
+  /** Flushes, signs a digest of what no digest covers yet, and prunes past the retention. */
+  maintain(): void {
+    try {
+      this.flush();
+      if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.o.store.transaction(() => this.digest());
+      if (this.o.retentionDays > 0) pruneBefore(this.o.store, this.o.clock.now() - this.o.retentionDays * DAY_MS);
+    } catch (e) {
+      this.o.onError('audit maintenance failed', e);
+    }
+  }
+
+  stats(): AuditStats {
+    return {
+      queueDepth: this.queue.length,
+      lagSeconds: this.queue.length === 0 ? 0 : (Date.now() - this.queuedAt) / 1000,
+      recordsWritten: this.written, flushes: this.flushes, digests: this.digestsMade,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.digestTimer) clearInterval(this.digestTimer);
+    this.maintain();
+  }
+
+  private baseSeq(): number {
+    return this.o.store.anchor()?.seq ?? 0;
+  }
+
+  private meta(): { eventId: string; eventTime: number; defaultAccountId: string } {
+    return { eventId: randomUUID(), eventTime: this.o.clock.now(), defaultAccountId: this.o.defaultAccountId };
+  }
+
+  private append(record: CloudTrailRecord, index: RecordIndex, eventTime: number, durable: boolean): void {
+    const json = JSON.stringify(record);
+    const seq = this.head.seq + 1;
+    const hash = chainHash(this.head.hash, json);
+    const row: AuditRow = {
+      seq, eventTime, eventId: record.eventID as string, record: json, prevHash: this.head.hash, hash,
+      ...index,
+    };
+    this.head = { seq, hash };
+    if (this.queue.length === 0) this.queuedAt = Date.now();
+    this.queue.push(row);
+    if (durable) {
+      this.durableInTx = true;
+      return;
+    }
+    if (this.queue.length >= MAX_QUEUE) this.flushSafely();
+    else if (!this.flushTimer && this.txDepth === 0) {
+      this.flushTimer = setTimeout(() => this.flushSafely(), this.o.flushMs);
+    }
+  }
+
+  private flushSafely(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.o.onError('audit flush failed', e);
+      if (!this.closed && !this.flushTimer) this.flushTimer = setTimeout(() => this.flushSafely(), this.o.flushMs);
+    }
+  }
+
+  /** Signs a digest of the records since the last one; call inside a store transaction. */
+  private digest(): void {
+    const from = (this.lastDigest?.seqTo ?? this.baseSeq()) + 1;
+    if (this.head.seq < from) return;
+    const firstRow = this.o.store.scan(from, 1)[0];
+    const lastRow = this.o.store.scan(this.head.seq, 1)[0];
+    if (!firstRow || !lastRow || lastRow.seq !== this.head.seq) return; // the newest records are still queued
+    const d = signDigest({
+      seqFrom: from, seqTo: lastRow.seq, lastHash: lastRow.hash, firstTime: firstRow.eventTime, lastTime: lastRow.eventTime,
+      createdAt: this.o.clock.now(), prevDigestHash: this.lastDigest ? digestHash(this.lastDigest) : GENESIS, keyId: this.o.signer.keyId,
+    }, this.o.signer.privateKey);
+    this.o.store.putDigest(d);
+    this.lastDigest = d;
+    this.digestsMade++;
+  }
+}

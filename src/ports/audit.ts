@@ -1,0 +1,124 @@
+/**
+ * The audit trail's boundaries. `AuditSink` is what the request pipelines and the scheduler tell
+ * about each call and each service event; `AuditStore` is where the hash-chained records, their
+ * signed digests and the audit signing key are kept (the SQLite adapter shares the keys'
+ * database, so a mutation and its record commit in one transaction).
+ */
+import type { Caller, RequestInfo } from '../domain/principal.ts';
+
+/** The services whose calls are recorded (their CloudTrail `eventSource` is `<service>.amazonaws.com`). */
+export type AuditService = 'kms' | 'iam' | 'sts' | 'cloudtrail';
+
+/** One finished API call, as the pipeline saw it. */
+export interface ApiCall {
+  readonly service: AuditService;
+  /** The operation (`Encrypt`), or what the request named when it was not one. */
+  readonly operation: string;
+  /** Undefined when the request was not authenticated. */
+  readonly caller: Caller | undefined;
+  /** The access key id the request was signed with, when known (also for failed authentication). */
+  readonly accessKeyId: string | undefined;
+  readonly region: string;
+  readonly requestId: string;
+  readonly request: RequestInfo;
+  /** The validated input (model member names); undefined when the request did not get that far. */
+  readonly input: Readonly<Record<string, unknown>> | undefined;
+  readonly output: object | undefined;
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+  /** ARNs of the keys (and other resources) the call touched, as the authorizer saw them. */
+  readonly resources: ReadonlySet<string>;
+}
+
+export interface AuditSink {
+  /** Whether the call changes state, so that its record must commit in the same transaction. */
+  isMutating(service: AuditService, operation: string): boolean;
+  /**
+   * Runs `fn` in one storage transaction; records appended during it (and every record still
+   * queued before them) are written in that transaction.
+   */
+  transaction<T>(fn: () => T): T;
+  /** Appends a call's record: inside `transaction`, durably with it; otherwise group-committed. */
+  record(call: ApiCall): void;
+  /** Appends a service event (`DeleteKey`, `RotateKey`, ...) about a key. */
+  recordServiceEvent(eventName: string, keyArn: string): void;
+}
+
+/** One stored record. `hash` = SHA-256(prevHash ‖ record) in hex; `record` is the CloudTrail JSON. */
+export interface AuditRow {
+  readonly seq: number;
+  readonly eventTime: number;
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly eventSource: string;
+  readonly readOnly: boolean;
+  readonly username: string | undefined;
+  readonly accessKeyId: string | undefined;
+  /** recipientAccountId, and the owner account of a resource of another account. */
+  readonly accountId: string;
+  readonly ownerAccountId: string | undefined;
+  readonly resources: readonly { readonly type: string; readonly name: string }[];
+  readonly record: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** A signed statement that records `seqFrom`..`seqTo` ended with `lastHash`. */
+export interface AuditDigest {
+  readonly seqFrom: number;
+  readonly seqTo: number;
+  readonly lastHash: string;
+  readonly firstTime: number;
+  readonly lastTime: number;
+  readonly createdAt: number;
+  /** SHA-256 (hex) of the previous digest's signed payload; zeros for the first. */
+  readonly prevDigestHash: string;
+  readonly keyId: string;
+  /** Ed25519 signature (base64) over the digest payload (see audit/digest.ts). */
+  readonly signature: string;
+}
+
+export interface AuditSigningKeyRecord {
+  readonly id: string;
+  /** SubjectPublicKeyInfo DER, in the clear: verification needs nothing else. */
+  readonly publicKey: Buffer;
+  /** The PKCS#8 private key, wrapped by the key store. */
+  readonly domainKeyId: string;
+  readonly wrapped: Buffer;
+  readonly createdAt: number;
+}
+
+export interface AuditLookup {
+  readonly accountId: string;
+  readonly attribute?: { readonly key: string; readonly value: string } | undefined;
+  readonly startTime?: number | undefined;
+  readonly endTime?: number | undefined;
+  /** Only records with seq below this (pagination, newest first). */
+  readonly beforeSeq?: number | undefined;
+  readonly limit: number;
+}
+
+/** Where the prune left off: the last removed record (a signed digest's last record). */
+export interface AuditAnchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export interface AuditStore {
+  transaction<T>(fn: () => T): T;
+  /** The newest record's seq and hash, or undefined when the trail is empty. */
+  head(): { readonly seq: number; readonly hash: string } | undefined;
+  append(rows: readonly AuditRow[]): void;
+  /** Records in seq order from `fromSeq` on, in pages. */
+  scan(fromSeq: number, limit: number): AuditRow[];
+  /** Newest first. */
+  lookup(q: AuditLookup): AuditRow[];
+  digests(): AuditDigest[];
+  lastDigest(): AuditDigest | undefined;
+  putDigest(d: AuditDigest): void;
+  anchor(): AuditAnchor | undefined;
+  /** Removes records up to and including `anchor.seq` and stores the anchor, atomically. */
+  prune(anchor: AuditAnchor): number;
+  signingKey(): AuditSigningKeyRecord | undefined;
+  putSigningKey(k: AuditSigningKeyRecord): void;
+  count(): number;
+}
