@@ -8,13 +8,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import {
   CreateKeyCommand, DecryptCommand, DisableKeyCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
-  type DataKeyPairSpec, type KMSClient,
+  GetPublicKeyCommand, VerifyCommand, type DataKeyPairSpec, type KMSClient,
 } from '@aws-sdk/client-kms';
 import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
+import { importMaterial } from './byok.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
@@ -117,4 +118,24 @@ test('the wrapping key must be a symmetric encryption key; SM2 is not supported;
   const { KeyMetadata: m } = await kms.send(new CreateKeyCommand({}));
   await kms.send(new DisableKeyCommand({ KeyId: m?.KeyId }));
   await rejectsWith(kms.send(new GenerateDataKeyPairCommand({ KeyId: m?.KeyId, KeyPairSpec: 'ECC_NIST_P256' })), 'DisabledException', `${m?.Arn} is disabled.`);
+});
+
+test('a signature made locally with a data key pair verifies through Verify (the pair imported as key material)', async () => {
+  for (const [pairSpec, algorithm] of [['ECC_NIST_P256', 'ECDSA_SHA_256'], ['RSA_2048', 'RSASSA_PSS_SHA_256']] as const) {
+    const pair = await kms.send(new GenerateDataKeyPairCommand({ KeyId: wrapping.id, KeyPairSpec: pairSpec }));
+    const privateDer = bytes(pair.PrivateKeyPlaintext);
+    const { KeyMetadata: m } = await kms.send(new CreateKeyCommand({ KeySpec: pairSpec, KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL' }));
+    await importMaterial(kms, m?.KeyId as string, privateDer);
+    const privateKey = createPrivateKey({ key: privateDer, format: 'der', type: 'pkcs8' });
+    const signature = algorithm === 'ECDSA_SHA_256'
+      ? sign('sha256', MESSAGE, privateKey)
+      : sign('sha256', MESSAGE, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    const ok = await kms.send(new VerifyCommand({ KeyId: m?.KeyId, Message: MESSAGE, Signature: signature, SigningAlgorithm: algorithm }));
+    assert.equal(ok.SignatureValid, true, pairSpec);
+    const forged = Buffer.from(signature);
+    forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 1;
+    await rejectsWith(kms.send(new VerifyCommand({ KeyId: m?.KeyId, Message: MESSAGE, Signature: forged, SigningAlgorithm: algorithm })), 'KMSInvalidSignatureException');
+    // GetPublicKey of the imported key is the pair's public half.
+    assert.deepEqual(bytes((await kms.send(new GetPublicKeyCommand({ KeyId: m?.KeyId }))).PublicKey), bytes(pair.PublicKey));
+  }
 });
