@@ -35,6 +35,8 @@ import { loadOrCreateSigningKey } from './audit/signing-key.ts';
 import { AuditWriter } from './audit/writer.ts';
 
 function openDataDir(dir: string): string {
+  // Everything Coffer creates (database, WAL, seal, credentials, exports) is private to its user.
+  process.umask(0o077);
   const path = resolve(dir);
   mkdirSync(path, { recursive: true, mode: 0o700 });
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700);

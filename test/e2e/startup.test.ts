@@ -41,6 +41,7 @@ test('generated root credentials: file mode 0600, path printed, secret never pri
     const creds = JSON.parse(readFileSync(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    for (const f of ['coffer.db', 'coffer.db-wal', 'root.key']) assert.equal(statSync(join(dataDir, f)).mode & 0o077, 0, `${f} is private`);
     assert.match(coffer.output(), new RegExp(file.replace(/[/.]/g, '\\$&')));
     assert.ok(!coffer.output().includes(creds.secretAccessKey), 'the secret is not printed');
     const kms = coffer.client(undefined, creds);
