@@ -11,9 +11,7 @@ import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
 import { createSqliteKeyRepository, openDatabase } from './adapters/storage/sqlite.ts';
 import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
-import { openSoftwareKeyStore } from './adapters/keystore/software.ts';
-import { loadOrCreateKeyFileSeal, loadOrCreatePassphraseSeal } from './crypto/seal.ts';
-import { zero } from './crypto/bytes.ts';
+import { openSealedKeyStore } from './adapters/keystore/open.ts';
 import { Keyring } from './domain/keyring.ts';
 import { Authorizer } from './domain/authorizer.ts';
 import { UsageTracker } from './domain/usage.ts';
@@ -49,13 +47,9 @@ async function main(config: Config): Promise<void> {
   const clock = config.testMode ? new OffsetClock() : undefined;
   const now = clock ?? systemClock;
 
-  const seal = config.rootPassphrase !== undefined
-    ? loadOrCreatePassphraseSeal(join(dataDir, 'root-key.salt'), config.rootPassphrase)
-    : loadOrCreateKeyFileSeal(join(dataDir, 'root.key'));
   const db = openDatabase(join(dataDir, 'coffer.db'));
   const repo = createSqliteKeyRepository(db);
-  const store = openSoftwareKeyStore(repo, seal.rootKey, () => now.now());
-  zero(seal.rootKey);
+  const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
   const auditStore = createSqliteAuditStore(db);
   const auditSigner = loadOrCreateSigningKey(auditStore, store, now.now());
   if (repo.getMeta('usage_tracking_start') === undefined) repo.transaction(() => repo.setMeta('usage_tracking_start', String(now.now())));
@@ -84,7 +78,7 @@ async function main(config: Config): Promise<void> {
 
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
-  const identities = createSqliteIdentityRepository(db);
+  const identities = createSqliteIdentityRepository(db, store.secrets);
   identities.transaction(() => identities.addAccount({ accountId: config.accountId, createDate: now.now() }));
   const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
   const verifier = new Authenticator<Caller>({

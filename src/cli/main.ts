@@ -17,7 +17,8 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { openDatabase } from '../adapters/storage/sqlite.ts';
+import { createSqliteKeyRepository, openDatabase } from '../adapters/storage/sqlite.ts';
+import { openSealedKeyStore } from '../adapters/keystore/open.ts';
 import { createSqliteIdentityRepository } from '../adapters/storage/sqlite-identity.ts';
 import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identity.ts';
 import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult } from './audit.ts';
@@ -52,9 +53,16 @@ function openDb(dataDir: string): ReturnType<typeof openDatabase> {
   }
 }
 
-function open(dataDir: string): ReturnType<typeof createSqliteIdentityRepository> & { close(): void } {
+/** The identity store; its secrets are sealed under the data folder's key hierarchy, opened with the server's seal. */
+function open(dataDir: string, passphrase: string | undefined): ReturnType<typeof createSqliteIdentityRepository> & { close(): void } {
   const db = openDb(dataDir);
-  return Object.assign(createSqliteIdentityRepository(db), { close: () => db.close() });
+  try {
+    const store = openSealedKeyStore(dataDir, passphrase, createSqliteKeyRepository(db), () => Date.now());
+    return Object.assign(createSqliteIdentityRepository(db, store.secrets), { close: () => { store.close(); db.close(); } });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 }
 
 /** `--name value` options of the audit commands. */
@@ -107,11 +115,11 @@ function audit(dataDir: string, command: string | undefined, rest: readonly stri
   }
 }
 
-function createAccount(dataDir: string, defaultAccountId: string, accountId: string | undefined): void {
+function createAccount(dataDir: string, passphrase: string | undefined, defaultAccountId: string, accountId: string | undefined): void {
   if (accountId === undefined || !ACCOUNT_ID.test(accountId)) throw new UsageError('accounts create needs a 12-digit account id, e.g. 444455556666');
   if (accountId === defaultAccountId) throw new Error(`account ${accountId} is the default account (COFFER_ACCOUNT_ID); it exists already`);
   privateDir(dataDir);
-  const repo = open(dataDir);
+  const repo = open(dataDir, passphrase);
   try {
     if (repo.getAccount(accountId)) throw new Error(`account ${accountId} exists already`);
     const creds = { accountId, accessKeyId: newAccessKeyId('AKIA'), secretAccessKey: newSecretAccessKey() };
@@ -136,9 +144,9 @@ function createAccount(dataDir: string, defaultAccountId: string, accountId: str
   }
 }
 
-function listAccounts(dataDir: string, defaultAccountId: string): void {
+function listAccounts(dataDir: string, passphrase: string | undefined, defaultAccountId: string): void {
   privateDir(dataDir);
-  const repo = open(dataDir);
+  const repo = open(dataDir, passphrase);
   try {
     const accounts = repo.listAccounts();
     if (!accounts.some((a) => a.accountId === defaultAccountId)) accounts.unshift({ accountId: defaultAccountId, createDate: 0 });
@@ -159,8 +167,8 @@ function run(args: readonly string[]): number {
   try {
     const config = loadConfig();
     const dataDir = resolve(config.dataDir);
-    if (area === 'accounts' && command === 'create' && rest.length <= 1) createAccount(dataDir, config.accountId, rest[0]);
-    else if (area === 'accounts' && command === 'list' && rest.length === 0) listAccounts(dataDir, config.accountId);
+    if (area === 'accounts' && command === 'create' && rest.length <= 1) createAccount(dataDir, config.rootPassphrase, config.accountId, rest[0]);
+    else if (area === 'accounts' && command === 'list' && rest.length === 0) listAccounts(dataDir, config.rootPassphrase, config.accountId);
     else if (area === 'audit') return audit(dataDir, command, rest);
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;

@@ -49,6 +49,11 @@ export function domainKeyAad(domainKeyId: string): Buffer {
   return lengthPrefixed([Buffer.from('coffer/v1/domain-key', 'utf8'), nonEmpty(domainKeyId, 'domain key id')]);
 }
 
+/** AAD for an access key's secret: ('coffer/v1/credential', accessKeyId), length-prefixed. */
+export function credentialAad(accessKeyId: string): Buffer {
+  return lengthPrefixed([Buffer.from('coffer/v1/credential', 'utf8'), nonEmpty(accessKeyId, 'access key id')]);
+}
+
 /**
  * AAD for the sealed parameters inside an import token: ('coffer/v1/import-token', keyArn,
  * tokenIdHex), length-prefixed. Another label than backing keys', so neither opens as the other.

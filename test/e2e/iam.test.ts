@@ -7,7 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { REPO_ROOT, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -401,6 +402,16 @@ test('secrets never appear in the server output', { skip }, () => {
   const output = coffer.output();
   assert.match(output, /"msg":"request"/, 'the server logged requests (debug level)');
   for (const s of secrets) assert.ok(!output.includes(s), 'a secret appeared in the server output');
+});
+
+test('secret access keys are stored sealed: no file of the data folder holds one in the clear', { skip }, () => {
+  assert.ok(secrets.length > 10, 'the tests before this one handed out secrets');
+  const files = readdirSync(coffer.dataDir).map((n) => join(coffer.dataDir, n)).filter((f) => statSync(f).isFile() && !f.endsWith('root-credentials.json'));
+  assert.ok(files.some((f) => f.endsWith('coffer.db')));
+  for (const f of files) {
+    const bytes = readFileSync(f);
+    for (const s of secrets) assert.equal(bytes.indexOf(Buffer.from(s)), -1, `${f} holds a secret in the clear`);
+  }
 });
 
 test('accounts create through `npm run coffer` on a stopped server\'s data folder; the new root works', { skip }, async () => {

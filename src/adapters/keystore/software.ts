@@ -11,11 +11,13 @@ import { AuthenticationError, SealError } from '../../crypto/errors.ts';
 import { backingKeyAad, domainKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { KeyStore, WrapPurpose, WrappedMaterial } from '../../ports/key-store.ts';
+import type { SecretBox } from '../../ports/secret-box.ts';
+import { createSecretBox } from './secret-box.ts';
 
 const aadFor = (keyArn: string, id: string, purpose: WrapPurpose = 'key-material'): Buffer =>
   (purpose === 'import-token' ? importTokenAad(keyArn, id) : backingKeyAad(keyArn, id));
 
-export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: () => number): KeyStore {
+export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: () => number): KeyStore & { readonly secrets: SecretBox } {
   const domainKeys = new Map<string, Buffer>();
   for (const d of repo.getDomainKeys()) {
     try {
@@ -44,6 +46,7 @@ export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: 
   };
 
   return {
+    secrets: createSecretBox({ activeId: active, key: domainKey }),
     generate(keyArn, materialId, bytes) {
       const plaintext = randomBytes(bytes);
       const wrapped: WrappedMaterial = {

@@ -1,14 +1,15 @@
 /**
  * The IdentityRepository in the data folder's SQLite database (the handle `openDatabase` returns).
  * Entities are one JSON document each plus the columns lookups need; names are matched through a
- * lower-case column (IAM names ignore case). Access keys' secrets are stored as they are (SigV4
- * needs them; the database file lives in the 0700 data folder); session tokens only as SHA-256.
+ * lower-case column (IAM names ignore case). Secret access keys (SigV4 needs them) are stored
+ * sealed under the key store (ports/secret-box.ts); session tokens only as SHA-256.
  */
 import type Database from 'better-sqlite3';
 import type {
   AccessKeyRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
 } from '../../domain/identity.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
+import type { SecretBox } from '../../ports/secret-box.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS iam_accounts (account_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
@@ -48,22 +49,23 @@ interface SessionRow {
   role_arn: string; session_name: string; expiration: number; created_at: number;
 }
 
-const toKey = (r: KeyRow): AccessKeyRecord => ({
-  accessKeyId: r.access_key_id, accountId: r.account_id, owner: r.owner, secretAccessKey: r.secret,
-  status: r.status === 'Inactive' ? 'Inactive' : 'Active', createDate: r.created_at,
-});
-const toSession = (r: SessionRow): SessionRecord => ({
-  accessKeyId: r.access_key_id, accountId: r.account_id, secretAccessKey: r.secret, sessionTokenHash: r.token_hash,
-  roleId: r.role_id, roleName: r.role_name, roleArn: r.role_arn, sessionName: r.session_name, expiration: r.expiration, createDate: r.created_at,
-});
 function parse<T>(row: Doc | undefined): T | undefined {
   return row ? (JSON.parse(row.doc) as T) : undefined;
 }
 const all = <T>(rows: Doc[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
 const lc = (s: string): string => s.toLowerCase();
 
-export function createSqliteIdentityRepository(db: Database.Database): IdentityRepository {
+/** Secret access keys are stored sealed by `box` (see ports/secret-box.ts), never in the clear. */
+export function createSqliteIdentityRepository(db: Database.Database, box: SecretBox): IdentityRepository {
   db.exec(SCHEMA);
+  const toKey = (r: KeyRow): AccessKeyRecord => ({
+    accessKeyId: r.access_key_id, accountId: r.account_id, owner: r.owner, secretAccessKey: box.open(r.access_key_id, r.secret),
+    status: r.status === 'Inactive' ? 'Inactive' : 'Active', createDate: r.created_at,
+  });
+  const toSession = (r: SessionRow): SessionRecord => ({
+    accessKeyId: r.access_key_id, accountId: r.account_id, secretAccessKey: box.open(r.access_key_id, r.secret), sessionTokenHash: r.token_hash,
+    roleId: r.role_id, roleName: r.role_name, roleArn: r.role_arn, sessionName: r.session_name, expiration: r.expiration, createDate: r.created_at,
+  });
   const q = {
     getAccount: db.prepare<[string], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts WHERE account_id = ?'),
     addAccount: db.prepare('INSERT INTO iam_accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT(account_id) DO NOTHING'),
@@ -135,7 +137,7 @@ export function createSqliteIdentityRepository(db: Database.Database): IdentityR
 
     getAccessKey: (id) => { const r = q.getKey.get(id); return r ? toKey(r) : undefined; },
     listAccessKeys: (account, owner) => q.listKeys.all(account, owner).map(toKey),
-    putAccessKey: write((k) => { q.putKey.run(k.accessKeyId, k.accountId, k.owner, k.secretAccessKey, k.status, k.createDate); }),
+    putAccessKey: write((k) => { q.putKey.run(k.accessKeyId, k.accountId, k.owner, box.seal(k.accessKeyId, k.secretAccessKey), k.status, k.createDate); }),
     deleteAccessKey: write((id) => { q.deleteKey.run(id); }),
 
     getRole: (account, name) => parse<RoleRecord>(q.getRole.get(account, lc(name))),
@@ -173,7 +175,7 @@ export function createSqliteIdentityRepository(db: Database.Database): IdentityR
 
     getSession: (id) => { const r = q.getSession.get(id); return r ? toSession(r) : undefined; },
     putSession: (s) => {
-      q.putSession.run(s.accessKeyId, s.accountId, s.secretAccessKey, s.sessionTokenHash, s.roleId, s.roleName, s.roleArn, s.sessionName, s.expiration, s.createDate);
+      q.putSession.run(s.accessKeyId, s.accountId, box.seal(s.accessKeyId, s.secretAccessKey), s.sessionTokenHash, s.roleId, s.roleName, s.roleArn, s.sessionName, s.expiration, s.createDate);
     },
     purgeSessions: (before) => q.purgeSessions.run(before).changes,
   };
