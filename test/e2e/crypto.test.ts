@@ -5,7 +5,7 @@
  * against a real server process. (Asymmetric, HMAC and ML-DSA keys have their own files.)
  * Expected values follow /work/shared/reference/KMS.md §1.3, §3.4, §3.16, §3.19 and the AWS recordings.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
@@ -14,18 +14,11 @@ import {
   DescribeCustomKeyStoresCommand, GenerateMacCommand, GenerateRandomCommand, GetParametersForImportCommand, GetPublicKeyCommand, ReEncryptCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand,
   SignCommand, VerifyCommand, VerifyMacCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, REGION, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { ACCOUNT_ID, REGION, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
 const ARN_RE = new RegExp(`^arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`);
 const MATERIAL_ID_RE = /^[0-9a-f]{64}$/;

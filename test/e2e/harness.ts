@@ -3,6 +3,7 @@
  * out clients for it. Every process started here is stopped by `stop()` / `kill9()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -161,4 +162,21 @@ export async function rejectsWith(p: Promise<unknown>, name: string, message?: R
     return err;
   }
   throw new Error(`expected ${name}, but the call succeeded`);
+}
+
+/**
+ * One server for a whole test file: started before its first test (then `started` sees it),
+ * stopped and its data folder removed after its last.
+ */
+export function serverForFile(opts: StartOptions, started: (coffer: Coffer) => void): void {
+  let coffer: Coffer | undefined;
+  before(async () => {
+    coffer = await startCoffer(opts);
+    started(coffer);
+  });
+  after(async () => {
+    if (!coffer) return;
+    await coffer.stop();
+    removeDataDir(coffer.dataDir);
+  });
 }

@@ -5,24 +5,17 @@
  * Expected values follow /work/shared/reference/KMS.md §3.3, §3.6 and the AWS recordings
  * (test_hmac_create_key, test_generate_and_verify_mac, test_invalid_generate_mac, test_invalid_verify_mac).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EncryptCommand, GenerateMacCommand, GetPublicKeyCommand, SignCommand,
   VerifyMacCommand, type KeySpec, type KMSClient, type MacAlgorithmSpec,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
 const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 const SPECS: Array<[KeySpec, MacAlgorithmSpec, number]> = [

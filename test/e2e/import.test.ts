@@ -7,7 +7,7 @@
  * holding a wrapping private key, an import token or imported material in the clear. One
  * test-mode server for the file.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, generateKeyPairSync, randomBytes, verify as nodeVerify } from 'node:crypto';
 import {
@@ -18,20 +18,13 @@ import {
 import { decodeBlob } from '../../src/crypto/blob.ts';
 import { openSymmetric } from '../../src/crypto/symmetric.ts';
 import { importMaterial, parametersFor, wrapLocally } from './byok.ts';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 
 const DAY = 86_400;
 let coffer: Coffer;
 let kms: KMSClient;
-before(async () => {
-  coffer = await startCoffer({ env: { COFFER_TEST_MODE: 'true' } });
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({ env: { COFFER_TEST_MODE: 'true' } }, (c) => { coffer = c; kms = c.client(); });
 
 interface Key { id: string; arn: string }
 const externalKey = async (input: CreateKeyCommandInput = {}): Promise<Key> => {

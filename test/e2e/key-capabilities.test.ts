@@ -5,7 +5,7 @@
  * operations of other usages and the algorithms of other specs with InvalidKeyUsageException in
  * AWS's recorded wording. One server for the file.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import {
@@ -13,18 +13,11 @@ import {
   VerifyCommand, VerifyMacCommand, type EncryptionAlgorithmSpec, type KeyUsageType, type KMSClient, type MacAlgorithmSpec,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
 const USAGES: KeyUsageType[] = ['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT'];
 const RSA_SIGN: SigningAlgorithmSpec[] = ['RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512', 'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512'];

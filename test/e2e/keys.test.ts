@@ -4,7 +4,7 @@
  * the whole file; every test makes its own keys and aliases, so the tests do not depend on order.
  * Expected wording comes from the reference (§1.3, §3) and the AWS-recorded snapshot.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,7 +15,7 @@ import {
   type AliasListEntry, type CreateKeyCommandInput, type KeyMetadata, type KeySpec, type KeyUsageType, type KMSClient,
   type Tag,
 } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, REGION, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { ACCOUNT_ID, REGION, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 const DAY_MS = 86_400_000;
 /** Slack for comparing server timestamps with the test's clock (same machine; wire has ms precision). */
@@ -25,14 +25,7 @@ const KEY_ARN = /^arn:aws:kms:us-east-1:111122223333:key\/[0-9a-f]{8}-[0-9a-f]{4
 let coffer: Coffer;
 let kms: KMSClient;
 
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

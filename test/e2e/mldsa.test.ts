@@ -5,25 +5,18 @@
  * the file. Expected values follow /work/shared/reference/KMS.md §3.3, §3.5 and the AWS ML-DSA
  * guide (μ = SHAKE256(SHAKE256(pk, 64) || 0x00 || 0x00 || M, 64), FIPS 204 §6.2).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import {
   CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, SignCommand, VerifyCommand, type KeySpec, type KMSClient, type MessageType,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
 const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 /** Spec, noble parameter set, DER OID of id-ml-dsa-NN, public key and signature sizes (FIPS 204 Table 2). */

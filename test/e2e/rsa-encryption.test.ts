@@ -13,22 +13,15 @@ import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, GetPublicKeyCommand, ReEncryptCommand,
   type EncryptionAlgorithmSpec, type KeySpec, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
 let scratch: Scratch;
-before(async () => {
-  coffer = await startCoffer();
-  kms = coffer.client();
-  scratch = new Scratch();
-});
-after(async () => {
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
-  scratch.remove();
-});
+serverForFile({}, (c) => { coffer = c; kms = c.client(); });
+before(() => { scratch = new Scratch(); });
+after(() => scratch.remove());
 
 interface Key { id: string; arn: string; spki: Buffer }
 const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
