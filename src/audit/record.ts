@@ -6,7 +6,7 @@
  */
 import { getShape, kmsModel } from '../wire/model.ts';
 import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
-import type { ApiCall, AuditService } from '../ports/audit.ts';
+import type { ApiCall, AuditService, RecordIndex } from '../ports/audit.ts';
 import type { Caller } from '../domain/principal.ts';
 import { redact, type ShapeLookup } from './redact.ts';
 
@@ -22,17 +22,7 @@ export interface RecordMeta {
   readonly defaultAccountId: string;
 }
 
-/** What the store indexes a record by (LookupEvents' attributes). */
-export interface RecordIndex {
-  readonly eventName: string;
-  readonly eventSource: string;
-  readonly readOnly: boolean;
-  readonly username: string | undefined;
-  readonly accessKeyId: string | undefined;
-  readonly accountId: string;
-  readonly ownerAccountId: string | undefined;
-  readonly resources: readonly { readonly type: string; readonly name: string }[];
-}
+export type { RecordIndex } from '../ports/audit.ts';
 
 const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'] as const;
 const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([

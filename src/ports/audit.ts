@@ -43,11 +43,8 @@ export interface AuditSink {
   recordServiceEvent(eventName: string, keyArn: string): void;
 }
 
-/** One stored record. `hash` = SHA-256(prevHash ‖ record) in hex; `record` is the CloudTrail JSON. */
-export interface AuditRow {
-  readonly seq: number;
-  readonly eventTime: number;
-  readonly eventId: string;
+/** What the store indexes a record by (LookupEvents' attributes). */
+export interface RecordIndex {
   readonly eventName: string;
   readonly eventSource: string;
   readonly readOnly: boolean;
@@ -57,6 +54,13 @@ export interface AuditRow {
   readonly accountId: string;
   readonly ownerAccountId: string | undefined;
   readonly resources: readonly { readonly type: string; readonly name: string }[];
+}
+
+/** One stored record. `hash` = SHA-256(prevHash ‖ record) in hex; `record` is the CloudTrail JSON. */
+export interface AuditRow extends RecordIndex {
+  readonly seq: number;
+  readonly eventTime: number;
+  readonly eventId: string;
   readonly record: string;
   readonly prevHash: string;
   readonly hash: string;
