@@ -8,7 +8,8 @@
  * Ed25519 (pure, RFC 8032) is OpenSSL's; Ed25519ph (HashEdDSA, which node:crypto lacks) is noble's.
  * ECDH is OpenSSL's: the raw x-coordinate of the shared point (SP 800-56A's Z).
  */
-import { createPrivateKey, createPublicKey, diffieHellman, sign, verify, type KeyObject } from 'node:crypto';
+import { diffieHellman, sign, verify, type KeyObject } from 'node:crypto';
+import { privateKeyObject, publicKeyObject } from './key-objects.ts';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519ph } from '@noble/curves/ed25519.js';
@@ -23,13 +24,13 @@ const NOBLE = { 'P-256': p256, 'P-384': p384, 'P-521': p521, secp256k1 } as cons
 /** node:crypto's names for the curves, as asymmetricKeyDetails reports them. */
 const NODE_CURVE: Readonly<Record<EcCurve, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1', secp256k1: 'secp256k1' };
 
-const privateKey = (pkcs8: Buffer): KeyObject => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+const privateKey = (pkcs8: Buffer): KeyObject => privateKeyObject(pkcs8);
 
 /** A public key from SPKI DER that must be of `type` (and on `curve`); InvalidKeyError otherwise. */
 function publicKey(spki: Buffer, type: 'ec' | 'ed25519', curve?: EcCurve): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    key = publicKeyObject(spki);
   } catch (e) {
     throw new InvalidKeyError('the public key is not a DER SubjectPublicKeyInfo', { cause: e });
   }

@@ -7,7 +7,8 @@
  * with MGF1 and a salt as long as the hash) and the raw RSA private-key operation is OpenSSL's
  * (blinded). RAW messages are hashed first, so both message types share one path.
  */
-import { constants, createHash, createPrivateKey, createPublicKey, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { privateKeyObject, publicKeyObject } from './key-objects.ts';
+import { constants, createHash, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import { randomBytes, zero } from './bytes.ts';
 import { AuthenticationError, CryptoError, InvalidKeyError } from './errors.ts';
 
@@ -24,12 +25,12 @@ const DIGEST_INFO_PREFIX: Readonly<Record<RsaHash, Buffer>> = {
   sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
 };
 
-export const rsaPrivateKey = (pkcs8: Buffer): KeyObject => createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+export const rsaPrivateKey = (pkcs8: Buffer): KeyObject => privateKeyObject(pkcs8);
 
 function rsaPublicKey(spki: Buffer): KeyObject {
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    key = publicKeyObject(spki);
   } catch (e) {
     throw new InvalidKeyError('not an RSA public key', { cause: e });
   }
