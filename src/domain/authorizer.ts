@@ -28,7 +28,11 @@ type Conditions = Readonly<Record<string, ConditionValue | undefined>>;
 const MAX_CACHED = 10_000;
 
 export class Authorizer {
-  private readonly parsed = new Map<string, Policy>();
+  /**
+   * Parsed policies by kind, then by text. Keyed by the text itself (not a concatenation) so the
+   * lookup hashes a string V8 has hashed before: the cached key record's policy string.
+   */
+  private readonly parsed: Readonly<Record<PolicyKind, Map<string, Policy>>> = { resource: new Map(), identity: new Map(), trust: new Map() };
   private readonly identityCache = new Map<string, { generation: number; policies: readonly Policy[] }>();
 
   constructor(
@@ -103,13 +107,13 @@ export class Authorizer {
   }
 
   private parse(text: string, kind: PolicyKind): Policy {
-    const cacheKey = `${kind}\u0000${text}`;
-    const hit = this.parsed.get(cacheKey);
+    const cache = this.parsed[kind];
+    const hit = cache.get(text);
     if (hit) return hit;
     // Stored policies were validated (with their own size limits) when they were written.
     const p = parsePolicy(text, kind, { maxBytes: Number.MAX_SAFE_INTEGER });
-    if (this.parsed.size >= MAX_CACHED) this.parsed.clear();
-    this.parsed.set(cacheKey, p);
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(text, p);
     return p;
   }
 }
