@@ -14,7 +14,7 @@ import {
   DescribeCustomKeyStoresCommand, GenerateMacCommand, GenerateRandomCommand, GetParametersForImportCommand, GetPublicKeyCommand, ReEncryptCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand,
   SignCommand, VerifyCommand, VerifyMacCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, REGION, rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { ACCOUNT_ID, bytes, REGION, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
@@ -47,7 +47,6 @@ async function newAlias(keyId: string): Promise<string> {
 }
 
 const aliasArn = (name: string): string => `arn:aws:kms:${REGION}:${ACCOUNT_ID}:${name}`;
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 
 async function encrypt(keyId: string, plaintext: Buffer, ctx?: Record<string, string>): Promise<Uint8Array> {
   const r = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, ...(ctx ? { EncryptionContext: ctx } : {}) }));

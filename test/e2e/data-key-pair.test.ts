@@ -13,7 +13,7 @@ import {
   CreateKeyCommand, DecryptCommand, DisableKeyCommand, GenerateDataKeyPairCommand, GenerateDataKeyPairWithoutPlaintextCommand,
   GetPublicKeyCommand, VerifyCommand, type DataKeyPairSpec, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 import { importMaterial } from './byok.ts';
 
@@ -34,7 +34,6 @@ after(async () => {
   scratch.remove();
 });
 
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 const MESSAGE = Buffer.from('signed outside Coffer with a data key pair');
 
 /** What each spec's public key must look like to node:crypto, and how to sign with it. */

@@ -3,13 +3,13 @@
  * retirable, retire (by token, by key and id), revoke, and grants going away with their key.
  * Who a grant lets do what is tested with real principals in authorization.test.ts.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateGrantCommand, CreateKeyCommand, EncryptCommand, ListGrantsCommand, ListRetirableGrantsCommand, RetireGrantCommand,
   RevokeGrantCommand, ScheduleKeyDeletionCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { ACCOUNT_ID, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 const DAY = 86_400;
 const ALICE = `arn:aws:iam::${ACCOUNT_ID}:user/alice`;
@@ -18,11 +18,7 @@ const ROOT = `arn:aws:iam::${ACCOUNT_ID}:root`;
 let coffer: Coffer;
 let kms: KMSClient;
 
-before(async () => {
-  coffer = await startCoffer({ env: { COFFER_TEST_MODE: 'true' } });
-  kms = coffer.client();
-});
-after(async () => { await coffer.stop(); removeDataDir(coffer.dataDir); });
+serverForFile({ env: { COFFER_TEST_MODE: 'true' } }, (c) => { coffer = c; kms = c.client(); });
 
 const newKey = async (): Promise<string> => (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
 

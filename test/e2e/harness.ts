@@ -180,3 +180,6 @@ export function serverForFile(opts: StartOptions, started: (coffer: Coffer) => v
     removeDataDir(coffer.dataDir);
   });
 }
+
+/** An SDK blob as a Buffer (an absent one as empty). */
+export const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());

@@ -11,13 +11,12 @@ import {
   CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EncryptCommand, GenerateMacCommand, GetPublicKeyCommand, SignCommand,
   VerifyMacCommand, type KeySpec, type KMSClient, type MacAlgorithmSpec,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
 serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 const SPECS: Array<[KeySpec, MacAlgorithmSpec, number]> = [
   ['HMAC_224', 'HMAC_SHA_224', 28], ['HMAC_256', 'HMAC_SHA_256', 32], ['HMAC_384', 'HMAC_SHA_384', 48], ['HMAC_512', 'HMAC_SHA_512', 64],
 ];

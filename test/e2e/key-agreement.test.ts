@@ -13,7 +13,7 @@ import {
   CreateKeyCommand, DeriveSharedSecretCommand, DescribeKeyCommand, DisableKeyCommand, GetPublicKeyCommand, SignCommand,
   type KeyAgreementAlgorithmSpec, type KeySpec, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 
 let coffer: Coffer;
@@ -23,7 +23,6 @@ serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 before(() => { scratch = new Scratch(); });
 after(() => scratch.remove());
 
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 const CURVES: Array<[KeySpec, string, number]> = [['ECC_NIST_P256', 'prime256v1', 32], ['ECC_NIST_P384', 'secp384r1', 48], ['ECC_NIST_P521', 'secp521r1', 66]];
 
 async function newKey(spec: KeySpec): Promise<{ id: string; arn: string; spki: Buffer }> {

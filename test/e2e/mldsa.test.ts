@@ -12,13 +12,12 @@ import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import {
   CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, SignCommand, VerifyCommand, type KeySpec, type KMSClient, type MessageType,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 let coffer: Coffer;
 let kms: KMSClient;
 serverForFile({}, (c) => { coffer = c; kms = c.client(); });
 
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 /** Spec, noble parameter set, DER OID of id-ml-dsa-NN, public key and signature sizes (FIPS 204 Table 2). */
 const LEVELS = [
   ['ML_DSA_44', ml_dsa44, '0609608648016503040311', 1312, 2420],

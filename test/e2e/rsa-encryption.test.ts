@@ -13,7 +13,7 @@ import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, GetPublicKeyCommand, ReEncryptCommand,
   type EncryptionAlgorithmSpec, type KeySpec, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 
 let coffer: Coffer;
@@ -24,7 +24,6 @@ before(() => { scratch = new Scratch(); });
 after(() => scratch.remove());
 
 interface Key { id: string; arn: string; spki: Buffer }
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 
 async function newKey(spec: KeySpec): Promise<Key> {
   const { KeyMetadata: m } = await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'ENCRYPT_DECRYPT' }));

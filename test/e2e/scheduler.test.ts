@@ -2,24 +2,20 @@
  * Time-driven work in a running server: the test-mode clock moves forward, the scheduler runs,
  * and the effects are observed through the API only.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
   EnableKeyRotationCommand, EncryptCommand, GetKeyRotationStatusCommand, ListAliasesCommand, ListKeyRotationsCommand,
   RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
 
 const DAY = 86_400;
 let coffer: Coffer;
 let kms: KMSClient;
 
-before(async () => {
-  coffer = await startCoffer({ env: { COFFER_TEST_MODE: 'true' } });
-  kms = coffer.client();
-});
-after(async () => { await coffer.stop(); removeDataDir(coffer.dataDir); });
+serverForFile({ env: { COFFER_TEST_MODE: 'true' } }, (c) => { coffer = c; kms = c.client(); });
 
 const newKey = async (): Promise<string> => {
   const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));

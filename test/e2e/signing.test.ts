@@ -14,7 +14,7 @@ import {
   ScheduleKeyDeletionCommand, SignCommand, VerifyCommand,
   type KeySpec, type KeyUsageType, type KMSClient, type MessageType, type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
-import { rejectsWith, serverForFile, type Coffer } from './harness.ts';
+import { bytes, rejectsWith, serverForFile, type Coffer } from './harness.ts';
 import { openssl, opensslSkip, Scratch } from './openssl.ts';
 
 let coffer: Coffer;
@@ -44,7 +44,6 @@ function keyOf(spec: KeySpec, usage: KeyUsageType = 'SIGN_VERIFY'): Promise<Key>
   return k;
 }
 
-const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
 const MESSAGE = Buffer.from('release v1.2.3: sha256 of the tarball is 9f86d081884c7d65...');
 const hashOf = (alg: string): 'sha256' | 'sha384' | 'sha512' => (alg.endsWith('384') ? 'sha384' : alg.endsWith('512') ? 'sha512' : 'sha256');
 const digest = (alg: string, m: Buffer = MESSAGE): Buffer => createHash(hashOf(alg)).update(m).digest();
