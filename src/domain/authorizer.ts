@@ -26,6 +26,26 @@ export interface IdentityPolicySource {
 type Conditions = Readonly<Record<string, ConditionValue | undefined>>;
 
 const MAX_CACHED = 10_000;
+const NO_POLICIES: readonly Policy[] = Object.freeze([]);
+
+/**
+ * Whether a policy's outcome depends on nothing but the principal, the action and the resource:
+ * no statement has a Condition and no Resource pattern has a policy variable.
+ */
+const unconditionalPolicies = new WeakMap<Policy, boolean>();
+export function isUnconditional(p: Policy): boolean {
+  let known = unconditionalPolicies.get(p);
+  if (known === undefined) {
+    known = p.statements.every((st) => st.conditions.length === 0
+      && !(st.resource ?? st.notResource ?? []).some((m) => m.kind === 'template'));
+    unconditionalPolicies.set(p, known);
+  }
+  return known;
+}
+
+/** What principal matching depends on: the decision cache's key, with the action and the key. */
+const decisionKey = (c: Caller, action: string, keyArn: string): string =>
+  `${action}\n${keyArn}\n${c.type}\n${c.arn}\n${c.userId}\n${c.roleArn ?? ''}\n${c.accountId}`;
 
 export class Authorizer {
   /**
@@ -34,9 +54,17 @@ export class Authorizer {
    */
   private readonly parsed: Readonly<Record<PolicyKind, Map<string, Policy>>> = { resource: new Map(), identity: new Map(), trust: new Map() };
   private readonly identityCache = new Map<string, { generation: number; policies: readonly Policy[] }>();
+  /**
+   * Allow decisions made by policies alone (not by a grant) when the key policy and the caller's
+   * IAM policies are all unconditional: such a decision is a function of the caller, the action
+   * and the key, so a repeat skips building the request context. Keyed by the parsed key policy
+   * (a new policy text is a new object) and checked against the caller's current IAM policy list
+   * (a new identity generation is a new list); denials are never cached.
+   */
+  private readonly decisions = new WeakMap<Policy, Map<string, { identity: readonly Policy[]; result: AuthorizationResult }>>();
 
   constructor(
-    private readonly keyring: Keyring,
+    private readonly keyring: Pick<Keyring, 'aliasesOf' | 'grantsOf'>,
     private readonly identities: IdentityPolicySource,
     private readonly clock: Clock,
   ) {}
@@ -46,6 +74,14 @@ export class Authorizer {
       if (grantIdOfToken(t) === undefined) throw new InvalidGrantTokenException('The grant token is not valid.');
     }
     const key = a.key;
+    const keyPolicy = this.parse(key.policy, 'resource');
+    const identity = this.identityPolicies(caller);
+    const cacheable = isUnconditional(keyPolicy) && identity.every(isUnconditional);
+    const dkey = cacheable ? decisionKey(caller, a.action, key.arn) : '';
+    if (cacheable) {
+      const hit = this.decisions.get(keyPolicy)?.get(dkey);
+      if (hit !== undefined && hit.identity === identity) return hit.result;
+    }
     const decision = this.decide(caller, request, a.action, key.arn, {
       ...keyConditions(caller, key, this.keyring.aliasesOf(key)),
       ...(a.requestAlias !== undefined ? { 'kms:RequestAlias': a.requestAlias } : {}),
@@ -53,12 +89,19 @@ export class Authorizer {
       ...a.conditions,
     }, {
       keyAccountId: key.accountId,
-      keyPolicy: this.parse(key.policy, 'resource'),
+      keyPolicy,
       ...(a.grantOperation !== undefined ? { grantOperation: a.grantOperation, grants: this.keyring.grantsOf(key.arn).map(grantInfo) } : {}),
       ...(a.encryptionContext !== undefined ? { encryptionContext: a.encryptionContext } : {}),
     });
     if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(caller.arn, a.action, key.arn, decision));
-    return { via: decision.via, ...(decision.grantId !== undefined ? { grantId: decision.grantId } : {}) };
+    const result: AuthorizationResult = { via: decision.via, ...(decision.grantId !== undefined ? { grantId: decision.grantId } : {}) };
+    if (cacheable && decision.via !== 'grant') {
+      let m = this.decisions.get(keyPolicy);
+      if (m === undefined) this.decisions.set(keyPolicy, (m = new Map()));
+      if (m.size >= MAX_CACHED) m.clear();
+      m.set(dkey, { identity, result });
+    }
+    return result;
   }
 
   authorizeAccount(caller: Caller, request: RequestInfo, action: string, resource: string, conditions: Conditions = {}): void {
@@ -96,7 +139,7 @@ export class Authorizer {
   }
 
   private identityPolicies(caller: Caller): readonly Policy[] {
-    if (caller.type === 'Root') return [];
+    if (caller.type === 'Root') return NO_POLICIES;
     const generation = this.identities.generation();
     const hit = this.identityCache.get(caller.arn);
     if (hit && hit.generation === generation) return hit.policies;

@@ -1,0 +1,113 @@
+/**
+ * The Authorizer's decision cache: a repeated decision must always equal a fresh one, whatever
+ * changed in between (key policy, IAM policies, grants), and decisions that depend on the request
+ * (conditions, policy variables, grants) are never reused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Authorizer, isUnconditional } from './authorizer.ts';
+import { parsePolicy } from '../policy/parse.ts';
+import type { KeyRecord } from './key.ts';
+import type { GrantRecord } from './grant.ts';
+import type { Caller, RequestInfo } from './principal.ts';
+
+const ACCOUNT = '111122223333';
+const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const REQUEST: RequestInfo = { sourceIp: '127.0.0.1', userAgent: 'test', secureTransport: false };
+const alice: Caller = {
+  accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/alice`, accessKeyId: 'AKIAALICE', type: 'IAMUser',
+  userId: 'AIDAALICE', username: 'alice', tags: {},
+};
+const bob: Caller = { ...alice, arn: `arn:aws:iam::${ACCOUNT}:user/bob`, accessKeyId: 'AKIABOB', userId: 'AIDABOB', username: 'bob' };
+const root: Caller = { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accessKeyId: 'AKIAROOT', type: 'Root', userId: ACCOUNT, tags: {} };
+
+const policy = (statements: object[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+const ENABLE_IAM = policy([{ Sid: 'iam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }]);
+const ALLOW_ENCRYPT = policy([{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*' }]);
+
+function keyWith(policyText: string): KeyRecord {
+  return {
+    arn: KEY_ARN, keyId: KEY_ARN.slice(-36), accountId: ACCOUNT, region: 'us-east-1', creationDate: 0, description: '',
+    keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', origin: 'AWS_KMS', multiRegion: false, state: 'Enabled',
+    rotation: { enabled: false, periodDays: 365 }, onDemandRotations: 0, currentMaterialId: '0'.repeat(64), policy: policyText, tags: [],
+  };
+}
+
+function setup() {
+  const iam = new Map<string, string[]>();
+  let generation = 0;
+  let grants: GrantRecord[] = [];
+  const authorizer = new Authorizer(
+    { aliasesOf: () => [], grantsOf: () => grants },
+    { identityPoliciesOf: (c) => iam.get(c.arn) ?? [], generation: () => generation },
+    { now: () => Date.UTC(2026, 0, 1) },
+  );
+  return {
+    authorizer,
+    setIam: (arn: string, texts: string[]) => { iam.set(arn, texts); generation++; },
+    setGrants: (g: GrantRecord[]) => { grants = g; },
+  };
+}
+
+const allowed = (f: () => unknown): boolean => {
+  try {
+    f();
+    return true;
+  } catch (e) {
+    assert.equal((e as Error).name, 'AccessDeniedException');
+    return false;
+  }
+};
+
+test('isUnconditional: no Condition and no variable in Resource', () => {
+  assert.equal(isUnconditional(parsePolicy(ENABLE_IAM, 'resource')), true);
+  assert.equal(isUnconditional(parsePolicy(ALLOW_ENCRYPT, 'identity')), true);
+  assert.equal(isUnconditional(parsePolicy(policy([{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*',
+    Condition: { StringEquals: { 'kms:EncryptionContext:app': 'a' } } }]), 'identity')), false);
+  assert.equal(isUnconditional(parsePolicy(policy([{ Effect: 'Allow', Action: 'kms:Encrypt',
+    Resource: 'arn:aws:kms:*:${aws:PrincipalAccount}:key/*' }]), 'identity')), false);
+});
+
+test('a cached allow follows IAM policy changes (the identity generation)', () => {
+  const { authorizer, setIam } = setup();
+  const key = keyWith(ENABLE_IAM);
+  const encrypt = () => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key });
+  assert.equal(allowed(encrypt), false);
+  setIam(alice.arn, [ALLOW_ENCRYPT]);
+  assert.equal(allowed(encrypt), true);
+  assert.equal(allowed(encrypt), true); // the cached answer
+  assert.equal(allowed(() => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key })), false, 'not another caller');
+  assert.equal(allowed(() => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Decrypt', key })), false, 'not another action');
+  setIam(alice.arn, []);
+  assert.equal(allowed(encrypt), false, 'the IAM policy was removed');
+  setIam(alice.arn, [ALLOW_ENCRYPT, policy([{ Effect: 'Deny', Action: 'kms:*', Resource: '*' }])]);
+  assert.equal(allowed(encrypt), false, 'an explicit deny was added');
+});
+
+test('a cached allow follows key policy changes', () => {
+  const { authorizer } = setup();
+  assert.deepEqual(authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
+  assert.deepEqual(authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
+  const lockedOut = keyWith(policy([{ Effect: 'Allow', Principal: { AWS: bob.arn }, Action: 'kms:*', Resource: '*' }]));
+  assert.equal(allowed(() => authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: lockedOut })), false);
+});
+
+test('conditional policies are evaluated on every request', () => {
+  const { authorizer, setIam } = setup();
+  setIam(alice.arn, [policy([{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:app': 'a' } } }])]);
+  const key = keyWith(ENABLE_IAM);
+  const withContext = (app: string) => () => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key, encryptionContext: { app } });
+  assert.equal(allowed(withContext('a')), true);
+  assert.equal(allowed(withContext('b')), false);
+  assert.equal(allowed(withContext('a')), true);
+});
+
+test('an allow by a grant is not reused once the grant is gone', () => {
+  const { authorizer, setGrants } = setup();
+  const key = keyWith(ENABLE_IAM);
+  setGrants([{ grantId: 'g1', keyArn: KEY_ARN, creationDate: 0, granteePrincipal: bob.arn, issuingAccount: `arn:aws:iam::${ACCOUNT}:root`, operations: ['Encrypt'] }]);
+  const encrypt = () => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' });
+  assert.deepEqual(encrypt(), { via: 'grant', grantId: 'g1' });
+  setGrants([]);
+  assert.equal(allowed(encrypt), false);
+});
