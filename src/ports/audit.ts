@@ -108,7 +108,12 @@ export interface AuditAnchor {
 }
 
 export interface AuditStore {
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` in one transaction. Durable (the default): on disk when it returns (fsync). With
+   * `durable: false` the commit reaches the operating system (a killed process loses nothing) but
+   * is synced only by the next durable commit.
+   */
+  transaction<T>(fn: () => T, options?: { readonly durable?: boolean }): T;
   /** The newest record's seq and hash, or undefined when the trail is empty. */
   head(): { readonly seq: number; readonly hash: string } | undefined;
   append(rows: readonly AuditRow[]): void;
@@ -125,4 +130,6 @@ export interface AuditStore {
   signingKey(): AuditSigningKeyRecord | undefined;
   putSigningKey(k: AuditSigningKeyRecord): void;
   count(): number;
+  /** Makes every earlier non-durable commit durable (a durable commit of a small write). */
+  sync(): void;
 }

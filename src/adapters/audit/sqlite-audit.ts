@@ -57,6 +57,7 @@ const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
 
 export function createSqliteAuditStore(db: Database.Database): AuditStore {
   db.exec(SCHEMA);
+  const synchronous = Number(db.pragma('synchronous', { simple: true }));
   const q = {
     head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
     insert: db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, username,
@@ -91,7 +92,18 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
   };
 
   return {
-    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    transaction: <T>(fn: () => T, options?: { readonly durable?: boolean }): T => {
+      if (options?.durable !== false) return db.transaction(fn).immediate();
+      // WAL with synchronous=NORMAL: the commit is written to the WAL without an fsync; the next
+      // commit made with the connection's own setting (FULL) syncs the WAL, and so these frames.
+      db.pragma('synchronous = NORMAL');
+      try {
+        return db.transaction(fn).immediate();
+      } finally {
+        db.pragma(`synchronous = ${synchronous}`);
+      }
+    },
+    sync: () => { db.transaction(() => q.setState.run('synced_at', String(Date.now()))).immediate(); },
     head: () => q.head.get(),
     append: (rows) => {
       for (const r of rows) {
