@@ -5,7 +5,6 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
-import type { Scope } from './core/arn.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
@@ -20,6 +19,7 @@ import { KMS_OPERATIONS } from './operations/registry.ts';
 import { QUERY_OPERATIONS } from './operations/query-registry.ts';
 import { createQueryContextFactory } from './operations/identity-authorization.ts';
 import type { Caller } from './operations/context.ts';
+import { KmsRequestContext, type KmsServices } from './operations/kms-context.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
 import { createLogger } from './core/log.ts';
@@ -96,21 +96,14 @@ async function main(config: Config): Promise<void> {
   });
 
   const authorizer = new Authorizer(keyring, credentials, now);
+  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
   const kmsHandle = createPipeline({
     verifier,
     operations: KMS_OPERATIONS,
     log,
     audit: sink,
     region: config.region,
-    context: (caller, region, requestId, request, resources) => {
-      const scope: Scope = { partition: 'aws', region, accountId: caller.accountId };
-      return {
-        requestId, caller, scope, regions: config.regions, keyring, clock: now, usage, request,
-        authorizeKey: (a) => { resources.add(a.key.arn); return authorizer.authorizeKey(caller, request, a); },
-        authorizeAccount: (action, resource, conditions) => authorizer.authorizeAccount(caller, request, action, resource, conditions),
-        checkLockout: (policy, arn) => authorizer.checkLockout(caller, request, policy, arn),
-      };
-    },
+    context: (caller, region, requestId, request, resources) => new KmsRequestContext(services, caller, region, requestId, request, resources),
   });
   const cloudTrailHandle = createCloudTrailPipeline({
     verifier, log, audit: sink, region: config.region,

@@ -56,10 +56,14 @@ export function blobHeader(p: Pick<CiphertextParts, 'keyId' | 'materialId' | 'no
 }
 
 export function encodeBlob(p: CiphertextParts): Buffer {
-  const header = blobHeader(p);
-  checkLength(p.tag, TAG_LENGTH, 'tag');
-  if (!Buffer.isBuffer(p.ciphertext) || p.ciphertext.length < 1) throw new CryptoError('ciphertext must not be empty');
-  return Buffer.concat([header, p.tag, p.ciphertext]);
+  return encodeBlobWithHeader(blobHeader(p), p.tag, p.ciphertext);
+}
+
+/** encodeBlob for a header blobHeader already built (sealing uses it as AAD first). */
+export function encodeBlobWithHeader(header: Buffer, tag: Buffer, ciphertext: Buffer): Buffer {
+  checkLength(tag, TAG_LENGTH, 'tag');
+  if (!Buffer.isBuffer(ciphertext) || ciphertext.length < 1) throw new CryptoError('ciphertext must not be empty');
+  return Buffer.concat([header, tag, ciphertext]);
 }
 
 export function decodeBlob(buf: Buffer): CiphertextParts {

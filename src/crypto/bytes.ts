@@ -16,6 +16,27 @@ export function randomBytes(n: number): Buffer {
   return cryptoRandomBytes(n);
 }
 
+/**
+ * Random bytes that are not secret (a nonce, an IV: both travel in the ciphertext), sliced from
+ * a pooled CSPRNG buffer so that a request costs no call into OpenSSL for them. Never for keys:
+ * the pool holds its bytes before they are handed out. Each byte is handed out once (a used-up
+ * pool is replaced, not refilled, so earlier slices never change).
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+export function publicRandomBytes(n: number): Buffer {
+  if (n > POOL_BYTES) return cryptoRandomBytes(n);
+  if (poolAt + n > pool.length) {
+    pool = cryptoRandomBytes(POOL_BYTES);
+    poolAt = 0;
+  }
+  const out = pool.subarray(poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** 4-byte big-endian unsigned length/count. */
 export function u32be(n: number): Buffer {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new CryptoError('length out of range for u32');

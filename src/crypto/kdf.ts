@@ -31,8 +31,10 @@ export function hkdfSha256(ikm: Buffer, salt: Buffer, info: Buffer, length: numb
   return out;
 }
 
+const REQUEST_KEY_INFO_BYTES = Buffer.from(REQUEST_KEY_INFO, 'utf8');
+
 export function deriveRequestKey(backingKey: Buffer, nonce: Buffer): Buffer {
   if (backingKey.length !== BACKING_KEY_LENGTH) throw new CryptoError('backing key must be 32 bytes');
   if (nonce.length !== REQUEST_NONCE_LENGTH) throw new CryptoError('nonce must be 32 bytes');
-  return hkdfSha256(backingKey, nonce, Buffer.from(REQUEST_KEY_INFO, 'utf8'), 32);
+  return hkdfSha256(backingKey, nonce, REQUEST_KEY_INFO_BYTES, 32);
 }

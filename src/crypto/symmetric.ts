@@ -5,8 +5,8 @@
  * material version or context. Every authentication failure, however caused,
  * is the same AuthenticationError.
  */
-import { randomBytes, zero } from './bytes.ts';
-import { blobHeader, encodeBlob, IV_LENGTH, NONCE_LENGTH, TAG_LENGTH, type CiphertextParts } from './blob.ts';
+import { publicRandomBytes, zero } from './bytes.ts';
+import { blobHeader, encodeBlobWithHeader, IV_LENGTH, NONCE_LENGTH, TAG_LENGTH, type CiphertextParts } from './blob.ts';
 import { canonicalEncryptionContext } from './encryption-context.ts';
 import { AuthenticationError, CryptoError } from './errors.ts';
 import { gcmOpen, gcmSealWithIv } from './gcm.ts';
@@ -22,16 +22,14 @@ export function sealSymmetric(p: {
   encryptionContext?: Context;
 }): Buffer {
   if (p.plaintext.length < 1) throw new CryptoError('plaintext must not be empty');
-  const nonce = randomBytes(NONCE_LENGTH);
-  const iv = randomBytes(IV_LENGTH);
-  const aad = Buffer.concat([
-    blobHeader({ keyId: p.keyId, materialId: p.materialId, nonce, iv }),
-    canonicalEncryptionContext(p.encryptionContext),
-  ]);
+  const nonce = publicRandomBytes(NONCE_LENGTH);
+  const iv = publicRandomBytes(IV_LENGTH);
+  const header = blobHeader({ keyId: p.keyId, materialId: p.materialId, nonce, iv });
+  const aad = Buffer.concat([header, canonicalEncryptionContext(p.encryptionContext)]);
   const key = deriveRequestKey(p.backingKey, nonce);
   try {
     const { ciphertext, tag } = gcmSealWithIv(key, iv, p.plaintext, aad);
-    return encodeBlob({ keyId: p.keyId, materialId: p.materialId, nonce, iv, tag, ciphertext });
+    return encodeBlobWithHeader(header, tag, ciphertext);
   } finally {
     zero(key);
   }

@@ -1,0 +1,57 @@
+/**
+ * The OperationContext of one KMS request. A class rather than an object of closures: a request
+ * builds one object and no functions (the Encrypt hot path makes one of these per call).
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Scope } from '../core/arn.ts';
+import type { Authorizer } from '../domain/authorizer.ts';
+import type { Keyring } from '../domain/keyring.ts';
+import type { UsageTracker } from '../domain/usage.ts';
+import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
+import type { OperationContext } from './context.ts';
+
+/** What every request's context shares. */
+export interface KmsServices {
+  readonly regions: readonly string[];
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  readonly usage: UsageTracker;
+  readonly authorizer: Authorizer;
+}
+
+export class KmsRequestContext implements OperationContext {
+  readonly scope: Scope;
+  readonly regions: readonly string[];
+  readonly keyring: Keyring;
+  readonly clock: Clock;
+  readonly usage: UsageTracker;
+
+  /** `resources` collects the ARN of every key the request is authorized on (its audit record's resources). */
+  constructor(
+    private readonly services: KmsServices,
+    readonly caller: Caller,
+    region: string,
+    readonly requestId: string,
+    readonly request: RequestInfo,
+    private readonly resources: Set<string>,
+  ) {
+    this.scope = { partition: 'aws', region, accountId: caller.accountId };
+    this.regions = services.regions;
+    this.keyring = services.keyring;
+    this.clock = services.clock;
+    this.usage = services.usage;
+  }
+
+  authorizeKey(a: KeyAuthorization): AuthorizationResult {
+    this.resources.add(a.key.arn);
+    return this.services.authorizer.authorizeKey(this.caller, this.request, a);
+  }
+
+  authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): void {
+    this.services.authorizer.authorizeAccount(this.caller, this.request, action, resource, conditions);
+  }
+
+  checkLockout(policy: string, keyArn: string): void {
+    this.services.authorizer.checkLockout(this.caller, this.request, policy, keyArn);
+  }
+}
