@@ -32,6 +32,8 @@ export function createMetrics(sources: MetricSources): Metrics {
     labelNames: ['operation'] as const, registers: [registry],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
   });
+  /** The label children of each (operation, error), looked up once rather than hashed per request. */
+  const perRequest = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
   const schedulerRuns = new Counter({ name: 'coffer_scheduler_runs_total', help: 'Scheduler runs by result.', labelNames: ['result'] as const, registers: [registry] });
   const schedulerSeconds = new Histogram({ name: 'coffer_scheduler_run_duration_seconds', help: 'Duration of scheduler runs.', registers: [registry], buckets: [0.001, 0.01, 0.1, 1, 10] });
   const schedulerEvents = new Counter({ name: 'coffer_scheduler_events_total', help: 'Scheduled work done, by event (DeleteKey, RotateKey, ...).', labelNames: ['event'] as const, registers: [registry] });
@@ -51,8 +53,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   });
   new Gauge({ name: 'coffer_key_cache_hits', help: 'Key and key-material lookups answered from memory since start.', registers: [registry], collect() { this.set(sources.cache().hits); } });
   new Gauge({ name: 'coffer_key_cache_misses', help: 'Key and key-material lookups that read the database since start.', registers: [registry], collect() { this.set(sources.cache().misses); } });
-  new Gauge({ name: 'coffer_audit_queue_depth', help: 'Audit records waiting for their group commit.', registers: [registry], collect() { this.set(sources.audit().queueDepth); } });
-  new Gauge({ name: 'coffer_audit_lag_seconds', help: 'Age of the oldest audit record waiting for its group commit.', registers: [registry], collect() { this.set(sources.audit().lagSeconds); } });
+  new Gauge({ name: 'coffer_audit_queue_depth', help: 'Audit records not yet written to the database.', registers: [registry], collect() { this.set(sources.audit().queueDepth); } });
+  new Gauge({ name: 'coffer_audit_lag_seconds', help: 'Age of the oldest audit record not yet written to the database.', registers: [registry], collect() { this.set(sources.audit().lagSeconds); } });
   new Gauge({ name: 'coffer_audit_records_written', help: 'Audit records written since start.', registers: [registry], collect() { this.set(sources.audit().recordsWritten); } });
   new Gauge({ name: 'coffer_audit_flushes', help: 'Audit group commits since start.', registers: [registry], collect() { this.set(sources.audit().flushes); } });
   new Gauge({ name: 'coffer_audit_digests', help: 'Signed audit digests written since start.', registers: [registry], collect() { this.set(sources.audit().digests); } });
@@ -60,8 +62,16 @@ export function createMetrics(sources: MetricSources): Metrics {
   return {
     observeRequest(operation, errorCode, seconds) {
       const op = operation ?? 'unknown';
-      requests.inc({ operation: op, error: errorCode ?? '' });
-      latency.observe({ operation: op }, seconds);
+      const error = errorCode ?? '';
+      const key = `${op}\n${error}`;
+      let series = perRequest.get(key);
+      if (series === undefined) {
+        // Operation names and error codes come from fixed lists, so this map stays small.
+        series = { count: requests.labels(op, error), duration: latency.labels(op) };
+        perRequest.set(key, series);
+      }
+      series.count.inc();
+      series.duration.observe(seconds);
     },
     observeSchedulerRun(seconds, failed) {
       schedulerRuns.inc({ result: failed ? 'failed' : 'ok' });
