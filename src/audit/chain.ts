@@ -18,7 +18,12 @@ export const GENESIS = '0'.repeat(64);
 export const DIGEST_VERSION = 'coffer-audit-digest-1';
 
 export function chainHash(prevHash: string, record: string): string {
-  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(record, 'utf8').digest('hex');
+  return chainHashBytes(Buffer.from(prevHash, 'hex'), record).toString('hex');
+}
+
+/** chainHash with the predecessor's hash as bytes, returning bytes (the writer keeps its head both ways). */
+export function chainHashBytes(prevHash: Buffer, record: string): Buffer {
+  return createHash('sha256').update(prevHash).update(record, 'utf8').digest();
 }
 
 export type DigestFields = Omit<AuditDigest, 'signature'>;

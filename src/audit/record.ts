@@ -47,6 +47,18 @@ export const eventSourceOf = (service: AuditService): string => `${service}.amaz
 
 const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** eventTime of records in the same second as the last one: formatted once per second. */
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+function eventTimeOf(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = isoSeconds(ms);
+  }
+  return lastSecondText;
+}
+
 interface ServiceModel {
   readonly lookup: ShapeLookup;
   readonly operations: Readonly<Record<string, { readonly input?: string; readonly output?: string }>>;
@@ -74,11 +86,23 @@ function cloudTrailParameters(input: Readonly<Record<string, unknown>> | undefin
   return Object.keys(out).length > 0 ? out : null;
 }
 
-function userIdentity(call: ApiCall, defaultAccountId: string): Record<string, unknown> {
+/** A caller's userIdentity, built once per Caller object (callers are cached by the credential resolver); never mutated. */
+const identities = new WeakMap<Caller, Readonly<Record<string, unknown>>>();
+
+function userIdentity(call: ApiCall, defaultAccountId: string): Readonly<Record<string, unknown>> {
   const c = call.caller;
   if (c === undefined) {
     return { type: 'Unknown', ...(call.accessKeyId !== undefined ? { accessKeyId: call.accessKeyId } : {}), accountId: defaultAccountId };
   }
+  let known = identities.get(c);
+  if (known === undefined) {
+    known = callerIdentity(c);
+    identities.set(c, known);
+  }
+  return known;
+}
+
+function callerIdentity(c: Caller): Record<string, unknown> {
   const base = { type: c.type, principalId: c.userId, arn: c.arn, accountId: c.accountId, accessKeyId: c.accessKeyId };
   if (c.type === 'IAMUser') return { ...base, userName: c.username };
   if (c.type === 'AssumedRole' && c.roleArn !== undefined) {
@@ -103,6 +127,18 @@ export function usernameOf(c: Caller | undefined): string | undefined {
 }
 
 const ARN_ACCOUNT = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/;
+
+/** A record's resource entry by ARN (the same keys recur on every call); bounded. */
+const resourceEntries = new Map<string, { readonly accountId: string | undefined; readonly type: string }>();
+function resourceEntry(arn: string): { readonly accountId: string | undefined; readonly type: string } {
+  let e = resourceEntries.get(arn);
+  if (e === undefined) {
+    e = { accountId: ARN_ACCOUNT.exec(arn)?.[1], type: resourceType(arn) };
+    if (resourceEntries.size >= 10_000) resourceEntries.clear();
+    resourceEntries.set(arn, e);
+  }
+  return e;
+}
 
 export function resourceType(arn: string): string {
   if (/^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(arn)) return 'AWS::KMS::Key';
@@ -138,12 +174,13 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     : null;
   const accountId = call.caller?.accountId ?? meta.defaultAccountId;
   const arns = callResources(call);
-  const resources = arns.map((arn) => ({ type: resourceType(arn), name: arn }));
-  const ownerAccountId = arns.map((a) => ARN_ACCOUNT.exec(a)?.[1]).find((a) => a !== undefined && a !== accountId);
+  const entries = arns.map(resourceEntry);
+  const resources = arns.map((arn, i) => ({ type: (entries[i] as { type: string }).type, name: arn }));
+  const ownerAccountId = entries.map((e) => e.accountId).find((a) => a !== undefined && a !== accountId);
   const record: CloudTrailRecord = {
     eventVersion: EVENT_VERSION,
     userIdentity: userIdentity(call, meta.defaultAccountId),
-    eventTime: isoSeconds(meta.eventTime),
+    eventTime: eventTimeOf(meta.eventTime),
     eventSource: eventSourceOf(call.service),
     eventName: call.operation,
     awsRegion: call.region,
@@ -156,7 +193,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     eventID: meta.eventId,
     readOnly,
     ...(resources.length > 0
-      ? { resources: resources.map((r) => ({ accountId: ARN_ACCOUNT.exec(r.name)?.[1] ?? accountId, type: r.type, ARN: r.name })) }
+      ? { resources: resources.map((r, i) => ({ accountId: entries[i]?.accountId ?? accountId, type: r.type, ARN: r.name })) }
       : {}),
     eventType: 'AwsApiCall',
     managementEvent: true,

@@ -58,6 +58,34 @@ function dropped(lookup: ShapeLookup, shapeName: string): boolean {
   return hit;
 }
 
+/** A structure member that may be recorded: its name, its name in the record, its shape. */
+interface MemberPlan {
+  readonly name: string;
+  readonly recorded: string;
+  readonly shape: string;
+}
+
+const planCache = new WeakMap<ShapeLookup, Map<string, readonly MemberPlan[]>>();
+
+/** The members of a structure that can be recorded (not secret, not dropped), worked out once per shape. */
+function structurePlan(lookup: ShapeLookup, shapeName: string, shape: Shape & { type: 'structure' }, output: boolean): readonly MemberPlan[] {
+  let cache = planCache.get(lookup);
+  if (!cache) { cache = new Map(); planCache.set(lookup, cache); }
+  const key = (output ? 'out:' : 'in:') + shapeName;
+  let plan = cache.get(key);
+  if (plan === undefined) {
+    const members: MemberPlan[] = [];
+    for (const [name, ref] of Object.entries(shape.members)) {
+      if (SECRET_MEMBERS.has(name) || (output && SECRET_OUTPUT_MEMBERS.has(name))) continue;
+      if (dropped(lookup, ref.shape)) continue;
+      members.push({ name, recorded: lowerFirst(name), shape: ref.shape });
+    }
+    plan = members;
+    cache.set(key, plan);
+  }
+  return plan;
+}
+
 function toMillis(v: unknown): number | undefined {
   if (v instanceof Date) return v.getTime();
   if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -73,11 +101,10 @@ function walk(lookup: ShapeLookup, shapeName: string, value: unknown, output: bo
       if (typeof value !== 'object' || Array.isArray(value)) return undefined;
       const src = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [name, ref] of Object.entries(shape.members)) {
-        if (SECRET_MEMBERS.has(name) || (output && SECRET_OUTPUT_MEMBERS.has(name))) continue;
-        if (!Object.hasOwn(src, name) || dropped(lookup, ref.shape)) continue;
-        const v = walk(lookup, ref.shape, src[name], output);
-        if (v !== undefined) out[lowerFirst(name)] = v;
+      for (const m of structurePlan(lookup, shapeName, shape, output)) {
+        if (!Object.hasOwn(src, m.name)) continue;
+        const v = walk(lookup, m.shape, src[m.name], output);
+        if (v !== undefined) out[m.recorded] = v;
       }
       return out;
     }

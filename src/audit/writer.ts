@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { ApiCall, AuditAnchor, AuditDigest, AuditRow, AuditService, AuditSink, AuditStore } from '../ports/audit.ts';
 import { apiCallRecord, isMutating, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
-import { chainHash, digestHash, GENESIS, signDigest } from './chain.ts';
+import { chainHashBytes, digestHash, GENESIS, signDigest } from './chain.ts';
 import type { AuditSigner } from './signing-key.ts';
 
 export interface AuditWriterOptions {
@@ -64,7 +64,7 @@ export function pruneBefore(store: AuditStore, beforeMs: number): number {
 }
 
 export class AuditWriter implements AuditSink {
-  private head: { seq: number; hash: string };
+  private head: { seq: number; hash: string; bytes: Buffer };
   private queue: AuditRow[] = [];
   private queuedAt = 0;
   private txDepth = 0;
@@ -81,7 +81,8 @@ export class AuditWriter implements AuditSink {
   private closed = false;
 
   constructor(private readonly o: AuditWriterOptions) {
-    this.head = o.store.head() ?? { seq: o.store.anchor()?.seq ?? 0, hash: o.store.anchor()?.hash ?? GENESIS };
+    const head = o.store.head() ?? { seq: o.store.anchor()?.seq ?? 0, hash: o.store.anchor()?.hash ?? GENESIS };
+    this.head = { seq: head.seq, hash: head.hash, bytes: Buffer.from(head.hash, 'hex') };
     this.lastDigest = o.store.lastDigest();
   }
 
@@ -223,12 +224,14 @@ export class AuditWriter implements AuditSink {
   private append(record: CloudTrailRecord, index: RecordIndex, eventTime: number, durable: boolean): void {
     const json = JSON.stringify(record);
     const seq = this.head.seq + 1;
-    const hash = chainHash(this.head.hash, json);
+    const bytes = chainHashBytes(this.head.bytes, json);
+    const hash = bytes.toString('hex');
     const row: AuditRow = {
       seq, eventTime, eventId: record.eventID as string, record: json, prevHash: this.head.hash, hash,
-      ...index,
+      eventName: index.eventName, eventSource: index.eventSource, readOnly: index.readOnly, username: index.username,
+      accessKeyId: index.accessKeyId, accountId: index.accountId, ownerAccountId: index.ownerAccountId, resources: index.resources,
     };
-    this.head = { seq, hash };
+    this.head = { seq, hash, bytes };
     if (this.queue.length === 0) this.queuedAt = Date.now();
     this.queue.push(row);
     if (durable) {
