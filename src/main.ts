@@ -9,6 +9,7 @@ import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
 import { createSqliteKeyRepository, openDatabase } from './adapters/storage/sqlite.ts';
+import { startCheckpointer } from './adapters/storage/sqlite-checkpointer.ts';
 import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
 import { openSealedKeyStore } from './adapters/keystore/open.ts';
 import { Keyring } from './domain/keyring.ts';
@@ -32,6 +33,9 @@ import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
 import { loadOrCreateSigningKey } from './audit/signing-key.ts';
 import { AuditWriter } from './audit/writer.ts';
 
+/** How often the helper thread checkpoints the WAL into the database. */
+const CHECKPOINT_INTERVAL_MS = 100;
+
 function openDataDir(dir: string): string {
   // Everything Coffer creates (database, WAL, seal, credentials, exports) is private to its user.
   process.umask(0o077);
@@ -48,6 +52,7 @@ async function main(config: Config): Promise<void> {
   const now = clock ?? systemClock;
 
   const db = openDatabase(join(dataDir, 'coffer.db'));
+  const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, (cause) => log.warn('background WAL checkpoint failed', { cause }));
   const repo = createSqliteKeyRepository(db);
   const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
   const auditStore = createSqliteAuditStore(db);
@@ -153,6 +158,7 @@ async function main(config: Config): Promise<void> {
     audit.close();
     keyring.close();
     store.close();
+    await checkpointer.stop();
     repo.close();
     log.flush?.();
     process.exit(0);

@@ -1,6 +1,6 @@
 /**
  * `npm run coffer -- audit …`: verify, export, prune the audit trail and print its public key, on
- * a data folder whose server is stopped (the server holds the database's exclusive lock).
+ * a data folder whose server is stopped (the server holds the data folder's owner lock).
  * Verification needs only the public key kept beside the records, not the root key.
  */
 import { writeFileSync, openSync, writeSync, closeSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * Coffer's admin command, run on a data folder while its server is stopped (the server holds the
- * database's exclusive lock):
+ * data folder's owner lock):
  *
  *   npm run coffer -- accounts create <12-digit account id>
  *   npm run coffer -- accounts list
@@ -17,7 +17,7 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { createSqliteKeyRepository, openDatabase } from '../adapters/storage/sqlite.ts';
+import { closeDatabase, createSqliteKeyRepository, openDatabase } from '../adapters/storage/sqlite.ts';
 import { openSealedKeyStore } from '../adapters/keystore/open.ts';
 import { createSqliteIdentityRepository } from '../adapters/storage/sqlite-identity.ts';
 import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identity.ts';
@@ -47,7 +47,7 @@ function openDb(dataDir: string): ReturnType<typeof openDatabase> {
     return openDatabase(join(dataDir, 'coffer.db'));
   } catch (e) {
     if (e instanceof Error && /in use by another Coffer process/.test(e.message)) {
-      throw new Error(`the data folder ${dataDir} is in use: a running Coffer server holds its database's exclusive lock. Stop the server, run this command, then start the server again.`);
+      throw new Error(`the data folder ${dataDir} is in use: a running Coffer server holds its owner lock. Stop the server, run this command, then start the server again.`);
     }
     throw e;
   }
@@ -58,9 +58,9 @@ function open(dataDir: string, passphrase: string | undefined): ReturnType<typeo
   const db = openDb(dataDir);
   try {
     const store = openSealedKeyStore(dataDir, passphrase, createSqliteKeyRepository(db), () => Date.now());
-    return Object.assign(createSqliteIdentityRepository(db, store.secrets), { close: () => { store.close(); db.close(); } });
+    return Object.assign(createSqliteIdentityRepository(db, store.secrets), { close: () => { store.close(); closeDatabase(db); } });
   } catch (e) {
-    db.close();
+    closeDatabase(db);
     throw e;
   }
 }
@@ -111,7 +111,7 @@ function audit(dataDir: string, command: string | undefined, rest: readonly stri
     for (const line of r.lines) (r.exitCode === 0 ? console.log : console.error)(line);
     return r.exitCode;
   } finally {
-    db.close();
+    closeDatabase(db);
   }
 }
 

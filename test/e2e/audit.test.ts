@@ -347,7 +347,7 @@ test('audit commands refuse a data folder whose server is running', async () => 
   try {
     const r = cli(['audit', 'verify'], running.dataDir);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /in use: a running Coffer server holds its database's exclusive lock/);
+    assert.match(r.stderr, /in use: a running Coffer server holds its owner lock/);
   } finally {
     await running.stop();
     removeDataDir(running.dataDir);

@@ -425,7 +425,7 @@ test('accounts create through `npm run coffer` on a stopped server\'s data folde
   // While the server runs, the database is locked: the command says so.
   const busy = npm(['accounts', 'create', '444455556666']);
   assert.equal(busy.status, 1);
-  assert.match(busy.stderr, /in use: a running Coffer server holds its database's exclusive lock\. Stop the server/);
+  assert.match(busy.stderr, /in use: a running Coffer server holds its owner lock\. Stop the server/);
 
   assert.equal(await coffer.stop(), 0);
   const created = npm(['accounts', 'create', '444455556666']);

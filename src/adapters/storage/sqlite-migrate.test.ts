@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createSqliteKeyRepository, openDatabase } from './sqlite.ts';
+import { closeDatabase, createSqliteKeyRepository, openDatabase } from './sqlite.ts';
 
 test('a data folder from before imported material gains the material_expiry column and keeps its keys', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-migrate-'));
@@ -21,8 +21,25 @@ test('a data folder from before imported material gains the material_expiry colu
     const repo = createSqliteKeyRepository(db);
     assert.deepEqual(repo.keysDueForMaterialExpiry(Date.now()), []);
     assert.equal(repo.keysWithKeyId('111122223333', 'k').length, 1);
-    db.close();
-    openDatabase(file).close(); // idempotent
+    closeDatabase(db);
+    closeDatabase(openDatabase(file)); // idempotent
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the owner lock: a second open of the same data folder is refused until the first is closed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-lock-'));
+  try {
+    const file = join(dir, 'coffer.db');
+    const first = openDatabase(file);
+    assert.throws(() => openDatabase(file), /in use by another Coffer process/);
+    // The database itself is in normal locking mode: another connection (the checkpointer) can read it.
+    const helper = new Database(file, { readonly: true });
+    assert.equal(helper.pragma('journal_mode', { simple: true }), 'wal');
+    helper.close();
+    closeDatabase(first);
+    closeDatabase(openDatabase(file));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -50,31 +50,66 @@ const toAlias = (r: AliasRow): AliasRecord => ({
   creationDate: r.created_at, lastUpdatedDate: r.updated_at,
 });
 
+/** The owner lock of each open database (see takeOwnerLock), released by closeDatabase. */
+const ownerLocks = new WeakMap<Database.Database, Database.Database>();
+
 /**
- * Opens the data folder's database with Coffer's durability settings and takes the exclusive
- * lock. The repositories of each port are built on the handle this returns.
+ * One process owns a data folder: the in-memory caches are only coherent with one writer. The
+ * claim is an exclusive lock on a small companion database (`<file>-lock`), held while the
+ * database is open; the database itself stays in normal locking mode, so a helper thread of the
+ * same process (the background checkpointer) can open it too.
  */
-export function openDatabase(file: string): Database.Database {
-  const db = new Database(file);
+function takeOwnerLock(file: string): Database.Database {
+  const lock = new Database(`${file}-lock`);
   try {
-    db.pragma('busy_timeout = 2000');
-    // One process owns the data folder: the in-memory caches are only coherent with one writer.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.exec(SCHEMA);
-    migrate(db);
-    // In EXCLUSIVE locking mode the lock taken by a write transaction is kept until close.
-    db.exec('BEGIN EXCLUSIVE; COMMIT;');
+    lock.pragma('busy_timeout = 2000');
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // In EXCLUSIVE locking mode the lock a write transaction takes is kept until close.
+    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL)');
+    lock.transaction(() => {
+      lock.exec('DELETE FROM owner');
+      lock.prepare('INSERT INTO owner (pid) VALUES (?)').run(process.pid);
+    }).exclusive();
   } catch (e) {
-    db.close();
+    lock.close();
     if (e instanceof Error && /locked|busy/i.test(e.message)) {
       throw new Error(`${file} is in use by another Coffer process (one process per data folder)`);
     }
     throw e;
   }
+  return lock;
+}
+
+/**
+ * Opens the data folder's database with Coffer's durability settings (WAL, synchronous=FULL),
+ * after taking the data folder's owner lock. The repositories of each port are built on the
+ * handle this returns; closeDatabase closes it and releases the lock.
+ */
+export function openDatabase(file: string): Database.Database {
+  const lock = takeOwnerLock(file);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('busy_timeout = 2000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    migrate(db);
+  } catch (e) {
+    db?.close();
+    lock.close();
+    throw e;
+  }
+  ownerLocks.set(db, lock);
   return db;
+}
+
+/** Closes the database (the last connection checkpoints the WAL and removes it), then releases the owner lock. */
+export function closeDatabase(db: Database.Database): void {
+  if (db.open) db.close();
+  ownerLocks.get(db)?.close();
+  ownerLocks.delete(db);
 }
 
 /** Brings a data folder made by an older Coffer up to this schema (idempotent). */
@@ -165,6 +200,6 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     putUsage: (records) => {
       db.transaction(() => { for (const u of records) q.putUsage.run(u.keyArn, u.operation, u.timestamp, u.requestId, u.keyArn); })();
     },
-    close: () => { db.close(); },
+    close: () => { closeDatabase(db); },
   };
 }
