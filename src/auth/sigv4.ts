@@ -14,7 +14,8 @@
  * - `x-amz-security-token` is reported whether or not it was signed; validating it is the caller's job.
  * - Error messages imitate AWS's but never echo the secret or the expected signature.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   IncompleteSignatureException, InvalidSignatureException, MissingAuthenticationTokenException, UnrecognizedClientException,
 } from '../errors/common-errors.ts';
@@ -47,6 +48,11 @@ export interface SigV4VerifierOptions<T> {
   maxSkewMs?: number;
   lookup: (accessKeyId: string) => (T & { secretAccessKey: string }) | undefined;
 }
+
+/** Hex SHA-256: the one-shot crypto.hash where Node has it (20.12 and later), else a Hash object. */
+const sha256Hex: (data: string | Buffer) => string = typeof nodeCrypto.hash === 'function'
+  ? (data) => nodeCrypto.hash('sha256', data, 'hex')
+  : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex');
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const TERMINATOR = 'aws4_request';
@@ -122,7 +128,7 @@ export function canonicalRequest(req: SigV4Request, signedHeaders: string[], pay
 }
 
 export function stringToSign(amzDate: string, scope: string, canonicalRequestText: string): string {
-  const h = createHash('sha256').update(canonicalRequestText, 'utf8').digest('hex');
+  const h = sha256Hex(canonicalRequestText);
   return `${ALGORITHM}\n${amzDate}\n${scope}\n${h}`;
 }
 
@@ -143,12 +149,19 @@ function formatAmzDate(ms: number): string {
   return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
 }
 
+/** The last X-Amz-Date parsed, and its time: clients sign many requests within one second. */
+let lastAmzDate = '';
+let lastAmzDateMs = Number.NaN;
+
 function parseAmzDate(amzDate: string): number {
+  if (amzDate === lastAmzDate) return lastAmzDateMs;
   const m = AMZ_DATE.exec(amzDate);
   const ms = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
   if (Number.isNaN(ms) || formatAmzDate(ms) !== amzDate) {
     throw new IncompleteSignatureException(`Date must be in ISO-8601 'basic format'. Got '${amzDate.slice(0, 40)}'. See http://en.wikipedia.org/wiki/ISO_8601`);
   }
+  lastAmzDate = amzDate;
+  lastAmzDateMs = ms;
   return ms;
 }
 
@@ -231,7 +244,7 @@ export class SigV4Verifier<T> {
     const identity = this.#opts.lookup(accessKeyId);
     if (identity === undefined) throw new UnrecognizedClientException();
 
-    const payloadHash = createHash('sha256').update(req.body).digest('hex');
+    const payloadHash = sha256Hex(req.body);
     const claimed = single(req.headers['x-amz-content-sha256']);
     if (claimed !== undefined && claimed !== payloadHash && names.includes('x-amz-content-sha256')) {
       throw new InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was computed.");

@@ -34,6 +34,22 @@ function isRegularFile(fd: number): boolean {
   }
 }
 
+/** pino's isoTime, formatted once per millisecond (several requests share one under load). */
+let lastMs = Number.NaN;
+let lastTimeField = '';
+function isoTimeField(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTimeField = `,"time":"${new Date(ms).toISOString()}"`;
+  }
+  return lastTimeField;
+}
+
+const LEVEL_FIELDS: Readonly<Record<string, { readonly level: string }>> = Object.fromEntries(
+  ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => [l, Object.freeze({ level: l })]),
+);
+
 export function createLogger(level: Level, destination: number = 2): Logger {
   const dest = pino.destination({ dest: destination, minLength: 4096, sync: isRegularFile(destination) });
   const timer = setInterval(() => { try { dest.flush(); } catch { /* not ready yet */ } }, LOG_FLUSH_MS);
@@ -41,8 +57,8 @@ export function createLogger(level: Level, destination: number = 2): Logger {
   const p: Pino = pino({
     level,
     base: null,
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    timestamp: isoTimeField,
+    formatters: { level: (label) => LEVEL_FIELDS[label] ?? { level: label } },
   }, dest);
   const at = (l: Exclude<Level, 'silent'>) => (msg: string, fields: Record<string, unknown> = {}): void => { p[l](fields, msg); };
   return {
