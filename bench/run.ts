@@ -3,7 +3,8 @@
  *
  * The server under test runs pinned to core 0 (`taskset -c 0`, when util-linux has it), the load
  * generator as a separate process pinned to core 1; requests are SigV4-signed and sent over
- * keep-alive HTTP. Each cell runs BENCH_WARMUP_MS (default 1000) then BENCH_SECONDS (default 3).
+ * keep-alive HTTP. Each cell runs BENCH_WARMUP_MS (default 1000) then BENCH_SECONDS (default 5:
+ * a p99 over fewer seconds rests on a few hundred samples and moves with each garbage collection).
  *
  *   1. ceilings: a bare node:http server with a canned answer, and a minimal pipeline
  *      (SigV4 verify + AES-256-GCM + JSON), with Encrypt-shaped requests;
@@ -25,7 +26,7 @@ import type { LoadResult, LoadSpec } from './loadgen.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? '3');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? '1000');
 const CONCURRENCY = [1, 16, 64] as const;
 const PROFILE = process.env.BENCH_PROFILE === '1';
