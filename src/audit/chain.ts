@@ -23,7 +23,7 @@ export function chainHash(prevHash: string, record: string): string {
 
 /** chainHash with the predecessor's hash as bytes, returning bytes (the writer keeps its head both ways). */
 export function chainHashBytes(prevHash: Buffer, record: string): Buffer {
-  return createHash('sha256').update(prevHash).update(record, 'utf8').digest();
+  return Buffer.from(createHash('sha256').update(prevHash).update(record, 'utf8').digest('hex'), 'hex');
 }
 
 export type DigestFields = Omit<AuditDigest, 'signature'>;

@@ -253,7 +253,8 @@ export class SigV4Verifier<T> {
     const scope = `${scopeDate}/${region}/${service}/${TERMINATOR}`;
     const sts = stringToSign(amzDate, scope, buildCanonical(req, names, auth.signedHeaders, payloadHash));
     const key = this.#signingKey(accessKeyId, identity.secretAccessKey, scopeDate, region, service);
-    const expected = createHmac('sha256', key).update(sts, 'utf8').digest();
+    // Hex out and back: the bytes come from Buffer's pool rather than an ArrayBuffer of their own per request.
+    const expected = Buffer.from(createHmac('sha256', key).update(sts, 'utf8').digest('hex'), 'hex');
     if (!SIGNATURE_HEX.test(auth.signature) || !timingSafeEqual(expected, Buffer.from(auth.signature, 'hex'))) {
       throw new InvalidSignatureException(MISMATCH);
     }

@@ -16,11 +16,13 @@ export const REQUEST_NONCE_LENGTH = 32;
  * vectors. Written out rather than `hkdfSync`, which costs twice as much per call (it builds key
  * objects and validates its arguments), and Encrypt calls this once per request.
  */
+const EMPTY = Buffer.alloc(0);
+
 export function hkdfSha256(ikm: Buffer, salt: Buffer, info: Buffer, length: number): Buffer {
   if (length > 255 * 32) throw new CryptoError('HKDF-SHA256 output is at most 8160 bytes');
   const prk = createHmac('sha256', salt.length > 0 ? salt : Buffer.alloc(32)).update(ikm).digest();
   const blocks: Buffer[] = [];
-  let previous = Buffer.alloc(0);
+  let previous = EMPTY;
   for (let i = 1, have = 0; have < length; i++) {
     previous = createHmac('sha256', prk).update(previous).update(info).update(Buffer.of(i)).digest();
     blocks.push(previous);
