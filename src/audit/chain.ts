@@ -13,6 +13,7 @@
  */
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import type { AuditDigest } from '../ports/audit.ts';
+import { sha256Hex } from '../core/hash.ts';
 
 export const GENESIS = '0'.repeat(64);
 export const DIGEST_VERSION = 'coffer-audit-digest-1';
@@ -23,7 +24,8 @@ export function chainHash(prevHash: string, record: string): string {
 
 /** chainHash with the predecessor's hash as bytes, returning bytes (the writer keeps its head both ways). */
 export function chainHashBytes(prevHash: Buffer, record: string): Buffer {
-  return Buffer.from(createHash('sha256').update(prevHash).update(record, 'utf8').digest('hex'), 'hex');
+  // One-shot over one pooled buffer: no Hash object and no ArrayBuffer of its own per record.
+  return Buffer.from(sha256Hex(Buffer.concat([prevHash, Buffer.from(record, 'utf8')])), 'hex');
 }
 
 export type DigestFields = Omit<AuditDigest, 'signature'>;

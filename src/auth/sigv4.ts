@@ -14,8 +14,8 @@
  * - `x-amz-security-token` is reported whether or not it was signed; validating it is the caller's job.
  * - Error messages imitate AWS's but never echo the secret or the expected signature.
  */
-import * as nodeCrypto from 'node:crypto';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '../core/hash.ts';
 import {
   IncompleteSignatureException, InvalidSignatureException, MissingAuthenticationTokenException, UnrecognizedClientException,
 } from '../errors/common-errors.ts';
@@ -48,11 +48,6 @@ export interface SigV4VerifierOptions<T> {
   maxSkewMs?: number;
   lookup: (accessKeyId: string) => (T & { secretAccessKey: string }) | undefined;
 }
-
-/** Hex SHA-256: the one-shot crypto.hash where Node has it (20.12 and later), else a Hash object. */
-const sha256Hex: (data: string | Buffer) => string = typeof nodeCrypto.hash === 'function'
-  ? (data) => nodeCrypto.hash('sha256', data, 'hex')
-  : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex');
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const TERMINATOR = 'aws4_request';
