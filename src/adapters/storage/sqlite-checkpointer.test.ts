@@ -50,3 +50,19 @@ test('the helper thread checkpoints the WAL into the database, at the lowest pri
   assert.equal(existsSync(`${file}-wal`), false, 'the last connection removed the WAL');
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a helper that cannot open the database reports it, and stop still resolves', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-ckpt-'));
+  const file = join(dir, 'coffer.db');
+  const db = openDatabase(file);
+  try {
+    rmSync(file); // the helper opens with fileMustExist
+    const errors: string[] = [];
+    const checkpointer = startCheckpointer(db, 50, (m) => errors.push(m));
+    await until('the helper to report its failure', () => errors.length > 0);
+    await checkpointer.stop();
+  } finally {
+    closeDatabase(db);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
