@@ -174,9 +174,9 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     : null;
   const accountId = call.caller?.accountId ?? meta.defaultAccountId;
   const arns = callResources(call);
-  const entries = arns.map(resourceEntry);
-  const resources = arns.map((arn, i) => ({ type: (entries[i] as { type: string }).type, name: arn }));
-  const ownerAccountId = entries.map((e) => e.accountId).find((a) => a !== undefined && a !== accountId);
+  const described = arns.map((arn) => ({ arn, ...resourceEntry(arn) }));
+  const resources = described.map((d) => ({ type: d.type, name: d.arn }));
+  const ownerAccountId = described.map((d) => d.accountId).find((a) => a !== undefined && a !== accountId);
   const record: CloudTrailRecord = {
     eventVersion: EVENT_VERSION,
     userIdentity: userIdentity(call, meta.defaultAccountId),
@@ -193,7 +193,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     eventID: meta.eventId,
     readOnly,
     ...(resources.length > 0
-      ? { resources: resources.map((r, i) => ({ accountId: entries[i]?.accountId ?? accountId, type: r.type, ARN: r.name })) }
+      ? { resources: described.map((d) => ({ accountId: d.accountId ?? accountId, type: d.type, ARN: d.arn })) }
       : {}),
     eventType: 'AwsApiCall',
     managementEvent: true,

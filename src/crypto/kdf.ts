@@ -11,13 +11,14 @@ export const REQUEST_KEY_INFO = 'coffer/v1/symmetric-encrypt';
 export const BACKING_KEY_LENGTH = 32;
 export const REQUEST_NONCE_LENGTH = 32;
 
+/** HKDF's T(0): one shared empty block rather than a new buffer per call. */
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Plain HKDF-SHA256 (RFC 5869) from OpenSSL's HMAC; exported so it can be checked against the RFC
  * vectors. Written out rather than `hkdfSync`, which costs twice as much per call (it builds key
  * objects and validates its arguments), and Encrypt calls this once per request.
  */
-const EMPTY = Buffer.alloc(0);
-
 export function hkdfSha256(ikm: Buffer, salt: Buffer, info: Buffer, length: number): Buffer {
   if (length > 255 * 32) throw new CryptoError('HKDF-SHA256 output is at most 8160 bytes');
   const prk = createHmac('sha256', salt.length > 0 ? salt : Buffer.alloc(32)).update(ikm).digest();
