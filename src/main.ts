@@ -25,8 +25,9 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
 import { createLogger } from './core/log.ts';
 import { createPipeline } from './server/pipeline.ts';
-import { createQueryPipeline, routeByContentType } from './server/query-pipeline.ts';
-import { createCloudTrailPipeline, isCloudTrailRequest } from './server/cloudtrail-pipeline.ts';
+import { createQueryPipeline } from './server/query-pipeline.ts';
+import { createCloudTrailPipeline } from './server/cloudtrail-pipeline.ts';
+import { createRouter } from './server/route.ts';
 import { createMetrics } from './server/metrics.ts';
 import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
 import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
@@ -117,10 +118,7 @@ async function main(config: Config): Promise<void> {
       authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
     }),
   });
-  const handle = routeByContentType({
-    json: (req, body, requestId) => (isCloudTrailRequest(req.headers) ? cloudTrailHandle(req, body, requestId) : kmsHandle(req, body, requestId)),
-    query: queryHandle,
-  });
+  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle });
   let ready = false;
   const http = createHttpServer({
     handle,

@@ -533,6 +533,36 @@ describe('rejections', () => {
     );
   });
 
+  test('every x-amz-* header and content-type must be signed: a captured signature over host;x-amz-date cannot be retargeted', () => {
+    const base = { host: KMS_HOST, 'x-amz-date': SUITE_DATE };
+    const body = Buffer.from('{"KeyId":"alias/k"}');
+    const names = ['host', 'x-amz-date'];
+    const signOver = (headers: Record<string, string>): SigV4Request => {
+      const req: SigV4Request = { method: 'POST', path: '/', query: '', headers: { ...headers }, body };
+      const creq = canonicalRequest(req, names, createHash('sha256').update(body).digest('hex'));
+      const sig = createHmac('sha256', signingKey(SECRET, '20150830', 'us-east-1', 'kms'))
+        .update(stringToSign(SUITE_DATE, '20150830/us-east-1/kms/aws4_request', creq)).digest('hex');
+      req.headers.authorization = authz('20150830/us-east-1/kms/aws4_request', names, sig);
+      return req;
+    };
+    // The signature itself is valid: without the unsigned headers the request verifies.
+    assert.equal(verifyAt(signOver(base)).accessKeyId, AKID);
+    for (const [name, value] of [
+      ['x-amz-target', 'TrentService.DisableKey'],
+      ['content-type', 'application/x-amz-json-1.1'],
+      ['x-amz-security-token', STS_TOKEN],
+      ['x-amz-user-agent', 'aws-sdk-js/3'],
+    ] as const) {
+      const req = signOver(base);
+      req.headers[name] = value;
+      expectError(() => verifyAt(req), InvalidSignatureException, 'InvalidSignatureException', new RegExp(`not signed: ${name}$`));
+    }
+    // Headers outside x-amz-* (user-agent, trace ids, the SDK's retry headers) may stay unsigned, as the SDKs leave them.
+    const req = signOver(base);
+    Object.assign(req.headers, { 'user-agent': 'aws-cli/1', 'x-amzn-trace-id': 'Root=1', 'amz-sdk-request': 'attempt=1' });
+    assert.equal(verifyAt(req).accessKeyId, AKID);
+  });
+
   test('no error message ever contains the secret or the expected signature', async () => {
     const { req } = await signed({ secret: 'another-secret' }); // expected signature differs from the sent one
     const key = signingKey(SECRET, '20150830', 'us-east-1', 'kms');

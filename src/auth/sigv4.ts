@@ -8,7 +8,9 @@
  *
  * Deliberate differences from AWS:
  * - No presigned (query-string) auth and no `Date` header fallback: X-Amz-Date is required and must
- *   be signed, as must `host`.
+ *   be signed, as must `host`, `content-type` and every other `x-amz-*` header the request carries
+ *   (InvalidSignatureException otherwise), so that no header that steers the request can be changed
+ *   under a captured signature.
  * - A multi-valued header is only canonicalized exactly when given as `string[]` (e.g. node's
  *   `req.headersDistinct`); a string is used as is, so node's `', '`-joined duplicates differ.
  * - `x-amz-security-token` is reported whether or not it was signed; validating it is the caller's job.
@@ -204,6 +206,13 @@ export class SigV4Verifier<T> {
     const names = auth.signedHeaders.split(';');
     for (const [n, shown] of REQUIRED_SIGNED) {
       if (!names.includes(n)) throw new IncompleteSignatureException(`${shown} must be a 'SignedHeader' in the AWS Authorization.`);
+    }
+    // Every x-amz-* header and the content type steer what the request does (X-Amz-Target names the
+    // operation): a signature that leaves one out could be replayed with it changed.
+    for (const h in req.headers) {
+      if ((h === 'content-type' || h.startsWith('x-amz-')) && !names.includes(h)) {
+        throw new InvalidSignatureException(`There were headers present in the request which were not signed: ${h.slice(0, 64)}`);
+      }
     }
     const dateMs = parseAmzDate(amzDate);
 

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiCall, AuditService, AuditSink } from '../ports/audit.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
+import { claimedScope } from './route.ts';
 
 export interface CallFacts {
   readonly service: AuditService;
@@ -23,15 +24,12 @@ export interface CallFacts {
 
 export type ErrorInfo = { readonly code: string; readonly message: string };
 
-const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//;
-
 /** The facts known before authentication: the access key id and region the request claims. */
 export function newCallFacts(service: AuditService, headers: IncomingHttpHeaders, requestId: string, request: RequestInfo, defaultRegion: string): CallFacts {
-  const auth = headers.authorization;
-  const m = typeof auth === 'string' ? CREDENTIAL.exec(auth) : null;
+  const claimed = claimedScope(headers);
   return {
-    service, operation: undefined, caller: undefined, region: m?.[2] ?? defaultRegion, input: undefined,
-    resources: new Set(), requestId, request, accessKeyId: m?.[1], recorded: false,
+    service, operation: undefined, caller: undefined, region: claimed?.region ?? defaultRegion, input: undefined,
+    resources: new Set(), requestId, request, accessKeyId: claimed?.accessKeyId, recorded: false,
   };
 }
 

@@ -32,9 +32,6 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-export const isCloudTrailRequest = (headers: IncomingHttpHeaders): boolean =>
-  (header(headers, 'x-amz-target') ?? '').startsWith(CLOUDTRAIL_TARGET_PREFIX);
-
 export function createCloudTrailPipeline(deps: CloudTrailPipelineDeps) {
   return async function handle(req: HttpRequest, body: Buffer, requestId: string): Promise<Answer> {
     const info = requestInfo(req);

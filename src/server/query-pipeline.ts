@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { SigV4Request, VerifiedSignature } from '../auth/sigv4.ts';
 import { InvalidSignatureException } from '../errors/common-errors.ts';
 import { InvalidActionError } from '../errors/query-errors.ts';
-import { FORM_URLENCODED, parseForm, QUERY_MODELS as MODELS, queryErrorAnswer, readQueryRequest, serializeQueryResponse, XML_CONTENT_TYPE } from '../protocol/aws-query.ts';
+import { parseForm, QUERY_MODELS as MODELS, queryErrorAnswer, readQueryRequest, serializeQueryResponse, XML_CONTENT_TYPE } from '../protocol/aws-query.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import type { QueryContext, QueryOperation, QueryService } from '../operations/query-context.ts';
 import { requestInfo } from './request-info.ts';
@@ -17,6 +17,7 @@ import type { Answer } from './pipeline.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import { AwsError } from '../errors/aws-error.ts';
 import { invoke, newCallFacts, recordCall, type CallFacts } from './audit-call.ts';
+import { claimedScope } from './route.ts';
 
 export interface QueryPipelineDeps {
   readonly verifier: { verify(req: SigV4Request): VerifiedSignature<Caller> };
@@ -39,21 +40,12 @@ export interface HttpRequest {
 
 type Handler = (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
 
-
-const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-export const isFormRequest = (headers: IncomingHttpHeaders): boolean =>
-  (header(headers, 'content-type') ?? '').toLowerCase().startsWith(FORM_URLENCODED);
-
 /**
  * The service whose error format an answer uses before the signature is verified: the credential
  * scope's if it names iam or sts, else STS for STS's actions, else IAM.
  */
 function serviceHint(headers: IncomingHttpHeaders, params: ReadonlyMap<string, string> | undefined): QueryService {
-  const scope = /Credential=[^/,\s]*\/\d{8}\/[^/,\s]*\/(iam|sts)\//.exec(header(headers, 'authorization') ?? '')?.[1];
+  const scope = claimedScope(headers)?.service;
   if (scope === 'iam' || scope === 'sts') return scope;
   const action = params?.get('Action');
   return action !== undefined && Object.hasOwn(MODELS.sts.operations, action) ? 'sts' : 'iam';
@@ -108,9 +100,4 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
       return { status: answer.status, body: answer.body, contentType: XML_CONTENT_TYPE, operation, errorCode: answer.code, principal: f.caller?.arn };
     }
   };
-}
-
-/** Form-encoded requests (IAM, STS) go to `query`, everything else to `json` (KMS). */
-export function routeByContentType(routes: { readonly json: Handler; readonly query: Handler }): Handler {
-  return (req, body, requestId) => (isFormRequest(req.headers) ? routes.query(req, body, requestId) : routes.json(req, body, requestId));
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsModel } from '../../src/wire/model.ts';
 import { REGION, removeDataDir, startCoffer, type Coffer, type RawRequest } from './harness.ts';
 
@@ -248,6 +249,43 @@ test('auth: a signed header changed after signing (X-Amz-Target) is InvalidSigna
   const body = '{"NumberOfBytes":8}';
   const headers = await signHeaders(body, 'GenerateRandom', { applyChecksum: false });
   assertError(await coffer.raw({ sign: false, headers: { ...headers, 'x-amz-target': 'TrentService.ListKeys' }, body }), 400, 'InvalidSignatureException', MISMATCH);
+});
+
+test('auth: a captured request signed over host;x-amz-date only cannot be retargeted (DescribeKey → DisableKey): every x-amz-* header and content-type must be signed', async () => {
+  const { KeyMetadata } = await coffer.client().send(new CreateKeyCommand({}));
+  const keyId = KeyMetadata?.KeyId as string;
+  const body = JSON.stringify({ KeyId: keyId });
+  // What an eavesdropper saw: a DescribeKey whose signature covers only host and x-amz-date.
+  const signed = await new SignatureV4({ credentials: coffer.credentials, region: REGION, service: 'kms', sha256: Sha256 }).sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: coffer.port, path: '/', headers: { host: `127.0.0.1:${coffer.port}` }, body },
+  );
+  const captured = { ...(signed.headers as Record<string, string>), 'content-type': JSON_11 };
+  for (const target of ['TrentService.DescribeKey', 'TrentService.DisableKey']) {
+    const r = await coffer.raw({ sign: false, headers: { ...captured, 'x-amz-target': target }, body });
+    assertError(r, 400, 'InvalidSignatureException', /not signed: (content-type|x-amz-target)$/);
+  }
+  const d = await coffer.client().send(new DescribeKeyCommand({ KeyId: keyId }));
+  assert.equal(d.KeyMetadata?.KeyState, 'Enabled', 'the key was not disabled');
+  // The same holds on the IAM/STS (Query) side of the endpoint.
+  const form = 'Action=GetCallerIdentity&Version=2011-06-15';
+  const sts = await new SignatureV4({ credentials: coffer.credentials, region: REGION, service: 'sts', sha256: Sha256 }).sign(
+    { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', port: coffer.port, path: '/', headers: { host: `127.0.0.1:${coffer.port}` }, body: form },
+  );
+  const q = await coffer.raw({ sign: false, headers: { ...(sts.headers as Record<string, string>), 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+  assert.equal(q.status, 403);
+  assert.match(q.body, /<Code>SignatureDoesNotMatch<\/Code><Message>There were headers present in the request which were not signed: content-type<\/Message>/);
+});
+
+test('routing: the SigV4 credential scope picks the API: a KMS-scoped request with a form content type gets a KMS JSON error, an STS-scoped one with JSON an XML error', async () => {
+  const kms = await coffer.raw({ target: 'ListKeys', body: 'Action=ListUsers', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.ok(kms.status >= 400 && kms.status < 500, `4xx: ${kms.status}`);
+  assertError(kms, kms.status, 'UnsupportedMediaTypeException', /\S/);
+  const sts = await coffer.raw({ service: 'sts', body: '{"Action":"GetCallerIdentity"}' });
+  assert.ok(sts.status >= 400 && sts.status < 500, `4xx: ${sts.status}`);
+  assert.match(sts.headers.get('content-type') ?? '', /xml/);
+  assert.match(sts.body, /^<ErrorResponse[\s\S]*<Code>\w+<\/Code>/);
+  const ct = await coffer.raw({ service: 'cloudtrail', target: 'ListKeys' });
+  assertError(ct, ct.status, 'UnknownOperationException');
 });
 
 test('auth: X-Amz-Date 10 minutes old or ahead is InvalidSignatureException', async () => {
