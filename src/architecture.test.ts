@@ -23,7 +23,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   protocol: ['errors', 'wire', 'core'],
   auth: ['errors', 'core'],
   scheduler: ['domain', 'core'],
-  audit: ['core', 'wire', 'ports', 'domain'],
+  audit: ['core', 'wire', 'ports', 'domain', 'errors'],
   server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports'],
   cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],
 };

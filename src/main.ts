@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
-import { createSqliteKeyRepository, openDatabase } from './adapters/storage/sqlite.ts';
+import { createSqliteKeyRepository, limitPages, openDatabase, probeWrite } from './adapters/storage/sqlite.ts';
 import { startCheckpointer } from './adapters/storage/sqlite-checkpointer.ts';
 import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
 import { openSealedKeyStore } from './adapters/keystore/open.ts';
@@ -33,6 +33,7 @@ import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
 import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
 import { loadOrCreateSigningKey } from './audit/signing-key.ts';
 import { AuditWriter } from './audit/writer.ts';
+import { healthReport, StorageHealth } from './server/health.ts';
 
 /** How often the helper thread checkpoints the WAL into the database. */
 const CHECKPOINT_INTERVAL_MS = 100;
@@ -52,7 +53,11 @@ async function main(config: Config): Promise<void> {
   const clock = config.testMode ? new OffsetClock() : undefined;
   const now = clock ?? systemClock;
 
-  const db = openDatabase(join(dataDir, 'coffer.db'));
+  const db = openDatabase(join(dataDir, 'coffer.db'), {
+    integrityCheck: config.storageIntegrityCheck,
+    onWarning: (message) => log.warn('write-ahead log', { problem: message }),
+  });
+  const storageHealth = new StorageHealth(() => probeWrite(db));
   const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, (cause) => log.warn('background WAL checkpoint failed', { cause }));
   const repo = createSqliteKeyRepository(db);
   const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
@@ -67,8 +72,9 @@ async function main(config: Config): Promise<void> {
     store: auditStore, signer: auditSigner, clock: now, defaultAccountId: config.accountId,
     flushMs: config.auditFlushMs, digestEveryRecords: 10_000, digestIntervalMs: config.auditDigestIntervalSeconds * 1000,
     retentionDays: config.auditRetentionDays,
-    onError: (what, e) => log.error(what, { cause: e instanceof Error ? e.message : String(e) }),
+    onError: (what, e) => { log.error(what, { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
     onRollback: () => keyring.invalidate(),
+    onFailure: config.auditOnFailure, maxQueueRecords: config.auditQueueMaxRecords, maxQueueAgeMs: config.auditQueueMaxSeconds * 1000,
   });
   const sink = config.auditEnabled ? audit : undefined;
   const metrics = createMetrics({
@@ -96,8 +102,9 @@ async function main(config: Config): Promise<void> {
     resolve: (akid) => credentials.resolveAccessKey(akid),
     domainNow: () => now.now(),
   });
+  const onUnexpected = (cause: unknown): void => storageHealth.report(cause);
   const queryHandle = createQueryPipeline({
-    verifier, operations: QUERY_OPERATIONS, log, audit: sink, region: config.region,
+    verifier, operations: QUERY_OPERATIONS, log, audit: sink, region: config.region, onUnexpected,
     context: createQueryContextFactory({ identities, credentials, clock: now }),
   });
 
@@ -109,25 +116,29 @@ async function main(config: Config): Promise<void> {
     log,
     audit: sink,
     region: config.region,
+    onUnexpected,
     context: (caller, region, requestId, request, resources) => new KmsRequestContext(services, caller, region, requestId, request, resources),
   });
   const cloudTrailHandle = createCloudTrailPipeline({
-    verifier, log, audit: sink, region: config.region,
+    verifier, log, audit: sink, region: config.region, onUnexpected,
     context: (caller, request) => ({
       caller, store: auditStore, flush: () => audit.flush(),
       authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
     }),
   });
   const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle });
-  let ready = false;
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,
-    isReady: () => ready,
+    health: () => healthReport(state, [() => storageHealth.problem(), () => (sink ? audit.problem() : undefined)]),
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
     ...(clock
-      ? { advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; } }
+      ? {
+        advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; },
+        limitStorage: (maxPageCount: number | null) => limitPages(db, maxPageCount),
+      }
       : {}),
   });
 
@@ -137,7 +148,7 @@ async function main(config: Config): Promise<void> {
   });
   scheduler.start(config.schedulerIntervalMs);
   audit.start();
-  ready = true;
+  state = 'ready';
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   if (root.file) console.log(`Root credentials (account ${config.accountId}): ${root.file}${root.created ? ' (generated)' : ''}`);
@@ -145,21 +156,34 @@ async function main(config: Config): Promise<void> {
   console.log(`Coffer listening on http://${config.host}:${port} (region ${config.region}, data ${dataDir})`);
 
   let stopping = false;
+  // Every step runs whatever the ones before it did (a full disk fails the usage flush and the
+  // audit's last flush): the process always finishes its shutdown, and says what failed.
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    ready = false;
+    state = 'stopping';
     log.info('shutting down', { signal });
-    scheduler.stop();
-    await http.stop();
-    usage.flush();
-    audit.close();
-    keyring.close();
-    store.close();
-    await checkpointer.stop();
-    repo.close();
+    let failures = 0;
+    const step = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (e) {
+        failures++;
+        log.error(`shutdown: ${what} failed`, { cause: e instanceof Error ? e.message : String(e) });
+      }
+    };
+    await step('stopping the scheduler', () => scheduler.stop());
+    await step('finishing requests', () => http.stop());
+    await step('writing key usage', () => usage.flush());
+    await step('writing the audit trail', () => audit.close());
+    await step('closing the key cache', () => keyring.close());
+    await step('closing the key store', () => store.close());
+    await step('stopping the checkpointer', () => checkpointer.stop());
+    await step('closing the database', () => repo.close());
+    storageHealth.stop();
+    if (failures > 0) log.error('shut down with failures: records or usage not yet written are lost', { failures });
     log.flush?.();
-    process.exit(0);
+    process.exit(failures > 0 ? 1 : 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

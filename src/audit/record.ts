@@ -29,8 +29,8 @@ const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
   'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateDataKeyPair',
   'GenerateDataKeyPairWithoutPlaintext', 'GenerateRandom', 'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret',
 ]);
-/** Read-only in CloudTrail's sense, yet they store something (an STS session, import parameters). */
-const STORING_READS: ReadonlySet<string> = new Set(['AssumeRole', 'GetParametersForImport']);
+/** Read-only in CloudTrail's sense, yet it stores something (an STS session). */
+const STORING_READS: ReadonlySet<string> = new Set(['AssumeRole']);
 
 /** CloudTrail's readOnly: crypto operations and Describe/Get/List calls. */
 export function isReadOnly(service: AuditService, operation: string): boolean {
@@ -241,6 +241,41 @@ export function serviceEventRecord(eventName: string, keyArn: string, meta: Reco
     index: {
       eventName, eventSource: 'kms.amazonaws.com', readOnly: false, username: undefined, accessKeyId: undefined,
       accountId, ownerAccountId: undefined, resources: [{ type: 'AWS::KMS::Key', name: keyArn }],
+    },
+  };
+}
+
+/**
+ * The record that marks a gap: `dropped` calls went unrecorded between `from` and `to` because the
+ * trail could not be written and the operator chose availability (COFFER_AUDIT_ON_FAILURE=continue).
+ * It is chained like every record, so the gap is part of the verified trail.
+ */
+export function droppedRecordsRecord(dropped: number, from: number, to: number, meta: RecordMeta): { record: CloudTrailRecord; index: RecordIndex } {
+  const accountId = meta.defaultAccountId;
+  const record: CloudTrailRecord = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: { accountId, invokedBy: 'AWS Internal' },
+    eventTime: isoSeconds(meta.eventTime),
+    eventSource: 'kms.amazonaws.com',
+    eventName: 'AuditRecordsDropped',
+    awsRegion: '',
+    sourceIPAddress: 'AWS Internal',
+    userAgent: 'AWS Internal',
+    requestParameters: null,
+    responseElements: null,
+    eventID: meta.eventId,
+    readOnly: false,
+    eventType: 'AwsServiceEvent',
+    managementEvent: true,
+    recipientAccountId: accountId,
+    serviceEventDetails: { droppedRecords: dropped, firstDroppedAt: isoSeconds(from), lastDroppedAt: isoSeconds(to) },
+    eventCategory: 'Management',
+  };
+  return {
+    record,
+    index: {
+      eventName: 'AuditRecordsDropped', eventSource: 'kms.amazonaws.com', readOnly: false, username: undefined, accessKeyId: undefined,
+      accountId, ownerAccountId: undefined, resources: [],
     },
   };
 }

@@ -149,7 +149,12 @@ test('a transaction that rolls back takes its records with it; the chain stays w
   });
   const arn = 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000001';
   w.recordServiceEvent('RotateKey', arn); // queued
-  assert.throws(() => w.transaction(() => { w.recordServiceEvent('DeleteKey', arn); throw new Error('boom'); }), /boom/);
+  db.exec('CREATE TABLE state (x INTEGER)');
+  assert.throws(() => w.transaction(() => { db.exec('INSERT INTO state VALUES (1)'); w.recordServiceEvent('DeleteKey', arn); throw new Error('boom'); }), /boom/);
+  assert.equal(rolledBack, 1, 'a rolled-back write drops the caches');
+  assert.equal(db.prepare('SELECT count(*) FROM state').pluck().get(), 0);
+  // A transaction that wrote nothing (a refused call) rolls back without dropping any cache.
+  assert.throws(() => w.transaction(() => { throw new Error('denied'); }), /denied/);
   assert.equal(rolledBack, 1);
   w.transaction(() => w.recordServiceEvent('DeleteKey', arn)); // durable: writes the queued record with it
   assert.equal(store.count(), 2, 'the queued record and the committed one, not the rolled-back one');

@@ -111,3 +111,68 @@ test('SQLite: a commit ahead of the group commit keeps the connection at synchro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A store whose writes fail like a full disk while `full` is set. */
+function failingStore(db: Database.Database): { store: AuditStore; setFull: (f: boolean) => void } {
+  const inner = createSqliteAuditStore(db);
+  let full = false;
+  const diskFull = (): Error => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  const store: AuditStore = {
+    ...inner,
+    transaction: (fn, options) => { if (full) throw diskFull(); return inner.transaction(fn, options); },
+    sync: () => { if (full) throw diskFull(); inner.sync(); },
+  };
+  return { store, setFull: (f) => { full = f; } };
+}
+
+function boundedWriter(store: AuditStore, onFailure: 'refuse' | 'continue', errors: string[]): AuditWriter {
+  return new AuditWriter({
+    store, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs: 20,
+    digestEveryRecords: 1_000_000, digestIntervalMs: 3_600_000, retentionDays: 0, onFailure, maxQueueRecords: 50, maxQueueAgeMs: 60_000,
+    onError: (what) => { errors.push(what); },
+  });
+}
+
+test("refuse (the default): while records cannot be written the queue fills to its bound, then new calls are refused; it recovers by itself and loses nothing", async () => {
+  const db = new Database(':memory:');
+  const { store, setFull } = failingStore(db);
+  const errors: string[] = [];
+  const w = boundedWriter(store, 'refuse', errors);
+  setFull(true);
+  for (let i = 0; i < 49; i++) w.record(call(i));
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok(errors.length > 0, 'the failed flush was reported');
+  assert.equal(w.accepting(), true, 'below the bound calls are still served');
+  assert.match(w.problem() ?? '', /cannot be written since .*SQLITE_FULL.*49 record/);
+  w.record(call(49));
+  assert.equal(w.accepting(), false, 'at the bound new calls are refused');
+  assert.match(w.problem() ?? '', /new calls are refused/);
+  assert.equal(w.stats().refusing, true);
+  setFull(false);
+  await new Promise((r) => setTimeout(r, 1200)); // the retry backs off to at most a second
+  assert.equal(w.accepting(), true);
+  assert.equal(w.problem(), undefined);
+  assert.equal(store.count(), 50, 'every queued record was written once the disk had room');
+  assert.equal(w.stats().dropped, 0);
+  w.close();
+});
+
+test('continue: calls go on past the bound, the records that do not fit are dropped before they are chained, and one AuditRecordsDropped record marks the gap', async () => {
+  const db = new Database(':memory:');
+  const { store, setFull } = failingStore(db);
+  const w = boundedWriter(store, 'continue', []);
+  setFull(true);
+  for (let i = 0; i < 80; i++) w.record(call(i));
+  assert.equal(w.accepting(), true, 'availability over audit');
+  assert.equal(w.stats().dropped, 30);
+  setFull(false);
+  await new Promise((r) => setTimeout(r, 1200));
+  w.close();
+  const rows = store.scan(0, 1000);
+  assert.equal(rows.length, 51, '50 queued records and the gap record');
+  const gap = rows.find((r) => r.eventName === 'AuditRecordsDropped');
+  assert.ok(gap, 'the gap is in the trail');
+  assert.equal((JSON.parse(gap.record) as { serviceEventDetails: { droppedRecords: number } }).serviceEventDetails.droppedRecords, 30);
+  // The chain is whole: each record links to the one before it.
+  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]?.prevHash, rows[i - 1]?.hash);
+});

@@ -13,11 +13,18 @@
  *   made durable by the group commit: no single write holds the event loop for long.
  * - Every `digestEveryRecords` records, every `digestIntervalMs` and on close, a digest of the
  *   records since the last one is signed (Ed25519) and stored with them.
+ * - When records cannot be written (a full disk, an I/O error), the queue is bounded (records and
+ *   age): once it is full, `accepting()` turns false and the pipelines refuse new calls with a
+ *   retryable error (onFailure 'refuse', the default), or calls go on and the records that do not
+ *   fit are dropped and counted, and one AuditRecordsDropped record marks the gap once writing
+ *   works again (onFailure 'continue'). The writer retries by itself and recovers when the
+ *   storage does; `problem()` says what is wrong (for /health).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { ApiCall, AuditAnchor, AuditDigest, AuditRow, AuditService, AuditSink, AuditStore } from '../ports/audit.ts';
-import { apiCallRecord, isMutating, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
+import { apiCallRecord, droppedRecordsRecord, isMutating, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
+import { describeFault } from '../errors/storage-fault.ts';
 import { chainHashBytes, digestHash, GENESIS, signDigest } from './chain.ts';
 import type { AuditSigner } from './signing-key.ts';
 
@@ -34,11 +41,19 @@ export interface AuditWriterOptions {
   readonly retentionDays: number;
   readonly onError: (what: string, e: unknown) => void;
   /**
-   * Called when a transaction run through `transaction` rolled back: caches filled inside it
-   * (the keyring's) may show what was not committed and must be dropped.
+   * Called when a transaction run through `transaction` rolled back after writing something:
+   * caches filled inside it (the keyring's) may show what was not committed and must be dropped.
    */
   readonly onRollback?: () => void;
+  /** What to do when records cannot be written and the queue is full (default 'refuse'). */
+  readonly onFailure?: AuditFailureMode;
+  /** The queue's bound: this many records waiting (default 10000)… */
+  readonly maxQueueRecords?: number;
+  /** …or a waiting record this old (default 5000 ms). */
+  readonly maxQueueAgeMs?: number;
 }
+
+export type AuditFailureMode = 'refuse' | 'continue';
 
 export interface AuditStats {
   readonly queueDepth: number;
@@ -47,9 +62,16 @@ export interface AuditStats {
   readonly recordsWritten: number;
   readonly flushes: number;
   readonly digests: number;
+  /** Records not written because the queue was full (onFailure 'continue', or past twice the bound). */
+  readonly dropped: number;
+  /** Whether new calls are refused right now. */
+  readonly refusing: boolean;
 }
 
-const MAX_QUEUE = 50_000;
+const DEFAULT_MAX_QUEUE = 10_000;
+const DEFAULT_MAX_AGE_MS = 5_000;
+/** Longest wait between two attempts to write while the storage fails. */
+const MAX_RETRY_MS = 1_000;
 /** Rows written ahead of the group commit per transaction (well under a millisecond of work). */
 const BATCH_ROWS = 128;
 const DAY_MS = 86_400_000;
@@ -79,8 +101,18 @@ export class AuditWriter implements AuditSink {
   private flushes = 0;
   private digestsMade = 0;
   private closed = false;
+  /** Since when, and why, records could not be written; undefined while writing works. */
+  private failure: { since: number; cause: string } | undefined;
+  private retryMs = 0;
+  /** Records dropped since writing last worked, and when the first and last were. */
+  private gap: { count: number; from: number; to: number } | undefined;
+  private droppedTotal = 0;
+  private readonly maxQueue: number;
+  private readonly maxAgeMs: number;
 
   constructor(private readonly o: AuditWriterOptions) {
+    this.maxQueue = o.maxQueueRecords ?? DEFAULT_MAX_QUEUE;
+    this.maxAgeMs = o.maxQueueAgeMs ?? DEFAULT_MAX_AGE_MS;
     const head = o.store.head() ?? { seq: o.store.anchor()?.seq ?? 0, hash: o.store.anchor()?.hash ?? GENESIS };
     this.head = { seq: head.seq, hash: head.hash, bytes: Buffer.from(head.hash, 'hex') };
     this.lastDigest = o.store.lastDigest();
@@ -96,6 +128,24 @@ export class AuditWriter implements AuditSink {
     return isMutating(service, operation);
   }
 
+  /** Whether the queue of records waiting to be written has reached its bound (records or age). */
+  private full(): boolean {
+    return this.queue.length >= this.maxQueue || (this.queue.length > 0 && Date.now() - this.queuedAt >= this.maxAgeMs);
+  }
+
+  /** Whether new calls may be served: false once the queue is full and the mode is 'refuse'. */
+  accepting(): boolean {
+    return (this.o.onFailure ?? 'refuse') === 'continue' || !this.full();
+  }
+
+  /** What keeps the trail from being written, for /health; undefined while it is fine. */
+  problem(): string | undefined {
+    if (this.failure === undefined && !this.full()) return undefined;
+    const why = this.failure ? `cannot be written since ${new Date(this.failure.since).toISOString()} (${this.failure.cause})` : 'is falling behind';
+    const refusing = this.accepting() ? '' : '; new calls are refused until it catches up';
+    return `the audit trail ${why}: ${this.queue.length} record(s) waiting${refusing}`;
+  }
+
   transaction<T>(fn: () => T): T {
     if (this.txDepth > 0) return fn();
     this.txDepth++;
@@ -104,6 +154,7 @@ export class AuditWriter implements AuditSink {
     let committed = false;
     const headBefore = this.head;
     const queuedBefore = this.queue.length;
+    const changesBefore = this.o.store.changes();
     try {
       const result = this.o.store.transaction(() => {
         const r = fn();
@@ -119,7 +170,8 @@ export class AuditWriter implements AuditSink {
       // The records of what was rolled back go too (they are the queue's tail: nothing else runs meanwhile).
       this.queue.length = queuedBefore;
       this.head = headBefore;
-      this.o.onRollback?.();
+      // Only a transaction that wrote can have put uncommitted state in a cache (a refused call writes nothing).
+      if (this.o.store.changes() !== changesBefore) this.o.onRollback?.();
       throw e;
     } finally {
       // Written rows leave the queue only once their transaction committed.
@@ -127,6 +179,7 @@ export class AuditWriter implements AuditSink {
         this.queue.splice(0, wrote);
         this.written += wrote;
         this.unsynced = false; // that commit synced the log, with every earlier batch in it
+        this.recovered();
       }
       this.txDepth--;
       this.durableInTx = false;
@@ -169,16 +222,42 @@ export class AuditWriter implements AuditSink {
     this.written += batch.length;
     this.unsynced = false;
     this.flushes++;
+    this.recovered();
+  }
+
+  /** Writing works again: clear the failure, and chain the record of any gap it left. */
+  private recovered(): void {
+    this.failure = undefined;
+    this.retryMs = 0;
+    // Outside whatever transaction just committed: the gap's record, then a write of it.
+    if (this.gap !== undefined && !this.closed) setImmediate(() => { this.markGap(); this.flushSafely(); });
+  }
+
+  /** Queues the AuditRecordsDropped record of the gap so far (chained like any record). */
+  private markGap(): void {
+    const g = this.gap;
+    if (g === undefined) return;
+    this.gap = undefined;
+    const meta = this.meta();
+    const { record, index } = droppedRecordsRecord(g.count, g.from, g.to, meta);
+    this.append(record, index, meta.eventTime, this.txDepth > 0);
+  }
+
+  private failed(e: unknown): void {
+    if (this.failure === undefined) this.failure = { since: Date.now(), cause: describeFault(e) };
+    this.retryMs = Math.min(Math.max(this.retryMs * 2, this.o.flushMs), MAX_RETRY_MS);
   }
 
   /** Writes the queue ahead of the group commit, without an fsync; on failure the rows stay queued for it. */
   private writeAhead(): void {
     this.batchScheduled = false;
-    if (this.closed || this.queue.length < BATCH_ROWS) return;
+    // While writes fail, only the group commit's timer retries (backing off), not every turn.
+    if (this.closed || this.failure !== undefined || this.queue.length < BATCH_ROWS) return;
     const batch = this.queue;
     try {
       this.o.store.transaction(() => this.o.store.append(batch), { durable: false });
     } catch (e) {
+      this.failed(e);
       this.o.onError('audit write failed', e);
       return;
     }
@@ -203,11 +282,13 @@ export class AuditWriter implements AuditSink {
       queueDepth: this.queue.length,
       lagSeconds: this.queue.length === 0 ? 0 : (Date.now() - this.queuedAt) / 1000,
       recordsWritten: this.written, flushes: this.flushes, digests: this.digestsMade,
+      dropped: this.droppedTotal, refusing: !this.accepting(),
     };
   }
 
   close(): void {
     if (this.closed) return;
+    this.markGap();
     this.closed = true;
     if (this.digestTimer) clearInterval(this.digestTimer);
     this.maintain();
@@ -222,6 +303,13 @@ export class AuditWriter implements AuditSink {
   }
 
   private append(record: CloudTrailRecord, index: RecordIndex, eventTime: number, durable: boolean): void {
+    // Past the bound a record is dropped before it is chained, so the chain stays whole: in
+    // 'continue' mode at the bound, and in any mode at twice it (calls admitted before it filled).
+    if (!durable && (this.queue.length >= 2 * this.maxQueue || ((this.o.onFailure ?? 'refuse') === 'continue' && this.full()))) {
+      this.droppedTotal++;
+      this.gap = this.gap ? { ...this.gap, count: this.gap.count + 1, to: eventTime } : { count: 1, from: eventTime, to: eventTime };
+      return;
+    }
     const json = JSON.stringify(record);
     const seq = this.head.seq + 1;
     const bytes = chainHashBytes(this.head.bytes, json);
@@ -238,10 +326,6 @@ export class AuditWriter implements AuditSink {
       this.durableInTx = true;
       return;
     }
-    if (this.queue.length >= MAX_QUEUE) {
-      this.flushSafely();
-      return;
-    }
     // The group commit's deadline runs from the first record not yet durable.
     if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flushSafely(), this.o.flushMs);
     if (this.queue.length >= BATCH_ROWS && !this.batchScheduled) {
@@ -254,8 +338,10 @@ export class AuditWriter implements AuditSink {
     try {
       this.flush();
     } catch (e) {
+      this.failed(e);
       this.o.onError('audit flush failed', e);
-      if (!this.closed && !this.flushTimer) this.flushTimer = setTimeout(() => this.flushSafely(), this.o.flushMs);
+      // Retry by itself, backing off to once a second: the trail recovers when the storage does.
+      if (!this.closed && !this.flushTimer) this.flushTimer = setTimeout(() => this.flushSafely(), this.retryMs);
     }
   }
 

@@ -21,6 +21,10 @@ export interface Config {
   readonly auditDigestIntervalSeconds: number;
   readonly auditRetentionDays: number;
   readonly auditEnabled: boolean;
+  readonly auditOnFailure: 'refuse' | 'continue';
+  readonly auditQueueMaxRecords: number;
+  readonly auditQueueMaxSeconds: number;
+  readonly storageIntegrityCheck: 'quick' | 'full' | 'off';
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +87,10 @@ export const SETTINGS = [
   s({ key: 'auditDigestIntervalSeconds', env: 'COFFER_AUDIT_DIGEST_INTERVAL_S', fallback: '60', parse: int(1, 86_400), doc: 'How often a signed digest of the new audit records is written (also every 10000 records and at shutdown).' }),
   s({ key: 'auditRetentionDays', env: 'COFFER_AUDIT_RETENTION_DAYS', fallback: '0', parse: int(0, 36_500), doc: 'Audit records older than this are pruned (up to a signed digest, so verification still works); 0 keeps every record.' }),
   s({ key: 'auditEnabled', env: 'COFFER_AUDIT', fallback: 'true', parse: bool, doc: 'The audit trail. Set to false only to measure its cost (`npm run bench` does); calls then go unrecorded.' }),
+  s({ key: 'auditOnFailure', env: 'COFFER_AUDIT_ON_FAILURE', fallback: 'refuse', parse: oneOf(['refuse', 'continue'] as const), doc: 'When audit records cannot be written (a full disk): `refuse` answers new calls with a retryable error (KMSInternalException, 500) once the queue of waiting records is full; `continue` keeps serving and drops the records that do not fit, marking the gap with one AuditRecordsDropped record when writing works again (availability over audit).' }),
+  s({ key: 'auditQueueMaxRecords', env: 'COFFER_AUDIT_QUEUE_MAX_RECORDS', fallback: '10000', parse: int(100, 1_000_000), doc: 'The audit queue is full at this many records waiting to be written…' }),
+  s({ key: 'auditQueueMaxSeconds', env: 'COFFER_AUDIT_QUEUE_MAX_S', fallback: '5', parse: int(1, 600), doc: '…or when its oldest record has waited this many seconds.' }),
+  s({ key: 'storageIntegrityCheck', env: 'COFFER_STORAGE_INTEGRITY_CHECK', fallback: 'quick', parse: oneOf(['quick', 'full', 'off'] as const), doc: "SQLite's check of the database at start-up: `quick` (quick_check: pages and records), `full` (integrity_check: also every index against its table; slower on large databases) or `off`. A damaged database stops start-up with what SQLite found." }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

@@ -7,6 +7,7 @@
 import { AccessDeniedException } from '../errors/common-errors.ts';
 import { InvalidGrantTokenException, MalformedPolicyDocumentException } from '../errors/kms-errors.ts';
 import { parsePolicy, type Policy, type PolicyKind } from '../policy/parse.ts';
+import { StorageFault } from '../errors/storage-fault.ts';
 import { requestConditions, type PrincipalInfo } from '../policy/evaluate.ts';
 import { accessDeniedMessage, decideKms, type Decision, type GrantInfo, type KmsAuthorizationInput } from '../policy/kms-decision.ts';
 import type { Clock } from '../core/clock.ts';
@@ -153,8 +154,15 @@ export class Authorizer {
     const cache = this.parsed[kind];
     const hit = cache.get(text);
     if (hit) return hit;
-    // Stored policies were validated (with their own size limits) when they were written.
-    const p = parsePolicy(text, kind, { maxBytes: Number.MAX_SAFE_INTEGER });
+    // Stored policies were validated (with their own size limits) when they were written, and so
+    // was a new key policy before its lockout check: one that no longer parses is a damaged
+    // record, which the client cannot mend (answered as an internal error and logged).
+    let p: Policy;
+    try {
+      p = parsePolicy(text, kind, { maxBytes: Number.MAX_SAFE_INTEGER });
+    } catch (e) {
+      throw new StorageFault(`a stored ${kind} policy no longer parses: the database may be damaged`, { cause: e });
+    }
     if (cache.size >= MAX_CACHED) cache.clear();
     cache.set(text, p);
     return p;

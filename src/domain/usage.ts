@@ -22,10 +22,16 @@ export class UsageTracker {
     this.pending.delete(keyArn);
   }
 
+  /** Writes what is pending; when the write fails the records stay pending (newer ones win) for the next flush. */
   flush(): void {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    const batch = this.pending;
     this.pending = new Map();
-    this.repo.putUsage(batch);
+    try {
+      this.repo.putUsage([...batch.values()]);
+    } catch (e) {
+      for (const [arn, r] of batch) if (!this.pending.has(arn)) this.pending.set(arn, r);
+      throw e;
+    }
   }
 }

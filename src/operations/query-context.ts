@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.ts';
 import type { CredentialResolver } from '../domain/credentials.ts';
 import type { RoleRecord } from '../domain/identity.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
-import type { Caller, ConditionValue, RequestInfo } from './context.ts';
+import type { Caller, ConditionValue, RequestInfo, Sync } from './context.ts';
 
 export type Conditions = Readonly<Record<string, ConditionValue | undefined>>;
 
@@ -33,8 +33,11 @@ export interface QueryOperation {
   run(input: Record<string, unknown>, ctx: QueryContext): object | undefined;
 }
 
-/** Declares an IAM or STS operation; `run` sees the input validated against the service's model. */
-export function defineQueryOperation<I extends object, O extends object | undefined>(
+/**
+ * Declares an IAM or STS operation; `run` sees the input validated against the service's model.
+ * It is synchronous (the type refuses a promise), so a state change commits with its record.
+ */
+export function defineQueryOperation<I extends object, O extends Sync<object> | undefined>(
   service: QueryService,
   name: string,
   run: (input: I, ctx: QueryContext) => O,

@@ -41,6 +41,11 @@ export interface AuditSink {
   record(call: ApiCall): void;
   /** Appends a service event (`DeleteKey`, `RotateKey`, ...) about a key. */
   recordServiceEvent(eventName: string, keyArn: string): void;
+  /**
+   * False while records cannot be written and the bounded queue of those waiting is full: new
+   * calls must then be refused with a retryable error (unless the operator chose availability).
+   */
+  accepting(): boolean;
 }
 
 /** What the store indexes a record by (LookupEvents' attributes). */
@@ -132,4 +137,9 @@ export interface AuditStore {
   count(): number;
   /** Makes every earlier non-durable commit durable (a durable commit of a small write). */
   sync(): void;
+  /**
+   * A count of the rows every statement on this store's connection has changed, committed or
+   * rolled back: equal before and after a transaction when it wrote nothing.
+   */
+  changes(): number;
 }

@@ -344,12 +344,16 @@ export interface QueryErrorAnswer {
 /** The XML error answer for `e`; anything but an AwsError is an internal failure whose cause is logged, not sent. */
 export function queryErrorAnswer(model: QueryModel, e: unknown, requestId: string): QueryErrorAnswer {
   let code: string, status: number, message: string;
-  if (e instanceof AwsError) {
+  const internal = model.metadata.endpointPrefix === 'iam' ? 'ServiceFailure' : 'InternalFailure';
+  if (e instanceof AwsError && e.code === 'KMSInternalException') {
+    // An internal error raised with a message for the client (the audit trail refusing calls).
+    [code, status, message] = [internal, 500, e.message];
+  } else if (e instanceof AwsError) {
     const mapped = QUERY_NAMES[e.code];
     [code, status] = mapped ?? [e.code, e.status];
     message = e.message;
   } else {
-    [code, status, message] = [model.metadata.endpointPrefix === 'iam' ? 'ServiceFailure' : 'InternalFailure', 500, 'An internal error occurred.'];
+    [code, status, message] = [internal, 500, 'An internal error occurred.'];
   }
   const body = `<ErrorResponse xmlns="${model.metadata.xmlNamespace}"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type>`
     + `<Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error>`

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiCall, AuditService, AuditSink } from '../ports/audit.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
+import { KMSInternalException } from '../errors/kms-errors.ts';
 import { claimedScope } from './route.ts';
 
 export interface CallFacts {
@@ -40,6 +41,17 @@ function toCall(f: CallFacts, output: object | undefined, error: ErrorInfo | und
   };
 }
 
+/**
+ * Refuses the call, before any work, while the audit trail cannot take its record (a full queue
+ * of records that cannot be written): a 5xx the SDKs retry. The refused call itself is not
+ * recorded (it would only lengthen the queue); the request log and metrics still count it.
+ */
+export function refuseWhileAuditFull(audit: AuditSink | undefined, f: CallFacts): void {
+  if (audit === undefined || audit.accepting()) return;
+  f.recorded = true;
+  throw new KMSInternalException('Coffer cannot write its audit trail and refuses requests until it can. Retry later.');
+}
+
 /** Records the call once (a no-op when it was recorded already or there is no audit). */
 export function recordCall(audit: AuditSink | undefined, f: CallFacts, output: object | undefined, error: ErrorInfo | undefined): void {
   if (!audit || f.recorded) return;
@@ -47,33 +59,40 @@ export function recordCall(audit: AuditSink | undefined, f: CallFacts, output: o
   audit.record(toCall(f, output, error));
 }
 
+/** One call's operation, bound to its input and context. */
+export interface BoundOperation<T> {
+  /** Whether it changes state (its record must commit with the change). */
+  readonly mutating: boolean;
+  /** A state change's slow, asynchronous part, which changes nothing itself. */
+  readonly prepare?: (() => Promise<unknown>) | undefined;
+  readonly run: (prepared: unknown) => T | Promise<T>;
+}
+
 /**
- * Runs an operation. A state-changing one runs inside the audit's transaction with its record;
- * if it turns out asynchronous (its writes happen after an await, e.g. CreateKey generating a
- * key pair), its record is written in a transaction of its own as soon as it settles, before the
- * answer is sent. Read-only calls are recorded by the caller (success) or its catch (failure).
+ * Runs an operation so that its record is written exactly once. A state change runs `prepare`
+ * first, then its synchronous part in one audit transaction together with its record: the change
+ * and its record commit together or not at all (a crash between them is impossible). If that
+ * part fails, the transaction rolls back and the failure is recorded like a read-only call's.
+ * Read-only calls are recorded by the caller (success) or its catch (failure).
  */
-export function invoke<T extends object | undefined>(
-  audit: AuditSink | undefined, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, run: () => Promise<T> | T,
-): Promise<T> | T {
-  if (!audit || f.operation === undefined || !audit.isMutating(f.service, f.operation)) return run();
-  let pending: Promise<T> | undefined;
+export async function invoke<T extends object | undefined>(
+  audit: AuditSink | undefined, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>,
+): Promise<T> {
+  if (!audit || !op.mutating) return op.run(undefined);
+  const prepared = op.prepare ? await op.prepare() : undefined;
   let out: T | undefined;
-  let failure: { e: unknown } | undefined;
-  audit.transaction(() => {
-    try {
-      const r = run();
-      if (r instanceof Promise) { pending = r; return; }
+  try {
+    audit.transaction(() => {
+      const r = op.run(prepared);
+      // The types refuse an asynchronous state change; this guards a cast around them.
+      if (r instanceof Promise) throw new Error(`${f.operation ?? 'an operation'} changes state asynchronously: its change cannot commit with its record`);
       out = r;
-    } catch (e) {
-      failure = { e };
-    }
-    recordCall(audit, f, out, failure ? errorOf(failure.e) : undefined);
-  });
-  if (failure) throw failure.e;
-  if (pending === undefined) return out as T;
-  return pending.then(
-    (o) => { audit.transaction(() => recordCall(audit, f, o, undefined)); return o; },
-    (e: unknown) => { audit.transaction(() => recordCall(audit, f, undefined, errorOf(e))); throw e; },
-  );
+      recordCall(audit, f, r, undefined);
+    });
+  } catch (e) {
+    f.recorded = false; // the record written inside the transaction went with its rollback
+    recordCall(audit, f, undefined, errorOf(e));
+    throw e;
+  }
+  return out as T;
 }

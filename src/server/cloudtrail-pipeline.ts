@@ -15,7 +15,7 @@ import type { Caller, RequestInfo } from '../operations/context.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import type { Logger } from '../core/log.ts';
 import { requestInfo } from './request-info.ts';
-import { newCallFacts, recordCall } from './audit-call.ts';
+import { newCallFacts, recordCall, refuseWhileAuditFull } from './audit-call.ts';
 import type { Answer } from './pipeline.ts';
 import type { HttpRequest } from './query-pipeline.ts';
 
@@ -25,6 +25,8 @@ export interface CloudTrailPipelineDeps {
   readonly log: Logger;
   readonly audit?: AuditSink | undefined;
   readonly region: string;
+  /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
+  readonly onUnexpected?: ((cause: unknown) => void) | undefined;
 }
 
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
@@ -39,6 +41,7 @@ export function createCloudTrailPipeline(deps: CloudTrailPipelineDeps) {
     const target = header(req.headers, 'x-amz-target') ?? '';
     facts.operation = target.slice(CLOUDTRAIL_TARGET_PREFIX.length).replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || 'UnknownOperation';
     try {
+      refuseWhileAuditFull(deps.audit, facts);
       if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
       const signed = deps.verifier.verify({ method: req.method, path: req.path, query: req.query, headers: req.headers, body });
       facts.caller = signed.identity;
@@ -54,6 +57,7 @@ export function createCloudTrailPipeline(deps: CloudTrailPipelineDeps) {
       const answer = errorAnswer(e);
       if (answer.cause !== undefined) {
         deps.log.error('unexpected error', { requestId, operation: facts.operation, cause: answer.cause instanceof Error ? answer.cause.message : String(answer.cause) });
+        deps.onUnexpected?.(answer.cause);
       }
       recordCall(deps.audit, facts, undefined, { code: answer.code, message: e instanceof AwsError ? e.message : '' });
       return { status: answer.status, body: answer.body, operation: facts.operation === 'LookupEvents' ? 'LookupEvents' : undefined, errorCode: answer.code, principal: facts.caller?.arn };

@@ -8,15 +8,19 @@ import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody } from '../protocol/aws-json.ts';
 import type { Answer } from './pipeline.ts';
 import type { Logger } from '../core/log.ts';
+import type { HealthReport } from './health.ts';
 
 /** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpDeps {
   readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers']; sourceIp: string }, body: Buffer, requestId: string) => Promise<Answer>;
-  readonly isReady: () => boolean;
+  /** What GET /health answers (200 when ok, else 503 with the reasons). */
+  readonly health: () => HealthReport;
   /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
   readonly advanceClock?: (seconds: number) => object;
+  /** Test-mode only: POST /_coffer/test/storage {"maxPageCount": n | null} (a full disk, and back). */
+  readonly limitStorage?: (maxPageCount: number | null) => object;
   readonly log: Logger;
   /** GET /metrics (Prometheus text format); 404 when absent. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
@@ -76,8 +80,9 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         return;
       }
       if (req.method === 'GET' && path === '/health') {
-        const ready = deps.isReady();
-        send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ok' : 'starting' }), requestId, 'application/json');
+        const h = deps.health();
+        const body = h.ok ? { status: h.status } : { status: h.status, ...(h.problems ? { problems: h.problems } : {}) };
+        send(res, h.ok ? 200 : 503, JSON.stringify(body), requestId, 'application/json');
         return;
       }
       const body = await readBody(req);
@@ -92,6 +97,12 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         const advance = parsed !== null && typeof parsed === 'object' ? (parsed as { advanceSeconds?: unknown }).advanceSeconds : undefined;
         const seconds = typeof advance === 'number' ? advance : 0;
         send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
+        return;
+      }
+      if (deps.limitStorage && req.method === 'POST' && path === '/_coffer/test/storage') {
+        const parsed = parseJsonBody(body);
+        const limit = parsed !== null && typeof parsed === 'object' ? (parsed as { maxPageCount?: unknown }).maxPageCount : undefined;
+        send(res, 200, JSON.stringify(deps.limitStorage(typeof limit === 'number' ? limit : null)), requestId, 'application/json');
         return;
       }
       const started = performance.now();

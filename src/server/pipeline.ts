@@ -13,7 +13,7 @@ import { requestInfo } from './request-info.ts';
 import type { Logger } from '../core/log.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import { AwsError } from '../errors/aws-error.ts';
-import { invoke, newCallFacts, recordCall, type ErrorInfo } from './audit-call.ts';
+import { invoke, newCallFacts, recordCall, refuseWhileAuditFull, type ErrorInfo } from './audit-call.ts';
 
 export interface Answer {
   readonly status: number;
@@ -37,6 +37,8 @@ export interface PipelineDeps {
   readonly audit?: AuditSink | undefined;
   /** The region recorded for a request whose credential scope names none. */
   readonly region?: string;
+  /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
+  readonly onUnexpected?: ((cause: unknown) => void) | undefined;
 }
 
 /** The code and message a KMS error answer carries. */
@@ -65,6 +67,7 @@ export function createPipeline(deps: PipelineDeps) {
     const info = requestInfo(req);
     const facts = newCallFacts('kms', req.headers, requestId, info, deps.region ?? '');
     try {
+      refuseWhileAuditFull(deps.audit, facts);
       if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
       const contentType = header(req.headers, 'content-type') ?? '';
       if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
@@ -81,7 +84,11 @@ export function createPipeline(deps: PipelineDeps) {
       const input = deserializeInput(operation, parseJsonBody(body));
       facts.input = input;
       const ctx = deps.context(signed.identity, signed.region, requestId, info, facts.resources);
-      const output = await invoke(deps.audit, facts, kmsErrorInfo, () => op.run(input, ctx));
+      const output = await invoke(deps.audit, facts, kmsErrorInfo, {
+        mutating: op.mutating,
+        prepare: op.prepare ? () => (op.prepare as NonNullable<Operation['prepare']>)(input, ctx) : undefined,
+        run: (prepared) => op.run(input, ctx, prepared),
+      });
       recordCall(deps.audit, facts, output, undefined);
       return { status: 200, body: serializeOutput(output), operation, errorCode: undefined, principal: signed.identity.arn };
     } catch (e) {
@@ -89,6 +96,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (answer.cause !== undefined) {
         const cause = answer.cause instanceof Error ? { name: answer.cause.name, message: answer.cause.message, stack: answer.cause.stack } : { value: String(answer.cause) };
         deps.log.error('unexpected error', { requestId, operation: facts.operation, cause });
+        deps.onUnexpected?.(answer.cause);
       }
       const operation = facts.operation;
       if (operation === undefined) facts.operation = operationName(header(req.headers, 'x-amz-target'));

@@ -16,7 +16,7 @@ import type { Logger } from '../core/log.ts';
 import type { Answer } from './pipeline.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import { AwsError } from '../errors/aws-error.ts';
-import { invoke, newCallFacts, recordCall, type CallFacts } from './audit-call.ts';
+import { invoke, newCallFacts, recordCall, refuseWhileAuditFull, type CallFacts } from './audit-call.ts';
 import { claimedScope } from './route.ts';
 
 export interface QueryPipelineDeps {
@@ -28,6 +28,8 @@ export interface QueryPipelineDeps {
   readonly audit?: AuditSink | undefined;
   /** The region recorded for a request whose credential scope names none. */
   readonly region?: string;
+  /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
+  readonly onUnexpected?: ((cause: unknown) => void) | undefined;
 }
 
 export interface HttpRequest {
@@ -63,6 +65,10 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
       return { code: a.code, message: e instanceof AwsError ? e.message : '' };
     };
     try {
+      if (deps.audit !== undefined && !deps.audit.accepting()) {
+        facts = newCallFacts(serviceHint(req.headers, params), req.headers, requestId, info, deps.region ?? '');
+        refuseWhileAuditFull(deps.audit, facts);
+      }
       if (req.method !== 'POST' || req.path !== '/') throw new InvalidActionError('Coffer answers IAM and STS requests only as POST /.');
       params = parseForm(body);
       const signed = deps.verifier.verify({ method: req.method, path: req.path, query: req.query, headers: req.headers, body });
@@ -81,8 +87,10 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
       const op = deps.operations[service].get(action);
       if (!op) throw new InvalidActionError(`Could not find operation ${action} for version ${model.metadata.apiVersion}`);
       const ctx = deps.context(signed.identity, signed.region, requestId, info);
-      const run = (): object | undefined => op.run(input, ctx);
-      const output = invoke(deps.audit, facts, errorOf, run) as object | undefined;
+      const output = await invoke(deps.audit, facts, errorOf, {
+        mutating: deps.audit?.isMutating(service, action) ?? false,
+        run: () => op.run(input, ctx),
+      });
       recordCall(deps.audit, facts, output, undefined);
       return { status: 200, body: serializeQueryResponse(model, action, output, requestId), contentType: XML_CONTENT_TYPE, operation, errorCode: undefined, principal: signed.identity.arn };
     } catch (e) {
@@ -90,6 +98,7 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
       if (answer.cause !== undefined) {
         const cause = answer.cause instanceof Error ? { name: answer.cause.name, message: answer.cause.message, stack: answer.cause.stack } : { value: String(answer.cause) };
         deps.log.error('unexpected error', { requestId, operation, cause });
+        deps.onUnexpected?.(answer.cause);
       }
       const f = facts ?? newCallFacts(service ?? serviceHint(req.headers, params), req.headers, requestId, info, deps.region ?? '');
       if (f.operation === undefined) {

@@ -75,6 +75,7 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
       'SELECT * FROM audit_signing_keys ORDER BY created_at DESC LIMIT 1'),
     putSigningKey: db.prepare('INSERT INTO audit_signing_keys (id, public_key, domain_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
     count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_records'),
+    changes: db.prepare<[], number>('SELECT total_changes()').pluck(),
   };
   const lookups = new Map<string, Database.Statement<Record<string, string | number>, RecordRow>>();
   const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean) => {
@@ -134,5 +135,6 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
     },
     putSigningKey: (k) => { q.putSigningKey.run(k.id, k.publicKey, k.domainKeyId, k.wrapped, k.createdAt); },
     count: () => q.count.get()?.n ?? 0,
+    changes: () => q.changes.get() ?? 0,
   };
 }

@@ -13,7 +13,7 @@ test('a data folder from before imported material gains the material_expiry colu
     const old = new Database(file);
     old.exec(`CREATE TABLE keys (arn TEXT PRIMARY KEY, key_id TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL,
       deletion_date INTEGER, next_rotation INTEGER);
-      INSERT INTO keys VALUES ('arn:aws:kms:us-east-1:111122223333:key/k', 'k', '111122223333', 'us-east-1', '{"arn":"x"}', NULL, NULL);`);
+      INSERT INTO keys VALUES ('arn:aws:kms:us-east-1:111122223333:key/k', 'k', '111122223333', 'us-east-1', '{"arn":"arn:aws:kms:us-east-1:111122223333:key/k","keyId":"k","state":"Enabled","policy":"{}","keySpec":"SYMMETRIC_DEFAULT"}', NULL, NULL);`);
     old.close();
     const db = openDatabase(file);
     const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')").all().map((c) => c.name);

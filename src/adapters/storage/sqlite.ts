@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { nextMaterialExpiry, type KeyRecord, type MaterialRecord } from '../../domain/key.ts';
 import type { GrantRecord } from '../../domain/grant.ts';
 import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
+import { describeFault, isStorageFault, StorageFault } from '../../errors/storage-fault.ts';
+import { checkWal } from './sqlite-wal-check.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +42,28 @@ CREATE TABLE IF NOT EXISTS key_usage (
 interface KeyRow { doc: string }
 interface MaterialRow { key_arn: string; material_id: string; domain_key_id: string; wrapped: Buffer; created_at: number; rotation_type: string | null }
 interface AliasRow { account_id: string; region: string; name: string; target_key_arn: string; created_at: number; updated_at: number }
+
+/**
+ * A stored document as it was written, or a StorageFault: a record that no longer parses, or lost
+ * the fields every reader relies on, was damaged beneath Coffer (never the client's doing).
+ */
+function readDoc<T>(text: string, what: string, valid: (x: Record<string, unknown>) => boolean): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new StorageFault(`a stored ${what} record does not parse: the database may be damaged`, { cause: e });
+  }
+  if (parsed === null || typeof parsed !== 'object' || !valid(parsed as Record<string, unknown>)) {
+    throw new StorageFault(`a stored ${what} record lacks its required fields: the database may be damaged`);
+  }
+  return parsed as T;
+}
+/** The fields every Coffer version has written (data folders of older versions must still read). */
+const isKeyDoc = (d: Record<string, unknown>): boolean =>
+  typeof d.arn === 'string' && typeof d.keyId === 'string' && typeof d.state === 'string' && typeof d.policy === 'string' && typeof d.keySpec === 'string';
+const isGrantDoc = (d: Record<string, unknown>): boolean =>
+  typeof d.grantId === 'string' && typeof d.keyArn === 'string' && typeof d.granteePrincipal === 'string' && Array.isArray(d.operations);
 
 const toMaterial = (r: MaterialRow): MaterialRecord => ({
   keyArn: r.key_arn, materialId: r.material_id, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at,
@@ -80,29 +104,87 @@ function takeOwnerLock(file: string): Database.Database {
   return lock;
 }
 
+export type IntegrityCheck = 'quick' | 'full' | 'off';
+
+export interface OpenOptions {
+  /** SQLite's quick_check (pages and records well formed), integrity_check (also every index against its table), or none. */
+  readonly integrityCheck?: IntegrityCheck;
+  /** Told what the write-ahead log shows before SQLite recovers it (changes it will drop). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Thrown when the database is damaged: the message says what SQLite found and what to do. */
+export class DamagedDatabaseError extends Error {
+  override readonly name = 'DamagedDatabaseError';
+}
+
+/** Runs the chosen check; a damaged database is refused with what SQLite found (its first problems). */
+function checkIntegrity(db: Database.Database, file: string, check: IntegrityCheck): void {
+  if (check === 'off') return;
+  let found: string[];
+  try {
+    found = db.prepare<[], string>(check === 'full' ? 'PRAGMA integrity_check(20)' : 'PRAGMA quick_check(20)').pluck().all();
+  } catch (e) {
+    found = [e instanceof Error ? e.message : String(e)];
+  }
+  if (found.length === 1 && found[0] === 'ok') return;
+  throw new DamagedDatabaseError(`${file} is damaged (SQLite ${check === 'full' ? 'integrity_check' : 'quick_check'}: ${found.slice(0, 5).join('; ')}). `
+    + 'Coffer will not serve from it: restore the data folder from a backup (the seal is kept apart from it), or copy what SQLite can still read with its .recover command and compare.');
+}
+
 /**
  * Opens the data folder's database with Coffer's durability settings (WAL, synchronous=FULL),
- * after taking the data folder's owner lock. The repositories of each port are built on the
- * handle this returns; closeDatabase closes it and releases the lock.
+ * after taking the data folder's owner lock and, before SQLite sees it, reading the write-ahead
+ * log for changes a recovery would drop (sqlite-wal-check.ts); then runs the integrity check.
+ * The repositories of each port are built on the handle this returns; closeDatabase closes it
+ * and releases the lock.
  */
-export function openDatabase(file: string): Database.Database {
+export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
   const lock = takeOwnerLock(file);
   let db: Database.Database | undefined;
   try {
+    const wal = checkWal(file);
+    for (const problem of wal?.problems ?? []) {
+      options.onWarning?.(`${problem}; SQLite recovers the ${wal?.committedFrames ?? 0} committed frame(s) before it, so changes acknowledged after them may be lost`);
+    }
     db = new Database(file);
     db.pragma('busy_timeout = 2000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    checkIntegrity(db, file, options.integrityCheck ?? 'quick');
     db.exec(SCHEMA);
     migrate(db);
   } catch (e) {
     db?.close();
     lock.close();
-    throw e;
+    if (e instanceof DamagedDatabaseError || !isStorageFault(e)) throw e;
+    throw new DamagedDatabaseError(`${file} cannot be opened (${describeFault(e)}). Restore the data folder from a backup.`, { cause: e });
   }
   ownerLocks.set(db, lock);
   return db;
+}
+
+/**
+ * A small durable write (a few pages in, then out, of a scratch table): what /health probes with
+ * while storage writes fail, to notice when they work again.
+ */
+export function probeWrite(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS write_probe (b BLOB)');
+    db.prepare('INSERT INTO write_probe VALUES (randomblob(16384))').run();
+    db.exec('DELETE FROM write_probe');
+  }).immediate();
+}
+
+/**
+ * Test mode only: caps the database at `maxPageCount` pages (null: no cap) so that writes fail
+ * with SQLITE_FULL as on a full disk; returns the page count and the cap in force.
+ */
+export function limitPages(db: Database.Database, maxPageCount: number | null): { pageCount: number; maxPageCount: number } {
+  const pageCount = Number(db.pragma('page_count', { simple: true }));
+  db.pragma(`max_page_count = ${maxPageCount === null ? 4_294_967_294 : Math.max(1, Math.trunc(maxPageCount))}`);
+  return { pageCount, maxPageCount: Number(db.pragma('max_page_count', { simple: true })) };
 }
 
 /** Closes the database (the last connection checkpoints the WAL and removes it), then releases the owner lock. */
@@ -153,11 +235,16 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     putUsage: db.prepare('INSERT INTO key_usage (key_arn, operation, ts, request_id) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM keys WHERE arn = ?) ON CONFLICT(key_arn) DO UPDATE SET operation = excluded.operation, ts = excluded.ts, request_id = excluded.request_id WHERE excluded.ts >= key_usage.ts'),
   };
 
-  const parseKey = (row: KeyRow | undefined): KeyRecord | undefined => (row ? (JSON.parse(row.doc) as KeyRecord) : undefined);
+  const parseKey = (row: KeyRow | undefined): KeyRecord | undefined => (row ? readDoc<KeyRecord>(row.doc, 'key', isKeyDoc) : undefined);
+  const parseGrant = (doc: string): GrantRecord => readDoc<GrantRecord>(doc, 'grant', isGrantDoc);
 
   return {
     transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    getKey: (arn) => parseKey(q.getKey.get(arn)),
+    getKey: (arn) => {
+      const k = parseKey(q.getKey.get(arn));
+      if (k !== undefined && k.arn !== arn) throw new StorageFault('a stored key record names another key than its row: the database may be damaged');
+      return k;
+    },
     putKey: (k) => {
       q.putKey.run({
         arn: k.arn, keyId: k.keyId, account: k.accountId, region: k.region, doc: JSON.stringify(k),
@@ -183,11 +270,11 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
     listAliases: (a, r, target, after, limit) =>
       (target === undefined ? q.listAliases.all(a, r, after ?? '', limit) : q.listAliasesFor.all(a, r, target, after ?? '', limit)).map(toAlias),
     countAliases: (arn) => q.countAliases.get(arn)?.n ?? 0,
-    getGrant: (id) => { const r = q.getGrant.get(id); return r ? (JSON.parse(r.doc) as GrantRecord) : undefined; },
+    getGrant: (id) => { const r = q.getGrant.get(id); return r ? parseGrant(r.doc) : undefined; },
     putGrant: (g) => { q.putGrant.run(g.grantId, g.keyArn, g.retiringPrincipal ?? null, JSON.stringify(g)); },
     deleteGrant: (id) => { q.deleteGrant.run(id); },
-    listGrants: (arn, after, limit) => q.listGrants.all(arn, after ?? '', limit).map((r) => JSON.parse(r.doc) as GrantRecord),
-    listRetirableGrants: (p, after, limit) => q.listRetirable.all(p, after ?? '', limit).map((r) => JSON.parse(r.doc) as GrantRecord),
+    listGrants: (arn, after, limit) => q.listGrants.all(arn, after ?? '', limit).map((r) => parseGrant(r.doc)),
+    listRetirableGrants: (p, after, limit) => q.listRetirable.all(p, after ?? '', limit).map((r) => parseGrant(r.doc)),
     countGrants: (arn) => q.countGrants.get(arn)?.n ?? 0,
     getDomainKeys: (): DomainKeyRecord[] => q.getDomainKeys.all().map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
     putDomainKey: (d) => { q.putDomainKey.run(d.id, d.wrapped, d.createdAt); },

@@ -7,11 +7,11 @@
 import type { CreateAliasRequest } from '@aws-sdk/client-kms';
 import { AlreadyExistsException, LimitExceededException } from '../../errors/kms-errors.ts';
 import { aliasArn } from '../../core/arn.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { checkAliasName, MAX_ALIASES_PER_KEY } from './alias-rules.ts';
 import { keyFor } from './common.ts';
 
-export const createAlias = defineOperation<CreateAliasRequest, undefined>('CreateAlias', (input, ctx) => {
+export const createAlias = defineMutation<CreateAliasRequest, undefined>('CreateAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, true);
   ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.scope, name));

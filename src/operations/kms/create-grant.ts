@@ -12,11 +12,11 @@ import { AccessDeniedException, ValidationException } from '../../errors/common-
 import { LimitExceededException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { accountRootArn } from '../../core/arn.ts';
 import { grantOperationsFor, newGrantId, newGrantToken, type GrantConstraints, type GrantRecord } from '../../domain/grant.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { authorizedKey, dryRunStop } from './common.ts';
 import { checkPrincipalArn, grantIdsOf, MAX_GRANTS_PER_KEY, sameGrant, withinParent } from './grant-rules.ts';
 
-export const createGrant = defineOperation<CreateGrantRequest, CreateGrantResponse>('CreateGrant', (input, ctx) => {
+export const createGrant = defineMutation<CreateGrantRequest, CreateGrantResponse>('CreateGrant', (input, ctx) => {
   if (input.GranteeServicePrincipal !== undefined || input.RetiringServicePrincipal !== undefined) {
     throw new UnsupportedOperationException('Coffer does not support grants to service principals.');
   }

@@ -2,6 +2,8 @@
  * CreateKey (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html). The spec's
  * usages and default usage come from the capability table; its material (a random secret, or a
  * key pair generated off the event loop) from key-material.ts.
+ * The key pair (slow for RSA) is made before the transaction that stores the key with its audit
+ * record (`prepare`); that transaction only writes what was prepared.
  * Origin EXTERNAL makes a key without material, PendingImport until ImportKeyMaterial; MultiRegion
  * makes an `mrk-` primary key that ReplicateKey copies to other regions.
  * Errors: ValidationException (spec/usage rules), UnsupportedOperationException (SM2, custom key
@@ -12,15 +14,22 @@ import { ValidationException } from '../../errors/common-errors.ts';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { keyArn } from '../../core/arn.ts';
 import { newKeyId, newMultiRegionKeyId } from '../../core/ids.ts';
-import { DEFAULT_ROTATION_PERIOD_DAYS, type KeyRecord, type Origin } from '../../domain/key.ts';
+import { DEFAULT_ROTATION_PERIOD_DAYS, type KeyRecord, type MaterialRecord, type Origin } from '../../domain/key.ts';
 import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs.ts';
 import { newKeyMaterial } from '../../domain/key-material.ts';
 import { describe } from '../../domain/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
-import { defineOperation } from '../context.ts';
+import { definePreparedMutation, type OperationContext } from '../context.ts';
 import { checkTags, requestTagConditions } from './common.ts';
 
-export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('CreateKey', async (input, ctx) => {
+/** What CreateKey settles before its transaction: the whole record and its (wrapped) material. */
+interface NewKey {
+  readonly key: KeyRecord;
+  readonly materials: readonly MaterialRecord[];
+}
+
+/** Everything but the write: validation, authorization and the key material (slow for key pairs). */
+async function prepare(input: CreateKeyRequest, ctx: OperationContext): Promise<NewKey> {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException('You cannot specify both KeySpec and CustomerMasterKeySpec. CustomerMasterKeySpec is deprecated; use KeySpec.');
   }
@@ -68,6 +77,13 @@ export const createKey = defineOperation<CreateKeyRequest, CreateKeyResponse>('C
     ...(multiRegion ? { multiRegionKeyType: 'PRIMARY' as const } : {}),
     ...(made ? {} : { importedMaterials: [] }),
   };
-  ctx.keyring.create(key, made ? [made.material] : []);
-  return { KeyMetadata: describe(ctx.keyring, key) };
+  return { key, materials: made ? [made.material] : [] };
+}
+
+export const createKey = definePreparedMutation<CreateKeyRequest, NewKey, CreateKeyResponse>('CreateKey', {
+  prepare,
+  run: (_input, ctx, { key, materials }) => {
+    ctx.keyring.create(key, materials);
+    return { KeyMetadata: describe(ctx.keyring, key) };
+  },
 });

@@ -4,10 +4,10 @@
  */
 import type { DeleteAliasRequest } from '@aws-sdk/client-kms';
 import { aliasArn } from '../../core/arn.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { checkAliasName, existingAlias } from './alias-rules.ts';
 
-export const deleteAlias = defineOperation<DeleteAliasRequest, undefined>('DeleteAlias', (input, ctx) => {
+export const deleteAlias = defineMutation<DeleteAliasRequest, undefined>('DeleteAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, false);
   ctx.authorizeAccount('kms:DeleteAlias', aliasArn(ctx.scope, name));

@@ -9,11 +9,11 @@
  */
 import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse } from '@aws-sdk/client-kms';
 import { deleteImportedMaterial } from '../../domain/import-material.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireExternal } from './import-checks.ts';
 
-export const deleteImportedKeyMaterial = defineOperation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>('DeleteImportedKeyMaterial', (input, ctx) => {
+export const deleteImportedKeyMaterial = defineMutation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>('DeleteImportedKeyMaterial', (input, ctx) => {
   const key = keyFor(ctx, 'DeleteImportedKeyMaterial', input.KeyId as string, false);
   requireExternal(key);
   const materialId = deleteImportedMaterial(ctx.keyring, key, input.KeyMaterialId);

@@ -5,11 +5,11 @@
  */
 import type { DisableKeyRotationRequest } from '@aws-sdk/client-kms';
 import { updateWithReplicas } from '../../domain/multi-region.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
-export const disableKeyRotation = defineOperation<DisableKeyRotationRequest, undefined>('DisableKeyRotation', (input, ctx) => {
+export const disableKeyRotation = defineMutation<DisableKeyRotationRequest, undefined>('DisableKeyRotation', (input, ctx) => {
   const key = keyFor(ctx, 'DisableKeyRotation', input.KeyId as string, false);
   requireRotatable(key);
   requireNotReplica(key);

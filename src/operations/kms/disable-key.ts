@@ -3,10 +3,10 @@
  * Errors: NotFoundException, KMSInvalidStateException (key-state table).
  */
 import type { DisableKeyRequest } from '@aws-sdk/client-kms';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const disableKey = defineOperation<DisableKeyRequest, undefined>('DisableKey', (input, ctx) => {
+export const disableKey = defineMutation<DisableKeyRequest, undefined>('DisableKey', (input, ctx) => {
   const key = keyFor(ctx, 'DisableKey', input.KeyId as string, false);
   if (key.state !== 'Disabled') ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'Disabled' }));
   return undefined;

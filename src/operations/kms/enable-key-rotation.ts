@@ -9,11 +9,11 @@ import type { EnableKeyRotationRequest } from '@aws-sdk/client-kms';
 import { DAY_MS } from '../../core/clock.ts';
 import { DEFAULT_ROTATION_PERIOD_DAYS } from '../../domain/key.ts';
 import { updateWithReplicas } from '../../domain/multi-region.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
-export const enableKeyRotation = defineOperation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', (input, ctx) => {
+export const enableKeyRotation = defineMutation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', (input, ctx) => {
   const periodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
   const key = keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false, { conditions: { 'kms:RotationPeriodInDays': periodDays } });
   requireRotatable(key);

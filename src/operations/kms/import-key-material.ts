@@ -18,13 +18,13 @@ import { InvalidCiphertextException } from '../../errors/kms-errors.ts';
 import { importKeyMaterial as importMaterial } from '../../domain/import-material.ts';
 import { openImportToken } from '../../domain/import-parameters.ts';
 import { capabilitiesOf } from '../../domain/key-specs.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { importTerms, isoSeconds, requireExternal } from './import-checks.ts';
 
 const buffer = (b: Uint8Array | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-export const importKeyMaterial = defineOperation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>('ImportKeyMaterial', (input, ctx) => {
+export const importKeyMaterial = defineMutation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>('ImportKeyMaterial', (input, ctx) => {
   const model = input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES';
   const key = keyFor(ctx, 'ImportKeyMaterial', input.KeyId as string, false, {
     conditions: { 'kms:ExpirationModel': model, ...(input.ValidTo !== undefined ? { 'kms:ValidTo': isoSeconds(input.ValidTo.getTime()) } : {}) },

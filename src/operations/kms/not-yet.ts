@@ -13,6 +13,7 @@ export const NOT_YET_IMPLEMENTED = [
 
 export const notYetOperations: readonly Operation[] = NOT_YET_IMPLEMENTED.map((name) => ({
   name,
+  mutating: false,
   run: () => {
     throw new UnsupportedOperationException(`Coffer does not implement ${name} yet.`);
   },

@@ -4,11 +4,11 @@
  */
 import type { PutKeyPolicyRequest } from '@aws-sdk/client-kms';
 import { validatePolicyDocument } from '../../policy/document.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { checkPolicyName } from './key-policy-rules.ts';
 
-export const putKeyPolicy = defineOperation<PutKeyPolicyRequest, undefined>('PutKeyPolicy', (input, ctx) => {
+export const putKeyPolicy = defineMutation<PutKeyPolicyRequest, undefined>('PutKeyPolicy', (input, ctx) => {
   checkPolicyName(input.PolicyName);
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
   const key = keyFor(ctx, 'PutKeyPolicy', input.KeyId as string, false, { conditions: { 'kms:BypassPolicyLockoutSafetyCheck': bypass } });

@@ -16,10 +16,10 @@ import { keyArn } from '../../core/arn.ts';
 import { AlreadyExistsException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { describe, newReplica } from '../../domain/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { checkTags, keyFor, requestTagConditions } from './common.ts';
 
-export const replicateKey = defineOperation<ReplicateKeyRequest, ReplicateKeyResponse>('ReplicateKey', (input, ctx) => {
+export const replicateKey = defineMutation<ReplicateKeyRequest, ReplicateKeyResponse>('ReplicateKey', (input, ctx) => {
   const region = input.ReplicaRegion as string;
   const tags = input.Tags ?? [];
   checkTags(tags);

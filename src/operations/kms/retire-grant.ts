@@ -9,11 +9,11 @@ import type { RetireGrantRequest } from '@aws-sdk/client-kms';
 import { AccessDeniedException } from '../../errors/common-errors.ts';
 import { InvalidGrantIdException, InvalidGrantTokenException, NotFoundException } from '../../errors/kms-errors.ts';
 import { accountRootArn } from '../../core/arn.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { dryRunStop } from './common.ts';
 import { grantIdsOf } from './grant-rules.ts';
 
-export const retireGrant = defineOperation<RetireGrantRequest, undefined>('RetireGrant', (input, ctx) => {
+export const retireGrant = defineMutation<RetireGrantRequest, undefined>('RetireGrant', (input, ctx) => {
   let grantId: string;
   if (input.GrantToken !== undefined) {
     grantId = grantIdsOf([input.GrantToken])[0] as string;

@@ -5,10 +5,10 @@
  */
 import type { RevokeGrantRequest } from '@aws-sdk/client-kms';
 import { InvalidGrantIdException, NotFoundException } from '../../errors/kms-errors.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 
-export const revokeGrant = defineOperation<RevokeGrantRequest, undefined>('RevokeGrant', (input, ctx) => {
+export const revokeGrant = defineMutation<RevokeGrantRequest, undefined>('RevokeGrant', (input, ctx) => {
   const grantId = input.GrantId as string;
   if (!/^[0-9a-f]{64}$/.test(grantId)) throw new InvalidGrantIdException(`Invalid grant id ${grantId}.`);
   const key = keyFor(ctx, 'RevokeGrant', input.KeyId as string, false);

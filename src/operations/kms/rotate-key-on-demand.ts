@@ -11,14 +11,14 @@ import type { RotateKeyOnDemandRequest, RotateKeyOnDemandResponse } from '@aws-s
 import { ConflictException, LimitExceededException } from '../../errors/kms-errors.ts';
 import { rotateImported } from '../../domain/import-material.ts';
 import { rotate } from '../../domain/lifecycle.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
 export const MAX_ON_DEMAND_ROTATIONS = 25;
 const CONFLICT_WINDOW_MS = 20 * 60_000;
 
-export const rotateKeyOnDemand = defineOperation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse>('RotateKeyOnDemand', (input, ctx) => {
+export const rotateKeyOnDemand = defineMutation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse>('RotateKeyOnDemand', (input, ctx) => {
   const key = keyFor(ctx, 'RotateKeyOnDemand', input.KeyId as string, false);
   requireRotatable(key, { imported: true });
   requireNotReplica(key);

@@ -9,10 +9,10 @@ import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from '@a
 import { ValidationException } from '../../errors/common-errors.ts';
 import { DAY_MS } from '../../core/clock.ts';
 import { peersOf } from '../../domain/multi-region.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const scheduleKeyDeletion = defineOperation<ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse>('ScheduleKeyDeletion', (input, ctx) => {
+export const scheduleKeyDeletion = defineMutation<ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse>('ScheduleKeyDeletion', (input, ctx) => {
   const days = input.PendingWindowInDays ?? 30;
   if (days < 7 || days > 30) {
     const bound = days < 7 ? 'greater than or equal to 7' : 'less than or equal to 30';

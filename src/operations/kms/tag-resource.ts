@@ -4,10 +4,10 @@
  * TagException (aws: prefix, duplicates, more than 50 tags on the key).
  */
 import type { Tag, TagResourceRequest } from '@aws-sdk/client-kms';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { checkTags, keyFor, requestTagConditions } from './common.ts';
 
-export const tagResource = defineOperation<TagResourceRequest, undefined>('TagResource', (input, ctx) => {
+export const tagResource = defineMutation<TagResourceRequest, undefined>('TagResource', (input, ctx) => {
   const incoming = input.Tags ?? [];
   checkTags(incoming);
   const key = keyFor(ctx, 'TagResource', input.KeyId as string, false, { conditions: requestTagConditions(incoming) });

@@ -9,12 +9,12 @@ import { ValidationException } from '../../errors/common-errors.ts';
 import { LimitExceededException } from '../../errors/kms-errors.ts';
 import { aliasArn } from '../../core/arn.ts';
 import { capabilitiesOf } from '../../domain/key-specs.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { checkAliasName, existingAlias, MAX_ALIASES_PER_KEY } from './alias-rules.ts';
 import { keyFor } from './common.ts';
 
 
-export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('UpdateAlias', (input, ctx) => {
+export const updateAlias = defineMutation<UpdateAliasRequest, undefined>('UpdateAlias', (input, ctx) => {
   const name = input.AliasName as string;
   checkAliasName(name, false);
   ctx.authorizeAccount('kms:UpdateAlias', aliasArn(ctx.scope, name));

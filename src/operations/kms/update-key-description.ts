@@ -3,10 +3,10 @@
  * Errors: NotFoundException, KMSInvalidStateException.
  */
 import type { UpdateKeyDescriptionRequest } from '@aws-sdk/client-kms';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const updateKeyDescription = defineOperation<UpdateKeyDescriptionRequest, undefined>('UpdateKeyDescription', (input, ctx) => {
+export const updateKeyDescription = defineMutation<UpdateKeyDescriptionRequest, undefined>('UpdateKeyDescription', (input, ctx) => {
   const key = keyFor(ctx, 'UpdateKeyDescription', input.KeyId as string, false);
   ctx.keyring.update(key.arn, (k) => ({ ...k, description: input.Description ?? '' }));
   return undefined;

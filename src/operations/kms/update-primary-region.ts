@@ -11,10 +11,10 @@ import type { UpdatePrimaryRegionRequest } from '@aws-sdk/client-kms';
 import { keyArn } from '../../core/arn.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import { NotFoundException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { defineOperation } from '../context.ts';
+import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const updatePrimaryRegion = defineOperation<UpdatePrimaryRegionRequest, undefined>('UpdatePrimaryRegion', (input, ctx) => {
+export const updatePrimaryRegion = defineMutation<UpdatePrimaryRegionRequest, undefined>('UpdatePrimaryRegion', (input, ctx) => {
   const region = input.PrimaryRegion as string;
   const conditions = { 'kms:PrimaryRegion': region };
   const primary = keyFor(ctx, 'UpdatePrimaryRegion', input.KeyId as string, false, { conditions });

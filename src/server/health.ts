@@ -1,0 +1,59 @@
+/**
+ * What GET /health answers: 200 `{"status":"ok"}` when the server is ready and can do its work,
+ * else 503 with the reasons (starting, storage writes failing, audit trail not writable), so a
+ * load balancer or an operator sees why. StorageHealth watches for storage faults reported by
+ * the pipelines and the audit writer and, while there is one, probes with a small write until one
+ * succeeds: the server recovers by itself when the disk does.
+ */
+import { describeFault, isStorageFault } from '../errors/storage-fault.ts';
+
+export type HealthReport =
+  | { readonly ok: true; readonly status: 'ok' }
+  | { readonly ok: false; readonly status: 'starting' | 'stopping' | 'unavailable'; readonly problems?: readonly string[] };
+
+/** Each source says what is wrong, or undefined. */
+export type ProblemSource = () => string | undefined;
+
+export function healthReport(state: 'starting' | 'ready' | 'stopping', sources: readonly ProblemSource[]): HealthReport {
+  if (state !== 'ready') return { ok: false, status: state };
+  const problems = sources.map((s) => s()).filter((p): p is string => p !== undefined);
+  return problems.length === 0 ? { ok: true, status: 'ok' } : { ok: false, status: 'unavailable', problems };
+}
+
+export class StorageHealth {
+  private fault: { since: number; cause: string } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `probe` makes a small durable write and throws when it cannot. */
+  constructor(private readonly probe: () => void, private readonly probeEveryMs = 1000) {}
+
+  /** Told of an error; a storage fault marks the storage failing until a probe write succeeds. */
+  report(e: unknown): void {
+    if (!isStorageFault(e)) return;
+    if (this.fault === undefined) this.fault = { since: Date.now(), cause: describeFault(e) };
+    this.schedule();
+  }
+
+  problem(): string | undefined {
+    return this.fault ? `storage writes fail since ${new Date(this.fault.since).toISOString()} (${this.fault.cause})` : undefined;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.probe();
+        this.fault = undefined;
+      } catch {
+        this.schedule();
+      }
+    }, this.probeEveryMs);
+    this.timer.unref();
+  }
+}
