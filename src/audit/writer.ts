@@ -269,12 +269,17 @@ export class AuditWriter implements AuditSink {
   /** Flushes, signs a digest of what no digest covers yet, and prunes past the retention. */
   maintain(): void {
     try {
-      this.flush();
-      if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.o.store.transaction(() => this.digest());
-      if (this.o.retentionDays > 0) pruneBefore(this.o.store, this.o.clock.now() - this.o.retentionDays * DAY_MS);
+      this.maintainOrThrow();
     } catch (e) {
+      this.failed(e);
       this.o.onError('audit maintenance failed', e);
     }
+  }
+
+  private maintainOrThrow(): void {
+    this.flush();
+    if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.o.store.transaction(() => this.digest());
+    if (this.o.retentionDays > 0) pruneBefore(this.o.store, this.o.clock.now() - this.o.retentionDays * DAY_MS);
   }
 
   stats(): AuditStats {
@@ -291,7 +296,9 @@ export class AuditWriter implements AuditSink {
     this.markGap();
     this.closed = true;
     if (this.digestTimer) clearInterval(this.digestTimer);
-    this.maintain();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    // A failure here is the caller's to report: the records still queued are lost with the process.
+    this.maintainOrThrow();
   }
 
   private baseSeq(): number {

@@ -4,6 +4,7 @@
  * repository transaction first and the cache second, so the cache never shows what is not durable.
  */
 import { NotFoundException } from '../errors/kms-errors.ts';
+import { StorageFault } from '../errors/storage-fault.ts';
 import { aliasArn, keyArn, parseKmsArn, type Scope } from '../core/arn.ts';
 import { isKeyId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
@@ -71,11 +72,21 @@ export class Keyring {
     return k;
   }
 
-  /** The key a ciphertext names: key ids are unique, so the id and the region find it. */
-  byKeyId(keyId: string, region: string): KeyRecord | undefined {
-    const cacheKey = `${region}|${keyId}`;
-    const arn = this.idIndex.get(cacheKey) ?? this.repo.findKeyArn(keyId, region);
-    if (arn === undefined) return undefined;
+  /**
+   * The key a ciphertext names: key ids are unique, so the id and the region find it. A miss is
+   * cross-checked through the key's ARN in the caller's own account (another index): a key found
+   * that way but not by its id means the id index is damaged, a storage fault, not a ciphertext
+   * the client got wrong.
+   */
+  byKeyId(keyId: string, scope: Scope): KeyRecord | undefined {
+    const cacheKey = `${scope.region}|${keyId}`;
+    const arn = this.idIndex.get(cacheKey) ?? this.repo.findKeyArn(keyId, scope.region);
+    if (arn === undefined) {
+      if (isKeyId(keyId) && this.repo.getKey(keyArn(scope, keyId)) !== undefined) {
+        throw new StorageFault(`key ${keyArn(scope, keyId)} exists but its key id is missing from the key-id index: the database is damaged (a full integrity check names it; REINDEX repairs it)`);
+      }
+      return undefined;
+    }
     this.idIndex.set(cacheKey, arn);
     return this.get(arn);
   }

@@ -16,12 +16,16 @@ const FAULT_CODES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CORRUPT', 'SQLITE_NO
 
 /** Whether an error (or what it wraps) is a storage fault: a StorageFault, or an SQLite error of the codes above. */
 export function isStorageFault(e: unknown): boolean {
+  return e instanceof StorageFault || (e instanceof Error && e.cause instanceof StorageFault) || sqliteFaultCode(e) !== undefined;
+}
+
+/** The SQLite result code of a storage fault (what a failing disk raises), or undefined. */
+export function sqliteFaultCode(e: unknown): string | undefined {
   for (let x = e, depth = 0; x instanceof Error && depth < 4; x = x.cause, depth++) {
-    if (x instanceof StorageFault) return true;
     const code = (x as { code?: unknown }).code;
-    if (typeof code === 'string' && FAULT_CODES.some((c) => code === c || code.startsWith(`${c}_`))) return true;
+    if (typeof code === 'string' && FAULT_CODES.some((c) => code === c || code.startsWith(`${c}_`))) return code;
   }
-  return false;
+  return undefined;
 }
 
 /** A short description for logs and /health: the SQLite code and message, never data. */

@@ -5,7 +5,7 @@
  * the pipelines and the audit writer and, while there is one, probes with a small write until one
  * succeeds: the server recovers by itself when the disk does.
  */
-import { describeFault, isStorageFault } from '../errors/storage-fault.ts';
+import { describeFault, sqliteFaultCode } from '../errors/storage-fault.ts';
 
 export type HealthReport =
   | { readonly ok: true; readonly status: 'ok' }
@@ -27,9 +27,13 @@ export class StorageHealth {
   /** `probe` makes a small durable write and throws when it cannot. */
   constructor(private readonly probe: () => void, private readonly probeEveryMs = 1000) {}
 
-  /** Told of an error; a storage fault marks the storage failing until a probe write succeeds. */
+  /**
+   * Told of an error; a fault of the storage itself (an SQLite I/O, full-disk or corruption code)
+   * marks it failing until a probe write succeeds. One damaged record does not: it is answered
+   * and logged where it is read, and the server goes on serving everything else.
+   */
   report(e: unknown): void {
-    if (!isStorageFault(e)) return;
+    if (sqliteFaultCode(e) === undefined) return;
     if (this.fault === undefined) this.fault = { since: Date.now(), cause: describeFault(e) };
     this.schedule();
   }

@@ -81,7 +81,7 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => proc.once('close', (code) => r(code)));
 
   const port = await new Promise<number>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`Coffer did not start within 30 s:\n${out}`)), 30_000);

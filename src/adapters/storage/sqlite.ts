@@ -128,7 +128,8 @@ function checkIntegrity(db: Database.Database, file: string, check: IntegrityChe
     found = [e instanceof Error ? e.message : String(e)];
   }
   if (found.length === 1 && found[0] === 'ok') return;
-  throw new DamagedDatabaseError(`${file} is damaged (SQLite ${check === 'full' ? 'integrity_check' : 'quick_check'}: ${found.slice(0, 5).join('; ')}). `
+  const what = found.slice(0, 5).map((f) => f.replace(/\s+/g, ' ').trim()).join('; ');
+  throw new DamagedDatabaseError(`${file} is damaged (SQLite ${check === 'full' ? 'integrity_check' : 'quick_check'}: ${what}). `
     + 'Coffer will not serve from it: restore the data folder from a backup (the seal is kept apart from it), or copy what SQLite can still read with its .recover command and compare.');
 }
 

@@ -64,7 +64,7 @@ export function ciphertextSource(
   } else {
     if (blob === undefined) throw missingBlob(blobMember);
     parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
-    const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope.region);
+    const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
     if (!named) throw new InvalidCiphertextException();
     key = named;
