@@ -38,6 +38,11 @@ export interface AuditWriterOptions {
    * (the keyring's) may show what was not committed and must be dropped.
    */
   readonly onRollback?: () => void;
+  /**
+   * Called with each signed digest once the transaction that stored it committed (the digest
+   * logs outside the database append it); what it throws goes to onError.
+   */
+  readonly onDigest?: (d: AuditDigest) => void;
 }
 
 export interface AuditStats {
@@ -75,6 +80,8 @@ export class AuditWriter implements AuditSink {
   private unsynced = false;
   private digestTimer: NodeJS.Timeout | undefined;
   private lastDigest: AuditDigest | undefined;
+  /** The digest signed in the running transaction, announced through onDigest once it commits. */
+  private signed: AuditDigest | undefined;
   private written = 0;
   private flushes = 0;
   private digestsMade = 0;
@@ -161,7 +168,7 @@ export class AuditWriter implements AuditSink {
       return;
     }
     const batch = this.queue;
-    this.o.store.transaction(() => {
+    this.digestTransaction(() => {
       this.o.store.append(batch);
       if (this.head.seq - (this.lastDigest?.seqTo ?? this.baseSeq()) >= this.o.digestEveryRecords) this.digest();
     });
@@ -191,7 +198,7 @@ export class AuditWriter implements AuditSink {
   maintain(): void {
     try {
       this.flush();
-      if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.o.store.transaction(() => this.digest());
+      if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.digestTransaction(() => this.digest());
       if (this.o.retentionDays > 0) pruneBefore(this.o.store, this.o.clock.now() - this.o.retentionDays * DAY_MS);
     } catch (e) {
       this.o.onError('audit maintenance failed', e);
@@ -259,6 +266,20 @@ export class AuditWriter implements AuditSink {
     }
   }
 
+  /** Runs `fn`, which may sign a digest, in a store transaction; a digest is announced only once it committed. */
+  private digestTransaction(fn: () => void): void {
+    this.signed = undefined;
+    this.o.store.transaction(fn);
+    const d = this.signed;
+    this.signed = undefined;
+    if (d === undefined || this.o.onDigest === undefined) return;
+    try {
+      this.o.onDigest(d);
+    } catch (e) {
+      this.o.onError('audit digest hook failed', e);
+    }
+  }
+
   /** Signs a digest of the records since the last one; call inside a store transaction. */
   private digest(): void {
     const from = (this.lastDigest?.seqTo ?? this.baseSeq()) + 1;
@@ -271,6 +292,7 @@ export class AuditWriter implements AuditSink {
       createdAt: this.o.clock.now(), prevDigestHash: this.lastDigest ? digestHash(this.lastDigest) : GENESIS, keyId: this.o.signer.keyId,
     }, this.o.signer.privateKey);
     this.o.store.putDigest(d);
+    this.signed = d;
     this.lastDigest = d;
     this.digestsMade++;
   }
