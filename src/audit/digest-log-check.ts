@@ -36,7 +36,9 @@ export interface DigestLogCheck {
 const FIELDS = ['seqFrom', 'seqTo', 'lastHash', 'firstTime', 'lastTime', 'createdAt', 'prevDigestHash', 'keyId', 'signature'] as const;
 const differing = (a: AuditDigest, b: AuditDigest): string | undefined => FIELDS.find((f) => a[f] !== b[f]);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-const range = (d: AuditDigest): string => `records ${d.seqFrom}..${d.seqTo}`;
+const seqs = (from: number, to: number): string => (from === to ? `${from}` : `${from}..${to}`);
+const span = (from: number, to: number): string => `${from === to ? 'record' : 'records'} ${seqs(from, to)}`;
+const range = (d: AuditDigest): string => span(d.seqFrom, d.seqTo);
 
 export function checkDigestLog(log: DigestLogView, dbDigests: readonly AuditDigest[], pinnedKey: KeyObject, end: TrailEnd): DigestLogCheck {
   const fail = (kind: VerifyProblem['kind'], seq: number, message: string): DigestLogCheck => ({ problem: { kind, seq, message }, notes: [] });
@@ -62,9 +64,9 @@ export function checkDigestLog(log: DigestLogView, dbDigests: readonly AuditDige
       const lastLogged = missing.at(-1)?.digest ?? digest;
       const trailEnd = Math.max(end.lastSeq ?? 0, end.anchorSeq);
       const lostRecords = Math.max(0, lastLogged.seqTo - trailEnd);
-      const digests = `the last ${plural(missing.length, 'digest')} of the digest log ${log.name} (records ${digest.seqFrom}..${lastLogged.seqTo})`;
+      const digests = `the last ${plural(missing.length, 'digest')} of the digest log ${log.name} (${span(digest.seqFrom, lastLogged.seqTo)})`;
       return fail('cut', trailEnd + 1, lostRecords > 0
-        ? `the trail was cut: the database lacks ${digests} and its trail ends at record ${trailEnd}, so ${plural(lostRecords, 'record')} (${trailEnd + 1}..${lastLogged.seqTo}) and ${plural(missing.length, 'signed digest')} are missing`
+        ? `the trail was cut: the database lacks ${digests} and its trail ends at record ${trailEnd}, so ${plural(lostRecords, 'record')} (${seqs(trailEnd + 1, lastLogged.seqTo)}) and ${plural(missing.length, 'signed digest')} are missing`
         : `the database lacks ${digests}, though its records are still there: the digests were removed`);
     }
     const field = differing(d, digest);
@@ -84,7 +86,7 @@ export function checkDigestLog(log: DigestLogView, dbDigests: readonly AuditDige
   }
   const firstBehind = behind[0];
   if (firstBehind !== undefined) {
-    notes.push(`  It lacks the database's ${plural(behind.length, 'newest digest')} (records ${firstBehind.seqFrom}..${behind.at(-1)?.seqTo ?? firstBehind.seqTo}): ` +
+    notes.push(`  It lacks the database's ${plural(behind.length, 'newest digest')} (${span(firstBehind.seqFrom, behind.at(-1)?.seqTo ?? firstBehind.seqTo)}): ` +
       'the server appends them at its next start (a crash came between a commit and its append, or the log could not be written).');
   }
   if (log.torn) notes.push('  It ends in a partial line, an append cut short by a crash: the server drops it at its next start.');

@@ -69,10 +69,10 @@ test('a log that ends with a digest the database lacks, or holds otherwise, stop
   writeFileSync(path, db(4).map(digestLine).join(''));
   const before = readFileSync(path, 'utf8');
   assert.throws(() => bringUpToDate(path, from(db(3))), (e: Error) =>
-    e instanceof DigestLogMismatch && e.message === `the database has no digest of records 31..40, which the digest log ${path} ends with`);
+    e instanceof DigestLogMismatch && e.message.startsWith(`the database has no digest of records 31..40, which the digest log ${path} ends with: the database's tail was cut`));
   const forged = [...db(3), { ...digest(4), lastHash: hex(99) }];
   assert.throws(() => bringUpToDate(path, from(forged)), (e: Error) =>
-    e instanceof DigestLogMismatch && e.message === `the database's digest of records 31..40 is not the one the digest log ${path} ends with`);
+    e instanceof DigestLogMismatch && e.message.startsWith(`the database's digest of records 31..40 is not the one the digest log ${path} ends with: `));
   appendFileSync(path, '{"edited": true}\n');
   assert.throws(() => bringUpToDate(path, from(db(5))), /the last line of the digest log .* is not a digest/);
   assert.equal(readFileSync(path, 'utf8'), `${before}{"edited": true}\n`);

@@ -17,7 +17,12 @@ import type { AuditDigest } from '../../ports/audit.ts';
 export const DIGEST_LOG_FILE = 'audit-digests.jsonl';
 
 /** The log's last digest is not in the database, or not as the database has it. */
-export class DigestLogMismatch extends Error {}
+export class DigestLogMismatch extends Error {
+  constructor(what: string) {
+    super(`${what}: the database's tail was cut, or the database was replaced or restored from an older copy. ` +
+      'See what is missing with `npm run coffer -- audit verify`; to go on with this database all the same, move the log aside (keep it) and start again');
+  }
+}
 
 export interface LoggedDigest { readonly line: number; readonly digest: AuditDigest }
 
