@@ -21,6 +21,7 @@ export interface Config {
   readonly auditDigestIntervalSeconds: number;
   readonly auditRetentionDays: number;
   readonly auditEnabled: boolean;
+  readonly auditDigestLog: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +84,7 @@ export const SETTINGS = [
   s({ key: 'auditDigestIntervalSeconds', env: 'COFFER_AUDIT_DIGEST_INTERVAL_S', fallback: '60', parse: int(1, 86_400), doc: 'How often a signed digest of the new audit records is written (also every 10000 records and at shutdown).' }),
   s({ key: 'auditRetentionDays', env: 'COFFER_AUDIT_RETENTION_DAYS', fallback: '0', parse: int(0, 36_500), doc: 'Audit records older than this are pruned (up to a signed digest, so verification still works); 0 keeps every record.' }),
   s({ key: 'auditEnabled', env: 'COFFER_AUDIT', fallback: 'true', parse: bool, doc: 'The audit trail. Set to false only to measure its cost (`npm run bench` does); calls then go unrecorded.' }),
+  s({ key: 'auditDigestLog', env: 'COFFER_AUDIT_DIGEST_LOG', fallback: '', parse: optional, doc: 'A second audit digest log: each signed digest is appended (and fsynced) to this file as well as to `<data>/audit-digests.jsonl`. Put it on another disk, out of reach of whoever can write the database; `audit verify` reads it.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
