@@ -60,10 +60,10 @@ async function main(config: Config): Promise<void> {
   // The audit public key exported at first start must still be the database's: checked before
   // anything is unsealed, so a replaced database (or key file) stops here with that said.
   const auditKeyFile = join(dataDir, PUBLIC_KEY_FILE);
-  pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db'));
+  const auditKeyPinned = pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db'));
   const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
   const auditSigner = loadOrCreateSigningKey(auditStore, store, now.now());
-  const auditKeyExported = pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db')) === 'created';
+  const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db')) === 'created';
   // The digest logs outside the database, brought up to it (a crash may have come between a
   // digest's commit and its append); one that disagrees with the database stops the start.
   const digestLogs = openDigestLogs({
