@@ -40,13 +40,16 @@ const seqs = (from: number, to: number): string => (from === to ? `${from}` : `$
 const span = (from: number, to: number): string => `${from === to ? 'record' : 'records'} ${seqs(from, to)}`;
 const range = (d: AuditDigest): string => span(d.seqFrom, d.seqTo);
 
-export function checkDigestLog(log: DigestLogView, dbDigests: readonly AuditDigest[], pinnedKey: KeyObject, end: TrailEnd): DigestLogCheck {
+/** `keyName` says in a failure which key `key` is (the pinned one, unless nothing was pinned). */
+export function checkDigestLog(
+  log: DigestLogView, dbDigests: readonly AuditDigest[], key: KeyObject, end: TrailEnd, keyName = 'the pinned public key',
+): DigestLogCheck {
   const fail = (kind: VerifyProblem['kind'], seq: number, message: string): DigestLogCheck => ({ problem: { kind, seq, message }, notes: [] });
   const badLine = log.badLines[0];
   if (badLine !== undefined) return fail('log', 0, `line ${badLine} of the digest log ${log.name} is not a digest (the log was edited)`);
   for (const { line, digest } of log.entries) {
-    if (!verifyDigestSignature(digest, pinnedKey)) {
-      return fail('log', digest.seqTo, `the digest of ${range(digest)} on line ${line} of the digest log ${log.name} is not signed by the pinned public key`);
+    if (!verifyDigestSignature(digest, key)) {
+      return fail('log', digest.seqTo, `the digest of ${range(digest)} on line ${line} of the digest log ${log.name} is not signed by ${keyName}`);
     }
   }
   const held = new Map(dbDigests.map((d) => [d.seqTo, d]));

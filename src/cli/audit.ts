@@ -121,7 +121,8 @@ export function auditVerify(db: Database.Database, o: VerifyOptions): AuditComma
       if (view.entries.length > 0) return failed({ kind: 'key', seq: 0, message: `the digest log ${log.path} holds digests, but no key is pinned and the database holds none` }, context);
       continue;
     }
-    const c = checkDigestLog({ name: log.path, ...view }, digests, checkKey, { lastSeq: r.lastSeq, anchorSeq: anchor?.seq ?? 0 });
+    const keyName = pin.key ? 'the pinned public key' : 'the audit signing key the database holds (nothing is pinned)';
+    const c = checkDigestLog({ name: log.path, ...view }, digests, checkKey, { lastSeq: r.lastSeq, anchorSeq: anchor?.seq ?? 0 }, keyName);
     if (c.problem) return failed(c.problem, context);
     context.push(...c.notes);
   }

@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -56,9 +56,12 @@ function copyOf(src: Install): Install {
 }
 
 function verifyCli(i: Install, ...args: string[]) {
+  return verifyWithLog(i, i.secondLog, ...args);
+}
+function verifyWithLog(i: Install, secondLog: string, ...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', ...args], {
     cwd: REPO_ROOT, encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: i.data, COFFER_AUDIT_DIGEST_LOG: i.secondLog },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: i.data, COFFER_AUDIT_DIGEST_LOG: secondLog },
   });
 }
 
@@ -286,4 +289,17 @@ test('a digest a crash kept out of the logs is appended at the next start, in it
   }
   const r = verifyCli(f);
   assert.equal(r.status, 0, r.stderr);
+});
+
+test('without the files outside the database verify says what it could not check; a configured digest log that is gone fails', () => {
+  const f = copyOf(a);
+  rmSync(join(f.data, 'audit-public-key.pem'));
+  rmSync(join(f.data, 'audit-digests.jsonl'));
+  const unpinned = verifyWithLog(f, f.secondLog);
+  assert.equal(unpinned.status, 0, unpinned.stderr);
+  assert.ok(unpinned.stdout.includes(`WARNING: no public key is pinned (no --public-key, no ${join(f.data, 'audit-public-key.pem')})`));
+  assert.ok(unpinned.stdout.includes(`No digest log at ${join(f.data, 'audit-digests.jsonl')}: a cut tail would not show`));
+  const gone = verifyWithLog(f, join(f.root, 'unmounted', 'audit-digests.jsonl'));
+  assert.equal(gone.status, 1);
+  assert.ok(gone.stderr.includes(`Audit trail FAILED verification: the digest log ${join(f.root, 'unmounted', 'audit-digests.jsonl')} does not exist.`), gone.stderr);
 });
