@@ -30,6 +30,8 @@ import { createCloudTrailPipeline } from './server/cloudtrail-pipeline.ts';
 import { createRouter } from './server/route.ts';
 import { createMetrics } from './server/metrics.ts';
 import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
+import { DIGEST_LOG_FILE, openDigestLogs } from './adapters/audit/digest-log.ts';
+import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
 import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
 import { loadOrCreateSigningKey } from './audit/signing-key.ts';
 import { AuditWriter } from './audit/writer.ts';
@@ -60,9 +62,24 @@ async function main(config: Config): Promise<void> {
   const storageHealth = new StorageHealth(() => probeWrite(db));
   const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, (cause) => log.warn('background WAL checkpoint failed', { cause }));
   const repo = createSqliteKeyRepository(db);
-  const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
   const auditStore = createSqliteAuditStore(db);
+  // The audit public key exported at first start must still be the database's: checked before
+  // anything is unsealed, so a replaced database (or key file) stops here with that said.
+  const auditKeyFile = join(dataDir, PUBLIC_KEY_FILE);
+  const auditKeyPinned = pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db'));
+  const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
   const auditSigner = loadOrCreateSigningKey(auditStore, store, now.now());
+  const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db')) === 'created';
+  // The digest logs outside the database, brought up to it (a crash may have come between a
+  // digest's commit and its append); one that disagrees with the database stops the start.
+  const digestLogs = openDigestLogs({
+    paths: [join(dataDir, DIGEST_LOG_FILE), ...(config.auditDigestLog !== undefined ? [resolve(config.auditDigestLog)] : [])],
+    digestsFrom: (seqTo) => auditStore.digestsFrom(seqTo),
+    onError: (path, e) => log.error('audit digest log not written; retried at the next digest', { path, cause: e instanceof Error ? e.message : String(e) }),
+  });
+  for (const l of digestLogs.catchUp()) {
+    if (l.created && l.appended > 0) log.warn('audit digest log was missing: started it with the digests the database holds', { path: l.path, digests: l.appended });
+  }
   if (repo.getMeta('usage_tracking_start') === undefined) repo.transaction(() => repo.setMeta('usage_tracking_start', String(now.now())));
 
   const keyring = new Keyring(repo, store, now);
@@ -75,6 +92,7 @@ async function main(config: Config): Promise<void> {
     onError: (what, e) => { log.error(what, { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
     onRollback: () => keyring.invalidate(),
     onFailure: config.auditOnFailure, maxQueueRecords: config.auditQueueMaxRecords, maxQueueAgeMs: config.auditQueueMaxSeconds * 1000,
+    onDigest: (d) => digestLogs.append(d),
   });
   const sink = config.auditEnabled ? audit : undefined;
   const metrics = createMetrics({
@@ -152,9 +170,8 @@ async function main(config: Config): Promise<void> {
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   if (root.file) console.log(`Root credentials (account ${config.accountId}): ${root.file}${root.created ? ' (generated)' : ''}`);
+  if (auditKeyExported) console.log(`Audit public key: ${auditKeyFile} (keep a copy off this machine; \`audit verify --public-key\` pins it)`);
   if (config.testMode) console.log('TEST MODE: the clock can be moved forward through /_coffer/test/clock. Never use in production.');
-  console.log(`Coffer listening on http://${config.host}:${port} (region ${config.region}, data ${dataDir})`);
-
   let stopping = false;
   // Every step runs whatever the ones before it did (a full disk fails the usage flush and the
   // audit's last flush): the process always finishes its shutdown, and says what failed.
@@ -187,6 +204,8 @@ async function main(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Announced only once a signal would stop the server gracefully.
+  console.log(`Coffer listening on http://${config.host}:${port} (region ${config.region}, data ${dataDir})`);
 }
 
 try {

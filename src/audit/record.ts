@@ -9,6 +9,7 @@ import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-m
 import type { ApiCall, AuditService, RecordIndex } from '../ports/audit.ts';
 import type { Caller } from '../domain/principal.ts';
 import { redact, type ShapeLookup } from './redact.ts';
+import { recordIndexOf } from './record-index.ts';
 
 export const EVENT_VERSION = '1.11';
 
@@ -118,14 +119,6 @@ function callerIdentity(c: Caller): Record<string, unknown> {
   return base;
 }
 
-/** LookupEvents' Username: `root`, the IAM user's name, or the role session's name. */
-export function usernameOf(c: Caller | undefined): string | undefined {
-  if (c === undefined) return undefined;
-  if (c.type === 'Root') return 'root';
-  if (c.type === 'IAMUser') return c.username;
-  return c.arn.slice(c.arn.lastIndexOf('/') + 1);
-}
-
 const ARN_ACCOUNT = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/;
 
 /** A record's resource entry by ARN (the same keys recur on every call); bounded. */
@@ -161,7 +154,7 @@ function callResources(call: ApiCall): string[] {
   return [...arns];
 }
 
-/** The record of one API call, with what the store indexes it by. */
+/** The record of one API call, with what the store indexes it by (read from the record: record-index.ts). */
 export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudTrailRecord; index: RecordIndex } {
   const readOnly = isReadOnly(call.service, call.operation);
   const model = call.service === 'cloudtrail' ? undefined : MODELS[call.service];
@@ -175,8 +168,6 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
   const accountId = call.caller?.accountId ?? meta.defaultAccountId;
   const arns = callResources(call);
   const described = arns.map((arn) => ({ arn, ...resourceEntry(arn) }));
-  const resources = described.map((d) => ({ type: d.type, name: d.arn }));
-  const ownerAccountId = described.map((d) => d.accountId).find((a) => a !== undefined && a !== accountId);
   const record: CloudTrailRecord = {
     eventVersion: EVENT_VERSION,
     userIdentity: userIdentity(call, meta.defaultAccountId),
@@ -192,7 +183,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     requestID: call.requestId,
     eventID: meta.eventId,
     readOnly,
-    ...(resources.length > 0
+    ...(described.length > 0
       ? { resources: described.map((d) => ({ accountId: d.accountId ?? accountId, type: d.type, ARN: d.arn })) }
       : {}),
     eventType: 'AwsApiCall',
@@ -200,14 +191,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     recipientAccountId: accountId,
     eventCategory: 'Management',
   };
-  return {
-    record,
-    index: {
-      eventName: call.operation, eventSource: eventSourceOf(call.service), readOnly,
-      username: usernameOf(call.caller), accessKeyId: call.caller?.accessKeyId ?? call.accessKeyId,
-      accountId, ownerAccountId, resources,
-    },
-  };
+  return { record, index: recordIndexOf(record) };
 }
 
 /** The record of something Coffer did by itself (eventType AwsServiceEvent) to a key. */
@@ -236,13 +220,7 @@ export function serviceEventRecord(eventName: string, keyArn: string, meta: Reco
     serviceEventDetails: { keyId },
     eventCategory: 'Management',
   };
-  return {
-    record,
-    index: {
-      eventName, eventSource: 'kms.amazonaws.com', readOnly: false, username: undefined, accessKeyId: undefined,
-      accountId, ownerAccountId: undefined, resources: [{ type: 'AWS::KMS::Key', name: keyArn }],
-    },
-  };
+  return { record, index: recordIndexOf(record) };
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
  * The hash chain and the signed digests: an intact trail verifies, and each kind of tampering is
  * named with the first bad record (changed, removed, inserted, reordered, a rewritten chain, a
- * forged digest); pruning keeps verification working.
+ * forged digest, a lookup column that disagrees with its record, a digest not signed by the
+ * pinned key); pruning keeps verification working.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
-import type { AuditRow, AuditStore } from '../ports/audit.ts';
+import type { ApiCall, AuditRow, AuditStore } from '../ports/audit.ts';
 import { chainHash, GENESIS } from './chain.ts';
 import { verifyTrail, type VerifyReport } from './verify.ts';
 import { AuditWriter, pruneBefore } from './writer.ts';
@@ -182,4 +183,67 @@ test('COFFER_AUDIT_RETENTION_DAYS: maintenance prunes what a digest covers past 
   assert.equal(store.count(), 3);
   w.close();
   assert.equal(verify(store).ok, true);
+});
+
+test('a lookup column that disagrees with its record is named with the record and the column', () => {
+  const tampers: readonly (readonly [string, string])[] = [
+    ["event_name = 'ListUsers'", 'event_name'],
+    ["event_source = 'iam.amazonaws.com'", 'event_source'],
+    ['read_only = 1', 'read_only'],
+    ['read_only = 2', 'read_only'],
+    ["username = 'mallory'", 'username'],
+    ["access_key_id = 'AKIAMALLORY000000001'", 'access_key_id'],
+    ["account_id = '444455556666'", 'account_id'],
+    ["owner_account_id = '444455556666'", 'owner_account_id'],
+    ["resources = '[]'", 'resources'],
+    // SQLite's json_extract reads a repeated key's first value, JSON.parse its last: not a form the store writes.
+    [`resources = '[{"type":"AWS::KMS::Key","name":"arn:aws:kms:us-east-1:111122223333:key/other","name":"' || json_extract(resources, '$[0].name') || '"}]'`, 'resources'],
+    ['event_time = event_time + 5000', 'event_time'],
+    ["event_id = 'forged'", 'event_id'],
+  ];
+  for (const [set, column] of tampers) {
+    const { db, store } = trail(10);
+    const eventId = rows(store)[5]?.eventId;
+    db.prepare(`UPDATE audit_records SET ${set} WHERE seq = 6`).run();
+    const r = verify(store);
+    assert.equal(r.problem?.kind, 'index', `${set}: ${r.problem?.message}`);
+    assert.equal(r.problem?.seq, 6);
+    assert.equal(r.problem?.eventId, eventId, 'the eventID of the record body');
+    assert.match(r.problem?.message ?? '', new RegExp(`^record 6's indexed column ${column} `), set);
+  }
+});
+
+test('the columns of calls by each kind of caller agree with their records; event_time may move only within its second', () => {
+  const db = new Database(':memory:');
+  const store = createSqliteAuditStore(db);
+  const w = new AuditWriter({
+    store, signer, clock: { now: () => Date.parse('2026-01-01T00:00:00.250Z') }, defaultAccountId: '111122223333', flushMs: 1000,
+    digestEveryRecords: 100, digestIntervalMs: 60_000, retentionDays: 0, onError: (_w, e) => { throw e; },
+  });
+  const bob = { accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/bob', accessKeyId: 'AKIABOB0000000000001', type: 'IAMUser' as const, userId: 'AIDABOB', username: 'bob', tags: {} };
+  const call = (over: Partial<ApiCall>): ApiCall => ({
+    service: 'kms', operation: 'Encrypt', caller: bob, accessKeyId: bob.accessKeyId, region: 'us-east-1', requestId: 'r', input: {}, output: undefined,
+    request: { sourceIp: '127.0.0.1', userAgent: 'test', secureTransport: false }, error: undefined,
+    resources: new Set(['arn:aws:kms:us-east-1:444455556666:key/00000000-0000-4000-8000-000000000001']), ...over,
+  });
+  w.record(call({}));
+  w.record(call({ caller: undefined, error: { code: 'UnrecognizedClientException', message: 'no' } }));
+  w.record(call({ service: 'iam', operation: 'CreateUser', resources: new Set() }));
+  w.close();
+  assert.equal(verify(store).ok, true, verify(store).problem?.message);
+  db.prepare('UPDATE audit_records SET event_time = event_time + 700 WHERE seq = 1').run();
+  assert.equal(verify(store).ok, true, 'the record keeps whole seconds');
+  db.prepare('UPDATE audit_records SET event_time = event_time + 100 WHERE seq = 1').run();
+  assert.match(verify(store).problem?.message ?? '', /record 1's indexed column event_time says "2026-01-01T00:00:01.050Z" but the record says "2026-01-01T00:00:00Z"/);
+});
+
+test('with a pinned public key every digest must carry its signature, whatever keys the database holds', () => {
+  const { store } = trail(10);
+  const other = generateKeyPairSync('ed25519').publicKey;
+  const pinned = (pinnedKey: KeyObject): VerifyReport =>
+    verifyTrail({ rows: rows(store), digests: store.digests(), anchor: store.anchor(), publicKeys: new Map([['k1', signer.publicKey]]), pinnedKey });
+  const r = pinned(other);
+  assert.equal(r.problem?.kind, 'digest');
+  assert.match(r.problem?.message ?? '', /^the digest of records 1\.\.\d+ is not signed by the pinned public key$/);
+  assert.equal(pinned(signer.publicKey).ok, true);
 });

@@ -1,14 +1,22 @@
 /**
- * Verification of an audit trail: walks the records in order checking each one's hash and its
- * link to its predecessor, then checks every digest's signature, their own chain, and that each
- * digest's last record is still the one it signed. Needs only the public key. Stops at the first
- * problem and names the record: changed, removed, inserted or reordered.
+ * Verification of an audit trail: walks the records in order checking each one's hash, its
+ * link to its predecessor and that its lookup columns say what it says (index-check.ts), then
+ * checks every digest's signature (by the pinned public key when one is given, whatever the
+ * database's key table says), their own chain, and that each digest's last record is still the
+ * one it signed. Needs only the public key. Stops at the first problem and names the record:
+ * changed, removed, inserted, reordered, or indexed under what it does not say.
  */
 import type { KeyObject } from 'node:crypto';
 import type { AuditAnchor, AuditDigest, AuditRow } from '../ports/audit.ts';
 import { chainHash, digestHash, GENESIS, verifyDigestSignature } from './chain.ts';
+import { indexMismatch } from './index-check.ts';
 
-export type ProblemKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'digest';
+/**
+ * `index`: a lookup column disagrees with its record; `key`: the database's signing key is not the
+ * pinned one; `log`: a digest log disagrees with the database; `cut`: the trail stops short of what
+ * a digest log recorded (digest-log-check.ts).
+ */
+export type ProblemKind = 'changed' | 'removed' | 'inserted' | 'reordered' | 'digest' | 'index' | 'key' | 'log' | 'cut';
 
 export interface VerifyProblem {
   readonly kind: ProblemKind;
@@ -36,6 +44,8 @@ export interface VerifyInput {
   readonly digests: readonly AuditDigest[];
   readonly anchor: AuditAnchor | undefined;
   readonly publicKeys: ReadonlyMap<string, KeyObject>;
+  /** When set, every digest must carry this key's signature, whatever key id it names. */
+  readonly pinnedKey?: KeyObject | undefined;
 }
 
 const LOOKAHEAD = 64;
@@ -45,9 +55,10 @@ function checkDigests(input: VerifyInput): VerifyProblem | undefined {
   let prevHash = GENESIS;
   let prevTo = 0;
   for (const d of input.digests) {
-    const key = input.publicKeys.get(d.keyId);
+    const key = input.pinnedKey ?? input.publicKeys.get(d.keyId);
     if (!key || !verifyDigestSignature(d, key)) {
-      return { kind: 'digest', seq: d.seqTo, message: `the digest of records ${d.seqFrom}..${d.seqTo} does not carry a valid signature of the audit signing key` };
+      const whose = input.pinnedKey ? 'is not signed by the pinned public key' : 'does not carry a valid signature of the audit signing key';
+      return { kind: 'digest', seq: d.seqTo, message: `the digest of records ${d.seqFrom}..${d.seqTo} ${whose}` };
     }
     if (d.prevDigestHash !== prevHash || d.seqFrom !== prevTo + 1) {
       return { kind: 'digest', seq: d.seqFrom, message: `the digest of records ${d.seqFrom}..${d.seqTo} does not follow the previous digest (a digest was removed or changed)` };
@@ -78,6 +89,7 @@ export function verifyTrail(input: VerifyInput): VerifyReport {
 
   let prev = { seq: input.anchor?.seq ?? 0, hash: input.anchor?.hash ?? GENESIS };
   let beforePrev: { seq: number; hash: string } | undefined;
+  let indexQueued: VerifyProblem | undefined;
   const it = input.rows[Symbol.iterator]();
   const ahead: AuditRow[] = [];
   const fill = (): void => {
@@ -123,6 +135,14 @@ export function verifyTrail(input: VerifyInput): VerifyReport {
         return report({ kind: 'changed', seq: r.seq, eventId: eventIdOf(r), message: `record ${r.seq} is not the record its signed digest covers (the chain was rewritten)` });
       }
     }
+    const wrongIndex = indexQueued === undefined ? indexMismatch(r) : undefined;
+    if (wrongIndex !== undefined) {
+      // Reported after the walk: a record that breaks the chain (an inserted one) is named as such first.
+      indexQueued = {
+        kind: 'index', seq: r.seq, eventId: wrongIndex.eventId,
+        message: `record ${r.seq}'s indexed column ${wrongIndex.column} ${wrongIndex.detail} (LookupEvents would list it under what it does not say)`,
+      };
+    }
     beforePrev = prev;
     prev = { seq: r.seq, hash: r.hash };
   }
@@ -132,5 +152,5 @@ export function verifyTrail(input: VerifyInput): VerifyReport {
     const from = Math.max(prev.seq + 1, lost.seqFrom);
     return report({ kind: 'removed', seq: from, message: `records up to ${lost.seqTo}, which a signed digest covers, were removed (the trail ends at record ${prev.seq})` });
   }
-  return report();
+  return report(indexQueued);
 }

@@ -51,6 +51,11 @@ export interface AuditWriterOptions {
   readonly maxQueueRecords?: number;
   /** …or a waiting record this old (default 5000 ms). */
   readonly maxQueueAgeMs?: number;
+  /**
+   * Called with each signed digest once the transaction that stored it committed (the digest
+   * logs outside the database append it); what it throws goes to onError.
+   */
+  readonly onDigest?: (d: AuditDigest) => void;
 }
 
 export type AuditFailureMode = 'refuse' | 'continue';
@@ -97,6 +102,8 @@ export class AuditWriter implements AuditSink {
   private unsynced = false;
   private digestTimer: NodeJS.Timeout | undefined;
   private lastDigest: AuditDigest | undefined;
+  /** The digest signed in the running transaction, announced through onDigest once it commits. */
+  private signed: AuditDigest | undefined;
   private written = 0;
   private flushes = 0;
   private digestsMade = 0;
@@ -214,7 +221,7 @@ export class AuditWriter implements AuditSink {
       return;
     }
     const batch = this.queue;
-    this.o.store.transaction(() => {
+    this.digestTransaction(() => {
       this.o.store.append(batch);
       if (this.head.seq - (this.lastDigest?.seqTo ?? this.baseSeq()) >= this.o.digestEveryRecords) this.digest();
     });
@@ -278,7 +285,7 @@ export class AuditWriter implements AuditSink {
 
   private maintainOrThrow(): void {
     this.flush();
-    if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.o.store.transaction(() => this.digest());
+    if (this.head.seq > (this.lastDigest?.seqTo ?? this.baseSeq())) this.digestTransaction(() => this.digest());
     if (this.o.retentionDays > 0) pruneBefore(this.o.store, this.o.clock.now() - this.o.retentionDays * DAY_MS);
   }
 
@@ -352,6 +359,29 @@ export class AuditWriter implements AuditSink {
     }
   }
 
+  /** Runs `fn`, which may sign a digest, in a store transaction; a digest is announced only once it committed. */
+  private digestTransaction(fn: () => void): void {
+    this.signed = undefined;
+    const before = { lastDigest: this.lastDigest, made: this.digestsMade };
+    try {
+      this.o.store.transaction(fn);
+    } catch (e) {
+      // A digest signed in a transaction that did not commit was never stored: the next one chains to the last stored one.
+      this.lastDigest = before.lastDigest;
+      this.digestsMade = before.made;
+      this.signed = undefined;
+      throw e;
+    }
+    const d = this.signed;
+    this.signed = undefined;
+    if (d === undefined || this.o.onDigest === undefined) return;
+    try {
+      this.o.onDigest(d);
+    } catch (e) {
+      this.o.onError('audit digest hook failed', e);
+    }
+  }
+
   /** Signs a digest of the records since the last one; call inside a store transaction. */
   private digest(): void {
     const from = (this.lastDigest?.seqTo ?? this.baseSeq()) + 1;
@@ -364,6 +394,7 @@ export class AuditWriter implements AuditSink {
       createdAt: this.o.clock.now(), prevDigestHash: this.lastDigest ? digestHash(this.lastDigest) : GENESIS, keyId: this.o.signer.keyId,
     }, this.o.signer.privateKey);
     this.o.store.putDigest(d);
+    this.signed = d;
     this.lastDigest = d;
     this.digestsMade++;
   }

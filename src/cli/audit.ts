@@ -1,14 +1,20 @@
 /**
  * `npm run coffer -- audit …`: verify, export, prune the audit trail and print its public key, on
  * a data folder whose server is stopped (the server holds the data folder's owner lock).
- * Verification needs only the public key kept beside the records, not the root key.
+ * Verification needs only the public key, not the root key; it pins the key exported outside the
+ * database (or one the operator names) and checks the digest logs kept outside it, since whoever
+ * can write the database can also rewrite its key table and cut its tail.
  */
-import { writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
+import { writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
+import { DIGEST_LOG_FILE, readDigestLog } from '../adapters/audit/digest-log.ts';
+import { PUBLIC_KEY_FILE, readPublicKeyFile } from '../adapters/audit/public-key-file.ts';
 import { publicKeysOf } from '../audit/signing-key.ts';
-import { verifyTrail } from '../audit/verify.ts';
+import { verifyTrail, type VerifyProblem } from '../audit/verify.ts';
+import { checkDigestLog } from '../audit/digest-log-check.ts';
 import { pruneBefore } from '../audit/writer.ts';
 import type { AuditRow, AuditStore } from '../ports/audit.ts';
 
@@ -26,22 +32,108 @@ function* allRows(store: AuditStore): Generator<AuditRow> {
 
 export interface AuditCommandResult { readonly exitCode: number; readonly lines: readonly string[] }
 
-export function auditVerify(db: Database.Database): AuditCommandResult {
-  const store = createSqliteAuditStore(db);
-  const r = verifyTrail({ rows: allRows(store), digests: store.digests(), anchor: store.anchor(), publicKeys: publicKeysOf(store) });
-  const range = r.firstSeq === undefined ? 'no records' : `records ${r.firstSeq}..${r.lastSeq}`;
-  if (!r.ok && r.problem) {
+export interface VerifyOptions {
+  /** The data folder: its exported public key and digest log are the defaults. */
+  readonly dataDir: string;
+  /** `--public-key FILE`: the key to pin, ideally a copy kept away from the machine. */
+  readonly publicKeyFile?: string | undefined;
+  /** `--digest-log FILE`…; when none, the data folder's log and COFFER_AUDIT_DIGEST_LOG's. */
+  readonly digestLogs?: readonly string[] | undefined;
+  /** COFFER_AUDIT_DIGEST_LOG. */
+  readonly configuredDigestLog?: string | undefined;
+}
+
+const spki = (k: KeyObject): Buffer => k.export({ format: 'der', type: 'spki' });
+
+/** The key to check digests with, and what the report says about where it came from. */
+function pinnedKey(o: VerifyOptions): { key: KeyObject | undefined; line: string } {
+  if (o.publicKeyFile !== undefined) return { key: readPublicKeyFile(o.publicKeyFile), line: `Public key: pinned to ${o.publicKeyFile} (--public-key).` };
+  const exported = join(o.dataDir, PUBLIC_KEY_FILE);
+  if (existsSync(exported)) {
     return {
-      exitCode: 1,
-      lines: [`Audit trail FAILED verification: ${r.problem.message}.`, `First bad record: ${r.problem.seq}${r.problem.eventId ? ` (eventID ${r.problem.eventId})` : ''}; kind: ${r.problem.kind}.`],
+      key: readPublicKeyFile(exported),
+      line: `Public key: pinned to ${exported}, exported by the server at its first start (in the data folder, so whoever can replace the database may replace it too: pin a copy kept elsewhere with --public-key).`,
     };
   }
+  return {
+    key: undefined,
+    line: `WARNING: no public key is pinned (no --public-key, no ${exported}): the digests are checked with the key stored in the database itself, which whoever rewrites the database can replace.`,
+  };
+}
+
+/** The digest logs to check: those named, else the data folder's (if present) and the configured one (required). */
+function digestLogs(o: VerifyOptions): { path: string; required: boolean }[] {
+  const named = o.digestLogs ?? [];
+  const logs = named.length > 0
+    ? named.map((p) => ({ path: resolve(p), required: true }))
+    : [
+      { path: resolve(o.dataDir, DIGEST_LOG_FILE), required: false },
+      ...(o.configuredDigestLog !== undefined ? [{ path: resolve(o.configuredDigestLog), required: true }] : []),
+    ];
+  return logs.filter((l, i) => logs.findIndex((x) => x.path === l.path) === i);
+}
+
+function failed(problem: VerifyProblem, context: readonly string[]): AuditCommandResult {
+  return {
+    exitCode: 1,
+    lines: [
+      `Audit trail FAILED verification: ${problem.message}.`,
+      problem.seq > 0 ? `First bad record: ${problem.seq}${problem.eventId ? ` (eventID ${problem.eventId})` : ''}; kind: ${problem.kind}.` : `Kind: ${problem.kind}.`,
+      ...context,
+    ],
+  };
+}
+
+export function auditVerify(db: Database.Database, o: VerifyOptions): AuditCommandResult {
+  const store = createSqliteAuditStore(db);
+  let pin: { key: KeyObject | undefined; line: string };
+  try {
+    pin = pinnedKey(o);
+  } catch (e) {
+    return { exitCode: 1, lines: [`Audit trail not verified: ${e instanceof Error ? e.message : String(e)}.`] };
+  }
+  const context = [pin.line];
+  const dbKey = store.signingKey();
+  const dbPublicKey = dbKey ? createPublicKey({ key: dbKey.publicKey, format: 'der', type: 'spki' }) : undefined;
+  const keyReplaced = pin.key !== undefined && dbKey !== undefined && !spki(pin.key).equals(dbKey.publicKey);
+  if (keyReplaced) context.push(`The database's audit signing key (id ${dbKey.id}) is not the pinned key: the database was replaced, or its signing key made anew.`);
+
+  const digests = store.digests();
   const anchor = store.anchor();
+  const r = verifyTrail({ rows: allRows(store), digests, anchor, publicKeys: publicKeysOf(store), pinnedKey: pin.key });
+  if (!r.ok && r.problem) return failed(r.problem, context);
+  if (keyReplaced) return failed({ kind: 'key', seq: 0, message: `the database's audit signing key (id ${dbKey.id}) is not the pinned public key` }, context.slice(0, 1));
+
+  const checkKey = pin.key ?? dbPublicKey;
+  for (const log of digestLogs(o)) {
+    if (!existsSync(log.path)) {
+      if (log.required) return failed({ kind: 'log', seq: 0, message: `the digest log ${log.path} does not exist` }, context);
+      context.push(`No digest log at ${log.path}: a cut tail would not show (the server writes it from its first start on).`);
+      continue;
+    }
+    let view: ReturnType<typeof readDigestLog>;
+    try {
+      view = readDigestLog(log.path);
+    } catch (e) {
+      return failed({ kind: 'log', seq: 0, message: `the digest log ${log.path} cannot be read (${e instanceof Error ? e.message : String(e)})` }, context);
+    }
+    if (checkKey === undefined) {
+      if (view.entries.length > 0) return failed({ kind: 'key', seq: 0, message: `the digest log ${log.path} holds digests, but no key is pinned and the database holds none` }, context);
+      continue;
+    }
+    const keyName = pin.key ? 'the pinned public key' : 'the audit signing key the database holds (nothing is pinned)';
+    const c = checkDigestLog({ name: log.path, ...view }, digests, checkKey, { lastSeq: r.lastSeq, anchorSeq: anchor?.seq ?? 0 }, keyName);
+    if (c.problem) return failed(c.problem, context);
+    context.push(...c.notes);
+  }
+
+  const range = r.firstSeq === undefined ? 'no records' : `records ${r.firstSeq}..${r.lastSeq}`;
   return {
     exitCode: 0,
     lines: [
       `Audit trail verified: ${r.records} record${r.records === 1 ? '' : 's'} (${range}), ${r.digests} signed digest${r.digests === 1 ? '' : 's'}${anchor ? `, pruned through record ${anchor.seq}` : ''}.`,
       ...(r.uncovered > 0 ? [`${r.uncovered} newest record${r.uncovered === 1 ? ' is' : 's are'} chained but not yet covered by a signed digest (the server signs one every COFFER_AUDIT_DIGEST_INTERVAL_S and at shutdown).`] : []),
+      ...context,
     ],
   };
 }

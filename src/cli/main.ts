@@ -4,7 +4,7 @@
  *
  *   npm run coffer -- accounts create <12-digit account id>
  *   npm run coffer -- accounts list
- *   npm run coffer -- audit verify
+ *   npm run coffer -- audit verify [--public-key <file.pem>] [--digest-log <file.jsonl>]...
  *   npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
  *   npm run coffer -- audit public-key [--out <file.pem>]
  *   npm run coffer -- audit prune --before <date>
@@ -12,7 +12,9 @@
  * The data folder is COFFER_DATA_DIR (default ./data). `accounts create` adds the account and its
  * root credentials: the secret is written once to `<data>/accounts/<id>/root-credentials.json`
  * (mode 0600, folder 0700) and only that path is printed. `audit verify` exits 1 when the trail
- * fails verification and names the first bad record. Exit status: 0 done, 1 failed, 2 usage.
+ * fails verification and names the first bad record; it pins `--public-key` (else the data
+ * folder's audit-public-key.pem) and checks each `--digest-log` (else the data folder's and
+ * COFFER_AUDIT_DIGEST_LOG's). Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,7 +28,7 @@ import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommand
 const USAGE = `Usage:
   npm run coffer -- accounts create <12-digit account id>
   npm run coffer -- accounts list
-  npm run coffer -- audit verify
+  npm run coffer -- audit verify [--public-key <file.pem>] [--digest-log <file.jsonl>]...
   npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
   npm run coffer -- audit public-key [--out <file.pem>]
   npm run coffer -- audit prune --before <date>
@@ -87,10 +89,27 @@ function date(v: string | undefined, name: string): number | undefined {
   return ms;
 }
 
-function audit(dataDir: string, command: string | undefined, rest: readonly string[]): number {
+/** `audit verify`'s options: `--public-key FILE` once, `--digest-log FILE` any number of times. */
+function verifyOptions(rest: readonly string[]): { publicKeyFile: string | undefined; digestLogs: string[] } {
+  let publicKeyFile: string | undefined;
+  const digestLogs: string[] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    const [name, value] = [rest[i], rest[i + 1]];
+    if (name !== '--public-key' && name !== '--digest-log') throw new UsageError(`unknown option ${name ?? ''}`);
+    if (value === undefined) throw new UsageError(`${name} needs a value`);
+    if (name === '--digest-log') digestLogs.push(value);
+    else if (publicKeyFile !== undefined) throw new UsageError('--public-key may be given once');
+    else publicKeyFile = value;
+  }
+  return { publicKeyFile, digestLogs };
+}
+
+function audit(dataDir: string, configuredDigestLog: string | undefined, command: string | undefined, rest: readonly string[]): number {
   let run: (db: ReturnType<typeof openDatabase>) => AuditCommandResult;
-  if (command === 'verify' && rest.length === 0) run = auditVerify;
-  else if (command === 'export') {
+  if (command === 'verify') {
+    const o = { dataDir, configuredDigestLog, ...verifyOptions(rest) };
+    run = (db) => auditVerify(db, o);
+  } else if (command === 'export') {
     const o = options(rest, { '--out': 'value', '--chain': 'flag', '--since': 'value', '--before': 'value' });
     const out = o.get('--out');
     if (out === undefined) throw new UsageError('audit export needs --out <file.jsonl>');
@@ -169,7 +188,7 @@ function run(args: readonly string[]): number {
     const dataDir = resolve(config.dataDir);
     if (area === 'accounts' && command === 'create' && rest.length <= 1) createAccount(dataDir, config.rootPassphrase, config.accountId, rest[0]);
     else if (area === 'accounts' && command === 'list' && rest.length === 0) listAccounts(dataDir, config.rootPassphrase, config.accountId);
-    else if (area === 'audit') return audit(dataDir, command, rest);
+    else if (area === 'audit') return audit(dataDir, config.auditDigestLog, command, rest);
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;
   } catch (e) {

@@ -25,6 +25,7 @@ export interface Config {
   readonly auditQueueMaxRecords: number;
   readonly auditQueueMaxSeconds: number;
   readonly storageIntegrityCheck: 'quick' | 'full' | 'off';
+  readonly auditDigestLog: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -91,6 +92,7 @@ export const SETTINGS = [
   s({ key: 'auditQueueMaxRecords', env: 'COFFER_AUDIT_QUEUE_MAX_RECORDS', fallback: '10000', parse: int(100, 1_000_000), doc: 'The audit queue is full at this many records waiting to be written…' }),
   s({ key: 'auditQueueMaxSeconds', env: 'COFFER_AUDIT_QUEUE_MAX_S', fallback: '5', parse: int(1, 600), doc: '…or when its oldest record has waited this many seconds.' }),
   s({ key: 'storageIntegrityCheck', env: 'COFFER_STORAGE_INTEGRITY_CHECK', fallback: 'quick', parse: oneOf(['quick', 'full', 'off'] as const), doc: "SQLite's check of the database at start-up: `quick` (quick_check: pages and records), `full` (integrity_check: also every index against its table; slower on large databases) or `off`. A damaged database stops start-up with what SQLite found." }),
+  s({ key: 'auditDigestLog', env: 'COFFER_AUDIT_DIGEST_LOG', fallback: '', parse: optional, doc: 'A second audit digest log: each signed digest is appended (and fsynced) to this file as well as to `<data>/audit-digests.jsonl`. Put it on another disk, out of reach of whoever can write the database; `audit verify` reads it.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

@@ -69,6 +69,12 @@ export interface AuditRow extends RecordIndex {
   readonly record: string;
   readonly prevHash: string;
   readonly hash: string;
+  /**
+   * Set by a store that read a lookup column whose stored value is not one it ever writes (a
+   * read_only of 2, resources JSON with a repeated key): its lookups may then match the row
+   * otherwise than its fields say, so verification reports the column named here.
+   */
+  readonly malformedColumn?: string | undefined;
 }
 
 /** A signed statement that records `seqFrom`..`seqTo` ended with `lastHash`. */
@@ -127,6 +133,8 @@ export interface AuditStore {
   /** Newest first. */
   lookup(q: AuditLookup): AuditRow[];
   digests(): AuditDigest[];
+  /** The digests whose last record is `seqTo` or later, oldest first. */
+  digestsFrom(seqTo: number): AuditDigest[];
   lastDigest(): AuditDigest | undefined;
   putDigest(d: AuditDigest): void;
   anchor(): AuditAnchor | undefined;

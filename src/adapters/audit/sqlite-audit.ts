@@ -22,22 +22,57 @@ CREATE TABLE IF NOT EXISTS audit_signing_keys (
 CREATE TABLE IF NOT EXISTS audit_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-interface RecordRow {
+/** A type, not an interface, so that a row is also a plain Record of its cells (see malformedColumn). */
+type RecordRow = {
   seq: number; event_time: number; event_id: string; event_name: string; event_source: string; read_only: number;
   username: string | null; access_key_id: string | null; account_id: string; owner_account_id: string | null;
   resources: string; record: string; prev_hash: string; hash: string;
-}
+};
 interface DigestRow {
   seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
   prev_digest_hash: string; key_id: string; signature: string;
 }
 
-const toRow = (r: RecordRow): AuditRow => ({
-  seq: r.seq, eventTime: r.event_time, eventId: r.event_id, eventName: r.event_name, eventSource: r.event_source,
-  readOnly: r.read_only === 1, username: r.username ?? undefined, accessKeyId: r.access_key_id ?? undefined,
-  accountId: r.account_id, ownerAccountId: r.owner_account_id ?? undefined,
-  resources: JSON.parse(r.resources) as AuditRow['resources'], record: r.record, prevHash: r.prev_hash, hash: r.hash,
-});
+type Resources = AuditRow['resources'];
+
+function parseResources(text: string): Resources | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as Resources) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The first lookup column holding a value `append` never writes. SQLite compares such a value
+ * otherwise than its JavaScript reading (read_only 2 matches neither ReadOnly=true nor false;
+ * json_extract takes a repeated key's first value, JSON.parse its last), so it is reported rather
+ * than read as something that would agree with the record.
+ */
+function malformedColumn(r: RecordRow, resources: Resources | undefined): string | undefined {
+  const cells: Readonly<Record<string, unknown>> = r;
+  if (typeof cells.event_time !== 'number' || !Number.isSafeInteger(cells.event_time)) return 'event_time';
+  for (const c of ['event_id', 'event_name', 'event_source', 'account_id']) if (typeof cells[c] !== 'string') return c;
+  for (const c of ['username', 'access_key_id', 'owner_account_id']) if (cells[c] !== null && typeof cells[c] !== 'string') return c;
+  if (cells.read_only !== 0 && cells.read_only !== 1) return 'read_only';
+  const canonical = resources?.every((e) => typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.name === 'string')
+    ? JSON.stringify(resources.map((e) => ({ type: e.type, name: e.name })))
+    : undefined;
+  return canonical === r.resources ? undefined : 'resources';
+}
+
+const toRow = (r: RecordRow): AuditRow => {
+  const resources = parseResources(r.resources);
+  const malformed = malformedColumn(r, resources);
+  return {
+    seq: r.seq, eventTime: r.event_time, eventId: r.event_id, eventName: r.event_name, eventSource: r.event_source,
+    readOnly: r.read_only === 1, username: r.username ?? undefined, accessKeyId: r.access_key_id ?? undefined,
+    accountId: r.account_id, ownerAccountId: r.owner_account_id ?? undefined,
+    resources: resources ?? [], record: r.record, prevHash: r.prev_hash, hash: r.hash,
+    ...(malformed !== undefined ? { malformedColumn: malformed } : {}),
+  };
+};
 const toDigest = (r: DigestRow): AuditDigest => ({
   seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
   createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
@@ -66,6 +101,7 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
     scan: db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?'),
     digests: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to'),
     lastDigest: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to DESC LIMIT 1'),
+    digestsFrom: db.prepare<[number], DigestRow>('SELECT * FROM audit_digests WHERE seq_to >= ? ORDER BY seq_to'),
     putDigest: db.prepare(`INSERT INTO audit_digests (seq_to, seq_from, last_hash, first_time, last_time, created_at, prev_digest_hash, key_id, signature)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getState: db.prepare<[string], { value: string }>('SELECT value FROM audit_state WHERE name = ?'),
@@ -121,6 +157,7 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
       return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined).all(params).map(toRow);
     },
     digests: () => q.digests.all().map(toDigest),
+    digestsFrom: (seqTo) => q.digestsFrom.all(seqTo).map(toDigest),
     lastDigest: () => { const r = q.lastDigest.get(); return r ? toDigest(r) : undefined; },
     putDigest: (d) => { q.putDigest.run(d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature); },
     anchor: () => { const r = q.getState.get('anchor'); return r ? (JSON.parse(r.value) as AuditAnchor) : undefined; },
