@@ -37,7 +37,13 @@ export interface Segment {
 /** A compiled pattern: its segments, one more than it has stars. */
 export interface Glob {
   readonly segments: readonly Segment[];
+  /** Code units of the pattern, and 32-bit words of its widest `?` segment searched (at least 1): see globCost. */
+  readonly size: number;
+  readonly width: number;
 }
+
+/** An upper bound of the work of matching a text of `n` code units, in the units of match-budget.ts. */
+export const globCost = (g: Glob, n: number): number => g.size + n * g.width;
 
 function segment(text: string, wild: number[], middle: boolean): Segment {
   let mask: Uint8Array | undefined;
@@ -61,7 +67,14 @@ export function compileGlob(parts: readonly GlobPart[]): Glob {
     } else cur.text += p;
   }
   const last = raw.length - 1;
-  return { segments: raw.map((s, i) => segment(s.text, s.wild, i > 0 && i < last)) };
+  const segments = raw.map((s, i) => segment(s.text, s.wild, i > 0 && i < last));
+  let size = 0;
+  let width = 1;
+  for (const s of segments) {
+    size += s.text.length;
+    if (s.search?.kind === 'wild') width = Math.max(width, s.search.wildRow.length);
+  }
+  return { segments, size: size + raw.length - 1, width };
 }
 
 /** Whether the segment matches the text at `at` (the caller checked that it fits). O(|segment|). */

@@ -6,7 +6,8 @@
  * resolves them; the substituted text is literal (a `*` in a user name is not a wildcard), and the
  * same glob algorithm matches it. Case handling is the caller's (actions arrive lower-cased).
  */
-import { compileGlob, globMatches, type Glob, type GlobPart } from './glob.ts';
+import { compileGlob, globCost, globMatches, type Glob, type GlobPart } from './glob.ts';
+import type { MatchBudget } from './match-budget.ts';
 import { QMARK, STAR, resolveVariable, type ConditionValues, type Token } from './variables.ts';
 
 export type Matcher =
@@ -27,7 +28,7 @@ export function compileMatcher(tokens: readonly Token[]): Matcher {
  * units the pattern needs (literal text, `?`, substituted values) are counted before anything is
  * built: when they outnumber the text's it cannot match, so building costs at most the text's length.
  */
-function matchTemplate(tokens: readonly Token[], text: string, values: ConditionValues): boolean | undefined {
+function matchTemplate(tokens: readonly Token[], text: string, values: ConditionValues, budget: MatchBudget | undefined): boolean | undefined {
   let needed = 0;
   for (const t of tokens) {
     if (t === STAR) continue;
@@ -41,20 +42,26 @@ function matchTemplate(tokens: readonly Token[], text: string, values: Condition
   }
   if (needed > text.length) return false;
   const parts = tokens.map((t): GlobPart => (typeof t === 'object' ? (resolveVariable(t, values) as string) : t));
-  return globMatches(compileGlob(parts), text);
+  const glob = compileGlob(parts);
+  budget?.charge(glob.size + globCost(glob, text.length)); // building it, then matching it
+  return globMatches(glob, text);
 }
 
-/** Whether `text` matches; undefined when a policy variable in the pattern does not resolve. */
-export function matches(m: Matcher, text: string, values: ConditionValues): boolean | undefined {
+/**
+ * Whether `text` matches; undefined when a policy variable in the pattern does not resolve. With a
+ * budget (match-budget.ts), a glob charges its cost before it runs.
+ */
+export function matches(m: Matcher, text: string, values: ConditionValues, budget?: MatchBudget): boolean | undefined {
   switch (m.kind) {
     case 'any':
       return true;
     case 'exact':
       return m.value === text;
     case 'glob':
+      budget?.charge(globCost(m.glob, text.length));
       return globMatches(m.glob, text);
     case 'template':
-      return matchTemplate(m.tokens, text, values);
+      return matchTemplate(m.tokens, text, values, budget);
   }
 }
 
@@ -62,10 +69,10 @@ export function matches(m: Matcher, text: string, values: ConditionValues): bool
  * Whether any matcher matches: true / false, or undefined when a variable in any of them does not
  * resolve (AWS: the statement then does not apply, whatever the other values say).
  */
-export function anyMatches(ms: readonly Matcher[], text: string, values: ConditionValues): boolean | undefined {
+export function anyMatches(ms: readonly Matcher[], text: string, values: ConditionValues, budget?: MatchBudget): boolean | undefined {
   let hit = false;
   for (const m of ms) {
-    const r = matches(m, text, values);
+    const r = matches(m, text, values, budget);
     if (r === undefined) return undefined;
     if (r) hit = true;
   }
