@@ -5,12 +5,12 @@
  * an 8 KiB encryption-context value: 6 s for one request, which any account's administrator could
  * set up. So a decision counts the code units it touches (request values read by each clause,
  * patterns and texts matched, substituted variables) and, past MATCH_BUDGET, is denied: fail
- * closed, at about 0.1 s of work. Real policy sets use a few hundred thousand at most (every
- * Resource ARN pattern of a maximal policy set against a key ARN is about seven million).
+ * closed, after about 60 ms of work. Real policy sets stay far below: a maximal IAM policy set
+ * made only of Resource ARN patterns (15,000 of them) uses 1.8 million against a key ARN.
  */
 
 /** Code units one decision may touch. */
-export const MATCH_BUDGET = 16_000_000;
+export const MATCH_BUDGET = 8_000_000;
 
 /** Thrown through the evaluation when a decision runs out; the decision catches it and denies. */
 export class MatchBudgetExceeded extends Error {
