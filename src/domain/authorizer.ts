@@ -65,7 +65,7 @@ export class Authorizer {
   private readonly decisions = new WeakMap<Policy, Map<string, { identity: readonly Policy[]; result: AuthorizationResult }>>();
 
   constructor(
-    private readonly keyring: Pick<Keyring, 'aliasesOf' | 'grantsOf'>,
+    private readonly keyring: Pick<Keyring, 'aliasesOf' | 'grantsFor'>,
     private readonly identities: IdentityPolicySource,
     private readonly clock: Clock,
   ) {}
@@ -91,7 +91,8 @@ export class Authorizer {
     }, {
       keyAccountId: key.accountId,
       keyPolicy,
-      ...(a.grantOperation !== undefined ? { grantOperation: a.grantOperation, grants: this.keyring.grantsOf(key.arn).map(grantInfo) } : {}),
+      // Only the caller's grants can allow it (a key may have 50,000): grantAllows checks the grantee again.
+      ...(a.grantOperation !== undefined ? { grantOperation: a.grantOperation, grants: this.keyring.grantsFor(key.arn, granteesOf(caller)).map(grantInfo) } : {}),
       ...(a.encryptionContext !== undefined ? { encryptionContext: a.encryptionContext } : {}),
     });
     if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(caller.arn, a.action, key.arn, decision));
@@ -199,6 +200,9 @@ function contextConditions(ec: Readonly<Record<string, string>> | undefined): Re
     ...Object.fromEntries(Object.entries(ec).map(([k, v]) => [`kms:EncryptionContext:${k}`, v])),
   };
 }
+
+/** The grantee ARNs a grant may name to apply to this caller: its own, and its role's for a role session. */
+const granteesOf = (c: Caller): readonly string[] => (c.roleArn === undefined ? [c.arn] : [c.arn, c.roleArn]);
 
 function grantInfo(g: GrantRecord): GrantInfo {
   const eq = g.constraints?.EncryptionContextEquals;

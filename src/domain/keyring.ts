@@ -11,6 +11,7 @@ import { zero } from '../crypto/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import type { KeyRecord, MaterialRecord } from './key.ts';
 import type { GrantRecord } from './grant.ts';
+import { grantSet, grantsFor, withGrant, withoutGrant, type GrantSet } from './grant-set.ts';
 import type { AliasRecord, KeyRepository } from '../ports/key-repository.ts';
 import type { KeyStore } from '../ports/key-store.ts';
 
@@ -25,7 +26,7 @@ export class Keyring {
   private readonly plaintext = new Map<string, Buffer>();
   private readonly aliasTargets = new Map<string, string>();
   private readonly idIndex = new Map<string, string>();
-  private readonly grantsByKey = new Map<string, readonly GrantRecord[]>();
+  private readonly grantsByKey = new Map<string, GrantSet>();
   private readonly aliasesByKey = new Map<string, readonly string[]>();
   /** Key-record and key-material lookups answered from memory / from the repository (metrics). */
   cacheHits = 0;
@@ -133,26 +134,40 @@ export class Keyring {
     return material;
   }
 
-  /** Every grant on a key (cached; authorization reads it on the hot path). */
-  grantsOf(arn: string): readonly GrantRecord[] {
+  /** A key's grants, loaded once (a key may have 50,000) and then kept up to date by putGrant/deleteGrant. */
+  private grantSetOf(arn: string): GrantSet {
     const hit = this.grantsByKey.get(arn);
     if (hit) return hit;
     const all: GrantRecord[] = [];
     for (let page = this.repo.listGrants(arn, undefined, 1000); page.length > 0; page = this.repo.listGrants(arn, page.at(-1)?.grantId, 1000)) {
       all.push(...page);
     }
-    this.grantsByKey.set(arn, all);
-    return all;
+    const set = grantSet(all);
+    this.grantsByKey.set(arn, set);
+    return set;
   }
 
+  /** Every grant on a key, in grant-id order (cached). */
+  grantsOf(arn: string): readonly GrantRecord[] {
+    return this.grantSetOf(arn).all;
+  }
+
+  /** The grants on a key whose grantee is one of `principals` (authorization, on the hot path). */
+  grantsFor(arn: string, principals: readonly string[]): readonly GrantRecord[] {
+    return grantsFor(this.grantSetOf(arn), principals);
+  }
+
+  /** Stores the grant, then updates a cached set rather than dropping it (a reload of 50,000 grants took 0.3-0.8 s). */
   putGrant(g: GrantRecord): void {
     this.repo.transaction(() => this.repo.putGrant(g));
-    this.grantsByKey.delete(g.keyArn);
+    const set = this.grantsByKey.get(g.keyArn);
+    if (set) this.grantsByKey.set(g.keyArn, withGrant(set, g));
   }
 
   deleteGrant(g: GrantRecord): void {
     this.repo.transaction(() => this.repo.deleteGrant(g.grantId));
-    this.grantsByKey.delete(g.keyArn);
+    const set = this.grantsByKey.get(g.keyArn);
+    if (set) this.grantsByKey.set(g.keyArn, withoutGrant(set, g.grantId));
   }
 
   /** The alias names that point to a key (kms:ResourceAliases), cached. */

@@ -11,7 +11,8 @@
  *   caller's identity policies must allow sts:AssumeRole too — the rule of key policies. A caller
  *   from another account always needs both. As in AWS, the account root may not assume roles.
  *
- * Parsed policies are cached by text.
+ * Parsed policies are cached by text. A decision whose policies need more matching than one
+ * decision may do (policy/match-budget.ts) is denied.
  */
 import type { Clock } from '../core/clock.ts';
 import type { CredentialResolver } from '../domain/credentials.ts';
@@ -19,6 +20,7 @@ import type { RoleRecord } from '../domain/identity.ts';
 import { AwsError } from '../errors/aws-error.ts';
 import { AccessDeniedError } from '../errors/query-errors.ts';
 import { evaluatePolicy, requestConditions, type PrincipalInfo, type RequestContext } from '../policy/evaluate.ts';
+import { withMatchBudget, type MatchBudget } from '../policy/match-budget.ts';
 import { parsePolicy, type Policy, type PolicyKind } from '../policy/parse.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
 import type { Caller, RequestInfo } from './context.ts';
@@ -74,11 +76,13 @@ function denied(i: IdentityDecisionInput, why: string): AccessDeniedError {
   return new AccessDeniedError(`User: ${i.caller.arn} is not authorized to perform: ${i.action} on resource: ${i.resource}${why}`);
 }
 
+const TOO_COSTLY = ' because the policies that apply need more matching than Coffer allows for one request';
+
 /** The identity-policy verdict for a non-root caller: 'deny' (explicit), 'allow', or 'none'. */
-function identityVerdict(i: IdentityDecisionInput, req: RequestContext): 'deny' | 'allow' | 'none' {
+function identityVerdict(i: IdentityDecisionInput, req: RequestContext, budget: MatchBudget): 'deny' | 'allow' | 'none' {
   let allow = false;
   for (const text of i.identityPolicies()) {
-    const r = evaluatePolicy(parseCached(text, 'identity'), req, 'identity');
+    const r = evaluatePolicy(parseCached(text, 'identity'), req, 'identity', budget);
     if (r.denies.length > 0) return 'deny';
     if (r.allows.length > 0) allow = true;
   }
@@ -92,8 +96,9 @@ export function authorizeIdentityAction(i: IdentityDecisionInput): void {
     if (account === undefined || account === i.caller.accountId) return;
     throw denied(i, '');
   }
-  const verdict = identityVerdict(i, requestContext(i));
+  const verdict = withMatchBudget((budget) => identityVerdict(i, requestContext(i), budget), () => 'too-costly' as const);
   if (verdict === 'allow') return;
+  if (verdict === 'too-costly') throw denied(i, TOO_COSTLY);
   throw denied(i, verdict === 'deny' ? ' with an explicit deny in an identity-based policy' : ` because no identity-based policy allows the ${i.action} action`);
 }
 
@@ -102,9 +107,13 @@ export function authorizeAssumeRole(i: Omit<IdentityDecisionInput, 'action' | 'r
   const input: IdentityDecisionInput = { ...i, action: 'sts:AssumeRole', resource: role.arn };
   if (i.caller.type === 'Root') throw new AccessDeniedError('Roles may not be assumed by root accounts.');
   const req = requestContext(input);
-  const trust = evaluatePolicy(parseCached(role.trustPolicy, 'trust'), req, 'trust');
+  const verdicts = withMatchBudget(
+    (budget) => ({ trust: evaluatePolicy(parseCached(role.trustPolicy, 'trust'), req, 'trust', budget), identity: identityVerdict(input, req, budget) }),
+    () => undefined,
+  );
+  if (verdicts === undefined) throw denied(input, TOO_COSTLY);
+  const { trust, identity } = verdicts;
   if (trust.denies.length > 0) throw denied(input, ' with an explicit deny in a resource-based policy');
-  const identity = identityVerdict(input, req);
   if (identity === 'deny') throw denied(input, ' with an explicit deny in an identity-based policy');
   const sameAccount = i.caller.accountId === role.accountId;
   if (trust.allows.some((m) => m.principalMatch === 'principal') && (sameAccount || identity === 'allow')) return;

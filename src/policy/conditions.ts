@@ -11,6 +11,7 @@
  * says). A policy variable that does not resolve makes the clause false.
  */
 import { cidrContains, parseCidr, parseIp, type Cidr } from './ip.ts';
+import type { MatchBudget } from './match-budget.ts';
 import { compileMatcher, matches, type Matcher } from './wildcard.ts';
 import { hasVariables, substitute, tokenize, variablesResolve, type ConditionValues, type Token } from './variables.ts';
 
@@ -272,26 +273,27 @@ function arnComponents(s: string): string[] | undefined {
   return out;
 }
 
-function arnMatches(p: ArnPattern, value: string, comps: readonly string[] | undefined, values: ConditionValues): boolean {
-  if (p.parts.length === 1) return matches(p.parts[0] as Matcher, value, values) === true;
+function arnMatches(p: ArnPattern, value: string, comps: readonly string[] | undefined, values: ConditionValues, budget?: MatchBudget): boolean {
+  if (p.parts.length === 1) return matches(p.parts[0] as Matcher, value, values, budget) === true;
   if (!comps) return false;
-  for (let i = 0; i < 6; i++) if (matches(p.parts[i] as Matcher, comps[i] as string, values) !== true) return false;
+  for (let i = 0; i < 6; i++) if (matches(p.parts[i] as Matcher, comps[i] as string, values, budget) !== true) return false;
   return true;
 }
 
 /** Whether one request value matches any of the clause's values under the positive operator. */
-function matchesAny(c: ConditionClause, x: string, values: ConditionValues): boolean {
+function matchesAny(c: ConditionClause, x: string, values: ConditionValues, budget?: MatchBudget): boolean {
   switch (c.family) {
     case 'string': {
       const rv = c.ignoreCase ? x.toLowerCase() : x;
       for (const v of c.values) {
         const s = resolveText(v, values);
+        budget?.charge(s.length);
         if ((c.ignoreCase && typeof v !== 'string' ? s.toLowerCase() : s) === rv) return true;
       }
       return false;
     }
     case 'like':
-      for (const m of c.values) if (matches(m, x, values) === true) return true;
+      for (const m of c.values) if (matches(m, x, values, budget) === true) return true;
       return false;
     case 'numeric':
     case 'date': {
@@ -302,7 +304,11 @@ function matchesAny(c: ConditionClause, x: string, values: ConditionValues): boo
     }
     case 'bool': {
       const rv = x.toLowerCase();
-      for (const v of c.values) if (resolveText(v, values).toLowerCase() === rv) return true;
+      for (const v of c.values) {
+        const s = resolveText(v, values);
+        budget?.charge(s.length);
+        if (s.toLowerCase() === rv) return true;
+      }
       return false;
     }
     case 'binary': {
@@ -318,7 +324,7 @@ function matchesAny(c: ConditionClause, x: string, values: ConditionValues): boo
     }
     case 'arn': {
       const comps = arnComponents(x);
-      for (const p of c.values) if (arnMatches(p, x, comps, values)) return true;
+      for (const p of c.values) if (arnMatches(p, x, comps, values, budget)) return true;
       return false;
     }
     case 'null':
@@ -340,26 +346,33 @@ function clauseVariablesResolve(c: ConditionClause, values: ConditionValues): bo
   }
 }
 
-/** One clause against the request's keys. */
-export function evaluateClause(c: ConditionClause, values: ConditionValues): boolean {
+/**
+ * One clause against the request's keys. With a budget, each request value read (lower-cased,
+ * parsed, split) is charged its length, and each match its own cost.
+ */
+export function evaluateClause(c: ConditionClause, values: ConditionValues, budget?: MatchBudget): boolean {
   if (c.variables && !clauseVariablesResolve(c, values)) return false;
   const got = values.get(c.key);
   const present = got !== undefined && got.length > 0;
   if (c.family === 'null') return c.values.includes(!present);
+  const one = (x: string): boolean => {
+    budget?.charge(x.length);
+    return matchesAny(c, x, values, budget);
+  };
   if (c.set === 'ForAllValues') {
     if (!present) return true;
-    for (const x of got) if (matchesAny(c, x, values) === c.negated) return false;
+    for (const x of got) if (one(x) === c.negated) return false;
     return true;
   }
   if (c.set === 'ForAnyValue') {
     if (!present) return false;
-    for (const x of got) if (matchesAny(c, x, values) !== c.negated) return true;
+    for (const x of got) if (one(x) !== c.negated) return true;
     return false;
   }
   if (!present) return c.ifExists || c.negated;
   let any = false;
   for (const x of got) {
-    if (matchesAny(c, x, values)) {
+    if (one(x)) {
       any = true;
       break;
     }
@@ -368,7 +381,7 @@ export function evaluateClause(c: ConditionClause, values: ConditionValues): boo
 }
 
 /** All clauses hold (logical AND). */
-export function conditionsHold(clauses: readonly ConditionClause[], values: ConditionValues): boolean {
-  for (const c of clauses) if (!evaluateClause(c, values)) return false;
+export function conditionsHold(clauses: readonly ConditionClause[], values: ConditionValues, budget?: MatchBudget): boolean {
+  for (const c of clauses) if (!evaluateClause(c, values, budget)) return false;
   return true;
 }

@@ -13,6 +13,7 @@ import type { Policy, PolicyKind, Statement } from './parse.ts';
 import { conditionsHold } from './conditions.ts';
 import { matchPrincipal, type PrincipalInfo, type PrincipalMatch } from './principals.ts';
 import { anyMatches } from './wildcard.ts';
+import type { MatchBudget } from './match-budget.ts';
 import type { ConditionValues } from './variables.ts';
 
 export type { PrincipalInfo, PrincipalMatch, PrincipalType } from './principals.ts';
@@ -127,13 +128,17 @@ function actionApplies(st: Statement, action: string): boolean {
   return false;
 }
 
-function resourceApplies(st: Statement, resource: string, values: ConditionValues): boolean {
-  if (st.resource) return anyMatches(st.resource, resource, values) === true;
-  if (st.notResource) return anyMatches(st.notResource, resource, values) === false;
+function resourceApplies(st: Statement, resource: string, values: ConditionValues, budget: MatchBudget | undefined): boolean {
+  if (st.resource) return anyMatches(st.resource, resource, values, budget) === true;
+  if (st.notResource) return anyMatches(st.notResource, resource, values, budget) === false;
   return false;
 }
 
-export function evaluatePolicy(policy: Policy, req: RequestContext, kind: PolicyKind): PolicyEvaluation {
+/**
+ * With a budget (match-budget.ts), resource and condition matching charge it and may throw
+ * MatchBudgetExceeded (actions are Coffer's own short names, not charged).
+ */
+export function evaluatePolicy(policy: Policy, req: RequestContext, kind: PolicyKind, budget?: MatchBudget): PolicyEvaluation {
   const values = conditionValues(req.conditions);
   const action = req.action.toLowerCase();
   let allows: MatchedStatement[] | undefined;
@@ -145,8 +150,8 @@ export function evaluatePolicy(policy: Policy, req: RequestContext, kind: Policy
       if (pm === undefined) continue;
     }
     if (!actionApplies(st, action)) continue;
-    if (kind !== 'trust' && !resourceApplies(st, req.resource, values)) continue;
-    if (st.conditions.length > 0 && !conditionsHold(st.conditions, values)) continue;
+    if (kind !== 'trust' && !resourceApplies(st, req.resource, values, budget)) continue;
+    if (st.conditions.length > 0 && !conditionsHold(st.conditions, values, budget)) continue;
     const m: MatchedStatement = {
       effect: st.effect,
       ...(st.sid !== undefined ? { sid: st.sid } : {}),

@@ -58,7 +58,12 @@ function parseV6(s: string): bigint | undefined {
   return v;
 }
 
+/** The longest textual address: `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`. */
+const MAX_ADDRESS_LENGTH = 45;
+
+/** An IPv4 or IPv6 address; anything longer than an address can be is refused before it is split. */
 export function parseIp(s: string): IpAddr | undefined {
+  if (s.length > MAX_ADDRESS_LENGTH) return undefined;
   if (s.includes(':')) {
     const value = parseV6(s);
     return value === undefined ? undefined : { v6: true, value };

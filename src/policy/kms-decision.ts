@@ -14,6 +14,7 @@
  */
 import { parseKmsArn } from '../core/arn.ts';
 import { evaluatePolicy, type PrincipalInfo, type RequestContext } from './evaluate.ts';
+import { withMatchBudget, type MatchBudget } from './match-budget.ts';
 import type { Policy } from './parse.ts';
 
 export interface GrantInfo {
@@ -44,7 +45,8 @@ export interface KmsAuthorizationInput {
   readonly encryptionContext?: Readonly<Record<string, string>>;
 }
 
-export type DenyReason = 'explicit-deny-resource' | 'explicit-deny-identity' | 'no-resource-policy' | 'no-identity-policy';
+/** `too-costly`: the policies needed more matching than one decision may do (match-budget.ts). */
+export type DenyReason = 'explicit-deny-resource' | 'explicit-deny-identity' | 'no-resource-policy' | 'no-identity-policy' | 'too-costly';
 
 export type Decision =
   | { readonly allowed: true; readonly via: 'key-policy' | 'key-policy+iam' | 'iam' | 'grant'; readonly grantId?: string }
@@ -92,7 +94,12 @@ export function grantAllows(
   return true;
 }
 
+/** The decision, denied (fail closed) when its policies need more matching than MATCH_BUDGET. */
 export function decideKms(input: KmsAuthorizationInput): Decision {
+  return withMatchBudget((budget) => decide(input, budget), () => ({ allowed: false, reason: 'too-costly' }));
+}
+
+function decide(input: KmsAuthorizationInput, budget: MatchBudget): Decision {
   const req = input.request;
   const p = req.principal;
   const isRoot = p.type === 'Root';
@@ -102,7 +109,7 @@ export function decideKms(input: KmsAuthorizationInput): Decision {
   let identityDenies = false;
   if (!isRoot && p.type !== 'Service') {
     for (const policy of input.identityPolicies) {
-      const r = evaluatePolicy(policy, req, 'identity');
+      const r = evaluatePolicy(policy, req, 'identity', budget);
       if (r.denies.length > 0) identityDenies = true;
       if (r.allows.length > 0) identityAllows = true;
     }
@@ -114,7 +121,7 @@ export function decideKms(input: KmsAuthorizationInput): Decision {
     return identityAllows ? { allowed: true, via: 'iam' } : { allowed: false, reason: 'no-identity-policy' };
   }
 
-  const key = evaluatePolicy(input.keyPolicy, req, 'resource');
+  const key = evaluatePolicy(input.keyPolicy, req, 'resource', budget);
   if (key.denies.length > 0) return { allowed: false, reason: 'explicit-deny-resource' };
   if (identityDenies) return { allowed: false, reason: 'explicit-deny-identity' };
 
@@ -151,5 +158,7 @@ export function accessDeniedMessage(principalArn: string, action: string, resour
       return `${head} because no resource-based policy allows the ${action} action`;
     case 'no-identity-policy':
       return `${head} because no identity-based policy allows the ${action} action`;
+    case 'too-costly':
+      return `${head} because the policies that apply need more matching than Coffer allows for one request`;
   }
 }

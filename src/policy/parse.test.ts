@@ -123,7 +123,7 @@ test('parse: the normalized statement', () => {
   assert.deepEqual([...(s.principal?.accounts ?? [])], ['111122223333']);
   assert.deepEqual([...(s.principal?.arns ?? [])], ['arn:aws:iam::111122223333:user/alice']);
   assert.deepEqual(s.action?.[0], { kind: 'exact', value: 'kms:decrypt' });
-  assert.equal(s.action?.[1]?.kind, 'regex');
+  assert.equal(s.action?.[1]?.kind, 'glob');
   assert.deepEqual(s.resource, [{ kind: 'any' }]);
   assert.equal(s.conditions[0]?.key, 'kms:viaservice');
   assert.deepEqual(s.conditions[0]?.values, ['s3.us-east-1.amazonaws.com']);

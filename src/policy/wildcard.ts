@@ -1,76 +1,67 @@
 /**
- * Wildcard patterns (`*` any run of characters, `?` exactly one), compiled once: a literal becomes
- * a string comparison, a pattern a RegExp; a pattern with policy variables stays as tokens and is
- * matched by a small backtracking glob after the variables resolve (substituted text is literal).
+ * Wildcard patterns (`*` any run of characters, `?` exactly one) of policies — actions, resources,
+ * ARN and string conditions — compiled once: a literal becomes a string comparison, `*` alone
+ * matches everything, any other pattern becomes a glob (glob.ts: no regular expression, no
+ * backtracking across a star). A pattern with policy variables stays as tokens until a request
+ * resolves them; the substituted text is literal (a `*` in a user name is not a wildcard), and the
+ * same glob algorithm matches it. Case handling is the caller's (actions arrive lower-cased).
  */
-import { QMARK, STAR, resolveVariable, variablesResolve, type ConditionValues, type Token } from './variables.ts';
+import { compileGlob, globCost, globMatches, type Glob, type GlobPart } from './glob.ts';
+import type { MatchBudget } from './match-budget.ts';
+import { QMARK, STAR, resolveVariable, type ConditionValues, type Token } from './variables.ts';
 
 export type Matcher =
   | { readonly kind: 'any' }
   | { readonly kind: 'exact'; readonly value: string }
-  | { readonly kind: 'regex'; readonly re: RegExp }
+  | { readonly kind: 'glob'; readonly glob: Glob }
   | { readonly kind: 'template'; readonly tokens: readonly Token[] };
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function compileMatcher(tokens: readonly Token[]): Matcher {
   if (tokens.some((t) => typeof t === 'object')) return { kind: 'template', tokens };
   if (tokens.length === 1 && tokens[0] === STAR) return { kind: 'any' };
   if (tokens.every((t) => typeof t === 'string')) return { kind: 'exact', value: tokens.join('') };
-  let src = '';
-  for (const t of tokens) src += t === STAR ? '.*' : t === QMARK ? '.' : escapeRe(t as string);
-  return { kind: 'regex', re: new RegExp(`^${src}$`, 's') };
+  return { kind: 'glob', glob: compileGlob(tokens as readonly GlobPart[]) };
 }
 
-/** Glob over tokens; variables must resolve (checked by the caller). */
-function glob(tokens: readonly Token[], text: string, values: ConditionValues): boolean {
-  const n = tokens.length;
-  let ti = 0;
-  let p = 0;
-  let starTi = -1;
-  let starP = 0;
-  for (;;) {
-    if (ti < n) {
-      const t = tokens[ti] as Token;
-      if (t === STAR) {
-        starTi = ti;
-        starP = p;
-        ti++;
-        continue;
-      }
-      if (t === QMARK) {
-        if (p < text.length) {
-          ti++;
-          p++;
-          continue;
-        }
-      } else {
-        const lit = typeof t === 'string' ? t : (resolveVariable(t, values) ?? '');
-        if (text.startsWith(lit, p)) {
-          p += lit.length;
-          ti++;
-          continue;
-        }
-      }
-    } else if (p === text.length) return true;
-    if (starTi < 0 || starP >= text.length) return false;
-    starP++;
-    p = starP;
-    ti = starTi + 1;
+/**
+ * A pattern with variables against a text: undefined when a variable does not resolve. The code
+ * units the pattern needs (literal text, `?`, substituted values) are counted before anything is
+ * built: when they outnumber the text's it cannot match, so building costs at most the text's length.
+ */
+function matchTemplate(tokens: readonly Token[], text: string, values: ConditionValues, budget: MatchBudget | undefined): boolean | undefined {
+  let needed = 0;
+  for (const t of tokens) {
+    if (t === STAR) continue;
+    if (t === QMARK) needed++;
+    else if (typeof t === 'string') needed += t.length;
+    else {
+      const v = resolveVariable(t, values);
+      if (v === undefined) return undefined;
+      needed += v.length;
+    }
   }
+  if (needed > text.length) return false;
+  const parts = tokens.map((t): GlobPart => (typeof t === 'object' ? (resolveVariable(t, values) as string) : t));
+  const glob = compileGlob(parts);
+  budget?.charge(glob.size + globCost(glob, text.length)); // building it, then matching it
+  return globMatches(glob, text);
 }
 
-/** Whether `text` matches; undefined when a policy variable in the pattern does not resolve. */
-export function matches(m: Matcher, text: string, values: ConditionValues): boolean | undefined {
+/**
+ * Whether `text` matches; undefined when a policy variable in the pattern does not resolve. With a
+ * budget (match-budget.ts), a glob charges its cost before it runs.
+ */
+export function matches(m: Matcher, text: string, values: ConditionValues, budget?: MatchBudget): boolean | undefined {
   switch (m.kind) {
     case 'any':
       return true;
     case 'exact':
       return m.value === text;
-    case 'regex':
-      return m.re.test(text);
+    case 'glob':
+      budget?.charge(globCost(m.glob, text.length));
+      return globMatches(m.glob, text);
     case 'template':
-      return variablesResolve(m.tokens, values) ? glob(m.tokens, text, values) : undefined;
+      return matchTemplate(m.tokens, text, values, budget);
   }
 }
 
@@ -78,10 +69,10 @@ export function matches(m: Matcher, text: string, values: ConditionValues): bool
  * Whether any matcher matches: true / false, or undefined when a variable in any of them does not
  * resolve (AWS: the statement then does not apply, whatever the other values say).
  */
-export function anyMatches(ms: readonly Matcher[], text: string, values: ConditionValues): boolean | undefined {
+export function anyMatches(ms: readonly Matcher[], text: string, values: ConditionValues, budget?: MatchBudget): boolean | undefined {
   let hit = false;
   for (const m of ms) {
-    const r = matches(m, text, values);
+    const r = matches(m, text, values, budget);
     if (r === undefined) return undefined;
     if (r) hit = true;
   }

@@ -17,6 +17,7 @@
 import { getShape, kmsModel } from '../wire/model.ts';
 import type { Shape } from '../wire/model.ts';
 import { SerializationException, UnknownOperationException, ValidationException } from '../errors/common-errors.ts';
+import { MEMBER_LIMITS, SHAPE_LIMITS, type MapLimit } from './limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Java regular expressions (the model's `pattern` dialect) → JS RegExp matching the whole value.
@@ -94,7 +95,8 @@ interface ScalarNode { readonly kind: 'scalar'; readonly type: ScalarType; reado
 interface Member { readonly name: string; readonly label: string; readonly required: boolean; readonly node: Node }
 interface StructNode { readonly kind: 'structure'; readonly members: Member[] }
 interface ListNode { readonly kind: 'list'; readonly count: readonly Check[]; readonly member: Node }
-interface MapNode { readonly kind: 'map'; readonly count: readonly Check[]; readonly key: ScalarNode; readonly value: Node }
+/** `limits`: what limits.ts adds to the model (checked without echoing the map, which may be large). */
+interface MapNode { readonly kind: 'map'; readonly count: readonly Check[]; readonly limits: readonly MapLimit[]; readonly key: ScalarNode; readonly value: Node }
 type Node = ScalarNode | StructNode | ListNode | MapNode;
 
 const sizeOf = (v: Scalar): number =>
@@ -122,7 +124,7 @@ function compile(name: string): Node {
       cache.set(name, node); // before the members: tolerates recursive shapes
       const required = new Set(shape.required ?? []);
       for (const [m, ref] of Object.entries(shape.members)) {
-        node.members.push({ name: m, label: m.charAt(0).toLowerCase() + m.slice(1), required: required.has(m), node: compile(ref.shape) });
+        node.members.push({ name: m, label: m.charAt(0).toLowerCase() + m.slice(1), required: required.has(m), node: withMemberLimits(name, m, compile(ref.shape)) });
       }
       return node;
     }
@@ -131,7 +133,7 @@ function compile(name: string): Node {
       const count = bounds(shape, 'length');
       const node: Node = shape.type === 'list'
         ? { kind: 'list', count, member: compile(shape.member.shape) }
-        : { kind: 'map', count, key: compileMapKey(shape.key.shape), value: compile(shape.value.shape) };
+        : { kind: 'map', count, limits: SHAPE_LIMITS.get(name) ?? [], key: compileMapKey(shape.key.shape), value: compile(shape.value.shape) };
       cache.set(name, node);
       return node;
     }
@@ -150,6 +152,14 @@ function compile(name: string): Node {
       return node;
     }
   }
+}
+
+/** A map member with its own limits (limits.ts) gets its own node: the shape's node is shared. */
+function withMemberLimits(structure: string, member: string, node: Node): Node {
+  const extra = MEMBER_LIMITS.get(`${structure}.${member}`);
+  if (extra === undefined) return node;
+  if (node.kind !== 'map') throw new Error(`${structure}.${member} is not a map`);
+  return { ...node, limits: [...node.limits, ...extra] };
 }
 
 function compileMapKey(name: string): ScalarNode {
@@ -263,6 +273,9 @@ function read(node: Node, raw: unknown, path: string, errors: string[]): unknown
       const echo = key.echo && member.kind === 'scalar' && member.echo;
       const value = shown(echo, () => `{${entries.map(([k, v]) => `${k}=${String(v)}`).join(', ')}}`);
       for (const c of node.count) if (!c.test(entries.length)) errors.push(fail(value(), path, c.text));
+      let over = false;
+      for (const l of node.limits) if (!l.test(entries)) { errors.push(fail('Value', path, l.text)); over = true; }
+      if (over) return {}; // refused anyway: its entries (60,000 in 1 MiB) are not read one by one
       // Scalar keys/values are reported on the map, Coral-style ("Map keys must satisfy constraint:
       // [...]", "Map value must satisfy constraint: [...]"); structured values as `<map>.<key>.member`.
       if (entries.some(([k]) => failsAny(key, k))) errors.push(fail(value(), path, `Map keys must satisfy constraint: ${allChecks(key)}`));
