@@ -442,3 +442,10 @@ test('sensitiveMembers', () => {
   assert.deepEqual(sensitiveMembers('DescribeKeyRequest'), []);
   assert.deepEqual(sensitiveMembers('KeyIdType'), []);
 });
+
+test('an over-long value is echoed clipped: a 1 MiB KeyId does not come back whole', () => {
+  const err = (() => { try { deserializeInput('DescribeKey', { KeyId: 'k'.repeat(1_048_000) }); } catch (e) { return e as Error; } return undefined; })();
+  assert.ok(err);
+  assert.ok(err.message.length < 9000, `message of ${err.message.length} characters`);
+  assert.match(err.message, /k…\(1048000 characters\)' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048$/);
+});

@@ -220,8 +220,15 @@ function readScalar(node: ScalarNode, raw: unknown, path: string): Scalar {
   throw mismatch(raw, TARGET[node.type]);
 }
 
-/** `Value 'x'`, or just `Value` for blobs and sensitive values (AWS never echoes those). */
-const shown = (echo: boolean, text: () => string) => (): string => (echo ? `Value '${text()}'` : 'Value');
+/**
+ * How much of a value an error message echoes. AWS echoes a value that is one character too long
+ * whole (recorded answers), so this is the longest bounded string of the model (a Description's
+ * 8192) plus one; a 1 MiB KeyId no longer comes back (and into the audit record) whole.
+ */
+const MAX_ECHO = 8193;
+const clip = (t: string): string => (t.length <= MAX_ECHO ? t : `${t.slice(0, MAX_ECHO)}…(${t.length} characters)`);
+/** `Value 'x'` (clipped), or just `Value` for blobs and sensitive values (AWS never echoes those). */
+const shown = (echo: boolean, text: () => string) => (): string => (echo ? `Value '${clip(text())}'` : 'Value');
 const fail = (value: string, path: string, constraint: string): string => `${value} at '${path}' failed to satisfy constraint: ${constraint}`;
 const notNull = (path: string): string => fail('Value null', path, 'Member must not be null');
 const allChecks = (node: ScalarNode): string => `[${node.checks.map((c) => c.text).join(', ')}]`;
