@@ -12,10 +12,10 @@ import { createSqliteKeyRepository, limitPages, openDatabase, probeWrite } from 
 import { startCheckpointer } from './adapters/storage/sqlite-checkpointer.ts';
 import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
 import { openSealedKeyStore } from './adapters/keystore/open.ts';
-import { Keyring } from './domain/keyring.ts';
-import { Authorizer } from './domain/authorizer.ts';
-import { UsageTracker } from './domain/usage.ts';
-import { CredentialResolver } from './domain/credentials.ts';
+import { Keyring } from './services/keyring.ts';
+import { Authorizer } from './services/authorizer.ts';
+import { UsageTracker } from './services/usage.ts';
+import { CredentialResolver } from './services/credentials.ts';
 import { KMS_OPERATIONS } from './operations/registry.ts';
 import { QUERY_OPERATIONS } from './operations/query-registry.ts';
 import { createQueryContextFactory } from './operations/identity-authorization.ts';

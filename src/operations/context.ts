@@ -4,8 +4,8 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
-import type { Keyring } from '../domain/keyring.ts';
-import type { UsageTracker } from '../domain/usage.ts';
+import type { Keyring } from '../services/keyring.ts';
+import type { UsageTracker } from '../services/usage.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 export type { Caller, ConditionValue, KeyAuthorization, PrincipalType, RequestInfo } from '../domain/principal.ts';

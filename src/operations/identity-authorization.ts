@@ -15,7 +15,7 @@
  * decision may do (policy/match-budget.ts) is denied.
  */
 import type { Clock } from '../core/clock.ts';
-import type { CredentialResolver } from '../domain/credentials.ts';
+import type { CredentialResolver } from '../services/credentials.ts';
 import type { RoleRecord } from '../domain/identity.ts';
 import { AwsError } from '../errors/aws-error.ts';
 import { AccessDeniedError } from '../errors/query-errors.ts';

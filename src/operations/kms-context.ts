@@ -4,9 +4,9 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
-import type { Authorizer } from '../domain/authorizer.ts';
-import type { Keyring } from '../domain/keyring.ts';
-import type { UsageTracker } from '../domain/usage.ts';
+import type { Authorizer } from '../services/authorizer.ts';
+import type { Keyring } from '../services/keyring.ts';
+import type { UsageTracker } from '../services/usage.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
 

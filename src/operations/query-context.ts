@@ -3,7 +3,7 @@
  * authorization questions it may ask. Built per request by the context factory main.ts wires.
  */
 import type { Clock } from '../core/clock.ts';
-import type { CredentialResolver } from '../domain/credentials.ts';
+import type { CredentialResolver } from '../services/credentials.ts';
 import type { RoleRecord } from '../domain/identity.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
 import type { Caller, ConditionValue, RequestInfo, Sync } from './context.ts';

@@ -3,9 +3,9 @@
  * every interval. A run never overlaps another, and each step is idempotent, so running late,
  * twice, or after a crash does the right thing.
  */
-import { runDueWork } from '../domain/lifecycle.ts';
-import type { Keyring } from '../domain/keyring.ts';
-import type { UsageTracker } from '../domain/usage.ts';
+import { runDueWork } from '../services/lifecycle.ts';
+import type { Keyring } from '../services/keyring.ts';
+import type { UsageTracker } from '../services/usage.ts';
 import type { Logger } from '../core/log.ts';
 
 /** What the composition root attaches: the audit trail's transaction and event record, metrics. */

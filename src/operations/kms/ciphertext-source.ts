@@ -6,9 +6,9 @@
  */
 import { IncorrectKeyException, InvalidCiphertextException } from '../../errors/kms-errors.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
-import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
+import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
-import { decryptWith, parseCiphertext } from '../../domain/symmetric.ts';
+import { decryptWith, parseCiphertext } from '../../services/symmetric.ts';
 import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';

@@ -10,7 +10,7 @@ import { NotFoundException, UnsupportedOperationException } from '../../errors/k
 import { generateKeyPair, type DerKeyPair } from '../../crypto/keypair.ts';
 import { capabilitiesOf, isKeySpec } from '../../domain/key-specs.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { OperationContext } from '../context.ts';
 import { dryRunStop, keyFor, requireSymmetricEncryption } from './common.ts';

@@ -2,7 +2,7 @@
 import { ValidationException } from '../../errors/common-errors.ts';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { randomBytes } from '../../crypto/bytes.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import type { OperationContext } from '../context.ts';
 import { dryRunStop, keyFor, requireSymmetricEncryption } from './common.ts';
 

@@ -8,7 +8,7 @@
  * UnsupportedOperationException (not an EXTERNAL key).
  */
 import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse } from '@aws-sdk/client-kms';
-import { deleteImportedMaterial } from '../../domain/import-material.ts';
+import { deleteImportedMaterial } from '../../services/import-material.ts';
 import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireExternal } from './import-checks.ts';

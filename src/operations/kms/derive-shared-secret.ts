@@ -9,7 +9,7 @@
 import type { DeriveSharedSecretRequest, DeriveSharedSecretResponse } from '@aws-sdk/client-kms';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../domain/key-agreement.ts';
+import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../services/key-agreement.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 

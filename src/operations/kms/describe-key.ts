@@ -5,7 +5,7 @@
  * Errors: NotFoundException.
  */
 import type { DescribeKeyRequest, DescribeKeyResponse } from '@aws-sdk/client-kms';
-import { describe } from '../../domain/multi-region.ts';
+import { describe } from '../../services/multi-region.ts';
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 

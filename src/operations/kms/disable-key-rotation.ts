@@ -4,7 +4,7 @@
  * Errors: NotFoundException, DisabledException, KMSInvalidStateException, UnsupportedOperationException.
  */
 import type { DisableKeyRotationRequest } from '@aws-sdk/client-kms';
-import { updateWithReplicas } from '../../domain/multi-region.ts';
+import { updateWithReplicas } from '../../services/multi-region.ts';
 import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';

@@ -8,7 +8,7 @@
 import type { EnableKeyRotationRequest } from '@aws-sdk/client-kms';
 import { DAY_MS } from '../../core/clock.ts';
 import { DEFAULT_ROTATION_PERIOD_DAYS } from '../../domain/key.ts';
-import { updateWithReplicas } from '../../domain/multi-region.ts';
+import { updateWithReplicas } from '../../services/multi-region.ts';
 import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';

@@ -8,9 +8,9 @@
  * an asymmetric key), DryRunOperationException.
  */
 import type { EncryptRequest, EncryptResponse } from '@aws-sdk/client-kms';
-import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
+import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
 import { checkEncryptionAlgorithm, dryRunStop, keyFor } from './common.ts';
 

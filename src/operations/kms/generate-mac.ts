@@ -6,7 +6,7 @@
  */
 import type { GenerateMacRequest, GenerateMacResponse } from '@aws-sdk/client-kms';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkMacAlgorithm, generateMac as mac } from '../../domain/mac.ts';
+import { checkMacAlgorithm, generateMac as mac } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 

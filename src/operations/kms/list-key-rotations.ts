@@ -8,7 +8,7 @@
 import type { ListKeyRotationsRequest, ListKeyRotationsResponse, RotationsListEntry } from '@aws-sdk/client-kms';
 import { keyMaterialState } from '../../domain/import-rules.ts';
 import type { KeyRecord } from '../../domain/key.ts';
-import { peersOf } from '../../domain/multi-region.ts';
+import { peersOf } from '../../services/multi-region.ts';
 import { defineOperation, type OperationContext } from '../context.ts';
 import { checkLimit, decodeMarker, keyFor, page } from './common.ts';
 import { requireRotatable } from './rotation-rules.ts';

@@ -5,9 +5,9 @@
  * Errors: those of Decrypt for the source and of Encrypt for the destination.
  */
 import type { ReEncryptRequest, ReEncryptResponse } from '@aws-sdk/client-kms';
-import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
+import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
 import { ciphertextSource, ignored, openSource } from './ciphertext-source.ts';
 import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor } from './common.ts';

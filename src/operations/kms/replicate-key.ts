@@ -14,7 +14,7 @@
 import type { ReplicateKeyRequest, ReplicateKeyResponse } from '@aws-sdk/client-kms';
 import { keyArn } from '../../core/arn.ts';
 import { AlreadyExistsException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { describe, newReplica } from '../../domain/multi-region.ts';
+import { describe, newReplica } from '../../services/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
 import { defineMutation } from '../context.ts';
 import { checkTags, keyFor, requestTagConditions } from './common.ts';

@@ -9,8 +9,8 @@
  */
 import type { RotateKeyOnDemandRequest, RotateKeyOnDemandResponse } from '@aws-sdk/client-kms';
 import { ConflictException, LimitExceededException } from '../../errors/kms-errors.ts';
-import { rotateImported } from '../../domain/import-material.ts';
-import { rotate } from '../../domain/lifecycle.ts';
+import { rotateImported } from '../../services/import-material.ts';
+import { rotate } from '../../services/lifecycle.ts';
 import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';

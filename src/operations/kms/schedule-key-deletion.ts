@@ -8,7 +8,7 @@
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { DAY_MS } from '../../core/clock.ts';
-import { peersOf } from '../../domain/multi-region.ts';
+import { peersOf } from '../../services/multi-region.ts';
 import { defineMutation } from '../context.ts';
 import { keyFor } from './common.ts';
 

@@ -8,7 +8,7 @@
  */
 import type { SignRequest, SignResponse } from '@aws-sdk/client-kms';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkSignRequest, signMessage } from '../../domain/signing.ts';
+import { checkSignRequest, signMessage } from '../../services/signing.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 

@@ -6,7 +6,7 @@
 import type { VerifyMacRequest, VerifyMacResponse } from '@aws-sdk/client-kms';
 import { KMSInvalidMacException } from '../../errors/kms-errors.ts';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkMacAlgorithm, verifyMac as check } from '../../domain/mac.ts';
+import { checkMacAlgorithm, verifyMac as check } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 

@@ -8,7 +8,7 @@
 import type { VerifyRequest, VerifyResponse } from '@aws-sdk/client-kms';
 import { KMSInvalidSignatureException } from '../../errors/kms-errors.ts';
 import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkSignRequest, verifySignature } from '../../domain/signing.ts';
+import { checkSignRequest, verifySignature } from '../../services/signing.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Authorizer, isUnconditional } from './authorizer.ts';
 import { parsePolicy } from '../policy/parse.ts';
-import type { KeyRecord } from './key.ts';
-import type { GrantRecord } from './grant.ts';
-import { grantSet, grantsFor } from './grant-set.ts';
-import type { Caller, RequestInfo } from './principal.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
+import { grantSet, grantsFor } from '../domain/grant-set.ts';
+import type { Caller, RequestInfo } from '../domain/principal.ts';
 
 const ACCOUNT = '111122223333';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;

@@ -9,8 +9,8 @@ import { CryptoError } from '../crypto/errors.ts';
 import { rsaOaepDecrypt, rsaOaepEncrypt } from '../crypto/rsa.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import { publicKeyOf, type KeyRecord } from './key.ts';
-import { capabilitiesOf, OAEP_HASH, type EncryptionAlgorithm } from './key-specs.ts';
+import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, OAEP_HASH, type EncryptionAlgorithm } from '../domain/key-specs.ts';
 import type { Keyring } from './keyring.ts';
 
 type Context = Readonly<Record<string, string>> | undefined;

@@ -9,8 +9,8 @@
  *   domain clock.
  * - An inactive key resolves with `active: false`; the authenticator treats it as unknown.
  */
-import type { Caller } from './principal.ts';
-import { assumedRoleArn, rootArn, tagsToRecord, type SessionRecord, type UserRecord } from './identity.ts';
+import type { Caller } from '../domain/principal.ts';
+import { assumedRoleArn, rootArn, tagsToRecord, type SessionRecord, type UserRecord } from '../domain/identity.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
 
 export interface ResolvedAccessKey {

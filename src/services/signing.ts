@@ -11,9 +11,9 @@ import { digestOf, rsaSignDigest, rsaVerifyDigest } from '../crypto/rsa.ts';
 import type { KeyPairKind } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import { requireAlgorithm } from './capability-rules.ts';
-import { publicKeyOf, type KeyRecord } from './key.ts';
-import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from './key-specs.ts';
+import { requireAlgorithm } from '../domain/capability-rules.ts';
+import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from '../domain/key-specs.ts';
 import type { Keyring } from './keyring.ts';
 
 export interface SignRequest {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeDatabase, createSqliteKeyRepository, openDatabase } from '../adapters/storage/sqlite.ts';
 import { Keyring } from './keyring.ts';
-import type { GrantRecord } from './grant.ts';
-import type { KeyRecord } from './key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { KeyStore } from '../ports/key-store.ts';
 
 const ACCOUNT = '111122223333';

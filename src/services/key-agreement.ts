@@ -8,9 +8,9 @@ import { ecdh } from '../crypto/ecc.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import { requireAlgorithm } from './capability-rules.ts';
-import type { KeyRecord } from './key.ts';
-import { capabilitiesOf, type KeyAgreementAlgorithm } from './key-specs.ts';
+import { requireAlgorithm } from '../domain/capability-rules.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, type KeyAgreementAlgorithm } from '../domain/key-specs.ts';
 import type { Keyring } from './keyring.ts';
 
 export function checkKeyAgreementAlgorithm(key: KeyRecord, algorithm: string): KeyAgreementAlgorithm {

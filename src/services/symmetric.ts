@@ -7,7 +7,7 @@ import { CryptoError } from '../crypto/errors.ts';
 import { openSymmetric, sealSymmetric } from '../crypto/symmetric.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import type { KeyRecord } from './key.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
 
 type Context = Readonly<Record<string, string>> | undefined;

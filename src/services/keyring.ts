@@ -9,9 +9,9 @@ import { aliasArn, keyArn, parseKmsArn, type Scope } from '../core/arn.ts';
 import { isKeyId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
 import type { Clock } from '../core/clock.ts';
-import type { KeyRecord, MaterialRecord } from './key.ts';
-import type { GrantRecord } from './grant.ts';
-import { grantSet, grantsFor, withGrant, withoutGrant, type GrantSet } from './grant-set.ts';
+import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
+import { grantSet, grantsFor, withGrant, withoutGrant, type GrantSet } from '../domain/grant-set.ts';
 import type { AliasRecord, KeyRepository } from '../ports/key-repository.ts';
 import type { KeyStore } from '../ports/key-store.ts';
 

@@ -11,10 +11,10 @@ import { StorageFault } from '../errors/storage-fault.ts';
 import { requestConditions, type PrincipalInfo } from '../policy/evaluate.ts';
 import { accessDeniedMessage, decideKms, type Decision, type GrantInfo, type KmsAuthorizationInput } from '../policy/kms-decision.ts';
 import type { Clock } from '../core/clock.ts';
-import { grantIdOfToken, type GrantRecord } from './grant.ts';
-import type { KeyRecord } from './key.ts';
+import { grantIdOfToken, type GrantRecord } from '../domain/grant.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
-import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from './principal.ts';
+import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 /** Where the caller's IAM policies come from (the identity store). */
 export interface IdentityPolicySource {

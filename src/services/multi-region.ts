@@ -9,8 +9,8 @@ import type { KeyMetadata, MultiRegionConfiguration } from '@aws-sdk/client-kms'
 import { DAY_MS } from '../core/clock.ts';
 import { zero } from '../crypto/bytes.ts';
 import { keyArn } from '../core/arn.ts';
-import { lacksMaterial, unimportedCopy } from './import-rules.ts';
-import { keyMetadata, type KeyRecord, type MaterialRecord } from './key.ts';
+import { lacksMaterial, unimportedCopy } from '../domain/import-rules.ts';
+import { keyMetadata, type KeyRecord, type MaterialRecord } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
 
 /** Every key of `key`'s set (just `key` when it is single-Region). */

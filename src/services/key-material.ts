@@ -8,8 +8,8 @@ import { newMaterialId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
 import { generateKeyPair } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
-import { capabilitiesOf, type KeySpec } from './key-specs.ts';
-import type { MaterialRecord } from './key.ts';
+import { capabilitiesOf, type KeySpec } from '../domain/key-specs.ts';
+import type { MaterialRecord } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
 
 export interface NewKeyMaterial {

@@ -12,9 +12,9 @@ import { IncorrectKeyMaterialException, KMSInvalidStateException, NotFoundExcept
 import {
   applyImport, associate, decideImport, expiredMaterials, promotePending, stateAfterImport, stateAfterLoss, withoutMaterial,
   type ImportChoice, type ImportTerms,
-} from './import-rules.ts';
-import type { KeyRecord, MaterialRecord } from './key.ts';
-import { capabilitiesOf } from './key-specs.ts';
+} from '../domain/import-rules.ts';
+import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import { capabilitiesOf } from '../domain/key-specs.ts';
 import type { Keyring } from './keyring.ts';
 import { peersOf, updateWithReplicas } from './multi-region.ts';
 

@@ -6,7 +6,7 @@ import { DAY_MS } from '../core/clock.ts';
 import { newMaterialId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
 import { expireImportedMaterial } from './import-material.ts';
-import type { KeyRecord, MaterialRecord, RotationType } from './key.ts';
+import type { KeyRecord, MaterialRecord, RotationType } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
 import { afterMemberDestroyed, peersOf, updateWithReplicas } from './multi-region.ts';
 

@@ -3,9 +3,9 @@
  * algorithm, and the key is the HMAC key material of the key's current version.
  */
 import { hmac, hmacVerify } from '../crypto/hmac.ts';
-import { requireAlgorithm } from './capability-rules.ts';
-import type { KeyRecord } from './key.ts';
-import { capabilitiesOf, MAC_ALGORITHMS, type MacAlgorithm } from './key-specs.ts';
+import { requireAlgorithm } from '../domain/capability-rules.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, MAC_ALGORITHMS, type MacAlgorithm } from '../domain/key-specs.ts';
 import type { Keyring } from './keyring.ts';
 
 /** The key's spec must have `algorithm` (InvalidKeyUsageException otherwise). */
