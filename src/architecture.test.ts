@@ -28,7 +28,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   auth: ['errors', 'core'],
   scheduler: ['services', 'domain', 'core'],
   audit: ['core', 'wire', 'ports', 'domain', 'errors'],
-  server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports'],
+  server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports', 'wire'],
   cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],
 };
 

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { ApiCall, AuditAnchor, AuditDigest, AuditRow, AuditService, AuditSink, AuditStore } from '../ports/audit.ts';
-import { apiCallRecord, droppedRecordsRecord, isMutating, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
+import { apiCallRecord, droppedRecordsRecord, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
 import { describeFault } from '../errors/storage-fault.ts';
 import { chainHashBytes, digestHash, GENESIS, signDigest } from './chain.ts';
 import type { AuditSigner } from './signing-key.ts';
@@ -129,10 +129,6 @@ export class AuditWriter implements AuditSink {
   start(): void {
     this.digestTimer = setInterval(() => this.maintain(), this.o.digestIntervalMs);
     this.digestTimer.unref();
-  }
-
-  isMutating(service: AuditService, operation: string): boolean {
-    return isMutating(service, operation);
   }
 
   /** Whether the queue of records waiting to be written has reached its bound (records or age). */

@@ -30,8 +30,6 @@ export interface ApiCall {
 }
 
 export interface AuditSink {
-  /** Whether the call changes state, so that its record must commit in the same transaction. */
-  isMutating(service: AuditService, operation: string): boolean;
   /**
    * Runs `fn` in one storage transaction; records appended during it (and every record still
    * queued before them) are written in that transaction.

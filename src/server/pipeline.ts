@@ -10,6 +10,7 @@ import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } fro
 import { deserializeInput } from '../protocol/validate.ts';
 import type { Caller, Operation, OperationContext, RequestInfo } from '../operations/context.ts';
 import { requestInfo } from './request-info.ts';
+import { operationFacts } from '../wire/operation-table.ts';
 import type { Logger } from '../core/log.ts';
 import type { AuditSink } from '../ports/audit.ts';
 import { AwsError } from '../errors/aws-error.ts';
@@ -85,7 +86,7 @@ export function createPipeline(deps: PipelineDeps) {
       facts.input = input;
       const ctx = deps.context(signed.identity, signed.region, requestId, info, facts.resources);
       const output = await invoke(deps.audit, facts, kmsErrorInfo, {
-        mutating: op.mutating,
+        mutating: operationFacts('kms', operation)?.mutating ?? false,
         prepare: op.prepare ? () => (op.prepare as NonNullable<Operation['prepare']>)(input, ctx) : undefined,
         run: (prepared) => op.run(input, ctx, prepared),
       });

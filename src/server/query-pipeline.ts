@@ -18,6 +18,7 @@ import type { AuditSink } from '../ports/audit.ts';
 import { AwsError } from '../errors/aws-error.ts';
 import { invoke, newCallFacts, recordCall, refuseWhileAuditFull, type CallFacts } from './audit-call.ts';
 import { claimedScope } from './route.ts';
+import { operationFacts } from '../wire/operation-table.ts';
 
 export interface QueryPipelineDeps {
   readonly verifier: { verify(req: SigV4Request): VerifiedSignature<Caller> };
@@ -88,7 +89,7 @@ export function createQueryPipeline(deps: QueryPipelineDeps): Handler {
       if (!op) throw new InvalidActionError(`Could not find operation ${action} for version ${model.metadata.apiVersion}`);
       const ctx = deps.context(signed.identity, signed.region, requestId, info);
       const output = await invoke(deps.audit, facts, errorOf, {
-        mutating: deps.audit?.isMutating(service, action) ?? false,
+        mutating: operationFacts(service, action)?.mutating ?? false,
         run: () => op.run(input, ctx),
       });
       recordCall(deps.audit, facts, output, undefined);

@@ -13,7 +13,7 @@ import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { OperationContext } from '../context.ts';
-import { checkEncryptionAlgorithm, requireSymmetricEncryption } from './common.ts';
+import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption } from './common.ts';
 
 /** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
 export type Source =
@@ -21,7 +21,6 @@ export type Source =
   | { readonly kind: 'asymmetric'; readonly key: KeyRecord; readonly algorithm: EncryptionAlgorithm; readonly ciphertext: Buffer | undefined };
 
 type Auth = {
-  action: string; grantOperation: string;
   encryptionContext: Readonly<Record<string, string>> | undefined; grantTokens: readonly string[] | undefined;
 };
 
@@ -38,8 +37,12 @@ export function ciphertextSource(
 ): Source {
   const requested = keyRef === undefined ? undefined : ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
   const authorize = (key: KeyRecord): void => {
+    const facts = kmsFacts(operation);
     ctx.authorizeKey({
       ...auth,
+      // The source key's action and grant operation (ReEncrypt: ReEncryptFrom), from the operation table.
+      action: facts.actions[0] as string,
+      ...(facts.grantOperation !== undefined ? { grantOperation: facts.grantOperation } : {}),
       key,
       conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
       ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),

@@ -36,7 +36,7 @@ export const createGrant = defineMutation<CreateGrantRequest, CreateGrantRespons
     .filter((x): x is string => x !== undefined);
   const contextPairs = { ...constraints?.EncryptionContextSubset, ...constraints?.EncryptionContextEquals };
   const { key, allowedBy: via } = authorizedKey(ctx, 'CreateGrant', input.KeyId as string, false, {
-    grantOperation: 'CreateGrant',
+    
     grantTokens: input.GrantTokens,
     conditions: {
       'kms:GrantOperations': operations,

@@ -34,7 +34,7 @@ export async function generateDataKeyPair(ctx: OperationContext, operation: stri
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const spec = input.KeyPairSpec as string;
   const key = keyFor(ctx, operation, input.KeyId as string, true, {
-    grantOperation: operation, encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT', 'kms:DataKeyPairSpec': spec },
   });
   requireSymmetricEncryption(key, operation);

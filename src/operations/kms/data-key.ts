@@ -25,7 +25,7 @@ export function generateDataKey(ctx: OperationContext, operation: string, input:
   }
   const bytes = input.NumberOfBytes ?? SPEC_BYTES[input.KeySpec as string] ?? 32;
   const key = keyFor(ctx, operation, input.KeyId as string, true, {
-    grantOperation: operation, encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' },
   });
   requireSymmetricEncryption(key, operation);

@@ -17,7 +17,7 @@ export const decrypt = defineOperation<DecryptRequest, DecryptResponse>('Decrypt
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
   const source = ciphertextSource(ctx, 'Decrypt', input.CiphertextBlob, input.KeyId, input.EncryptionAlgorithm, ignore, 'ciphertextBlob', {
-    action: 'kms:Decrypt', grantOperation: 'Decrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
   });
   if (ignored(source)) return dryRunSucceeded();
   const { plaintext, algorithm, materialId } = openSource(ctx, source, input.EncryptionContext);

@@ -8,18 +8,17 @@
  */
 import type { DeriveSharedSecretRequest, DeriveSharedSecretResponse } from '@aws-sdk/client-kms';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
 import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../services/key-agreement.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
 export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, DeriveSharedSecretResponse>('DeriveSharedSecret', (input, ctx) => {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const key = keyFor(ctx, 'DeriveSharedSecret', input.KeyId as string, true, {
-    grantOperation: 'DeriveSharedSecret', grantTokens: input.GrantTokens,
+    grantTokens: input.GrantTokens,
     conditions: { 'kms:KeyAgreementAlgorithm': input.KeyAgreementAlgorithm },
   });
-  requireKeyUsage(key, 'KEY_AGREEMENT', 'DeriveSharedSecret');
+  requireOperationUsage(key, 'DeriveSharedSecret');
   const algorithm = checkKeyAgreementAlgorithm(key, input.KeyAgreementAlgorithm as string);
   const peer = input.PublicKey as Buffer;
   if (input.DryRun === true) {

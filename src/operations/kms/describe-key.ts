@@ -10,5 +10,5 @@ import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
 export const describeKey = defineOperation<DescribeKeyRequest, DescribeKeyResponse>('DescribeKey', (input, ctx) => ({
-  KeyMetadata: describe(ctx.keyring, keyFor(ctx, 'DescribeKey', input.KeyId as string, true, { grantOperation: 'DescribeKey', grantTokens: input.GrantTokens })),
+  KeyMetadata: describe(ctx.keyring, keyFor(ctx, 'DescribeKey', input.KeyId as string, true, { grantTokens: input.GrantTokens })),
 }));

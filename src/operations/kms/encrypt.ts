@@ -9,17 +9,16 @@
  */
 import type { EncryptRequest, EncryptResponse } from '@aws-sdk/client-kms';
 import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
 import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
-import { checkEncryptionAlgorithm, dryRunStop, keyFor } from './common.ts';
+import { checkEncryptionAlgorithm, dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
 export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', (input, ctx) => {
   const key = keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
-    grantOperation: 'Encrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' },
   });
-  requireKeyUsage(key, 'ENCRYPT_DECRYPT', 'Encrypt');
+  requireOperationUsage(key, 'Encrypt');
   const algorithm = checkEncryptionAlgorithm(key, input.EncryptionAlgorithm);
   const plaintext = input.Plaintext as Buffer;
   const symmetric = isSymmetricEncryptionKey(key);
