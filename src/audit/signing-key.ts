@@ -15,8 +15,8 @@ export interface AuditSigner {
   readonly publicKey: KeyObject;
 }
 
-export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): AuditSigner {
-  const existing = store.signingKey();
+export async function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): Promise<AuditSigner> {
+  const existing = await store.signingKey();
   if (existing) {
     const der = keyStore.unwrap(SIGNING_KEY_NAME, existing.id, existing);
     try {
@@ -35,7 +35,7 @@ export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, no
   try {
     const wrapped = keyStore.wrap(SIGNING_KEY_NAME, id, der);
     const publicKey = pair.publicKey.export({ format: 'der', type: 'spki' });
-    store.transaction(() => store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now }));
+    await store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now });
   } finally {
     der.fill(0);
   }
@@ -43,7 +43,7 @@ export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, no
 }
 
 /** The public keys that verify digests, by key id (PEM export for `audit public-key`). */
-export function publicKeysOf(store: AuditStore): Map<string, KeyObject> {
-  const k = store.signingKey();
+export async function publicKeysOf(store: AuditStore): Promise<Map<string, KeyObject>> {
+  const k = await store.signingKey();
   return new Map(k ? [[k.id, createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' })]] : []);
 }

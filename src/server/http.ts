@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody } from '../protocol/aws-json.ts';
-import type { Answer } from './pipeline.ts';
+import type { Answer, HttpRequest } from './pipeline.ts';
 import type { Logger } from '../core/log.ts';
 import type { HealthReport } from './health.ts';
 
@@ -14,11 +14,11 @@ import type { HealthReport } from './health.ts';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpDeps {
-  readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers']; sourceIp: string }, body: Buffer, requestId: string) => Promise<Answer>;
+  readonly handle: (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
   /** What GET /health answers (200 when ok, else 503 with the reasons). */
   readonly health: () => HealthReport;
   /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
-  readonly advanceClock?: (seconds: number) => object;
+  readonly advanceClock?: (seconds: number) => Promise<object>;
   /** Test-mode only: POST /_coffer/test/storage {"maxPageCount": n | null} (a full disk, and back). */
   readonly limitStorage?: (maxPageCount: number | null) => object;
   readonly log: Logger;
@@ -96,7 +96,7 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         const parsed = parseJsonBody(body); // malformed JSON: a 400 SerializationException, not a 500
         const advance = parsed !== null && typeof parsed === 'object' ? (parsed as { advanceSeconds?: unknown }).advanceSeconds : undefined;
         const seconds = typeof advance === 'number' ? advance : 0;
-        send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
+        send(res, 200, JSON.stringify(await deps.advanceClock(seconds)), requestId, 'application/json');
         return;
       }
       if (deps.limitStorage && req.method === 'POST' && path === '/_coffer/test/storage') {

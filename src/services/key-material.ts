@@ -10,7 +10,7 @@ import { generateKeyPair } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { capabilitiesOf, type KeySpec } from '../domain/key-specs.ts';
 import type { MaterialRecord } from '../domain/key.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
 
 export interface NewKeyMaterial {
   readonly material: MaterialRecord;
@@ -22,19 +22,19 @@ export interface NewKeyMaterial {
  * Makes the material of a key of `spec`. Key pairs are generated off the event loop (RSA on the
  * libuv thread pool), so this is asynchronous.
  */
-export async function newKeyMaterial(keyring: Keyring, keyArn: string, spec: KeySpec, now: number): Promise<NewKeyMaterial> {
+export async function newKeyMaterial(keys: KeySession, keyArn: string, spec: KeySpec, now: number): Promise<NewKeyMaterial> {
   const caps = capabilitiesOf(spec);
   const materialId = newMaterialId().toString('hex');
   switch (caps.material.kind) {
     case 'secret': {
-      const { wrapped, plaintext } = keyring.store.generate(keyArn, materialId, caps.material.bytes);
+      const { wrapped, plaintext } = keys.store.generate(keyArn, materialId, caps.material.bytes);
       zero(plaintext);
       return { material: { keyArn, materialId, ...wrapped, createdAt: now } };
     }
     case 'pair': {
       const { privateKey, publicKey } = await generateKeyPair(caps.material.pair);
       try {
-        const wrapped = keyring.store.wrap(keyArn, materialId, privateKey);
+        const wrapped = keys.store.wrap(keyArn, materialId, privateKey);
         return { material: { keyArn, materialId, ...wrapped, createdAt: now }, publicKey: publicKey.toString('base64') };
       } finally {
         zero(privateKey);

@@ -7,7 +7,8 @@ import { newMaterialId } from '../core/ids.ts';
 import { zero } from '../crypto/bytes.ts';
 import { expireImportedMaterial } from './import-material.ts';
 import type { KeyRecord, MaterialRecord, RotationType } from '../domain/key.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
+import type { ServiceEvent } from '../ports/audit.ts';
 import { afterMemberDestroyed, peersOf, updateWithReplicas } from './multi-region.ts';
 
 export const BACKING_KEY_BYTES = 32;
@@ -16,13 +17,13 @@ export const BACKING_KEY_BYTES = 32;
  * Makes one fresh backing key, wrapped for each of `keyArns` (a key and its replicas share their
  * material); the plaintext copy is zeroed at once.
  */
-export function newMaterial(keyring: Keyring, keyArns: readonly string[], now: number, rotationType?: RotationType): MaterialRecord[] {
+export function newMaterial(keys: KeySession, keyArns: readonly string[], now: number, rotationType?: RotationType): MaterialRecord[] {
   const [first = ''] = keyArns;
   const materialId = newMaterialId().toString('hex');
-  const { wrapped, plaintext } = keyring.store.generate(first, materialId, BACKING_KEY_BYTES);
+  const { wrapped, plaintext } = keys.store.generate(first, materialId, BACKING_KEY_BYTES);
   try {
     return keyArns.map((keyArn) => ({
-      keyArn, materialId, ...(keyArn === first ? wrapped : keyring.store.wrap(keyArn, materialId, plaintext)),
+      keyArn, materialId, ...(keyArn === first ? wrapped : keys.store.wrap(keyArn, materialId, plaintext)),
       createdAt: now, ...(rotationType ? { rotationType } : {}),
     }));
   } finally {
@@ -34,53 +35,54 @@ export function newMaterial(keyring: Keyring, keyArns: readonly string[], now: n
  * Adds a new current version; older versions stay so every older ciphertext still decrypts. A
  * multi-Region primary's replicas get the same version in the same transaction.
  */
-export function rotate(keyring: Keyring, arn: string, type: RotationType): KeyRecord {
-  const now = keyring.clock.now();
-  const key = keyring.get(arn);
-  const replicas = key?.multiRegionKeyType === 'PRIMARY' ? peersOf(keyring, key).map((k) => k.arn) : [];
-  const materials = newMaterial(keyring, [arn, ...replicas], now, type);
+export async function rotate(keys: KeySession, arn: string, type: RotationType): Promise<KeyRecord> {
+  const now = keys.clock.now();
+  const key = await keys.get(arn);
+  const replicas = key?.multiRegionKeyType === 'PRIMARY' ? (await peersOf(keys, key)).map((k) => k.arn) : [];
+  const materials = newMaterial(keys, [arn, ...replicas], now, type);
   const materialId = materials[0]?.materialId ?? '';
-  return updateWithReplicas(
-    keyring, arn,
-    (k) => ({
-      ...k,
-      currentMaterialId: materialId,
-      onDemandRotations: k.onDemandRotations + (type === 'ON_DEMAND' ? 1 : 0),
-      rotation: k.rotation.enabled && type === 'AUTOMATIC'
-        ? { ...k.rotation, nextRotationDate: now + k.rotation.periodDays * DAY_MS }
-        : k.rotation,
-    }),
-    undefined,
-    () => { for (const m of materials) keyring.repo.putMaterial(m); },
-  );
+  const updated = await updateWithReplicas(keys, arn, (k) => ({
+    ...k,
+    currentMaterialId: materialId,
+    onDemandRotations: k.onDemandRotations + (type === 'ON_DEMAND' ? 1 : 0),
+    rotation: k.rotation.enabled && type === 'AUTOMATIC'
+      ? { ...k.rotation, nextRotationDate: now + k.rotation.periodDays * DAY_MS }
+      : k.rotation,
+  }));
+  for (const m of materials) keys.putMaterial(m);
+  return updated;
 }
 
-/** Runs the due scheduled work once. Idempotent: each step re-reads the durable state. */
-export function runDueWork(keyring: Keyring, onEvent: (event: string, arn: string) => void): { deleted: number; rotated: number; expired: number } {
-  const now = keyring.clock.now();
+/**
+ * Runs the due scheduled work once into `keys`' change set, and says what it did (the service
+ * events to record with it). Idempotent: each step re-reads the state it acts on.
+ */
+export async function runDueWork(keys: KeySession): Promise<{ deleted: number; rotated: number; expired: number; events: ServiceEvent[] }> {
+  const now = keys.clock.now();
+  const events: ServiceEvent[] = [];
   let deleted = 0;
   let rotated = 0;
   let expired = 0;
-  for (const arn of keyring.repo.keysDueForDeletion(now)) {
-    const k = keyring.repo.getKey(arn);
+  for (const arn of await keys.repo.keysDueForDeletion(now)) {
+    const k = await keys.get(arn);
     if (!k || k.state !== 'PendingDeletion' || k.deletionDate === undefined || k.deletionDate > now) continue;
-    keyring.destroy(arn);
+    keys.destroy(arn);
     deleted++;
-    onEvent('DeleteKey', arn);
-    afterMemberDestroyed(keyring, k, now);
+    events.push({ eventName: 'DeleteKey', keyArn: arn });
+    await afterMemberDestroyed(keys, k, now);
   }
-  for (const arn of keyring.repo.keysDueForRotation(now)) {
-    const k = keyring.repo.getKey(arn);
+  for (const arn of await keys.repo.keysDueForRotation(now)) {
+    const k = await keys.get(arn);
     const due = k?.rotation.nextRotationDate;
     if (!k || k.state !== 'Enabled' || !k.rotation.enabled || due === undefined || due > now) continue;
-    rotate(keyring, arn, 'AUTOMATIC');
+    await rotate(keys, arn, 'AUTOMATIC');
     rotated++;
-    onEvent('RotateKey', arn);
+    events.push({ eventName: 'RotateKey', keyArn: arn });
   }
-  for (const arn of keyring.repo.keysDueForMaterialExpiry(now)) {
-    if (!expireImportedMaterial(keyring, arn, now)) continue;
+  for (const arn of await keys.repo.keysDueForMaterialExpiry(now)) {
+    if (!await expireImportedMaterial(keys, arn, now)) continue;
     expired++;
-    onEvent('DeleteExpiredKeyMaterial', arn);
+    events.push({ eventName: 'DeleteExpiredKeyMaterial', keyArn: arn });
   }
-  return { deleted, rotated, expired };
+  return { deleted, rotated, expired, events };
 }

@@ -6,17 +6,17 @@ import { hmac, hmacVerify } from '../crypto/hmac.ts';
 import { requireAlgorithm } from '../domain/capability-rules.ts';
 import type { KeyRecord } from '../domain/key.ts';
 import { capabilitiesOf, MAC_ALGORITHMS, type MacAlgorithm } from '../domain/key-specs.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
 
 /** The key's spec must have `algorithm` (InvalidKeyUsageException otherwise). */
 export function checkMacAlgorithm(key: KeyRecord, algorithm: string): MacAlgorithm {
   return requireAlgorithm(key, algorithm, capabilitiesOf(key.keySpec).macAlgorithms);
 }
 
-export function generateMac(keyring: Keyring, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer): Buffer {
-  return hmac(MAC_ALGORITHMS[algorithm].hash, keyring.currentMaterial(key), message);
+export async function generateMac(keys: KeySession, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer): Promise<Buffer> {
+  return hmac(MAC_ALGORITHMS[algorithm].hash, await keys.currentMaterial(key), message);
 }
 
-export function verifyMac(keyring: Keyring, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer, mac: Buffer): boolean {
-  return hmacVerify(MAC_ALGORITHMS[algorithm].hash, keyring.currentMaterial(key), message, mac);
+export async function verifyMac(keys: KeySession, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer, mac: Buffer): Promise<boolean> {
+  return hmacVerify(MAC_ALGORITHMS[algorithm].hash, await keys.currentMaterial(key), message, mac);
 }

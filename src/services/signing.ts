@@ -14,7 +14,7 @@ import { ValidationException } from '../errors/common-errors.ts';
 import { requireAlgorithm } from '../domain/capability-rules.ts';
 import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
 import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from '../domain/key-specs.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
 
 export interface SignRequest {
   readonly algorithm: SigningAlgorithm;
@@ -52,8 +52,8 @@ const rsaHash = (info: SigningAlgorithmInfo): 'sha256' | 'sha384' | 'sha512' => 
   return info.hash;
 };
 
-export function signMessage(keyring: Keyring, key: KeyRecord, r: SignRequest): Buffer {
-  const privateKey = keyring.currentMaterial(key);
+export async function signMessage(keys: KeySession, key: KeyRecord, r: SignRequest): Promise<Buffer> {
+  const privateKey = await keys.currentMaterial(key);
   const isDigest = r.messageType === 'DIGEST';
   const { scheme } = r.info;
   switch (scheme) {

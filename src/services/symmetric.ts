@@ -8,12 +8,12 @@ import { openSymmetric, sealSymmetric } from '../crypto/symmetric.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
 import type { KeyRecord } from '../domain/key.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
 
 type Context = Readonly<Record<string, string>> | undefined;
 
-export function encryptUnder(keyring: Keyring, key: KeyRecord, plaintext: Buffer, ec: Context): Buffer {
-  const backing = keyring.backingKey(key, key.currentMaterialId);
+export async function encryptUnder(keys: KeySession, key: KeyRecord, plaintext: Buffer, ec: Context): Promise<Buffer> {
+  const backing = await keys.backingKey(key, key.currentMaterialId);
   if (!backing) throw new Error(`key ${key.arn} has no current material`);
   try {
     return sealSymmetric({
@@ -36,9 +36,9 @@ export function parseCiphertext(blob: Buffer): CiphertextParts {
 }
 
 /** Opens parts already matched to `key`; returns the plaintext and the material id used. */
-export function decryptWith(keyring: Keyring, key: KeyRecord, parts: CiphertextParts, ec: Context): { plaintext: Buffer; materialId: string } {
+export async function decryptWith(keys: KeySession, key: KeyRecord, parts: CiphertextParts, ec: Context): Promise<{ plaintext: Buffer; materialId: string }> {
   const materialId = parts.materialId.toString('hex');
-  const backing = keyring.backingKey(key, materialId);
+  const backing = await keys.backingKey(key, materialId);
   if (!backing) throw new InvalidCiphertextException();
   try {
     return { plaintext: openSymmetric(parts, backing, ec), materialId };

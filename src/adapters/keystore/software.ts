@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { randomBytes, zero } from '../../crypto/bytes.ts';
 import { AuthenticationError, SealError } from '../../crypto/errors.ts';
 import { backingKeyAad, domainKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
-import type { KeyRepository } from '../../ports/key-repository.ts';
+import type { DomainKeyRecord } from '../../ports/key-repository.ts';
 import type { KeyStore, WrapPurpose, WrappedMaterial } from '../../ports/key-store.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 import { createSecretBox } from './secret-box.ts';
@@ -17,9 +17,15 @@ import { createSecretBox } from './secret-box.ts';
 const aadFor = (keyArn: string, id: string, purpose: WrapPurpose = 'key-material'): Buffer =>
   (purpose === 'import-token' ? importTokenAad(keyArn, id) : backingKeyAad(keyArn, id));
 
-export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: () => number): KeyStore & { readonly secrets: SecretBox } {
+/** Where the domain keys are kept (wrapped under the root key), read and added at start-up. */
+export interface DomainKeyTable {
+  all(): DomainKeyRecord[];
+  add(k: DomainKeyRecord): void;
+}
+
+export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now: () => number): KeyStore & { readonly secrets: SecretBox } {
   const domainKeys = new Map<string, Buffer>();
-  for (const d of repo.getDomainKeys()) {
+  for (const d of table.all()) {
     try {
       domainKeys.set(d.id, unwrapKey(rootKey, d.wrapped, domainKeyAad(d.id)));
     } catch (e) {
@@ -33,7 +39,7 @@ export function openSoftwareKeyStore(repo: KeyRepository, rootKey: Buffer, now: 
   if (activeId === undefined) {
     const id = randomUUID();
     const key = randomBytes(32);
-    repo.transaction(() => repo.putDomainKey({ id, wrapped: wrapKey(rootKey, key, domainKeyAad(id)), createdAt: now() }));
+    table.add({ id, wrapped: wrapKey(rootKey, key, domainKeyAad(id)), createdAt: now() });
     domainKeys.set(id, key);
     activeId = id;
   }

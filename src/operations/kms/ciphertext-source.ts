@@ -31,14 +31,14 @@ const missingBlob = (member: string): ValidationException =>
  * The source key of a ciphertext: for a symmetric blob the key it names, which must equal `keyRef`
  * when given (IncorrectKeyException otherwise); checked against the key-state table for `operation`.
  */
-export function ciphertextSource(
+export async function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
   algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string, auth: Auth,
-): Source {
-  const requested = keyRef === undefined ? undefined : ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
-  const authorize = (key: KeyRecord): void => {
+): Promise<Source> {
+  const requested = keyRef === undefined ? undefined : await ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
+  const authorize = async (key: KeyRecord): Promise<void> => {
     const facts = kmsFacts(operation);
-    ctx.authorizeKey({
+    await ctx.authorizeKey({
       ...auth,
       // The source key's action and grant operation (ReEncrypt: ReEncryptFrom), from the operation table.
       action: facts.actions[0] as string,
@@ -51,7 +51,7 @@ export function ciphertextSource(
   };
 
   if (requested && requested.keyUsage === 'ENCRYPT_DECRYPT' && !isSymmetricEncryptionKey(requested)) {
-    authorize(requested);
+    await authorize(requested);
     const alg = checkEncryptionAlgorithm(requested, algorithm);
     refuseContext(requested, auth.encryptionContext);
     if (ignoreCiphertext) return { kind: 'asymmetric', key: requested, algorithm: alg, ciphertext: undefined };
@@ -67,12 +67,12 @@ export function ciphertextSource(
   } else {
     if (blob === undefined) throw missingBlob(blobMember);
     parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
-    const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope);
+    const named = await ctx.keyring.byKeyId(parts.keyId, ctx.scope);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
     if (!named) throw new InvalidCiphertextException();
     key = named;
   }
-  authorize(key);
+  await authorize(key);
   requireSymmetricEncryption(key, operation);
   checkEncryptionAlgorithm(key, algorithm);
   return { kind: 'symmetric', key, parts };
@@ -86,13 +86,13 @@ export interface Opened {
 }
 
 /** Opens a source whose ciphertext was not ignored; every failure is InvalidCiphertextException. */
-export function openSource(ctx: OperationContext, source: Source, ec: Readonly<Record<string, string>> | undefined): Opened {
+export async function openSource(ctx: OperationContext, source: Source, ec: Readonly<Record<string, string>> | undefined): Promise<Opened> {
   if (source.kind === 'asymmetric') {
     if (source.ciphertext === undefined) throw new Error('the ciphertext was ignored');
-    return { plaintext: decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
+    return { plaintext: await decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
   }
   if (source.parts === undefined) throw new Error('the ciphertext was ignored');
-  const { plaintext, materialId } = decryptWith(ctx.keyring, source.key, source.parts, ec);
+  const { plaintext, materialId } = await decryptWith(ctx.keyring, source.key, source.parts, ec);
   return { plaintext, algorithm: 'SYMMETRIC_DEFAULT', materialId };
 }
 

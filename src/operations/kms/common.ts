@@ -17,18 +17,18 @@ export type AuthorizationExtras = Omit<KeyAuthorization, 'action' | 'key' | 'req
  * operation table's, unless `extras` names others) on the key, then applies the key-state table:
  * an unauthorized caller learns nothing about the key's state.
  */
-export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): KeyRecord {
-  return authorizedKey(ctx, operation, ref, aliases, extras).key;
+export async function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): Promise<KeyRecord> {
+  return (await authorizedKey(ctx, operation, ref, aliases, extras)).key;
 }
 
 /** keyFor, also saying how the request was allowed. */
-export function authorizedKey(
+export async function authorizedKey(
   ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {},
-): { key: KeyRecord; allowedBy: AuthorizationResult } {
-  const key = ctx.keyring.resolve(ctx.scope, ref, { aliases });
+): Promise<{ key: KeyRecord; allowedBy: AuthorizationResult }> {
+  const key = await ctx.keyring.resolve(ctx.scope, ref, { aliases });
   const facts = kmsFacts(operation);
   const grantOperation = extras.grantOperation ?? facts.grantOperation;
-  const allowedBy = ctx.authorizeKey({
+  const allowedBy = await ctx.authorizeKey({
     ...extras,
     action: extras.action ?? (facts.actions[0] as string),
     ...(grantOperation !== undefined ? { grantOperation } : {}),

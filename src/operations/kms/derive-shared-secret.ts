@@ -12,9 +12,9 @@ import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, DeriveSharedSecretResponse>('DeriveSharedSecret', (input, ctx) => {
+export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, DeriveSharedSecretResponse>('DeriveSharedSecret', async (input, ctx) => {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
-  const key = keyFor(ctx, 'DeriveSharedSecret', input.KeyId as string, true, {
+  const key = await keyFor(ctx, 'DeriveSharedSecret', input.KeyId as string, true, {
     grantTokens: input.GrantTokens,
     conditions: { 'kms:KeyAgreementAlgorithm': input.KeyAgreementAlgorithm },
   });
@@ -22,10 +22,10 @@ export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, Der
   const algorithm = checkKeyAgreementAlgorithm(key, input.KeyAgreementAlgorithm as string);
   const peer = input.PublicKey as Buffer;
   if (input.DryRun === true) {
-    derive(ctx.keyring, key, peer).fill(0); // the peer key is validated as a real request would
+    (await derive(ctx.keyring, key, peer)).fill(0); // the peer key is validated as a real request would
     dryRunStop(true);
   }
-  const secret = derive(ctx.keyring, key, peer);
+  const secret = await derive(ctx.keyring, key, peer);
   ctx.usage.record(key.arn, 'DeriveSharedSecret', ctx.clock.now(), ctx.requestId);
   return { KeyId: key.arn, SharedSecret: secret, KeyAgreementAlgorithm: algorithm, KeyOrigin: key.origin };
 });

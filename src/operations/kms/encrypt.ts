@@ -13,8 +13,8 @@ import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
 import { checkEncryptionAlgorithm, dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', (input, ctx) => {
-  const key = keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
+export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', async (input, ctx) => {
+  const key = await keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
     encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' },
   });
@@ -28,7 +28,7 @@ export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt
   }
   dryRunStop(input.DryRun);
   const blob = symmetric
-    ? encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext)
+    ? await encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext)
     : encryptAsymmetric(key, algorithm, plaintext);
   ctx.usage.record(key.arn, 'Encrypt', ctx.clock.now(), ctx.requestId);
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: algorithm };

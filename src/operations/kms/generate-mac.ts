@@ -9,14 +9,14 @@ import { checkMacAlgorithm, generateMac as mac } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const generateMac = defineOperation<GenerateMacRequest, GenerateMacResponse>('GenerateMac', (input, ctx) => {
-  const key = keyFor(ctx, 'GenerateMac', input.KeyId as string, true, {
+export const generateMac = defineOperation<GenerateMacRequest, GenerateMacResponse>('GenerateMac', async (input, ctx) => {
+  const key = await keyFor(ctx, 'GenerateMac', input.KeyId as string, true, {
     grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
   });
   requireOperationUsage(key, 'GenerateMac');
   const algorithm = checkMacAlgorithm(key, input.MacAlgorithm as string);
   dryRunStop(input.DryRun);
-  const result = mac(ctx.keyring, key, algorithm, input.Message as Buffer);
+  const result = await mac(ctx.keyring, key, algorithm, input.Message as Buffer);
   ctx.usage.record(key.arn, 'GenerateMac', ctx.clock.now(), ctx.requestId);
   return { Mac: result, MacAlgorithm: algorithm, KeyId: key.arn };
 });

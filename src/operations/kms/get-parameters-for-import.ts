@@ -23,7 +23,7 @@ const isWrappingKeySpec = (s: string): s is WrappingKeySpec => Object.hasOwn(WRA
 export const getParametersForImport = defineOperation<GetParametersForImportRequest, GetParametersForImportResponse>('GetParametersForImport', async (input, ctx) => {
   const algorithm = input.WrappingAlgorithm as string;
   const spec = input.WrappingKeySpec as string;
-  const key = keyFor(ctx, 'GetParametersForImport', input.KeyId as string, false, {
+  const key = await keyFor(ctx, 'GetParametersForImport', input.KeyId as string, false, {
     conditions: { 'kms:WrappingAlgorithm': algorithm, 'kms:WrappingKeySpec': spec },
   });
   requireExternal(key);

@@ -9,14 +9,14 @@ import { checkMacAlgorithm, verifyMac as check } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const verifyMac = defineOperation<VerifyMacRequest, VerifyMacResponse>('VerifyMac', (input, ctx) => {
-  const key = keyFor(ctx, 'VerifyMac', input.KeyId as string, true, {
+export const verifyMac = defineOperation<VerifyMacRequest, VerifyMacResponse>('VerifyMac', async (input, ctx) => {
+  const key = await keyFor(ctx, 'VerifyMac', input.KeyId as string, true, {
     grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
   });
   requireOperationUsage(key, 'VerifyMac');
   const algorithm = checkMacAlgorithm(key, input.MacAlgorithm as string);
   dryRunStop(input.DryRun);
-  const valid = check(ctx.keyring, key, algorithm, input.Message as Buffer, input.Mac as Buffer);
+  const valid = await check(ctx.keyring, key, algorithm, input.Message as Buffer, input.Mac as Buffer);
   if (!valid) throw new KMSInvalidMacException();
   ctx.usage.record(key.arn, 'VerifyMac', ctx.clock.now(), ctx.requestId);
   return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };

@@ -11,8 +11,8 @@ import { checkSignRequest, verifySignature } from '../../services/signing.ts';
 import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const verify = defineOperation<VerifyRequest, VerifyResponse>('Verify', (input, ctx) => {
-  const key = keyFor(ctx, 'Verify', input.KeyId as string, true, {
+export const verify = defineOperation<VerifyRequest, VerifyResponse>('Verify', async (input, ctx) => {
+  const key = await keyFor(ctx, 'Verify', input.KeyId as string, true, {
     grantTokens: input.GrantTokens,
     conditions: { 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' },
   });
