@@ -26,7 +26,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   operations: ['services', 'domain', 'policy', 'crypto', 'core', 'errors', 'ports', 'wire'],
   protocol: ['errors', 'wire', 'core'],
   auth: ['errors', 'core'],
-  scheduler: ['services', 'domain', 'core'],
+  scheduler: ['services', 'domain', 'core', 'ports'],
   audit: ['core', 'wire', 'ports', 'domain', 'errors'],
   server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports', 'wire'],
   cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],
