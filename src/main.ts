@@ -192,7 +192,6 @@ async function main(config: Config): Promise<void> {
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
-    await step('closing the key cache', () => keyring.close());
     await step('closing the key store', () => store.close());
     await step('stopping the checkpointer', () => checkpointer.stop());
     await step('closing the database', () => closeDatabase(db));

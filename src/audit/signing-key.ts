@@ -18,7 +18,7 @@ export interface AuditSigner {
 export async function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): Promise<AuditSigner> {
   const existing = await store.signingKey();
   if (existing) {
-    const der = keyStore.unwrap(SIGNING_KEY_NAME, existing.id, existing);
+    const der = await keyStore.unseal(SIGNING_KEY_NAME, existing.id, existing, 'key-material');
     try {
       return {
         keyId: existing.id,
@@ -33,7 +33,7 @@ export async function loadOrCreateSigningKey(store: AuditStore, keyStore: KeySto
   const pair = generateKeyPairSync('ed25519');
   const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
   try {
-    const wrapped = keyStore.wrap(SIGNING_KEY_NAME, id, der);
+    const wrapped = await keyStore.seal(SIGNING_KEY_NAME, id, der, 'key-material');
     const publicKey = pair.publicKey.export({ format: 'der', type: 'spki' });
     await store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now });
   } finally {

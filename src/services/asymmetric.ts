@@ -6,7 +6,7 @@
  * ValidationException rather than ignore it (AWS's exact answer is not recorded, reference §8).
  */
 import { CryptoError } from '../crypto/errors.ts';
-import { rsaOaepDecrypt, rsaOaepEncrypt } from '../crypto/rsa.ts';
+import { rsaOaepEncrypt } from '../crypto/rsa.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
 import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
@@ -46,7 +46,7 @@ export function encryptAsymmetric(key: KeyRecord, algorithm: EncryptionAlgorithm
 /** Every way an asymmetric ciphertext can fail to open is one InvalidCiphertextException. */
 export async function decryptAsymmetric(keys: KeySession, key: KeyRecord, algorithm: EncryptionAlgorithm, ciphertext: Buffer): Promise<Buffer> {
   try {
-    return rsaOaepDecrypt(await keys.currentMaterial(key), oaepHash(algorithm), ciphertext);
+    return await keys.performCurrent(key, { kind: 'rsa-decrypt', hash: oaepHash(algorithm), ciphertext });
   } catch (e) {
     if (e instanceof CryptoError) throw new InvalidCiphertextException();
     throw e;

@@ -55,7 +55,7 @@ export async function importKeyMaterial(keys: KeySession, key: KeyRecord, materi
   try {
     const materialId = importedMaterialId(key.keyId, bytes);
     const decision = decideImport(key, materialId, choice, capabilitiesOf(key.keySpec).keyType === 'SYMMETRIC');
-    const record: MaterialRecord = { keyArn: key.arn, materialId, ...keys.store.wrap(key.arn, materialId, bytes), createdAt: now };
+    const record: MaterialRecord = { keyArn: key.arn, materialId, ...await keys.store.hold(key.arn, materialId, bytes), createdAt: now };
     const announce = decision !== 'existing' && key.multiRegionKeyType === 'PRIMARY';
     await updateWithReplicas(
       keys, key.arn,

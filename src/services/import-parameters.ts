@@ -32,7 +32,7 @@ export async function issueImportParameters(
   const tokenId = randomBytes(TOKEN_ID_LENGTH);
   const payload = encodeImportParameters({ validTo, wrappingAlgorithm, wrappingKeySpec, privateKey });
   try {
-    const sealed = keys.store.wrap(keyArn, tokenId.toString('hex'), payload, 'import-token');
+    const sealed = await keys.store.seal(keyArn, tokenId.toString('hex'), payload, 'import-token');
     return { publicKey, importToken: encodeImportToken({ tokenId, domainKeyId: sealed.domainKeyId, sealed: sealed.wrapped }), validTo };
   } finally {
     zero(privateKey, payload);
@@ -51,11 +51,11 @@ const INVALID = 'The import token is not valid for this KMS key.';
  * Opens a token for the key `keyArn`: InvalidImportTokenException for anything not made by
  * GetParametersForImport for that key, ExpiredImportTokenException once its 24 hours are over.
  */
-export function openImportToken(keys: KeySession, keyArn: string, token: Buffer): OpenedParameters {
+export async function openImportToken(keys: KeySession, keyArn: string, token: Buffer): Promise<OpenedParameters> {
   let payload: Buffer;
   try {
     const t = decodeImportToken(token);
-    payload = keys.store.unwrap(keyArn, t.tokenId.toString('hex'), { domainKeyId: t.domainKeyId, wrapped: t.sealed }, 'import-token');
+    payload = await keys.store.unseal(keyArn, t.tokenId.toString('hex'), { domainKeyId: t.domainKeyId, wrapped: t.sealed }, 'import-token');
   } catch (e) {
     if (e instanceof CryptoError) throw new InvalidImportTokenException(INVALID);
     throw e;

@@ -4,7 +4,6 @@
  * key that does not parse or is on another curve is a ValidationException with no message, as
  * AWS answered in the recorded test.
  */
-import { ecdh } from '../crypto/ecc.ts';
 import { CryptoError } from '../crypto/errors.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
@@ -23,7 +22,7 @@ export async function deriveSharedSecret(keys: KeySession, key: KeyRecord, peerP
     throw new UnsupportedOperationException(`Coffer cannot derive a shared secret with key spec ${key.keySpec}.`);
   }
   try {
-    return ecdh(material.pair.curve, await keys.currentMaterial(key), peerPublicKey);
+    return await keys.performCurrent(key, { kind: 'derive', curve: material.pair.curve, peerPublicKey });
   } catch (e) {
     if (e instanceof CryptoError) throw new ValidationException('');
     throw e;

@@ -5,8 +5,6 @@
  * plaintext copy made here is zeroed before this returns.
  */
 import { newMaterialId } from '../core/ids.ts';
-import { zero } from '../crypto/bytes.ts';
-import { generateKeyPair } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { capabilitiesOf, type KeySpec } from '../domain/key-specs.ts';
 import type { MaterialRecord } from '../domain/key.ts';
@@ -26,19 +24,10 @@ export async function newKeyMaterial(keys: KeySession, keyArn: string, spec: Key
   const caps = capabilitiesOf(spec);
   const materialId = newMaterialId().toString('hex');
   switch (caps.material.kind) {
-    case 'secret': {
-      const { wrapped, plaintext } = keys.store.generate(keyArn, materialId, caps.material.bytes);
-      zero(plaintext);
-      return { material: { keyArn, materialId, ...wrapped, createdAt: now } };
-    }
+    case 'secret':
     case 'pair': {
-      const { privateKey, publicKey } = await generateKeyPair(caps.material.pair);
-      try {
-        const wrapped = keys.store.wrap(keyArn, materialId, privateKey);
-        return { material: { keyArn, materialId, ...wrapped, createdAt: now }, publicKey: publicKey.toString('base64') };
-      } finally {
-        zero(privateKey);
-      }
+      const { wrapped, publicKey } = await keys.store.generate(keyArn, materialId, caps.material);
+      return { material: { keyArn, materialId, ...wrapped, createdAt: now }, ...(publicKey ? { publicKey: publicKey.toString('base64') } : {}) };
     }
     case 'none':
       throw new UnsupportedOperationException(caps.unsupported ?? `Coffer does not support KeySpec ${spec}.`);

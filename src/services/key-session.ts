@@ -11,7 +11,8 @@ import type { Clock } from '../core/clock.ts';
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
 import type { GrantRecord } from '../domain/grant.ts';
 import type { AliasRecord, KeyRepository, KeyUsageRecord } from '../ports/key-repository.ts';
-import type { KeyStore } from '../ports/key-store.ts';
+import type { KeyStore, MaterialRef } from '../ports/key-store.ts';
+import type { KeyOperation, KeyOperationResult } from '../domain/key-operation.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
 import { arnOf, type Keyring, type ResolveOptions } from './keyring.ts';
 
@@ -87,15 +88,25 @@ export class KeySession {
     return [...committed.filter((m) => !this.removedMaterials.has(`${arn}|${m.materialId}`)), ...added];
   }
 
-  /** The unwrapped material of a committed key version (see Keyring.backingKey). */
-  backingKey(key: KeyRecord, materialId: string): Promise<Buffer | undefined> {
-    return this.keyring.backingKey(key, materialId);
+  /** Where a version of the key's material is, or undefined when the key has no such version. */
+  async materialRef(key: KeyRecord, materialId: string): Promise<MaterialRef | undefined> {
+    return (await this.materialsOf(key.arn)).find((m) => m.materialId === materialId);
   }
 
-  async currentMaterial(key: KeyRecord): Promise<Buffer> {
-    const material = await this.backingKey(key, key.currentMaterialId);
-    if (!material) throw new Error(`key ${key.arn} has no current material`);
-    return material;
+  /**
+   * Has the key store perform `op` with one version of the key's material (its current one by
+   * default); undefined when the key has no such version.
+   */
+  async perform<O extends KeyOperation>(key: KeyRecord, op: O, materialId = key.currentMaterialId): Promise<KeyOperationResult<O> | undefined> {
+    const ref = await this.materialRef(key, materialId);
+    return ref === undefined ? undefined : this.keyring.store.perform(ref, op);
+  }
+
+  /** perform() with the current version, which every enabled key has. */
+  async performCurrent<O extends KeyOperation>(key: KeyRecord, op: O): Promise<KeyOperationResult<O>> {
+    const r = await this.perform(key, op);
+    if (r === undefined) throw new Error(`key ${key.arn} has no current material`);
+    return r;
   }
 
   grantsOf(arn: string): Promise<readonly GrantRecord[]> {

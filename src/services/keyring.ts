@@ -1,7 +1,8 @@
 /**
  * The keyring: the committed state of keys, read through the KeyRepository port and kept in
- * memory (the Encrypt/Decrypt path reads no disk on a warm cache): key records, their materials
- * and unwrapped material, alias targets, grants. It never writes: a request records its writes in
+ * memory (the Encrypt/Decrypt path reads no disk on a warm cache): key records, their materials,
+ * alias targets, grants. The material itself stays in the key store, which performs operations
+ * with it (`KeySession.perform`). It never writes: a request records its writes in
  * its own KeySession (key-session.ts), and the keyring learns of them only once they committed
  * (`applyCommitted`), so the cache never shows what is not durable.
  */
@@ -9,7 +10,6 @@ import { NotFoundException } from '../errors/kms-errors.ts';
 import { StorageFault } from '../errors/storage-fault.ts';
 import { aliasArn, keyArn, parseKmsArn, type Scope } from '../core/arn.ts';
 import { isKeyId } from '../core/ids.ts';
-import { zero } from '../crypto/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
 import type { GrantRecord } from '../domain/grant.ts';
@@ -47,7 +47,6 @@ export async function arnOf(scope: Scope, ref: string, opts: ResolveOptions, ali
 export class Keyring {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly materials = new Map<string, readonly MaterialRecord[]>();
-  private readonly plaintext = new Map<string, Buffer>();
   private readonly aliasTargets = new Map<string, string>();
   private readonly idIndex = new Map<string, string>();
   private readonly grantsByKey = new Map<string, GrantSet>();
@@ -116,23 +115,6 @@ export class Keyring {
     return list;
   }
 
-  /**
-   * The unwrapped material of one key version (an AES backing key, an HMAC key or a PKCS#8 private
-   * key), or undefined when the key has no such version. Cached; zeroed when the key is forgotten.
-   * Callers must not modify or keep the buffer.
-   */
-  async backingKey(key: KeyRecord, materialId: string): Promise<Buffer | undefined> {
-    const id = `${key.arn}|${materialId}`;
-    const hit = this.plaintext.get(id);
-    if (hit) { this.cacheHits++; return hit; }
-    this.cacheMisses++;
-    const m = (await this.materialsOf(key.arn)).find((x) => x.materialId === materialId);
-    if (!m) return undefined;
-    const pt = this.store.unwrap(key.arn, m.materialId, m);
-    this.plaintext.set(id, pt);
-    return pt;
-  }
-
   /** A key's grants, loaded once (a key may have 50,000) and then kept up to date as grants commit. */
   private async grantSetOf(arn: string): Promise<GrantSet> {
     const hit = this.grantsByKey.get(arn);
@@ -186,13 +168,10 @@ export class Keyring {
         case 'putMaterial':
           this.materials.delete(c.material.keyArn);
           break;
-        case 'deleteMaterial': {
-          const id = `${c.keyArn}|${c.materialId}`;
-          zero(this.plaintext.get(id));
-          this.plaintext.delete(id);
+        case 'deleteMaterial':
+          this.store.forget(c.keyArn, c.materialId);
           this.materials.delete(c.keyArn);
           break;
-        }
         case 'putAlias':
         case 'deleteAlias':
           this.aliasTargets.clear();
@@ -218,20 +197,11 @@ export class Keyring {
   private forget(arn: string): void {
     this.keys.delete(arn);
     this.materials.delete(arn);
-    for (const [id, buf] of this.plaintext) {
-      if (id.startsWith(`${arn}|`)) {
-        zero(buf);
-        this.plaintext.delete(id);
-      }
-    }
+    this.store.forget(arn);
     this.aliasTargets.clear();
     this.aliasesByKey.clear();
     this.grantsByKey.delete(arn);
     for (const [id, a] of this.idIndex) if (a === arn) this.idIndex.delete(id);
   }
 
-  close(): void {
-    for (const b of this.plaintext.values()) zero(b);
-    this.plaintext.clear();
-  }
 }

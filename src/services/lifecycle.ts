@@ -4,7 +4,6 @@
  */
 import { DAY_MS } from '../core/clock.ts';
 import { newMaterialId } from '../core/ids.ts';
-import { zero } from '../crypto/bytes.ts';
 import { expireImportedMaterial } from './import-material.ts';
 import type { KeyRecord, MaterialRecord, RotationType } from '../domain/key.ts';
 import type { KeySession } from './key-session.ts';
@@ -14,21 +13,18 @@ import { afterMemberDestroyed, peersOf, updateWithReplicas } from './multi-regio
 export const BACKING_KEY_BYTES = 32;
 
 /**
- * Makes one fresh backing key, wrapped for each of `keyArns` (a key and its replicas share their
- * material); the plaintext copy is zeroed at once.
+ * Makes one fresh backing key in the key store, held for each of `keyArns` (a key and its
+ * replicas share their material).
  */
-export function newMaterial(keys: KeySession, keyArns: readonly string[], now: number, rotationType?: RotationType): MaterialRecord[] {
+export async function newMaterial(keys: KeySession, keyArns: readonly string[], now: number, rotationType?: RotationType): Promise<MaterialRecord[]> {
   const [first = ''] = keyArns;
   const materialId = newMaterialId().toString('hex');
-  const { wrapped, plaintext } = keys.store.generate(first, materialId, BACKING_KEY_BYTES);
-  try {
-    return keyArns.map((keyArn) => ({
-      keyArn, materialId, ...(keyArn === first ? wrapped : keys.store.wrap(keyArn, materialId, plaintext)),
-      createdAt: now, ...(rotationType ? { rotationType } : {}),
-    }));
-  } finally {
-    zero(plaintext);
-  }
+  const made: MaterialRecord = {
+    keyArn: first, materialId, ...(await keys.store.generate(first, materialId, { kind: 'secret', bytes: BACKING_KEY_BYTES })).wrapped,
+    createdAt: now, ...(rotationType ? { rotationType } : {}),
+  };
+  const copies = await Promise.all(keyArns.slice(1).map(async (keyArn) => ({ ...made, keyArn, ...await keys.store.copy(made, keyArn) })));
+  return [made, ...copies];
 }
 
 /**
@@ -39,7 +35,7 @@ export async function rotate(keys: KeySession, arn: string, type: RotationType):
   const now = keys.clock.now();
   const key = await keys.get(arn);
   const replicas = key?.multiRegionKeyType === 'PRIMARY' ? (await peersOf(keys, key)).map((k) => k.arn) : [];
-  const materials = newMaterial(keys, [arn, ...replicas], now, type);
+  const materials = await newMaterial(keys, [arn, ...replicas], now, type);
   const materialId = materials[0]?.materialId ?? '';
   const updated = await updateWithReplicas(keys, arn, (k) => ({
     ...k,

@@ -2,7 +2,6 @@
  * GenerateMac and VerifyMac with HMAC keys (reference §3.6): each HMAC spec has exactly one MAC
  * algorithm, and the key is the HMAC key material of the key's current version.
  */
-import { hmac, hmacVerify } from '../crypto/hmac.ts';
 import { requireAlgorithm } from '../domain/capability-rules.ts';
 import type { KeyRecord } from '../domain/key.ts';
 import { capabilitiesOf, MAC_ALGORITHMS, type MacAlgorithm } from '../domain/key-specs.ts';
@@ -14,9 +13,9 @@ export function checkMacAlgorithm(key: KeyRecord, algorithm: string): MacAlgorit
 }
 
 export async function generateMac(keys: KeySession, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer): Promise<Buffer> {
-  return hmac(MAC_ALGORITHMS[algorithm].hash, await keys.currentMaterial(key), message);
+  return keys.performCurrent(key, { kind: 'mac', hash: MAC_ALGORITHMS[algorithm].hash, message });
 }
 
 export async function verifyMac(keys: KeySession, key: KeyRecord, algorithm: MacAlgorithm, message: Buffer, mac: Buffer): Promise<boolean> {
-  return hmacVerify(MAC_ALGORITHMS[algorithm].hash, await keys.currentMaterial(key), message, mac);
+  return keys.performCurrent(key, { kind: 'verify-mac', hash: MAC_ALGORITHMS[algorithm].hash, message, mac });
 }

@@ -7,7 +7,6 @@
  */
 import type { KeyMetadata, MultiRegionConfiguration } from '@aws-sdk/client-kms';
 import { DAY_MS } from '../core/clock.ts';
-import { zero } from '../crypto/bytes.ts';
 import { keyArn } from '../core/arn.ts';
 import { lacksMaterial, unimportedCopy } from '../domain/import-rules.ts';
 import { keyMetadata, type KeyRecord, type MaterialRecord } from '../domain/key.ts';
@@ -38,16 +37,10 @@ export async function describe(keys: KeySession, key: KeyRecord): Promise<KeyMet
   return key.multiRegion ? keyMetadata(key, multiRegionConfiguration(key, await multiRegionSet(keys, key))) : keyMetadata(key);
 }
 
-/** Copies of `from`'s wrapped materials for the key `toArn`: unwrapped and wrapped again under its ARN. */
+/** Copies of `from`'s materials for the key `toArn`: the key store holds each for it too. */
 export async function copyMaterials(keys: KeySession, from: KeyRecord, toArn: string): Promise<MaterialRecord[]> {
-  return (await keys.materialsOf(from.arn)).map((m) => {
-    const plaintext = keys.store.unwrap(from.arn, m.materialId, m);
-    try {
-      return { ...m, keyArn: toArn, ...keys.store.wrap(toArn, m.materialId, plaintext) };
-    } finally {
-      zero(plaintext);
-    }
-  });
+  const materials = await keys.materialsOf(from.arn);
+  return Promise.all(materials.map(async (m) => ({ ...m, keyArn: toArn, ...await keys.store.copy(m, toArn) })));
 }
 
 export interface ReplicaSettings {

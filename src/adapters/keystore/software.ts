@@ -1,20 +1,23 @@
 /**
  * The software key store: a root key from a seal (key file or passphrase) opens the domain keys
- * kept in the repository; the newest domain key wraps new key material (backing keys, HMAC keys,
+ * kept in the database; the newest domain key wraps new key material (backing keys, HMAC keys,
  * PKCS#8 private keys: each bound to its key ARN and material id; the sealed parameters of import
- * tokens, bound to the key ARN and token id). Plaintext domain keys live only in this process's
- * memory and are zeroed on close.
+ * tokens, bound to the key ARN and token id). Operations run in process (execute-local.ts) on
+ * material unwrapped once and kept in memory; plaintext domain keys and material live only in
+ * this process's memory and are zeroed when forgotten and on close.
  */
 import { randomUUID } from 'node:crypto';
 import { randomBytes, zero } from '../../crypto/bytes.ts';
 import { AuthenticationError, SealError } from '../../crypto/errors.ts';
 import { backingKeyAad, domainKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
-import type { KeyStore, WrapPurpose, WrappedMaterial } from '../../ports/key-store.ts';
+import type { KeyStore, MaterialRef, SealPurpose, WrappedMaterial } from '../../ports/key-store.ts';
+import { generateKeyPair } from '../../crypto/keypair.ts';
+import { executeLocal } from './execute-local.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 import { createSecretBox } from './secret-box.ts';
 
-const aadFor = (keyArn: string, id: string, purpose: WrapPurpose = 'key-material'): Buffer =>
+const aadFor = (keyArn: string, id: string, purpose: SealPurpose): Buffer =>
   (purpose === 'import-token' ? importTokenAad(keyArn, id) : backingKeyAad(keyArn, id));
 
 /** Where the domain keys are kept (wrapped under the root key), read and added at start-up. */
@@ -51,24 +54,72 @@ export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now
     return k;
   };
 
+  // Unwrapped material by key ARN and version, kept while the process runs (the Encrypt path
+  // unwraps nothing on a warm cache) and zeroed when the version is forgotten or the store closes.
+  const plaintext = new Map<string, Buffer>();
+  const cacheId = (keyArn: string, materialId: string): string => `${keyArn}|${materialId}`;
+  const materialOf = (ref: MaterialRef): Buffer => {
+    const id = cacheId(ref.keyArn, ref.materialId);
+    let m = plaintext.get(id);
+    if (m === undefined) {
+      m = unwrapKey(domainKey(ref.domainKeyId), ref.wrapped, backingKeyAad(ref.keyArn, ref.materialId));
+      plaintext.set(id, m);
+    }
+    return m;
+  };
+  const wrapFor = (keyArn: string, materialId: string, secret: Buffer): WrappedMaterial =>
+    ({ domainKeyId: active, wrapped: wrapKey(domainKey(active), secret, backingKeyAad(keyArn, materialId)) });
+
   return {
     secrets: createSecretBox({ activeId: active, key: domainKey }),
-    generate(keyArn, materialId, bytes) {
-      const plaintext = randomBytes(bytes);
-      const wrapped: WrappedMaterial = {
-        domainKeyId: active,
-        wrapped: wrapKey(domainKey(active), plaintext, backingKeyAad(keyArn, materialId)),
-      };
-      return { wrapped, plaintext };
+    async generate(keyArn, materialId, spec) {
+      if (spec.kind === 'secret') {
+        const secret = randomBytes(spec.bytes);
+        try {
+          return { wrapped: wrapFor(keyArn, materialId, secret) };
+        } finally {
+          zero(secret);
+        }
+      }
+      // Key pairs are generated off the event loop (RSA on the libuv thread pool).
+      const { privateKey, publicKey } = await generateKeyPair(spec.pair);
+      try {
+        return { wrapped: wrapFor(keyArn, materialId, privateKey), publicKey };
+      } finally {
+        zero(privateKey);
+      }
     },
-    wrap(keyArn, id, plaintext, purpose) {
-      return { domainKeyId: active, wrapped: wrapKey(domainKey(active), plaintext, aadFor(keyArn, id, purpose)) };
+    async hold(keyArn, materialId, secret) {
+      return wrapFor(keyArn, materialId, secret);
     },
-    unwrap(keyArn, id, w, purpose) {
-      return unwrapKey(domainKey(w.domainKeyId), w.wrapped, aadFor(keyArn, id, purpose));
+    async copy(from, toKeyArn) {
+      const secret = unwrapKey(domainKey(from.domainKeyId), from.wrapped, backingKeyAad(from.keyArn, from.materialId));
+      try {
+        return wrapFor(toKeyArn, from.materialId, secret);
+      } finally {
+        zero(secret);
+      }
+    },
+    async perform(ref, op) {
+      return executeLocal(materialOf(ref), ref.materialId, op);
+    },
+    async seal(owner, id, secret, purpose) {
+      return { domainKeyId: active, wrapped: wrapKey(domainKey(active), secret, aadFor(owner, id, purpose)) };
+    },
+    async unseal(owner, id, sealed, purpose) {
+      return unwrapKey(domainKey(sealed.domainKeyId), sealed.wrapped, aadFor(owner, id, purpose));
+    },
+    forget(keyArn, materialId) {
+      for (const [id, m] of plaintext) {
+        if (materialId === undefined ? id.startsWith(`${keyArn}|`) : id === cacheId(keyArn, materialId)) {
+          zero(m);
+          plaintext.delete(id);
+        }
+      }
     },
     close() {
-      zero(...domainKeys.values());
+      zero(...plaintext.values(), ...domainKeys.values());
+      plaintext.clear();
       domainKeys.clear();
     },
   };

@@ -17,7 +17,7 @@ import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption } from '
 
 /** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
 export type Source =
-  | { readonly kind: 'symmetric'; readonly key: KeyRecord; readonly parts: CiphertextParts | undefined }
+  | { readonly kind: 'symmetric'; readonly key: KeyRecord; readonly parts: CiphertextParts | undefined; readonly blob: Buffer | undefined }
   | { readonly kind: 'asymmetric'; readonly key: KeyRecord; readonly algorithm: EncryptionAlgorithm; readonly ciphertext: Buffer | undefined };
 
 type Auth = {
@@ -61,12 +61,14 @@ export async function ciphertextSource(
 
   let key: KeyRecord;
   let parts: CiphertextParts | undefined;
+  let bytes: Buffer | undefined;
   if (ignoreCiphertext) {
     if (!requested) throw new ValidationException(`KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.`);
     key = requested;
   } else {
     if (blob === undefined) throw missingBlob(blobMember);
-    parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+    bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    parts = parseCiphertext(bytes);
     const named = await ctx.keyring.byKeyId(parts.keyId, ctx.scope);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
     if (!named) throw new InvalidCiphertextException();
@@ -75,7 +77,7 @@ export async function ciphertextSource(
   await authorize(key);
   requireSymmetricEncryption(key, operation);
   checkEncryptionAlgorithm(key, algorithm);
-  return { kind: 'symmetric', key, parts };
+  return { kind: 'symmetric', key, parts, blob: bytes };
 }
 
 export interface Opened {
@@ -91,8 +93,8 @@ export async function openSource(ctx: OperationContext, source: Source, ec: Read
     if (source.ciphertext === undefined) throw new Error('the ciphertext was ignored');
     return { plaintext: await decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
   }
-  if (source.parts === undefined) throw new Error('the ciphertext was ignored');
-  const { plaintext, materialId } = await decryptWith(ctx.keyring, source.key, source.parts, ec);
+  if (source.parts === undefined || source.blob === undefined) throw new Error('the ciphertext was ignored');
+  const { plaintext, materialId } = await decryptWith(ctx.keyring, source.key, source.parts, source.blob, ec);
   return { plaintext, algorithm: 'SYMMETRIC_DEFAULT', materialId };
 }
 

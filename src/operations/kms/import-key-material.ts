@@ -36,7 +36,7 @@ export const importKeyMaterial = defineOperation<ImportKeyMaterialRequest, Impor
     }
   }
   const terms = importTerms(input.ExpirationModel, input.ValidTo, input.KeyMaterialDescription, ctx.clock.now());
-  const { wrappingAlgorithm, privateKey } = openImportToken(ctx.keyring, key.arn, buffer(input.ImportToken));
+  const { wrappingAlgorithm, privateKey } = await openImportToken(ctx.keyring, key.arn, buffer(input.ImportToken));
   let material: Buffer;
   try {
     material = unwrapKeyMaterial(privateKey, wrappingAlgorithm, buffer(input.EncryptedKeyMaterial));
