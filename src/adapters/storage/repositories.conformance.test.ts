@@ -29,11 +29,6 @@ repositoryConformance('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}, {
-  knownGaps: {
-    renames: 'sqlite-identity.ts: an upsert of a user, role, group or managed policy updates its document but not its name_lc column, '
-      + 'so a renamed entity is found under its old name (no IAM operation renames yet)',
-  },
 });
 
 repositoryConformance('memory', async () => {
