@@ -105,9 +105,13 @@ export class CredentialResolver {
     return this.identityGeneration;
   }
 
-  /** A commit (or another writer's notice) changed identities: every cached answer is stale. */
+  /**
+   * A commit (or another writer's notice) changed identities: every cached answer is stale. A new
+   * STS session is not such a change (its access key id is new and random, so nothing cached can
+   * name it, and an expired one is refused by its expiration), so AssumeRole keeps the caches warm.
+   */
   applyCommitted(changes: readonly Change[]): void {
-    if (changes.some((c) => !KEY_CHANGE_KINDS.has(c.kind))) this.identityGeneration++;
+    if (changes.some((c) => !KEY_CHANGE_KINDS.has(c.kind) && c.kind !== 'putSession' && c.kind !== 'purgeSessions')) this.identityGeneration++;
   }
 
   /**
