@@ -28,6 +28,7 @@ import { createPipeline } from './server/pipeline.ts';
 import { createQueryPipeline, routeByContentType } from './server/query-pipeline.ts';
 import { createCloudTrailPipeline, isCloudTrailRequest } from './server/cloudtrail-pipeline.ts';
 import { createMetrics } from './server/metrics.ts';
+import { createRequestQuotas } from './server/request-quotas.ts';
 import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
 import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
 import { loadOrCreateSigningKey } from './audit/signing-key.ts';
@@ -109,6 +110,7 @@ async function main(config: Config): Promise<void> {
     audit: sink,
     region: config.region,
     context: (caller, region, requestId, request, resources) => new KmsRequestContext(services, caller, region, requestId, request, resources),
+    quota: createRequestQuotas(config.kmsQuotas),
   });
   const cloudTrailHandle = createCloudTrailPipeline({
     verifier, log, audit: sink, region: config.region,

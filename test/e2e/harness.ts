@@ -53,6 +53,12 @@ export interface RawRequest {
   path?: string;
 }
 
+/** Settings that turn request quotas and admission control off (overload.test.ts turns them on). */
+export const NO_THROTTLING: Readonly<Record<string, string>> = {
+  COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0',
+  COFFER_ADMISSION_QUEUE_MS: '0',
+};
+
 export const newDataDir = (): string => mkdtempSync(join(tmpdir(), 'coffer-test-'));
 
 export const testCredentials = (): Credentials => ({
@@ -74,6 +80,9 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       COFFER_ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
       COFFER_ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       COFFER_LOG_LEVEL: 'warn',
+      // AWS's request quotas (CreateKey: 5 a second) and admission control are off unless a test
+      // turns them on: the suites make calls as fast as they can, with SDK retries off.
+      ...NO_THROTTLING,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
