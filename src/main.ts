@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { checkOpenFileLimit, readOpenFileLimit } from './config/open-file-limit.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
@@ -47,6 +48,7 @@ function openDataDir(dir: string): string {
 }
 
 async function main(config: Config): Promise<void> {
+  checkOpenFileLimit(config.maxConnections, readOpenFileLimit());
   const log = createLogger(config.logLevel);
   const dataDir = openDataDir(config.dataDir);
   const clock = config.testMode ? new OffsetClock() : undefined;
@@ -75,6 +77,7 @@ async function main(config: Config): Promise<void> {
     keysByState: createKeyStateCounter(db),
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
+    http: () => http.stats(),
   });
   const scheduler = new Scheduler(keyring, usage, log, {
     ...(sink ? { transaction: <T>(fn: () => T): T => sink.transaction(fn) } : {}),
@@ -130,6 +133,11 @@ async function main(config: Config): Promise<void> {
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
+    limits: {
+      maxConnections: config.maxConnections, headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000, keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+      admissionQueueMs: config.admissionQueueMs,
+    },
     ...(clock
       ? { advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; } }
       : {}),
