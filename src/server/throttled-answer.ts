@@ -20,14 +20,18 @@ export interface ThrottledAnswer {
 
 const first = (v: string | string[] | undefined): string => (Array.isArray(v) ? v[0] : v) ?? '';
 
+/** Made once: a shed request must cost little, and an Error captures a stack trace when made. */
+const THROTTLED = new ThrottlingException();
+const JSON_ANSWER: ThrottledAnswer = (() => {
+  const a = errorAnswer(THROTTLED);
+  return { status: a.status, body: a.body, contentType: JSON_11 };
+})();
+
 export function throttledAnswer(headers: IncomingHttpHeaders, requestId: string): ThrottledAnswer {
   const service = SCOPE_SERVICE.exec(first(headers.authorization))?.[1];
   const query = service === 'iam' || service === 'sts'
     || (service === undefined && first(headers['content-type']).toLowerCase().startsWith(FORM_URLENCODED));
-  if (query) {
-    const a = queryErrorAnswer(QUERY_MODELS[service === 'sts' ? 'sts' : 'iam'], new ThrottlingException(), requestId);
-    return { status: a.status, body: a.body, contentType: XML_CONTENT_TYPE };
-  }
-  const a = errorAnswer(new ThrottlingException());
-  return { status: a.status, body: a.body, contentType: JSON_11 };
+  if (!query) return JSON_ANSWER;
+  const a = queryErrorAnswer(QUERY_MODELS[service === 'sts' ? 'sts' : 'iam'], THROTTLED, requestId);
+  return { status: a.status, body: a.body, contentType: XML_CONTENT_TYPE };
 }
