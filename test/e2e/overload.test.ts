@@ -115,6 +115,20 @@ test('a silent connection, a header trickle and a body trickle are answered 408 
   });
 });
 
+test('bytes that are not HTTP/1.1 get a 400 in the JSON error shape and a half-close, not a bare status line and a reset', async () => {
+  await withServer({}, async (c) => {
+    const [conn] = await openConnections(c.port, 1) as [RawConnection];
+    const answer = await conn.send('HELLO THERE\r\n\r\nmore bytes after it');
+    assert.ok(isResponse(answer), String(answer));
+    assert.equal(answer.status, 400);
+    assert.equal(answer.headers.connection, 'close');
+    assert.deepEqual(JSON.parse(answer.body), { __type: 'SerializationException', message: 'The request is not valid HTTP/1.1.' });
+    conn.socket.write('still sending');
+    assert.ok(await until(() => conn.ended || conn.reset, 5000));
+    assert.equal(conn.reset, false, 'a FIN, not a reset');
+  });
+});
+
 test('admission control: requests lined up behind a saturated event-loop turn get ThrottlingException at once, before SigV4; admitted ones succeed; /health is answered', async () => {
   await withServer({ env: { COFFER_ADMISSION_QUEUE_MS: '1' } }, async (c) => {
     const keyId = await newKey(c);
