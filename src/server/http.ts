@@ -141,7 +141,8 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ok' : 'starting' }), requestId, 'application/json');
         return;
       }
-      const testEndpoint = deps.advanceClock !== undefined && req.method === 'POST' && path === '/_coffer/test/clock';
+      // Test-mode endpoints (they exist only with COFFER_TEST_MODE) are never shed, like /health.
+      const testEndpoint = req.method === 'POST' && path.startsWith('/_coffer/test/');
       if (!testEndpoint && !admission.admit()) {
         shed(req, res, requestId);
         return;
@@ -153,7 +154,7 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         send(res, a.status, a.body, requestId);
         return;
       }
-      if (deps.advanceClock && testEndpoint) {
+      if (deps.advanceClock && req.method === 'POST' && path === '/_coffer/test/clock') {
         const parsed = parseJsonBody(body); // malformed JSON: a 400 SerializationException, not a 500
         const advance = parsed !== null && typeof parsed === 'object' ? (parsed as { advanceSeconds?: unknown }).advanceSeconds : undefined;
         const seconds = typeof advance === 'number' ? advance : 0;
