@@ -31,8 +31,9 @@ test('below the cap every connection is admitted', () => {
   assert.deepEqual(c.stats(), { open: 3, busy: 0, evicted: 0, refused: 0 });
 });
 
-test('at the cap a new connection closes the least recently used idle one, never a busy one', () => {
-  const c = new Connections<FakeSocket>(3);
+test('at the cap a new connection half-closes the least recently used idle one, never a busy one', () => {
+  const t = fakeTimers();
+  const c = new Connections<FakeSocket>(3, t.schedule);
   const [a, b, d] = sockets(3) as [FakeSocket, FakeSocket, FakeSocket];
   for (const s of [a, b, d]) c.open(s);
   c.requestStarted(a); // a busy
@@ -40,14 +41,26 @@ test('at the cap a new connection closes the least recently used idle one, never
   c.requestEnded(b); // b used just now: most recently used
   const e = new FakeSocket('e');
   assert.equal(c.open(e), true);
-  assert.equal(d.destroyed, true, 'd was idle the longest');
-  assert.equal(a.destroyed, false, 'a busy connection is never closed');
-  assert.equal(b.destroyed, false);
+  assert.deepEqual([d.ended, d.destroyed], [true, false], 'd, idle the longest, gets a FIN');
+  assert.equal(c.isClosing(d), true);
+  assert.equal(a.ended || b.ended, false, 'a busy connection is never closed, nor a recently used one');
   const f = new FakeSocket('f');
   assert.equal(c.open(f), true);
-  assert.equal(e.destroyed || b.destroyed, true);
-  assert.equal(b.destroyed, true, 'b, used before e connected, goes next');
-  assert.deepEqual(c.stats(), { open: 3, busy: 1, evicted: 2, refused: 0 });
+  assert.equal(b.ended, true, 'then b, used before e connected');
+  assert.equal(d.destroyed, true, 'one half-closed connection at most for a cap of 3: d makes room for b');
+  assert.deepEqual(c.stats(), { open: 4, busy: 1, evicted: 2, refused: 0 });
+  t.fire(LINGER_MS);
+  assert.equal(b.destroyed, true, 'destroyed after the linger if its client never closed');
+});
+
+test('descriptors stay bounded under a flood of connections that never close: the cap plus a sixteenth', () => {
+  const c = new Connections<FakeSocket>(64, fakeTimers().schedule);
+  const all = sockets(10_000);
+  for (const s of all) assert.equal(c.open(s), true);
+  const held = all.filter((s) => !s.destroyed).length;
+  assert.equal(held, 64 + 4);
+  assert.equal(c.stats().open, 68);
+  assert.ok(all.slice(-64).every((s) => !s.ended), 'the newest 64 are open');
 });
 
 test('when every connection is busy a new one is refused at once', () => {
@@ -77,17 +90,19 @@ test('pipelined requests keep a connection busy until the last is answered; a cl
   assert.equal(c.open(new FakeSocket('y')), true);
 });
 
-test('a graceful close half-closes (FIN) and destroys only after LINGER_MS; its place can be taken at the cap', () => {
+test('a graceful close half-closes (FIN) and destroys only after LINGER_MS; it frees its place under the cap', () => {
   const t = fakeTimers();
   const c = new Connections<FakeSocket>(1, t.schedule);
   const [a] = sockets(1) as [FakeSocket];
   c.open(a);
-  c.closeGracefully(a);
+  c.requestStarted(a);
+  c.closeGracefully(a); // e.g. a request timeout
   assert.deepEqual([a.ended, a.destroyed, c.isClosing(a)], [true, false, true]);
   t.fire(LINGER_MS - 1);
   assert.equal(a.destroyed, false);
   const b = new FakeSocket('b');
-  assert.equal(c.open(b), true, 'a half-closed connection makes room before an idle one');
+  assert.equal(c.open(b), true, 'a half-closed connection no longer counts against the cap');
+  t.fire(1);
   assert.equal(a.destroyed, true);
 });
 

@@ -43,32 +43,33 @@ export class Connections<S extends ConnectionSocket> {
   #draining = false;
   #graceEnded = false;
 
+  /** Half-closed connections held at most (their descriptors come on top of the cap's). */
+  readonly maxClosing: number;
+
   constructor(
     readonly cap: number,
     private readonly schedule: (fn: () => void, ms: number) => { unref(): unknown } = setTimeout,
-  ) {}
+  ) {
+    this.maxClosing = Math.max(1, Math.floor(cap / 16));
+  }
 
   /**
-   * A new connection: admitted, or refused and destroyed. At the cap it first takes the place of
-   * a connection the server has already half-closed, else of the one idle the longest.
+   * A new connection: admitted, or refused and destroyed. At the cap it half-closes the connection
+   * idle the longest, which then holds its descriptor until its client closes its side (see
+   * `closeGracefully`); only when every connection has a request in progress is it refused.
    */
   open(socket: S): boolean {
-    if (this.#idle.size + this.#busy.size + this.#closing.size >= this.cap) {
-      const closing = first(this.#closing);
-      const idle = closing === undefined ? first(this.#idle) : undefined;
-      if (closing !== undefined) {
-        this.#closing.delete(closing);
-        closing.destroy();
-      } else if (idle !== undefined) {
-        // Idle: the server holds no request of it, so nothing the client sent is lost but the connection.
-        this.#idle.delete(idle);
-        this.#evicted++;
-        idle.destroy();
-      } else {
+    if (this.#idle.size + this.#busy.size >= this.cap) {
+      const idle = first(this.#idle);
+      if (idle === undefined) {
         this.#refused++;
         socket.destroy();
         return false;
       }
+      // Idle: the server holds no request of it. A FIN rather than a reset, so that a request the
+      // client sends at this very moment is dropped with the connection, not answered by a reset.
+      this.#evicted++;
+      this.closeGracefully(idle);
     }
     this.#idle.set(socket, true);
     return true;
@@ -116,6 +117,13 @@ export class Connections<S extends ConnectionSocket> {
   closeGracefully(socket: S): void {
     if (socket.destroyed || this.#closing.has(socket)) return;
     this.#idle.delete(socket);
+    this.#busy.delete(socket);
+    // Half-closed connections are bounded too (a flood of clients that never close their side).
+    const oldest = this.#closing.size >= this.maxClosing ? first(this.#closing) : undefined;
+    if (oldest !== undefined) {
+      this.#closing.delete(oldest);
+      oldest.destroy();
+    }
     this.#closing.add(socket);
     socket.end();
     this.schedule(() => { if (!socket.destroyed) socket.destroy(); }, LINGER_MS).unref();

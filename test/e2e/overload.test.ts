@@ -75,7 +75,7 @@ test('more idle connections than the cap (and than the open-file limit allows) d
     assert.equal(flood.slice(-16).filter((f) => f.ended).length, 0, 'the most recent connections are kept');
     const m = await metricsText(c);
     assert.ok(metric(m, 'coffer_http_connections_evicted') >= 150 - 32, m);
-    assert.ok(metric(m, 'coffer_http_connections') <= 32);
+    assert.ok(metric(m, 'coffer_http_connections') <= 32 + 2, 'the cap, plus half-closed connections (a sixteenth of it) waiting for their clients');
     for (const f of flood) f.close();
   });
 });
