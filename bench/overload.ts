@@ -130,10 +130,13 @@ export function overloadMarkdown(r: OverloadResult): { lines: string[]; targets:
     `Overload (Encrypt): capacity ${r.capacityRps.toFixed(0)} req/s (closed loop, c = 16, p50 ${ms(r.capacityP50Ms)} ms, p99 ${ms(r.capacityP99Ms)} ms); `
       + `open-loop arrivals over ${CONNECTIONS} kept-alive connections; admitted latency from the request's write to its answer (the server's part), and from its scheduled arrival `
       + `(with any wait for a free connection); fresh clients: a new connection per probe, median / max of ${PROBES}.`, '',
-    '| Phase | Offered req/s | Admitted req/s | Admitted p50 / p99 ms, server | Admitted p50 / p99 ms, from arrival | Throttled | Lost or unsent | Fresh client /health ms | Fresh client Encrypt ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Phase | Offered req/s | Admitted req/s | Admitted p50 / p99 ms, server | Admitted p50 / p99 ms, from arrival | Throttled | Lost | Not sent | Fresh client /health ms | Fresh client Encrypt ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.phases.map((p) => `| ${p.name} | ${p.load.offeredRps.toFixed(0)} | ${p.load.admittedRps.toFixed(0)} | ${ms(p.load.admittedServiceP50Ms)} / ${ms(p.load.admittedServiceP99Ms)} | `
-      + `${ms(p.load.admittedP50Ms)} / ${ms(p.load.admittedP99Ms)} | ${pct(p.load.throttled, p.load.arrivals)} | ${p.load.lost + p.load.unsent} | ${probe(p.health)} | ${probe(p.encrypt)} |`),
+      + `${ms(p.load.admittedP50Ms)} / ${ms(p.load.admittedP99Ms)} | ${pct(p.load.throttled, p.load.arrivals)} | ${p.load.lost + p.load.errors} | ${p.load.unsent} | ${probe(p.health)} | ${probe(p.encrypt)} |`),
+    '',
+    '"Lost": requests on a connection the server closed before answering, or answered with another error. "Not sent": arrivals still waiting for a free '
+      + `connection of the ${CONNECTIONS} when the run ended (with one request at a time per connection, the load's connections carry at most ${CONNECTIONS} answers a turn).`,
     '',
   ];
   const base = r.phases.find((p) => p.name.startsWith('baseline'));
@@ -144,7 +147,7 @@ export function overloadMarkdown(r: OverloadResult): { lines: string[]; targets:
     { target: 'at 4x capacity every fresh client is answered within 1 s (/health and a signed Encrypt, every probe)', value: `${ms(fresh)} ms`, met: fresh < 1000 && over.health.unanswered + over.encrypt.unanswered === 0 },
     { target: 'at 4x capacity the admitted p99 (server part) is within 10x the baseline p99 at 0.5x', value: `${(over.load.admittedServiceP99Ms / base.load.admittedServiceP99Ms).toFixed(1)}x`, met: over.load.admittedServiceP99Ms <= 10 * base.load.admittedServiceP99Ms },
     { target: 'at 4x capacity the admitted p99 (server part) is below that without admission control', value: `${pct(over.load.admittedServiceP99Ms, off.load.admittedServiceP99Ms)}`, met: over.load.admittedServiceP99Ms < off.load.admittedServiceP99Ms },
-    { target: 'at 4x capacity every request is answered (none lost or left unsent)', value: `${over.load.lost + over.load.unsent + over.load.errors}`, met: over.load.lost + over.load.unsent + over.load.errors === 0 },
+    { target: 'at 4x capacity the server answers every request it receives, admitted or throttled (none lost)', value: `${over.load.lost + over.load.errors}`, met: over.load.lost + over.load.errors === 0 },
     { target: 'at 4x capacity admitted throughput is at least half the capacity', value: `${pct(over.load.admittedRps, r.capacityRps)}`, met: over.load.admittedRps >= r.capacityRps / 2 },
   ] : [];
   return { lines, targets };
