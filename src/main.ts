@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { checkOpenFileLimit, readOpenFileLimit } from './config/open-file-limit.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
@@ -29,6 +30,7 @@ import { createQueryPipeline } from './server/query-pipeline.ts';
 import { createCloudTrailPipeline } from './server/cloudtrail-pipeline.ts';
 import { createRouter } from './server/route.ts';
 import { createMetrics } from './server/metrics.ts';
+import { createRequestQuotas } from './server/request-quotas.ts';
 import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
 import { DIGEST_LOG_FILE, openDigestLogs } from './adapters/audit/digest-log.ts';
 import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
@@ -50,6 +52,7 @@ function openDataDir(dir: string): string {
 }
 
 async function main(config: Config): Promise<void> {
+  checkOpenFileLimit(config.maxConnections, readOpenFileLimit());
   const log = createLogger(config.logLevel);
   const dataDir = openDataDir(config.dataDir);
   const clock = config.testMode ? new OffsetClock() : undefined;
@@ -99,6 +102,7 @@ async function main(config: Config): Promise<void> {
     keysByState: createKeyStateCounter(db),
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
+    http: () => http.stats(),
   });
   const scheduler = new Scheduler(keyring, usage, log, {
     ...(sink ? { transaction: <T>(fn: () => T): T => sink.transaction(fn) } : {}),
@@ -136,6 +140,7 @@ async function main(config: Config): Promise<void> {
     region: config.region,
     onUnexpected,
     context: (caller, region, requestId, request, resources) => new KmsRequestContext(services, caller, region, requestId, request, resources),
+    quota: createRequestQuotas(config.kmsQuotas),
   });
   const cloudTrailHandle = createCloudTrailPipeline({
     verifier, log, audit: sink, region: config.region, onUnexpected,
@@ -152,6 +157,11 @@ async function main(config: Config): Promise<void> {
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
+    limits: {
+      maxConnections: config.maxConnections, headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000, keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+      admissionQueueMs: config.admissionQueueMs,
+    },
     ...(clock
       ? {
         advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; },

@@ -39,6 +39,8 @@ export interface PipelineDeps {
   readonly region?: string;
   /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
   readonly onUnexpected?: ((cause: unknown) => void) | undefined;
+  /** Request quotas (server/request-quotas.ts): throws ThrottlingException for a call over its account's quota. */
+  readonly quota?: (accountId: string, region: string, operation: string) => void;
 }
 
 /** The code and message a KMS error answer carries. */
@@ -80,6 +82,7 @@ export function createPipeline(deps: PipelineDeps) {
       if (signed.service !== 'kms') throw new InvalidSignatureException("Credential should be scoped to correct service: 'kms'. ");
       const operation = operationOf(header(req.headers, 'x-amz-target'), deps.operations);
       facts.operation = operation;
+      deps.quota?.(signed.identity.accountId, signed.region, operation);
       const op = deps.operations.get(operation) as Operation;
       const input = deserializeInput(operation, parseJsonBody(body));
       facts.input = input;
