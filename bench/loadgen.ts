@@ -20,6 +20,8 @@ export interface LoadSpec {
 export interface LoadResult {
   readonly requests: number;
   readonly errors: number;
+  /** Answers that were ThrottlingException (admission control or a quota): not errors, and not in the rate or latencies. */
+  readonly throttled: number;
   readonly firstError?: string;
   readonly seconds: number;
   readonly rps: number;
@@ -80,6 +82,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const signer = new FastSigner(spec.credentials, spec.region, 'kms', `127.0.0.1:${spec.port}`);
   const latencies: number[] = [];
   let errors = 0;
+  let throttled = 0;
   let firstError: string | undefined;
   let next = 0;
   const started = performance.now();
@@ -101,6 +104,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const res = await conn.send(signer.headers(r.target, r.body), r.body);
       const t1 = performance.now();
       if (t0 < measureFrom) continue;
+      // Throttled answers are counted apart: the rate and latencies are those of answered work.
+      if (res.status === 400 && res.body.includes('ThrottlingException')) { throttled++; continue; }
       if (res.status !== 200) { errors++; firstError ??= `${res.status} ${res.body.slice(0, 200)}`; }
       latencies.push(t1 - t0);
     }
@@ -110,7 +115,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   const seconds = spec.durationMs / 1000;
   return {
-    requests: latencies.length, errors, ...(firstError !== undefined ? { firstError } : {}), seconds,
+    requests: latencies.length, errors, throttled, ...(firstError !== undefined ? { firstError } : {}), seconds,
     rps: latencies.length / seconds, p50Ms: pct(0.5), p99Ms: pct(0.99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
   };

@@ -10,8 +10,12 @@
  *      (SigV4 verify + AES-256-GCM + JSON), with Encrypt-shaped requests;
  *   2. Coffer (fresh data folder, audit on, info logs to a file): Encrypt (256 B), Decrypt,
  *      GenerateDataKey, Sign with ECDSA P-256 and RSA-2048, at concurrency 1, 16 and 64;
- *   3. Coffer again with COFFER_AUDIT=false: Encrypt at concurrency 16 (what the audit costs).
+ *   3. Coffer again with COFFER_AUDIT=false: Encrypt at concurrency 16 (what the audit costs);
+ *   4. the overload case (bench/overload.ts): capacity, then open-loop arrivals at 0.5x and 4x
+ *      capacity with fresh-client probes, and 4x again with admission control off.
  * Before its cells, each Coffer server gets one unmeasured pass over every operation (JIT warm-up).
+ * Request quotas are off in every server: one account at full speed would meet its 10,000 a second.
+ * BENCH_ONLY=overload runs the overload case alone.
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -23,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FastSigner, type BenchCredentials } from './sign.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
+import { overloadMarkdown, runOverload, type OverloadResult } from './overload.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
@@ -30,6 +35,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? '5');
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? '1000');
 const CONCURRENCY = [1, 16, 64] as const;
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const ONLY = process.env.BENCH_ONLY ?? '';
 const creds: BenchCredentials = { accessKeyId: 'AKIABENCH0000000001', secretAccessKey: randomBytes(24).toString('base64') };
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && cpus().length >= 2;
 const pin = (core: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(core), ...cmd] : cmd);
@@ -72,6 +78,24 @@ function load(spec: Omit<LoadSpec, 'credentials' | 'region' | 'warmupMs' | 'dura
   return result;
 }
 
+/** Runs a bench script as its own process pinned to core 1 with a JSON spec, without blocking (the overload case runs two at once). */
+function spawnJson<T>(script: string, spec: object): Promise<T> {
+  const [bin = '', ...args] = pin(1, [process.execPath, '--import', 'tsx', script, JSON.stringify(spec)]);
+  const proc = spawn(bin, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  return new Promise((ok, fail) => {
+    proc.once('exit', (code) => {
+      children.delete(proc);
+      if (code !== 0) { fail(new Error(`${script} failed: ${err}`)); return; }
+      ok(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as T);
+    });
+  });
+}
+
 async function call(port: number, target: string, body: object): Promise<Record<string, unknown>> {
   const text = JSON.stringify(body);
   const headers = new FastSigner(creds, 'us-east-1', 'kms', `127.0.0.1:${port}`).headers(`TrentService.${target}`, text);
@@ -94,12 +118,14 @@ function io(pid: number | undefined): { syscw: number; writeBytes: number } | un
 
 interface Cell { readonly server: string; readonly operation: string; readonly concurrency: number; readonly result: LoadResult; readonly writesPerRequest?: number }
 
-async function startCoffer(dataDir: string, audit: boolean): Promise<Started> {
+const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0' };
+
+async function startCoffer(dataDir: string, audit: boolean, env: Record<string, string> = NO_QUOTAS): Promise<Started> {
   mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const node = [process.execPath, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles')] : []), '--import', 'tsx', 'src/main.ts'];
   return startProcess(pin(0, node), {
     COFFER_HOST: '127.0.0.1', COFFER_PORT: '0', COFFER_DATA_DIR: dataDir, COFFER_ROOT_ACCESS_KEY_ID: creds.accessKeyId,
-    COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'info', COFFER_AUDIT: String(audit),
+    COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'info', COFFER_AUDIT: String(audit), ...env,
   }, join(dataDir, 'server.log'));
 }
 
@@ -110,11 +136,11 @@ async function main(): Promise<void> {
   const encryptShaped = [{ target: 'TrentService.Encrypt', body: JSON.stringify({ KeyId: 'alias/bench', Plaintext: plaintext }) }];
   const log = (c: Cell): void => {
     cells.push(c);
-    console.log(`${c.server.padEnd(8)} ${c.operation.padEnd(18)} c=${String(c.concurrency).padStart(2)}  ${c.result.rps.toFixed(0).padStart(6)} req/s  p50 ${c.result.p50Ms.toFixed(2)} ms  p99 ${c.result.p99Ms.toFixed(2)} ms`);
+    console.log(`${c.server.padEnd(8)} ${c.operation.padEnd(18)} c=${String(c.concurrency).padStart(2)}  ${c.result.rps.toFixed(0).padStart(6)} req/s  p50 ${c.result.p50Ms.toFixed(2)} ms  p99 ${c.result.p99Ms.toFixed(2)} ms${c.result.throttled ? `  (${c.result.throttled} throttled)` : ''}`);
   };
   console.log(`Bench: ${SECONDS} s per cell after ${WARMUP_MS} ms warm-up; server ${hasTaskset ? 'pinned to core 0, load generator to core 1' : 'NOT pinned (taskset or a second core missing)'}; ${cpus()[0]?.model ?? ''}`);
 
-  for (const mode of ['bare', 'minimal'] as const) {
+  for (const mode of ONLY === '' ? (['bare', 'minimal'] as const) : []) {
     const s = await startProcess(pin(0, [process.execPath, '--import', 'tsx', 'bench/ceilings.ts', mode]), { BENCH_AKID: creds.accessKeyId, BENCH_SECRET: creds.secretAccessKey });
     try {
       for (const c of CONCURRENCY) log({ server: mode, operation: 'Encrypt', concurrency: c, result: load({ port: s.port, requests: encryptShaped, concurrency: c }) });
@@ -157,31 +183,51 @@ async function main(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
-  await runCoffer(true, ['Encrypt', 'Decrypt', 'GenerateDataKey', 'Sign ECDSA P-256', 'Sign RSA-2048'], CONCURRENCY);
-  await runCoffer(false, ['Encrypt'], [16]);
+  if (ONLY === '') {
+    await runCoffer(true, ['Encrypt', 'Decrypt', 'GenerateDataKey', 'Sign ECDSA P-256', 'Sign RSA-2048'], CONCURRENCY);
+    await runCoffer(false, ['Encrypt'], [16]);
+  }
+  let overload: OverloadResult | undefined;
+  if (ONLY === '' || ONLY === 'overload') {
+    overload = await runOverload({
+      creds, warmupMs: WARMUP_MS, durationMs: SECONDS * 1000, call, spawnJson,
+      startCoffer: async (env) => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        const s = await startCoffer(dataDir, true, { ...NO_QUOTAS, ...env });
+        return { port: s.port, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+      capacity: (port, body, concurrency, durationMs) =>
+        load({ port, requests: [{ target: 'TrentService.Encrypt', body }], concurrency }, durationMs),
+    });
+  }
 
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
   const ratios = { ofMinimal: enc16 / rps('minimal', 'Encrypt', 16), ofBare: enc16 / rps('bare', 'Encrypt', 16) };
-  const targets = [
+  const over = overload ? overloadMarkdown(overload) : undefined;
+  // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
+  const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
+  const targets = ONLY !== '' ? [...(over?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
     { target: 'Decrypt within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'Decrypt', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'Decrypt', 16) / enc16 - 1) <= 0.15 },
     { target: 'audit costs < 15% of Encrypt throughput (c=16)', value: `${((1 - enc16 / rps('no-audit', 'Encrypt', 16)) * 100).toFixed(0)}%`, met: enc16 / rps('no-audit', 'Encrypt', 16) > 0.85 },
+    ...(over?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
     `# Coffer benchmark (${result.date})`, '',
     `Node ${result.node}, ${result.cpu}, ${result.cores} cores; server ${hasTaskset ? 'pinned to one core (taskset -c 0), load generator on another' : 'not pinned'}; ${SECONDS} s per cell.`, '',
-    '| Server | Operation | Concurrency | req/s | p50 ms | p99 ms | writes/req |', '|---|---|---:|---:|---:|---:|---:|',
-    ...cells.map((c) => `| ${c.server} | ${c.operation} | ${c.concurrency} | ${c.result.rps.toFixed(0)} | ${c.result.p50Ms.toFixed(2)} | ${c.result.p99Ms.toFixed(2)} | ${c.writesPerRequest?.toFixed(3) ?? ''} |`),
-    '', `Coffer Encrypt (c=16) is ${(ratios.ofMinimal * 100).toFixed(0)}% of the minimal pipeline and ${(ratios.ofBare * 100).toFixed(0)}% of bare node:http.`, '',
+    '| Server | Operation | Concurrency | req/s | p50 ms | p99 ms | writes/req | throttled |', '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...cells.map((c) => `| ${c.server} | ${c.operation} | ${c.concurrency} | ${c.result.rps.toFixed(0)} | ${c.result.p50Ms.toFixed(2)} | ${c.result.p99Ms.toFixed(2)} | ${c.writesPerRequest?.toFixed(3) ?? ''} | ${pctOf(c.result)} |`),
+    '', ...(ONLY === '' ? [`Coffer Encrypt (c=16) is ${(ratios.ofMinimal * 100).toFixed(0)}% of the minimal pipeline and ${(ratios.ofBare * 100).toFixed(0)}% of bare node:http.`, ''] : []),
+    ...(over?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.ts';
+import { checkOpenFileLimit, readOpenFileLimit } from './config/open-file-limit.ts';
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
@@ -35,6 +36,7 @@ import { Mutex } from './core/mutex.ts';
 import { notifyingStorage } from './services/committer.ts';
 import { unrecordedSink } from './audit/unrecorded.ts';
 import { createMetrics } from './server/metrics.ts';
+import { createRequestQuotas } from './server/request-quotas.ts';
 import { createSqliteAuditStore, sqliteDigestsFrom } from './adapters/audit/sqlite-audit.ts';
 import { DIGEST_LOG_FILE, openDigestLogs } from './adapters/audit/digest-log.ts';
 import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
@@ -56,6 +58,7 @@ function openDataDir(dir: string): string {
 }
 
 async function main(config: Config): Promise<void> {
+  checkOpenFileLimit(config.maxConnections, readOpenFileLimit());
   const log = createLogger(config.logLevel);
   const dataDir = openDataDir(config.dataDir);
   const clock = config.testMode ? new OffsetClock() : undefined;
@@ -115,6 +118,7 @@ async function main(config: Config): Promise<void> {
     keysByState: createKeyStateCounter(db),
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
+    http: () => http.stats(),
   });
   // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
   const lock = new Mutex();
@@ -135,7 +139,12 @@ async function main(config: Config): Promise<void> {
   });
   const authorizer = new Authorizer(keyring, credentials, now);
   const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
-  const pipeline: PipelineDeps = { verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause) };
+  const quota = createRequestQuotas(config.kmsQuotas);
+  const pipeline: PipelineDeps = {
+    verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),
+    // AWS's request quotas are KMS's (IAM, STS and CloudTrail have none here).
+    quota: (service, accountId, region, operation) => { if (service === 'kms') quota(accountId, region, operation); },
+  };
   const kmsHandle = createPipeline(pipeline, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));
   const queryHandle = createPipeline(pipeline, queryCodec(QUERY_OPERATIONS, createQueryContextFactory({ identities, credentials, clock: now })));
@@ -151,6 +160,11 @@ async function main(config: Config): Promise<void> {
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
+    limits: {
+      maxConnections: config.maxConnections, headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000, keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
+      admissionQueueMs: config.admissionQueueMs,
+    },
     ...(clock
       ? {
         advanceClock: async (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...await scheduler.tick() }; },

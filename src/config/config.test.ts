@@ -58,3 +58,32 @@ test('COFFER_REGIONS: the home region is always served and first; the list is ch
   assert.deepEqual(loadConfig({ COFFER_REGIONS: ' ap-south-1 , us-east-1,ca-central-1' }).regions, ['us-east-1', 'ap-south-1', 'ca-central-1']);
   assert.throws(() => loadConfig({ COFFER_REGIONS: 'us-west-2,Mars' }), (e: Error) => e instanceof ConfigError && /COFFER_REGIONS.*'Mars'/.test(e.message));
 });
+
+test('overload settings: defaults, and every bad value names its variable', () => {
+  const c = loadConfig({});
+  assert.deepEqual(
+    [c.maxConnections, c.headersTimeoutSeconds, c.requestTimeoutSeconds, c.keepAliveTimeoutSeconds, c.admissionQueueMs],
+    [512, 10, 30, 65, 25],
+  );
+  assert.deepEqual([c.quotaCryptoRps, c.quotaAsymmetricRps, c.quotaCreateKeyRps], [10_000, 1000, 5]);
+  assert.equal(c.kmsQuotas.get('CreateKey')?.perSecond, 5);
+  assert.equal(c.kmsQuotas.get('DescribeKey')?.perSecond, 2000);
+  const bad: Record<string, string> = {
+    COFFER_MAX_CONNECTIONS: '0', COFFER_HEADERS_TIMEOUT_S: '0', COFFER_REQUEST_TIMEOUT_S: 'soon', COFFER_KEEP_ALIVE_TIMEOUT_S: '-5',
+    COFFER_ADMISSION_QUEUE_MS: '1.5', COFFER_QUOTA_CRYPTO_RPS: 'lots', COFFER_QUOTA_ASYMMETRIC_RPS: '-1', COFFER_QUOTA_CREATE_KEY_RPS: '1e3',
+    COFFER_QUOTA_MANAGEMENT_RPS: 'aws,Encrypt=5',
+  };
+  for (const [name, value] of Object.entries(bad)) {
+    assert.throws(() => loadConfig({ [name]: value }), (e: Error) => e instanceof ConfigError && e.message.includes(name), name);
+  }
+  assert.throws(() => loadConfig({ COFFER_HEADERS_TIMEOUT_S: '20', COFFER_REQUEST_TIMEOUT_S: '10' }), (e: Error) => e instanceof ConfigError && /COFFER_REQUEST_TIMEOUT_S.*COFFER_HEADERS_TIMEOUT_S/.test(e.message));
+});
+
+test('quota settings of 0 remove the quotas; the management setting changes single operations', () => {
+  const off = loadConfig({ COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0' });
+  assert.equal(off.kmsQuotas.size, 0);
+  const some = loadConfig({ COFFER_QUOTA_MANAGEMENT_RPS: 'aws,DescribeKey=3', COFFER_QUOTA_CREATE_KEY_RPS: '0.5' });
+  assert.equal(some.kmsQuotas.get('DescribeKey')?.perSecond, 3);
+  assert.equal(some.kmsQuotas.get('ListKeys')?.perSecond, 500);
+  assert.equal(some.kmsQuotas.get('CreateKey')?.perSecond, 0.5);
+});

@@ -3,6 +3,8 @@
  * parser, description); the README's configuration table is this table. A bad value stops
  * start-up with a message that names the variable.
  */
+import { parseManagementQuotas, resolveKmsQuotas, type KmsQuota, type ManagementQuotaSetting } from './kms-quotas.ts';
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -26,6 +28,17 @@ export interface Config {
   readonly auditQueueMaxSeconds: number;
   readonly storageIntegrityCheck: 'quick' | 'full' | 'off';
   readonly auditDigestLog: string | undefined;
+  readonly maxConnections: number;
+  readonly headersTimeoutSeconds: number;
+  readonly requestTimeoutSeconds: number;
+  readonly keepAliveTimeoutSeconds: number;
+  readonly admissionQueueMs: number;
+  readonly quotaCryptoRps: number;
+  readonly quotaAsymmetricRps: number;
+  readonly quotaCreateKeyRps: number;
+  readonly quotaManagement: ManagementQuotaSetting;
+  /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
+  readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +68,16 @@ const bool: Parser<boolean> = (raw, name) => {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0' || raw === '') return false;
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+};
+/** Requests a second (fractions allowed, e.g. 0.5 for one every two seconds); 0 for no quota. */
+const rate: Parser<number> = (raw, name) => {
+  if (!/^\d{1,9}(\.\d{1,3})?$/.test(raw)) throw new ConfigError(`${name} must be a rate in requests a second (0 for none), got '${raw}'`);
+  return Number(raw);
+};
+const managementQuotas: Parser<ManagementQuotaSetting> = (raw, name) => {
+  const parsed = parseManagementQuotas(raw);
+  if (typeof parsed === 'string') throw new ConfigError(`${name} ${parsed}`);
+  return parsed;
 };
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -93,6 +116,15 @@ export const SETTINGS = [
   s({ key: 'auditQueueMaxSeconds', env: 'COFFER_AUDIT_QUEUE_MAX_S', fallback: '5', parse: int(1, 600), doc: '…or when its oldest record has waited this many seconds.' }),
   s({ key: 'storageIntegrityCheck', env: 'COFFER_STORAGE_INTEGRITY_CHECK', fallback: 'quick', parse: oneOf(['quick', 'full', 'off'] as const), doc: "SQLite's check of the database at start-up: `quick` (quick_check: pages and records), `full` (integrity_check: also every index against its table; slower on large databases) or `off`. A damaged database stops start-up with what SQLite found." }),
   s({ key: 'auditDigestLog', env: 'COFFER_AUDIT_DIGEST_LOG', fallback: '', parse: optional, doc: 'A second audit digest log: each signed digest is appended (and fsynced) to this file as well as to `<data>/audit-digests.jsonl`. Put it on another disk, out of reach of whoever can write the database; `audit verify` reads it.' }),
+  s({ key: 'maxConnections', env: 'COFFER_MAX_CONNECTIONS', fallback: '512', parse: int(1, 1_000_000), doc: 'Open client connections at most; start-up refuses a value above the open-file limit (`ulimit -n`) less 64. At the cap a new connection closes the least recently used idle one; only when every connection has a request in progress is the new one refused at once.' }),
+  s({ key: 'headersTimeoutSeconds', env: 'COFFER_HEADERS_TIMEOUT_S', fallback: '10', parse: int(1, 300), doc: "A client must send a request's headers within this many seconds (of connecting, or of starting the next request on a kept-alive connection); a silent or trickling client is answered 408 and disconnected." }),
+  s({ key: 'requestTimeoutSeconds', env: 'COFFER_REQUEST_TIMEOUT_S', fallback: '30', parse: int(1, 3600), doc: 'A client must send a whole request, headers and body, within this many seconds (at least COFFER_HEADERS_TIMEOUT_S); also the longest a shutdown waits for requests in progress.' }),
+  s({ key: 'keepAliveTimeoutSeconds', env: 'COFFER_KEEP_ALIVE_TIMEOUT_S', fallback: '65', parse: int(1, 3600), doc: 'An idle kept-alive connection is closed after this many seconds (longer than the 60 s idle timeout of common load balancers, so that they close first).' }),
+  s({ key: 'admissionQueueMs', env: 'COFFER_ADMISSION_QUEUE_MS', fallback: '25', parse: int(0, 10_000), doc: 'Admission control: once the event loop has spent this many milliseconds on the requests of one turn, the requests still waiting behind them are answered ThrottlingException at once, before authentication (see Overload); 0 turns it off. /health and /metrics are always answered.' }),
+  s({ key: 'quotaCryptoRps', env: 'COFFER_QUOTA_CRYPTO_RPS', fallback: '10000', parse: rate, doc: 'Request quota of each account and region shared by the symmetric cryptographic operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateMac, VerifyMac, GenerateRandom), in requests a second; 0 for none. Calls over a quota are answered ThrottlingException.' }),
+  s({ key: 'quotaAsymmetricRps', env: 'COFFER_QUOTA_ASYMMETRIC_RPS', fallback: '1000', parse: rate, doc: 'Request quota of each account and region shared by Sign, Verify and DeriveSharedSecret, in requests a second; 0 for none.' }),
+  s({ key: 'quotaCreateKeyRps', env: 'COFFER_QUOTA_CREATE_KEY_RPS', fallback: '5', parse: rate, doc: 'Request quota of each account and region for CreateKey, in requests a second; 0 for none.' }),
+  s({ key: 'quotaManagement', env: 'COFFER_QUOTA_MANAGEMENT_RPS', fallback: 'aws', parse: managementQuotas, doc: "Request quotas of the management operations (DescribeKey, CreateAlias, PutKeyPolicy, …), each its own per account and region: `aws` for AWS's default of each (listed under Overload), a rate for every one, 0 for none; `Operation=rate` items after it change single operations, e.g. `aws,DescribeKey=500`." }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -106,5 +138,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');
   }
+  if (cfg.requestTimeoutSeconds < cfg.headersTimeoutSeconds) {
+    throw new ConfigError(`COFFER_REQUEST_TIMEOUT_S (${cfg.requestTimeoutSeconds}) must be at least COFFER_HEADERS_TIMEOUT_S (${cfg.headersTimeoutSeconds})`);
+  }
+  out.kmsQuotas = resolveKmsQuotas({ crypto: cfg.quotaCryptoRps, asymmetric: cfg.quotaAsymmetricRps, createKey: cfg.quotaCreateKeyRps, management: cfg.quotaManagement });
   return Object.freeze(cfg);
 }

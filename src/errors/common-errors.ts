@@ -39,3 +39,11 @@ export class UnsupportedMediaTypeException extends AwsError {
 export class ExpiredTokenException extends AwsError {
   constructor() { super('ExpiredTokenException', 'The security token included in the request is expired'); }
 }
+/**
+ * Too many requests: a request quota of the caller's account and region is used up, or the server
+ * is saturated and sheds load before doing any work. 400, as AWS answers it; SDKs retry it with
+ * back-off. The Query protocol (IAM, STS) answers it as `Throttling`.
+ */
+export class ThrottlingException extends AwsError {
+  constructor(m = 'Rate exceeded') { super('ThrottlingException', m); }
+}

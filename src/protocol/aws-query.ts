@@ -348,6 +348,7 @@ const QUERY_NAMES: Readonly<Record<string, readonly [string, number]>> = {
   ValidationException: ['ValidationError', 400],
   SerializationException: ['MalformedQueryString', 400],
   UnknownOperationException: ['InvalidAction', 400],
+  ThrottlingException: ['Throttling', 400],
 };
 
 export interface QueryErrorAnswer {

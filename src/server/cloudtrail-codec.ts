@@ -32,7 +32,7 @@ export function cloudTrailCodec(context: (caller: Caller, request: RequestInfo) 
     },
     route(_service, req, body) {
       if (targetName(req) !== 'LookupEvents') throw new UnknownOperationException();
-      return { name: 'LookupEvents', op: lookup, input: parseLookupEvents(parseJsonBody(body)) as Record<string, unknown> };
+      return { name: 'LookupEvents', op: lookup, input: () => parseLookupEvents(parseJsonBody(body)) as Record<string, unknown> };
     },
     nameForRecord: targetName,
     answer: (_service, _name, output) => ({ body: serializeOutput(output), contentType: JSON_11 }),

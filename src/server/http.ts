@@ -1,17 +1,41 @@
 /**
- * The HTTP listener: body limit, request ids, GET /health, the test-mode clock endpoint, and
- * graceful shutdown (stop accepting, let in-flight requests finish).
+ * The HTTP listener: body limit, request ids, GET /health and /metrics, the test-mode clock
+ * endpoint; the defences against overload — a connection cap that makes room by closing idle
+ * connections (connections.ts), header and request timeouts, and admission control that sheds
+ * load before any expensive work (admission.ts) — and a graceful drain on stop().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody } from '../protocol/aws-json.ts';
 import type { Answer, HttpRequest } from './pipeline.ts';
 import type { Logger } from '../core/log.ts';
 import type { HealthReport } from './health.ts';
+import { Admission } from './admission.ts';
+import { answerStarted, clientErrorResponse } from './client-errors.ts';
+import { Connections, type ConnectionStats } from './connections.ts';
+import { throttledAnswer } from './throttled-answer.ts';
 
 /** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** How long a drain keeps idle connections open, answering what arrives with `Connection: close`. */
+export const DRAIN_GRACE_MS = 1000;
+
+export interface HttpLimits {
+  readonly maxConnections: number;
+  /** Time to receive a request's headers (from connecting, or from its first byte on a kept-alive connection). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request; also the longest a drain waits for requests in progress. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Admission control's threshold (admission.ts); 0 turns it off. */
+  readonly admissionQueueMs: number;
+}
+
+export const DEFAULT_LIMITS: HttpLimits = { maxConnections: 512, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, admissionQueueMs: 25 };
 
 export interface HttpDeps {
   readonly handle: (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
@@ -24,17 +48,14 @@ export interface HttpDeps {
   readonly log: Logger;
   /** GET /metrics (Prometheus text format); 404 when absent. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
-  /** Told of every answered API request (metrics). */
+  /** Told of every answered API request (metrics), throttled ones included. */
   readonly onAnswer?: (answer: Answer, seconds: number) => void;
+  readonly limits?: HttpLimits;
 }
 
-function send(res: ServerResponse, status: number, body: string, requestId: string, contentType = JSON_11): void {
-  res.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': requestId,
-  });
-  res.end(body);
+export interface HttpStats extends ConnectionStats {
+  /** Requests answered ThrottlingException by admission control since start. */
+  readonly shed: number;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -58,16 +79,56 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 
 export interface RunningServer {
   readonly server: Server;
-  /** Stops accepting connections and resolves when in-flight requests have finished. */
+  /**
+   * Drains and stops: stops accepting; answers every request already received, and any that
+   * arrives on an idle connection within DRAIN_GRACE_MS, with `Connection: close`; then
+   * half-closes what is left and resolves once every connection is closed.
+   */
   stop(): Promise<void>;
+  stats(): HttpStats;
 }
 
 export function createHttpServer(deps: HttpDeps): RunningServer {
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const connections = new Connections<Duplex>(limits.maxConnections);
+  const admission = new Admission({ maxQueueMs: limits.admissionQueueMs });
+  let shedSinceLog = 0;
+  let lastShedLog = 0;
 
-  const server = createServer(async (req, res) => {
-    inFlight++;
+  const send = (res: ServerResponse, status: number, body: string, requestId: string, contentType = JSON_11): void => {
+    const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': requestId };
+    // In a drain every answer tells its client to send nothing more on this connection.
+    if (connections.draining) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  const shed = (req: IncomingMessage, res: ServerResponse, requestId: string): void => {
+    // The body is not read: Node discards it after the answer and the connection stays usable.
+    const a = throttledAnswer(req.headers, requestId);
+    send(res, a.status, a.body, requestId, a.contentType);
+    deps.onAnswer?.({ status: a.status, body: a.body, operation: undefined, errorCode: 'ThrottlingException' }, 0);
+    shedSinceLog++;
+    const now = performance.now();
+    if (now - lastShedLog >= 1000) {
+      deps.log.warn('overloaded: shedding requests', { shed: shedSinceLog, thresholdMs: limits.admissionQueueMs });
+      lastShedLog = now;
+      shedSinceLog = 0;
+    }
+  };
+
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the two timeouts on this interval (30 s by default, which would let a silent connection live that much longer).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+  }, async (req, res) => {
+    const socket = req.socket;
+    // Arrived after the server half-closed this connection (its FIN went first): not answered.
+    if (connections.isClosing(socket)) { req.resume(); return; }
+    connections.requestStarted(socket);
+    res.once('close', () => connections.requestEnded(socket));
     const requestId = newRequestId();
     try {
       const url = req.url ?? '/';
@@ -83,6 +144,12 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         const h = deps.health();
         const body = h.ok ? { status: h.status } : { status: h.status, ...(h.problems ? { problems: h.problems } : {}) };
         send(res, h.ok ? 200 : 503, JSON.stringify(body), requestId, 'application/json');
+        return;
+      }
+      // Test-mode endpoints (they exist only with COFFER_TEST_MODE) are never shed, like /health.
+      const testEndpoint = req.method === 'POST' && path.startsWith('/_coffer/test/');
+      if (!testEndpoint && !admission.admit()) {
+        shed(req, res, requestId);
         return;
       }
       const body = await readBody(req);
@@ -115,6 +182,11 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         durationMs: Math.round(seconds * 1e6) / 1000,
       });
     } catch (e) {
+      if (socket.destroyed || connections.isClosing(socket)) {
+        // The client went away, or was cut by a timeout, before its request was complete.
+        deps.log.debug('request abandoned', { requestId });
+        return;
+      }
       deps.log.error('request failed', { requestId, cause: e instanceof Error ? e.message : String(e) });
       if (!res.headersSent) {
         const a = errorAnswer(e);
@@ -122,23 +194,34 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
       } else {
         res.destroy();
       }
-    } finally {
-      inFlight--;
-      if (inFlight === 0) idle?.();
     }
   });
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 60_000;
 
+  server.on('connection', (socket) => {
+    if (connections.open(socket)) socket.once('close', () => connections.closed(socket));
+  });
+  // Timeouts and bytes that are not HTTP: an AWS-shaped answer, then a half-close (never a reset).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (socket.destroyed || connections.isClosing(socket)) return;
+    if (socket.writable && !answerStarted(socket)) socket.write(clientErrorResponse(err.code));
+    connections.closeGracefully(socket);
+  });
+
+  let stopped: Promise<void> | undefined;
   return {
     server,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        if (inFlight === 0) return;
-        idle = () => server.closeIdleConnections();
-      }),
+    stats: () => ({ ...connections.stats(), shed: admission.shed }),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        // net.Server's close: stop accepting, call back once every connection has closed.
+        // (http.Server's also destroys idle connections at once, resetting any request a client
+        // is sending on one at that moment.)
+        NetServer.prototype.close.call(server, () => resolve());
+        connections.drain(Math.min(DRAIN_GRACE_MS, limits.keepAliveTimeoutMs));
+        // A request still in progress after the request timeout is not waited for.
+        setTimeout(() => connections.destroyAll(), DRAIN_GRACE_MS + limits.requestTimeoutMs).unref();
+      });
+      return stopped;
+    },
   };
 }

@@ -38,7 +38,7 @@ export function kmsCodec(operations: ReadonlyMap<string, Operation>, context: Km
     route(_service, req, body) {
       const name = operationOf(header(req.headers, 'x-amz-target'), operations);
       const op = operations.get(name) as Operation;
-      return { name, op, input: deserializeInput(name, parseJsonBody(body)) };
+      return { name, op, input: () => deserializeInput(name, parseJsonBody(body)) };
     },
     nameForRecord: (req) => operationName(header(req.headers, 'x-amz-target')),
     answer: (_service, _name, output) => ({ body: serializeOutput(output), contentType: JSON_11 }),

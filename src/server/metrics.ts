@@ -11,6 +11,8 @@ export interface MetricSources {
   readonly keysByState: () => ReadonlyMap<string, number>;
   readonly cache: () => { readonly hits: number; readonly misses: number };
   readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number };
+  /** The HTTP listener's connections and admission control (http.ts `stats`). */
+  readonly http?: () => { readonly open: number; readonly busy: number; readonly evicted: number; readonly refused: number; readonly shed: number };
 }
 
 export interface Metrics {
@@ -58,6 +60,14 @@ export function createMetrics(sources: MetricSources): Metrics {
   new Gauge({ name: 'coffer_audit_records_written', help: 'Audit records written since start.', registers: [registry], collect() { this.set(sources.audit().recordsWritten); } });
   new Gauge({ name: 'coffer_audit_flushes', help: 'Audit group commits since start.', registers: [registry], collect() { this.set(sources.audit().flushes); } });
   new Gauge({ name: 'coffer_audit_digests', help: 'Signed audit digests written since start.', registers: [registry], collect() { this.set(sources.audit().digests); } });
+  const http = sources.http;
+  if (http) {
+    new Gauge({ name: 'coffer_http_connections', help: 'Open client connections.', registers: [registry], collect() { this.set(http().open); } });
+    new Gauge({ name: 'coffer_http_connections_busy', help: 'Client connections with a request in progress.', registers: [registry], collect() { this.set(http().busy); } });
+    new Gauge({ name: 'coffer_http_connections_evicted', help: 'Idle connections closed to admit a new one at COFFER_MAX_CONNECTIONS, since start.', registers: [registry], collect() { this.set(http().evicted); } });
+    new Gauge({ name: 'coffer_http_connections_refused', help: 'New connections refused at COFFER_MAX_CONNECTIONS because every connection was busy, since start.', registers: [registry], collect() { this.set(http().refused); } });
+    new Gauge({ name: 'coffer_admission_shed', help: 'Requests answered ThrottlingException by admission control (before authentication), since start.', registers: [registry], collect() { this.set(http().shed); } });
+  }
 
   return {
     observeRequest(operation, errorCode, seconds) {

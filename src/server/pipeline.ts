@@ -2,7 +2,7 @@
  * One request from bytes to answer, the same for every API the endpoint serves (KMS and
  * CloudTrail in JSON 1.1, IAM and STS in the Query protocol); only the codec differs:
  *
- *   authenticate (SigV4) → route (the operation) → validate (the model) → run → record → answer
+ *   authenticate (SigV4) → route (the operation; its quota) → validate (the model) → run → record → answer
  *
  * Running a state change (the operation table says which) takes the state-change lock, runs the
  * operation, which records its writes in the request's change set, and commits that set together
@@ -56,11 +56,11 @@ export interface PipelineOperation<Ctx> {
   run(input: Record<string, unknown>, ctx: Ctx, prepared?: unknown): Promise<object | undefined>;
 }
 
-/** What one request was read as before its signature is checked (a Query body is parsed first). */
+/** The operation a request names, and its input (read only when asked: a throttled call's body is never parsed). */
 export interface Routed<Ctx> {
   readonly name: string;
-  readonly input: Record<string, unknown>;
   readonly op: PipelineOperation<Ctx>;
+  input(): Record<string, unknown>;
 }
 
 /** What differs between the APIs: how a request is read and an answer or error written. */
@@ -92,6 +92,8 @@ export interface PipelineDeps {
   readonly region: string;
   /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
   readonly onUnexpected?: ((cause: unknown) => void) | undefined;
+  /** Request quotas (server/request-quotas.ts): throws ThrottlingException for a call over its account's quota. */
+  readonly quota?: ((service: AuditService, accountId: string, region: string, operation: string) => void) | undefined;
 }
 
 export type Handler = (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
@@ -117,10 +119,12 @@ export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, P
       const routed = codec.route(facts.service, req, body, pre);
       name = routed.name;
       facts.operation = name;
-      facts.input = routed.input;
+      deps.quota?.(facts.service, signed.identity.accountId, signed.region, name);
+      const input = routed.input();
+      facts.input = input;
       const uow: UnitOfWork = { changes: [] };
       const ctx = codec.context(facts.service, signed.identity, signed.region, requestId, info, facts.resources, uow);
-      const { op, input } = routed;
+      const { op } = routed;
       const output = await invoke(deps.audit, deps.lock, facts, errorOf, {
         mutating: operationFacts(facts.service, name)?.mutating ?? false,
         prepare: op.prepare ? () => (op.prepare as NonNullable<typeof op.prepare>)(input, ctx) : undefined,

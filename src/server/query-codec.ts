@@ -47,7 +47,7 @@ export function queryCodec(
       const { action, input } = readQueryRequest(model, params);
       const op = operations[asQuery(service)].get(action);
       if (!op) throw new InvalidActionError(`Could not find operation ${action} for version ${model.metadata.apiVersion}`);
-      return { name: action, input, op };
+      return { name: action, op, input: () => input };
     },
     nameForRecord(_req, params) {
       const action = params?.get('Action');

@@ -21,6 +21,8 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   credentials?: Credentials;
+  /** Start the server with this open-file limit (`ulimit -n`, hard: Node raises its soft limit to the hard one). */
+  openFileLimit?: number;
 }
 
 export interface Coffer {
@@ -28,6 +30,8 @@ export interface Coffer {
   readonly port: number;
   readonly dataDir: string;
   readonly credentials: Credentials;
+  /** The server's process id (tests stop and continue it to line requests up). */
+  readonly pid: number;
   readonly output: () => string;
   client(region?: string, credentials?: Credentials): KMSClient;
   /** SIGTERM and wait; resolves with the exit code. */
@@ -53,6 +57,12 @@ export interface RawRequest {
   path?: string;
 }
 
+/** Settings that turn request quotas and admission control off (overload.test.ts turns them on). */
+export const NO_THROTTLING: Readonly<Record<string, string>> = {
+  COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0',
+  COFFER_ADMISSION_QUEUE_MS: '0',
+};
+
 export const newDataDir = (): string => mkdtempSync(join(tmpdir(), 'coffer-test-'));
 
 export const testCredentials = (): Credentials => ({
@@ -63,7 +73,10 @@ export const testCredentials = (): Credentials => ({
 export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   const dataDir = opts.dataDir ?? newDataDir();
   const credentials = opts.credentials ?? testCredentials();
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const node = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  // `exec` keeps the process id, so signals reach the server itself.
+  const [bin = process.execPath, ...args] = opts.openFileLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${opts.openFileLimit} && exec "$0" "$@"`, ...node];
+  const proc: ChildProcess = spawn(bin, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -74,6 +87,9 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       COFFER_ROOT_ACCESS_KEY_ID: credentials.accessKeyId,
       COFFER_ROOT_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       COFFER_LOG_LEVEL: 'warn',
+      // AWS's request quotas (CreateKey: 5 a second) and admission control are off unless a test
+      // turns them on: the suites make calls as fast as they can, with SDK retries off.
+      ...NO_THROTTLING,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +115,7 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
     new SignatureV4({ credentials: creds, region, service, sha256: Sha256 });
 
   const coffer: Coffer = {
-    endpoint, port, dataDir, credentials, output: () => out,
+    endpoint, port, dataDir, credentials, output: () => out, pid: proc.pid ?? 0,
     client(region = REGION, creds = credentials) {
       const c = new KMSClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
       clients.push(c);
