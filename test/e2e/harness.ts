@@ -2,7 +2,7 @@
  * Starts a real Coffer server process on a free port with a temporary data folder, and hands
  * out clients for it. Every process started here is stopped by `stop()` / `kill9()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +21,14 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   credentials?: Credentials;
-  /** Start the server with this open-file limit (`ulimit -n`, hard: Node raises its soft limit to the hard one). */
+  /**
+   * Start the server with this open-file limit (`ulimit -n`, hard: Node raises its soft limit to the
+   * hard one). Loading the modules opens many files at once (a limit under ~100 fails start-up now
+   * and then with EMFILE), so keep it high; openFileLimitAfterStart tests a low one.
+   */
   openFileLimit?: number;
+  /** Lower the running server's open-file limit to this (`prlimit`) once it listens. */
+  openFileLimitAfterStart?: number;
 }
 
 export interface Coffer {
@@ -108,6 +114,14 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
     proc.stdout?.on('data', check);
     void exited.then((code) => { clearTimeout(timer); fail(new Error(`Coffer exited with ${code} before listening:\n${out}`)); });
   });
+  if (opts.openFileLimitAfterStart !== undefined) {
+    const n = opts.openFileLimitAfterStart;
+    const r = spawnSync('prlimit', ['--pid', String(proc.pid), `--nofile=${n}:${n}`], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      proc.kill('SIGKILL');
+      throw new Error(`prlimit (util-linux) could not lower the server's open-file limit to ${n}: ${r.error?.message ?? r.stderr}`);
+    }
+  }
   const endpoint = `http://127.0.0.1:${port}`;
 
   const clients: KMSClient[] = [];
