@@ -4,10 +4,10 @@
  * performance lost" rests on a ratio and not on figures from different days (they move 2-3x here).
  *
  * The baseline is checked out into a temporary git worktree (sharing node_modules when its
- * package-lock.json is the same, `npm ci` otherwise). Both servers run at once, each with a fresh data
- * folder, pinned to the same core; only one is under load at a time. After one unmeasured pass each,
- * the Encrypt cell at c = 16 runs BENCH_COMPARE_ROUNDS times (default 5) on each, in the order
- * A B, B A, A B, ... so that a drift of the machine falls on both alike. Each cell reads the server's
+ * package-lock.json is the same, `npm ci` otherwise). Each of BENCH_COMPARE_ROUNDS rounds (default 7)
+ * starts both servers afresh, each with a fresh data folder, pinned to the same core, gives each
+ * one unmeasured pass, then runs the Encrypt cell at c = 16 on one and then the other (A B, then
+ * B A, ...: a drift of the machine falls on both alike); only one is under load at a time. Each cell reads the server's
  * CPU time (user + system, every thread, from /proc/<pid>/stat) before and after: CPU per request is
  * that difference over the requests answered, the figure that does not depend on what else the
  * machine is doing as much as throughput does. The medians are compared.
@@ -87,29 +87,32 @@ export async function runCompare(deps: CompareDeps): Promise<CompareResult> {
   const tree = checkout(deps.root, deps.baseline);
   const servers: CompareServer[] = [];
   try {
-    const a = await deps.startCoffer(deps.root);
-    servers.push(a);
-    const b = await deps.startCoffer(tree.dir);
-    servers.push(b);
-    const bodyA = await deps.prepare(a.port);
-    const bodyB = await deps.prepare(b.port);
-    // One unmeasured pass each: the JIT, the caches and the heap settle first.
-    deps.load(a.port, bodyA, 2000);
-    deps.load(b.port, bodyB, 2000);
     const sides = [
-      { server: a, body: bodyA, cpu: [] as number[], rps: [] as number[] },
-      { server: b, body: bodyB, cpu: [] as number[], rps: [] as number[] },
+      { label: 'current ', cwd: deps.root, cpu: [] as number[], rps: [] as number[] },
+      { label: 'baseline', cwd: tree.dir, cpu: [] as number[], rps: [] as number[] },
     ];
     for (let round = 0; round < deps.rounds; round++) {
-      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const before = cpuSeconds(side.server.pid);
-        const r = deps.load(side.server.port, side.body, deps.durationMs);
-        const after = cpuSeconds(side.server.pid);
-        const answered = r.requests + r.throttled + r.errors;
-        side.cpu.push(((after - before) * 1e6) / answered);
-        side.rps.push(r.rps);
-        console.log(`compare  ${side === sides[0] ? 'current ' : 'baseline'} Encrypt c=16  round ${round + 1}: ${r.rps.toFixed(0)} req/s, ${(((after - before) * 1e6) / answered).toFixed(1)} µs CPU per request`);
+      // A fresh pair of servers each round: one process can run a few percent slower than
+      // another of the same code for its whole life (memory layout, heap sizing), and that should
+      // fall into the spread, not decide the comparison.
+      const started = [];
+      for (const side of sides) {
+        const server = await deps.startCoffer(side.cwd);
+        servers.push(server);
+        started.push({ side, server, body: await deps.prepare(server.port) });
       }
+      // One unmeasured pass each: the JIT, the caches and the heap settle first.
+      for (const s of started) deps.load(s.server.port, s.body, 2000);
+      for (const { side, server, body } of round % 2 === 0 ? started : [...started].reverse()) {
+        const before = cpuSeconds(server.pid);
+        const r = deps.load(server.port, body, deps.durationMs);
+        const after = cpuSeconds(server.pid);
+        const perRequest = ((after - before) * 1e6) / (r.requests + r.throttled + r.errors);
+        side.cpu.push(perRequest);
+        side.rps.push(r.rps);
+        console.log(`compare  ${side.label} Encrypt c=16  round ${round + 1}: ${r.rps.toFixed(0)} req/s, ${perRequest.toFixed(1)} µs CPU per request`);
+      }
+      for (const s of servers.splice(0)) await s.stop();
     }
     const side = (label: string, revision: string, s: { cpu: number[]; rps: number[] }): CompareSide =>
       ({ label, revision, cpuUsPerRequest: s.cpu, rps: s.rps, medianCpuUs: median(s.cpu), medianRps: median(s.rps) });

@@ -40,7 +40,7 @@ const CONCURRENCY = [1, 16, 64] as const;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ONLY = process.env.BENCH_ONLY ?? '';
 const BASELINE = process.env.BENCH_BASELINE ?? '';
-const ROUNDS = Number(process.env.BENCH_COMPARE_ROUNDS ?? '5');
+const ROUNDS = Number(process.env.BENCH_COMPARE_ROUNDS ?? '7');
 const creds: BenchCredentials = { accessKeyId: 'AKIABENCH0000000001', secretAccessKey: randomBytes(24).toString('base64') };
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && cpus().length >= 2;
 const pin = (core: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(core), ...cmd] : cmd);

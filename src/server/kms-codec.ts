@@ -7,7 +7,7 @@ import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } fro
 import { deserializeInput } from '../protocol/validate.ts';
 import type { Caller, Operation, OperationContext, RequestInfo } from '../operations/context.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
-import type { Codec } from './pipeline.ts';
+import type { Codec, Routed } from './pipeline.ts';
 import { header } from './route.ts';
 
 export type KmsContextFactory = (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork) => OperationContext;
@@ -18,6 +18,12 @@ const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 function operationName(target: string | undefined): string {
   const name = target?.slice(target.lastIndexOf('.') + 1) ?? '';
   return NAME.test(name) ? name : 'UnknownOperation';
+}
+
+/** A routed KMS call; its body is parsed only when asked (a class, not a closure a request). */
+class JsonRouted implements Routed<OperationContext> {
+  constructor(readonly name: string, readonly op: Operation, private readonly body: Buffer) {}
+  input(): Record<string, unknown> { return deserializeInput(this.name, parseJsonBody(this.body)); }
 }
 
 export function kmsCodec(operations: ReadonlyMap<string, Operation>, context: KmsContextFactory): Codec<OperationContext, undefined> {
@@ -38,7 +44,7 @@ export function kmsCodec(operations: ReadonlyMap<string, Operation>, context: Km
     route(_service, req, body) {
       const name = operationOf(header(req.headers, 'x-amz-target'), operations);
       const op = operations.get(name) as Operation;
-      return { name, op, input: () => deserializeInput(name, parseJsonBody(body)) };
+      return new JsonRouted(name, op, body);
     },
     nameForRecord: (req) => operationName(header(req.headers, 'x-amz-target')),
     answer: (_service, _name, output) => ({ body: serializeOutput(output), contentType: JSON_11 }),

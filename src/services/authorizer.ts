@@ -76,7 +76,7 @@ export class Authorizer {
     }
     const key = a.key;
     const keyPolicy = this.parse(key.policy, 'resource');
-    const identity = await this.identityPolicies(caller);
+    const identity = this.cachedIdentityPolicies(caller) ?? await this.identityPolicies(caller);
     const cacheable = isUnconditional(keyPolicy) && identity.every(isUnconditional);
     const dkey = cacheable ? decisionKey(caller, a.action, key.arn) : '';
     if (cacheable) {
@@ -144,11 +144,17 @@ export class Authorizer {
     });
   }
 
-  private async identityPolicies(caller: Caller): Promise<readonly Policy[]> {
+  /** The caller's parsed IAM policies when known without a read (the hot path skips an await). */
+  private cachedIdentityPolicies(caller: Caller): readonly Policy[] | undefined {
     if (caller.type === 'Root') return NO_POLICIES;
-    const generation = this.identities.generation();
     const hit = this.identityCache.get(caller.arn);
-    if (hit && hit.generation === generation) return hit.policies;
+    return hit && hit.generation === this.identities.generation() ? hit.policies : undefined;
+  }
+
+  private async identityPolicies(caller: Caller): Promise<readonly Policy[]> {
+    const known = this.cachedIdentityPolicies(caller);
+    if (known !== undefined) return known;
+    const generation = this.identities.generation();
     const policies = (await this.identities.identityPoliciesOf(caller)).map((t) => this.parse(t, 'identity'));
     if (this.identityCache.size >= MAX_CACHED) this.identityCache.clear();
     this.identityCache.set(caller.arn, { generation, policies });

@@ -14,7 +14,7 @@ import type { AliasRecord, KeyRepository, KeyUsageRecord } from '../ports/key-re
 import type { KeyStore, MaterialRef } from '../ports/key-store.ts';
 import type { KeyOperation, KeyOperationResult } from '../domain/key-operation.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
-import { arnOf, type Keyring, type ResolveOptions } from './keyring.ts';
+import { arnOf, referenceOf, type Keyring, type ResolveOptions } from './keyring.ts';
 
 export type { UnitOfWork } from '../ports/changes.ts';
 
@@ -22,14 +22,26 @@ export const newUnitOfWork = (): UnitOfWork => ({ changes: [] });
 
 const aliasKey = (accountId: string, region: string, name: string): string => `${accountId}/${region}/${name}`;
 
-export class KeySession {
+/** What one request wrote, for its own reads. */
+class Writes {
   /** Keys put (a record) or removed (null) by this request. */
-  private readonly keys = new Map<string, KeyRecord | null>();
-  private readonly addedMaterials = new Map<string, MaterialRecord[]>();
-  private readonly removedMaterials = new Set<string>();
+  readonly keys = new Map<string, KeyRecord | null>();
+  readonly addedMaterials = new Map<string, MaterialRecord[]>();
+  readonly removedMaterials = new Set<string>();
   /** Aliases put (the record) or removed (null) by this request, by account, region and name. */
-  private readonly aliases = new Map<string, { readonly accountId: string; readonly region: string; readonly name: string; readonly alias: AliasRecord | null }>();
-  private readonly grants = new Map<string, GrantRecord | null>();
+  readonly aliases = new Map<string, { readonly accountId: string; readonly region: string; readonly name: string; readonly alias: AliasRecord | null }>();
+  readonly grants = new Map<string, GrantRecord | null>();
+}
+
+const NONE = new Writes();
+
+export class KeySession {
+  /** Made at the first write: most requests (Encrypt, Decrypt, …) write nothing. */
+  private written: Writes | undefined;
+  /** For reads: the request's writes, or an empty set that is never written to. */
+  private get mine(): Writes { return this.written ?? NONE; }
+  /** For writes. */
+  private get writes(): Writes { return (this.written ??= new Writes()); }
 
   constructor(private readonly keyring: Keyring, private readonly uow: UnitOfWork) {}
 
@@ -39,7 +51,23 @@ export class KeySession {
 
   // ---- reads (what is committed, and what this request wrote)
 
-  async resolve(scope: Scope, ref: string, opts: ResolveOptions): Promise<KeyRecord> {
+  resolve(scope: Scope, ref: string, opts: ResolveOptions): Promise<KeyRecord> {
+    // The hot path (Encrypt, Decrypt, … by key id or ARN, the key cached, nothing written yet)
+    // answers without a chain of awaits; every other case takes the general path.
+    if (this.written === undefined) {
+      let r: ReturnType<typeof referenceOf>;
+      try {
+        r = referenceOf(scope, ref, opts);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const hit = 'arn' in r ? this.keyring.cachedKey(r.arn) : undefined;
+      if (hit !== undefined) return Promise.resolve(hit);
+    }
+    return this.resolveRead(scope, ref, opts);
+  }
+
+  private async resolveRead(scope: Scope, ref: string, opts: ResolveOptions): Promise<KeyRecord> {
     const arn = await arnOf(scope, ref, opts, (s, name) => this.aliasTarget(s, name));
     const key = await this.get(arn);
     if (!key) throw new NotFoundException(`Key '${arn}' does not exist`);
@@ -47,7 +75,7 @@ export class KeySession {
   }
 
   async get(arn: string): Promise<KeyRecord | undefined> {
-    const mine = this.keys.get(arn);
+    const mine = this.mine.keys.get(arn);
     if (mine !== undefined) return mine ?? undefined;
     return this.keyring.get(arn);
   }
@@ -57,14 +85,14 @@ export class KeySession {
   }
 
   private async aliasTarget(scope: Scope, name: string): Promise<string> {
-    const mine = this.aliases.get(aliasKey(scope.accountId, scope.region, name));
+    const mine = this.mine.aliases.get(aliasKey(scope.accountId, scope.region, name));
     if (mine === undefined) return this.keyring.aliasTarget(scope, name);
     if (mine.alias === null) throw new NotFoundException(`Alias ${aliasArn(scope, name)} is not found.`);
     return mine.alias.targetKeyArn;
   }
 
   async getAlias(accountId: string, region: string, name: string): Promise<AliasRecord | undefined> {
-    const mine = this.aliases.get(aliasKey(accountId, region, name));
+    const mine = this.mine.aliases.get(aliasKey(accountId, region, name));
     if (mine !== undefined) return mine.alias ?? undefined;
     return this.keyring.repo.getAlias(accountId, region, name);
   }
@@ -72,7 +100,7 @@ export class KeySession {
   /** How many aliases name the key, counting this request's own changes. */
   async countAliases(targetKeyArn: string): Promise<number> {
     let n = await this.keyring.repo.countAliases(targetKeyArn);
-    for (const a of this.aliases.values()) {
+    for (const a of this.mine.aliases.values()) {
       const before = await this.keyring.repo.getAlias(a.accountId, a.region, a.name);
       if (before?.targetKeyArn === targetKeyArn) n--;
       if (a.alias?.targetKeyArn === targetKeyArn) n++;
@@ -81,11 +109,11 @@ export class KeySession {
   }
 
   async materialsOf(arn: string): Promise<readonly MaterialRecord[]> {
-    if (this.keys.get(arn) === null) return [];
+    if (this.mine.keys.get(arn) === null) return [];
     const committed = await this.keyring.materialsOf(arn);
-    const added = this.addedMaterials.get(arn) ?? [];
-    if (added.length === 0 && this.removedMaterials.size === 0) return committed;
-    return [...committed.filter((m) => !this.removedMaterials.has(`${arn}|${m.materialId}`)), ...added];
+    const added = this.mine.addedMaterials.get(arn) ?? [];
+    if (added.length === 0 && this.mine.removedMaterials.size === 0) return committed;
+    return [...committed.filter((m) => !this.mine.removedMaterials.has(`${arn}|${m.materialId}`)), ...added];
   }
 
   /** Where a version of the key's material is, or undefined when the key has no such version. */
@@ -97,7 +125,16 @@ export class KeySession {
    * Has the key store perform `op` with one version of the key's material (its current one by
    * default); undefined when the key has no such version.
    */
-  async perform<O extends KeyOperation>(key: KeyRecord, op: O, materialId = key.currentMaterialId): Promise<KeyOperationResult<O> | undefined> {
+  perform<O extends KeyOperation>(key: KeyRecord, op: O, materialId = key.currentMaterialId): Promise<KeyOperationResult<O> | undefined> {
+    const cached = this.written === undefined ? this.keyring.cachedMaterials(key.arn) : undefined;
+    if (cached !== undefined) {
+      const ref = cached.find((m) => m.materialId === materialId);
+      return ref === undefined ? Promise.resolve(undefined) : this.keyring.store.perform(ref, op);
+    }
+    return this.performRead(key, op, materialId);
+  }
+
+  private async performRead<O extends KeyOperation>(key: KeyRecord, op: O, materialId: string): Promise<KeyOperationResult<O> | undefined> {
     const ref = await this.materialRef(key, materialId);
     return ref === undefined ? undefined : this.keyring.store.perform(ref, op);
   }
@@ -118,14 +155,14 @@ export class KeySession {
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
-    const mine = this.grants.get(grantId);
+    const mine = this.mine.grants.get(grantId);
     if (mine !== undefined) return mine ?? undefined;
     return this.keyring.repo.getGrant(grantId);
   }
 
   async countGrants(keyArn: string): Promise<number> {
     let n = await this.keyring.repo.countGrants(keyArn);
-    for (const [id, g] of this.grants) {
+    for (const [id, g] of this.mine.grants) {
       const before = await this.keyring.repo.getGrant(id);
       if (before?.keyArn === keyArn) n--;
       if (g?.keyArn === keyArn) n++;
@@ -140,8 +177,8 @@ export class KeySession {
   /** Every key of an account with this key id (a multi-Region set), with this request's changes. */
   async keysWithKeyId(accountId: string, keyId: string): Promise<KeyRecord[]> {
     const committed = await this.keyring.repo.keysWithKeyId(accountId, keyId);
-    const out = committed.map((k) => (this.keys.has(k.arn) ? this.keys.get(k.arn) : k)).filter((k): k is KeyRecord => k !== null && k !== undefined);
-    for (const [arn, k] of this.keys) if (k && k.accountId === accountId && k.keyId === keyId && !committed.some((c) => c.arn === arn)) out.push(k);
+    const out = committed.map((k) => (this.mine.keys.has(k.arn) ? this.mine.keys.get(k.arn) : k)).filter((k): k is KeyRecord => k !== null && k !== undefined);
+    for (const [arn, k] of this.mine.keys) if (k && k.accountId === accountId && k.keyId === keyId && !committed.some((c) => c.arn === arn)) out.push(k);
     return out;
   }
 
@@ -155,7 +192,7 @@ export class KeySession {
   }
 
   put(key: KeyRecord): KeyRecord {
-    this.keys.set(key.arn, key);
+    this.writes.keys.set(key.arn, key);
     this.uow.changes.push({ kind: 'putKey', key });
     return key;
   }
@@ -176,42 +213,42 @@ export class KeySession {
 
   /** Destroys a key: record, every material, aliases, grants and usage. */
   destroy(arn: string): void {
-    this.keys.set(arn, null);
-    this.addedMaterials.delete(arn);
+    this.writes.keys.set(arn, null);
+    this.writes.addedMaterials.delete(arn);
     this.uow.changes.push({ kind: 'deleteKey', arn });
   }
 
   putMaterial(m: MaterialRecord): void {
-    const list = this.addedMaterials.get(m.keyArn);
+    const list = this.mine.addedMaterials.get(m.keyArn);
     if (list) list.push(m);
-    else this.addedMaterials.set(m.keyArn, [m]);
+    else this.writes.addedMaterials.set(m.keyArn, [m]);
     this.uow.changes.push({ kind: 'putMaterial', material: m });
   }
 
   deleteMaterial(keyArn: string, materialId: string): void {
-    this.removedMaterials.add(`${keyArn}|${materialId}`);
-    const list = this.addedMaterials.get(keyArn);
-    if (list) this.addedMaterials.set(keyArn, list.filter((m) => m.materialId !== materialId));
+    this.writes.removedMaterials.add(`${keyArn}|${materialId}`);
+    const list = this.mine.addedMaterials.get(keyArn);
+    if (list) this.writes.addedMaterials.set(keyArn, list.filter((m) => m.materialId !== materialId));
     this.uow.changes.push({ kind: 'deleteMaterial', keyArn, materialId });
   }
 
   putAlias(a: AliasRecord): void {
-    this.aliases.set(aliasKey(a.accountId, a.region, a.name), { accountId: a.accountId, region: a.region, name: a.name, alias: a });
+    this.writes.aliases.set(aliasKey(a.accountId, a.region, a.name), { accountId: a.accountId, region: a.region, name: a.name, alias: a });
     this.uow.changes.push({ kind: 'putAlias', alias: a });
   }
 
   deleteAlias(accountId: string, region: string, name: string): void {
-    this.aliases.set(aliasKey(accountId, region, name), { accountId, region, name, alias: null });
+    this.writes.aliases.set(aliasKey(accountId, region, name), { accountId, region, name, alias: null });
     this.uow.changes.push({ kind: 'deleteAlias', accountId, region, name });
   }
 
   putGrant(g: GrantRecord): void {
-    this.grants.set(g.grantId, g);
+    this.writes.grants.set(g.grantId, g);
     this.uow.changes.push({ kind: 'putGrant', grant: g });
   }
 
   deleteGrant(g: GrantRecord): void {
-    this.grants.set(g.grantId, null);
+    this.writes.grants.set(g.grantId, null);
     this.uow.changes.push({ kind: 'deleteGrant', grant: g });
   }
 

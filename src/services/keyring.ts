@@ -23,25 +23,34 @@ export interface ResolveOptions {
   readonly aliases: boolean;
 }
 
-/** Where a key reference points, before the key record is read. */
-export async function arnOf(scope: Scope, ref: string, opts: ResolveOptions, aliasTarget: (scope: Scope, name: string) => Promise<string>): Promise<string> {
+/**
+ * Where a key reference points, before the key record is read: the key's ARN, or the alias that
+ * names it (which needs a read). Throws NotFoundException for a reference that cannot name a key.
+ */
+export function referenceOf(scope: Scope, ref: string, opts: ResolveOptions): { readonly arn: string } | { readonly alias: { readonly scope: Scope; readonly name: string } } {
   if (ref.startsWith('arn:')) {
     const p = parseKmsArn(ref);
     if (!p || p.partition !== scope.partition) throw new NotFoundException(`Invalid arn ${ref}`);
     if (p.region !== scope.region) throw new NotFoundException(`Invalid arn ${p.region}`);
     if (p.resourceType === 'alias') {
       if (!opts.aliases) throw new NotFoundException(`Invalid keyId '${ref}'`);
-      return aliasTarget({ ...scope, accountId: p.accountId }, p.resource);
+      return { alias: { scope: { ...scope, accountId: p.accountId }, name: p.resource } };
     }
     if (!isKeyId(p.resource)) throw new NotFoundException(`Invalid keyId '${p.resource}'`);
-    return ref;
+    return { arn: ref };
   }
   if (ref.startsWith('alias/')) {
     if (!opts.aliases) throw new NotFoundException(`Invalid keyId '${ref}'`);
-    return aliasTarget(scope, ref);
+    return { alias: { scope, name: ref } };
   }
   if (!isKeyId(ref)) throw new NotFoundException(`Invalid keyId '${ref}'`);
-  return keyArn(scope, ref);
+  return { arn: keyArn(scope, ref) };
+}
+
+/** The key ARN a reference names, reading the alias when it is one. */
+export async function arnOf(scope: Scope, ref: string, opts: ResolveOptions, aliasTarget: (scope: Scope, name: string) => Promise<string>): Promise<string> {
+  const r = referenceOf(scope, ref, opts);
+  return 'arn' in r ? r.arn : aliasTarget(r.alias.scope, r.alias.name);
 }
 
 export class Keyring {
@@ -67,6 +76,18 @@ export class Keyring {
     const key = await this.get(arn);
     if (!key) throw new NotFoundException(`Key '${arn}' does not exist`);
     return key;
+  }
+
+  /** The cached record of a key, without a read (the hot path's shortcut; get() reads on a miss). */
+  cachedKey(arn: string): KeyRecord | undefined {
+    const hit = this.keys.get(arn);
+    if (hit) this.cacheHits++;
+    return hit;
+  }
+
+  /** The cached versions of a key's material, without a read. */
+  cachedMaterials(arn: string): readonly MaterialRecord[] | undefined {
+    return this.materials.get(arn);
   }
 
   async get(arn: string): Promise<KeyRecord | undefined> {

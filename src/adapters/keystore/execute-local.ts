@@ -22,12 +22,12 @@ function sign(material: Buffer, s: SignSpec): Buffer {
   }
 }
 
-/** `materialId` is the version's id (the symmetric blob names it). */
-export function executeLocal<O extends KeyOperation>(material: Buffer, materialId: string, op: O): KeyOperationResult<O>;
-export function executeLocal(material: Buffer, materialId: string, op: KeyOperation): Buffer | boolean {
+/** `materialId` is the version's id, as bytes (the symmetric blob names it). */
+export function executeLocal<O extends KeyOperation>(material: Buffer, materialId: Buffer, op: O): KeyOperationResult<O>;
+export function executeLocal(material: Buffer, materialId: Buffer, op: KeyOperation): Buffer | boolean {
   switch (op.kind) {
     case 'encrypt':
-      return sealSymmetric({ keyId: op.keyId, materialId: Buffer.from(materialId, 'hex'), backingKey: material, plaintext: op.plaintext, encryptionContext: op.context });
+      return sealSymmetric({ keyId: op.keyId, materialId, backingKey: material, plaintext: op.plaintext, encryptionContext: op.context });
     case 'decrypt':
       return openSymmetric(decodeBlob(op.blob), material, op.context);
     case 'rsa-decrypt':

@@ -56,16 +56,29 @@ export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now
 
   // Unwrapped material by key ARN and version, kept while the process runs (the Encrypt path
   // unwraps nothing on a warm cache) and zeroed when the version is forgotten or the store closes.
-  const plaintext = new Map<string, Buffer>();
+  // The keyring hands out the same MaterialRef object while it caches the key's versions, so a
+  // warm call finds its entry by that object without building and hashing an ARN-long string.
+  interface Held { readonly material: Buffer; readonly materialId: Buffer; live: boolean }
+  const plaintext = new Map<string, Held>();
+  const byRef = new WeakMap<MaterialRef, Held>();
   const cacheId = (keyArn: string, materialId: string): string => `${keyArn}|${materialId}`;
-  const materialOf = (ref: MaterialRef): Buffer => {
+  const heldFor = (ref: MaterialRef): Held => {
+    const seen = byRef.get(ref);
+    if (seen !== undefined && seen.live) return seen;
     const id = cacheId(ref.keyArn, ref.materialId);
-    let m = plaintext.get(id);
-    if (m === undefined) {
-      m = unwrapKey(domainKey(ref.domainKeyId), ref.wrapped, backingKeyAad(ref.keyArn, ref.materialId));
-      plaintext.set(id, m);
+    let held = plaintext.get(id);
+    if (held === undefined) {
+      const material = unwrapKey(domainKey(ref.domainKeyId), ref.wrapped, backingKeyAad(ref.keyArn, ref.materialId));
+      held = { material, materialId: Buffer.from(ref.materialId, 'hex'), live: true };
+      plaintext.set(id, held);
     }
-    return m;
+    byRef.set(ref, held);
+    return held;
+  };
+  const drop = (id: string, held: Held): void => {
+    held.live = false;
+    zero(held.material);
+    plaintext.delete(id);
   };
   const wrapFor = (keyArn: string, materialId: string, secret: Buffer): WrappedMaterial =>
     ({ domainKeyId: active, wrapped: wrapKey(domainKey(active), secret, backingKeyAad(keyArn, materialId)) });
@@ -101,7 +114,8 @@ export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now
       }
     },
     async perform(ref, op) {
-      return executeLocal(materialOf(ref), ref.materialId, op);
+      const held = heldFor(ref);
+      return executeLocal(held.material, held.materialId, op);
     },
     async seal(owner, id, secret, purpose) {
       return { domainKeyId: active, wrapped: wrapKey(domainKey(active), secret, aadFor(owner, id, purpose)) };
@@ -110,16 +124,13 @@ export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now
       return unwrapKey(domainKey(sealed.domainKeyId), sealed.wrapped, aadFor(owner, id, purpose));
     },
     forget(keyArn, materialId) {
-      for (const [id, m] of plaintext) {
-        if (materialId === undefined ? id.startsWith(`${keyArn}|`) : id === cacheId(keyArn, materialId)) {
-          zero(m);
-          plaintext.delete(id);
-        }
+      for (const [id, held] of plaintext) {
+        if (materialId === undefined ? id.startsWith(`${keyArn}|`) : id === cacheId(keyArn, materialId)) drop(id, held);
       }
     },
     close() {
-      zero(...plaintext.values(), ...domainKeys.values());
-      plaintext.clear();
+      for (const [id, held] of plaintext) drop(id, held);
+      zero(...domainKeys.values());
       domainKeys.clear();
     },
   };
