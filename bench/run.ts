@@ -15,7 +15,9 @@
  *      capacity with fresh-client probes, and 4x again with admission control off.
  * Before its cells, each Coffer server gets one unmeasured pass over every operation (JIT warm-up).
  * Request quotas are off in every server: one account at full speed would meet its 10,000 a second.
- * BENCH_ONLY=overload runs the overload case alone.
+ *   5. with BENCH_BASELINE=<git revision> (bench/compare.ts): this tree's Coffer against that commit's,
+ *      in the same run, Encrypt at c = 16 in alternating rounds: CPU per request and throughput.
+ * BENCH_ONLY=overload runs the overload case alone; BENCH_ONLY=compare the comparison alone.
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -28,6 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { FastSigner, type BenchCredentials } from './sign.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
 import { overloadMarkdown, runOverload, type OverloadResult } from './overload.ts';
+import { compareMarkdown, runCompare, type CompareResult } from './compare.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
@@ -36,6 +39,8 @@ const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? '1000');
 const CONCURRENCY = [1, 16, 64] as const;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ONLY = process.env.BENCH_ONLY ?? '';
+const BASELINE = process.env.BENCH_BASELINE ?? '';
+const ROUNDS = Number(process.env.BENCH_COMPARE_ROUNDS ?? '7');
 const creds: BenchCredentials = { accessKeyId: 'AKIABENCH0000000001', secretAccessKey: randomBytes(24).toString('base64') };
 const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && cpus().length >= 2;
 const pin = (core: number, cmd: string[]): string[] => (hasTaskset ? ['taskset', '-c', String(core), ...cmd] : cmd);
@@ -43,10 +48,10 @@ const children = new Set<ChildProcess>();
 
 interface Started { readonly proc: ChildProcess; readonly port: number; readonly stop: () => Promise<void> }
 
-async function startProcess(cmd: string[], env: Record<string, string>, logFile?: string): Promise<Started> {
+async function startProcess(cmd: string[], env: Record<string, string>, logFile?: string, cwd = ROOT): Promise<Started> {
   const [bin = '', ...args] = cmd;
   const errFd = logFile ? openSync(logFile, 'a') : 'ignore';
-  const proc = spawn(bin, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', errFd] });
+  const proc = spawn(bin, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', errFd] });
   children.add(proc);
   let out = '';
   const port = await new Promise<number>((ok, fail) => {
@@ -68,8 +73,8 @@ async function startProcess(cmd: string[], env: Record<string, string>, logFile?
   };
 }
 
-function load(spec: Omit<LoadSpec, 'credentials' | 'region' | 'warmupMs' | 'durationMs'>, durationMs = SECONDS * 1000): LoadResult {
-  const full: LoadSpec = { ...spec, credentials: creds, region: 'us-east-1', warmupMs: WARMUP_MS, durationMs };
+function load(spec: Omit<LoadSpec, 'credentials' | 'region' | 'warmupMs' | 'durationMs'>, durationMs = SECONDS * 1000, warmupMs = WARMUP_MS): LoadResult {
+  const full: LoadSpec = { ...spec, credentials: creds, region: 'us-east-1', warmupMs, durationMs };
   const [bin = '', ...args] = pin(1, [process.execPath, '--import', 'tsx', 'bench/loadgen.ts', JSON.stringify(full)]);
   const r = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
@@ -120,13 +125,13 @@ interface Cell { readonly server: string; readonly operation: string; readonly c
 
 const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0' };
 
-async function startCoffer(dataDir: string, audit: boolean, env: Record<string, string> = NO_QUOTAS): Promise<Started> {
+async function startCoffer(dataDir: string, audit: boolean, env: Record<string, string> = NO_QUOTAS, cwd = ROOT): Promise<Started> {
   mkdirSync(join(OUT, 'profiles'), { recursive: true });
   const node = [process.execPath, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles')] : []), '--import', 'tsx', 'src/main.ts'];
   return startProcess(pin(0, node), {
     COFFER_HOST: '127.0.0.1', COFFER_PORT: '0', COFFER_DATA_DIR: dataDir, COFFER_ROOT_ACCESS_KEY_ID: creds.accessKeyId,
     COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'info', COFFER_AUDIT: String(audit), ...env,
-  }, join(dataDir, 'server.log'));
+  }, join(dataDir, 'server.log'), cwd);
 }
 
 async function main(): Promise<void> {
@@ -201,24 +206,43 @@ async function main(): Promise<void> {
     });
   }
 
+  let compare: CompareResult | undefined;
+  if (BASELINE !== '' && (ONLY === '' || ONLY === 'compare')) {
+    compare = await runCompare({
+      root: ROOT, baseline: BASELINE, rounds: ROUNDS, durationMs: SECONDS * 1000,
+      startCoffer: async (cwd) => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        const s = await startCoffer(dataDir, true, NO_QUOTAS, cwd);
+        return { pid: s.proc.pid, port: s.port, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+      prepare: async (port) => {
+        const sym = ((await call(port, 'CreateKey', {})).KeyMetadata as { Arn: string }).Arn;
+        return JSON.stringify({ KeyId: sym, Plaintext: plaintext });
+      },
+      load: (port, body, durationMs) => load({ port, requests: [{ target: 'TrentService.Encrypt', body }], concurrency: 16 }, durationMs, 0),
+    });
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
   const ratios = { ofMinimal: enc16 / rps('minimal', 'Encrypt', 16), ofBare: enc16 / rps('bare', 'Encrypt', 16) };
   const over = overload ? overloadMarkdown(overload) : undefined;
+  const comp = compare ? compareMarkdown(compare) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
     { target: 'Decrypt within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'Decrypt', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'Decrypt', 16) / enc16 - 1) <= 0.15 },
     { target: 'audit costs < 15% of Encrypt throughput (c=16)', value: `${((1 - enc16 / rps('no-audit', 'Encrypt', 16)) * 100).toFixed(0)}%`, met: enc16 / rps('no-audit', 'Encrypt', 16) > 0.85 },
     ...(over?.targets ?? []),
+    ...(comp?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -228,6 +252,7 @@ async function main(): Promise<void> {
     ...cells.map((c) => `| ${c.server} | ${c.operation} | ${c.concurrency} | ${c.result.rps.toFixed(0)} | ${c.result.p50Ms.toFixed(2)} | ${c.result.p99Ms.toFixed(2)} | ${c.writesPerRequest?.toFixed(3) ?? ''} | ${pctOf(c.result)} |`),
     '', ...(ONLY === '' ? [`Coffer Encrypt (c=16) is ${(ratios.ofMinimal * 100).toFixed(0)}% of the minimal pipeline and ${(ratios.ofBare * 100).toFixed(0)}% of bare node:http.`, ''] : []),
     ...(over?.lines ?? []),
+    ...(comp?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

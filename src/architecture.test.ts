@@ -16,15 +16,19 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   config: [],
   crypto: ['core'],
   policy: ['errors', 'core'],
-  domain: ['crypto', 'core', 'errors', 'ports', 'policy'],
+  // Pure: no port, no service, no I/O.
+  domain: ['crypto', 'core', 'errors', 'policy'],
   ports: ['domain'],
+  // Stateful application services over the ports: keyring and caches, authorizer, credentials, usage.
+  services: ['domain', 'policy', 'crypto', 'core', 'errors', 'ports'],
   adapters: ['ports', 'crypto', 'core', 'domain', 'errors'],
-  operations: ['domain', 'policy', 'crypto', 'core', 'errors', 'ports', 'wire'],
+  // Operations reach storage only through services and ports (types).
+  operations: ['services', 'domain', 'policy', 'crypto', 'core', 'errors', 'ports', 'wire'],
   protocol: ['errors', 'wire', 'core'],
   auth: ['errors', 'core'],
-  scheduler: ['domain', 'core'],
+  scheduler: ['services', 'domain', 'core', 'ports'],
   audit: ['core', 'wire', 'ports', 'domain', 'errors'],
-  server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports'],
+  server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports', 'wire'],
   cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],
 };
 

@@ -9,14 +9,16 @@ import { checkOpenFileLimit, readOpenFileLimit } from './config/open-file-limit.
 import { OffsetClock, systemClock } from './core/clock.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
-import { createSqliteKeyRepository, limitPages, openDatabase, probeWrite } from './adapters/storage/sqlite.ts';
+import { closeDatabase, limitPages, openDatabase, probeWrite } from './adapters/storage/sqlite.ts';
+import { createSqliteKeyRepository, sqliteDomainKeys } from './adapters/storage/sqlite-keys.ts';
+import { createSqliteStorage } from './adapters/storage/sqlite-storage.ts';
 import { startCheckpointer } from './adapters/storage/sqlite-checkpointer.ts';
 import { createSqliteIdentityRepository } from './adapters/storage/sqlite-identity.ts';
 import { openSealedKeyStore } from './adapters/keystore/open.ts';
-import { Keyring } from './domain/keyring.ts';
-import { Authorizer } from './domain/authorizer.ts';
-import { UsageTracker } from './domain/usage.ts';
-import { CredentialResolver } from './domain/credentials.ts';
+import { Keyring } from './services/keyring.ts';
+import { Authorizer } from './services/authorizer.ts';
+import { UsageTracker } from './services/usage.ts';
+import { CredentialResolver } from './services/credentials.ts';
 import { KMS_OPERATIONS } from './operations/registry.ts';
 import { QUERY_OPERATIONS } from './operations/query-registry.ts';
 import { createQueryContextFactory } from './operations/identity-authorization.ts';
@@ -25,13 +27,17 @@ import { KmsRequestContext, type KmsServices } from './operations/kms-context.ts
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
 import { createLogger } from './core/log.ts';
-import { createPipeline } from './server/pipeline.ts';
-import { createQueryPipeline } from './server/query-pipeline.ts';
-import { createCloudTrailPipeline } from './server/cloudtrail-pipeline.ts';
+import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
+import { kmsCodec } from './server/kms-codec.ts';
+import { queryCodec } from './server/query-codec.ts';
+import { cloudTrailCodec } from './server/cloudtrail-codec.ts';
 import { createRouter } from './server/route.ts';
+import { Mutex } from './core/mutex.ts';
+import { notifyingStorage } from './services/committer.ts';
+import { unrecordedSink } from './audit/unrecorded.ts';
 import { createMetrics } from './server/metrics.ts';
 import { createRequestQuotas } from './server/request-quotas.ts';
-import { createSqliteAuditStore } from './adapters/audit/sqlite-audit.ts';
+import { createSqliteAuditStore, sqliteDigestsFrom } from './adapters/audit/sqlite-audit.ts';
 import { DIGEST_LOG_FILE, openDigestLogs } from './adapters/audit/digest-log.ts';
 import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
 import { createKeyStateCounter } from './adapters/storage/sqlite-stats.ts';
@@ -69,52 +75,59 @@ async function main(config: Config): Promise<void> {
   // The audit public key exported at first start must still be the database's: checked before
   // anything is unsealed, so a replaced database (or key file) stops here with that said.
   const auditKeyFile = join(dataDir, PUBLIC_KEY_FILE);
-  const auditKeyPinned = pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db'));
-  const store = openSealedKeyStore(dataDir, config.rootPassphrase, repo, () => now.now());
-  const auditSigner = loadOrCreateSigningKey(auditStore, store, now.now());
-  const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, auditStore.signingKey(), join(dataDir, 'coffer.db')) === 'created';
+  const auditKeyPinned = pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), join(dataDir, 'coffer.db'));
+  const store = openSealedKeyStore(dataDir, config.rootPassphrase, sqliteDomainKeys(db), () => now.now());
+  const auditSigner = await loadOrCreateSigningKey(auditStore, store, now.now());
+  const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), join(dataDir, 'coffer.db')) === 'created';
   // The digest logs outside the database, brought up to it (a crash may have come between a
   // digest's commit and its append); one that disagrees with the database stops the start.
   const digestLogs = openDigestLogs({
     paths: [join(dataDir, DIGEST_LOG_FILE), ...(config.auditDigestLog !== undefined ? [resolve(config.auditDigestLog)] : [])],
-    digestsFrom: (seqTo) => auditStore.digestsFrom(seqTo),
+    digestsFrom: sqliteDigestsFrom(db),
     onError: (path, e) => log.error('audit digest log not written; retried at the next digest', { path, cause: e instanceof Error ? e.message : String(e) }),
   });
   for (const l of digestLogs.catchUp()) {
     if (l.created && l.appended > 0) log.warn('audit digest log was missing: started it with the digests the database holds', { path: l.path, digests: l.appended });
   }
-  if (repo.getMeta('usage_tracking_start') === undefined) repo.transaction(() => repo.setMeta('usage_tracking_start', String(now.now())));
 
   const keyring = new Keyring(repo, store, now);
-  const usage = new UsageTracker(repo);
+  const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
+  // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
+  const identities = createSqliteIdentityRepository(db, store.secrets);
+  const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
+  // Every commit (a request's change set with its record, a scheduler pass, a usage flush) tells the caches once it is durable.
+  const storage = notifyingStorage(createSqliteStorage(db, store.secrets), [(c) => keyring.applyCommitted(c), (c) => credentials.applyCommitted(c)]);
+  await storage.commit({
+    changes: [
+      { kind: 'addAccount', account: { accountId: config.accountId, createDate: now.now() } },
+      ...(await repo.getMeta('usage_tracking_start') === undefined ? [{ kind: 'setMeta' as const, name: 'usage_tracking_start', value: String(now.now()) }] : []),
+    ],
+  });
+  const usage = new UsageTracker(repo, storage);
   // The audit trail: state changes commit with their record; read-only calls are group-committed.
-  const audit = new AuditWriter({
-    store: auditStore, signer: auditSigner, clock: now, defaultAccountId: config.accountId,
+  const audit = await AuditWriter.open({
+    store: auditStore, storage, signer: auditSigner, clock: now, defaultAccountId: config.accountId,
     flushMs: config.auditFlushMs, digestEveryRecords: 10_000, digestIntervalMs: config.auditDigestIntervalSeconds * 1000,
     retentionDays: config.auditRetentionDays,
     onError: (what, e) => { log.error(what, { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
-    onRollback: () => keyring.invalidate(),
     onFailure: config.auditOnFailure, maxQueueRecords: config.auditQueueMaxRecords, maxQueueAgeMs: config.auditQueueMaxSeconds * 1000,
     onDigest: (d) => digestLogs.append(d),
   });
-  const sink = config.auditEnabled ? audit : undefined;
+  const sink = config.auditEnabled ? audit : unrecordedSink(storage);
   const metrics = createMetrics({
     keysByState: createKeyStateCounter(db),
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
     http: () => http.stats(),
   });
-  const scheduler = new Scheduler(keyring, usage, log, {
-    ...(sink ? { transaction: <T>(fn: () => T): T => sink.transaction(fn) } : {}),
-    onEvent: (event, arn) => { sink?.recordServiceEvent(event, arn); metrics.observeSchedulerEvent(event); },
+  // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
+  const lock = new Mutex();
+  const scheduler = new Scheduler({
+    keyring, usage, audit: sink, lock, log,
+    onEvent: (event) => metrics.observeSchedulerEvent(event),
     onRun: (seconds, failed) => metrics.observeSchedulerRun(seconds, failed),
   });
 
-  const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
-  // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
-  const identities = createSqliteIdentityRepository(db, store.secrets);
-  identities.transaction(() => identities.addAccount({ accountId: config.accountId, createDate: now.now() }));
-  const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
   const verifier = new Authenticator<Caller>({
     service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
@@ -124,36 +137,26 @@ async function main(config: Config): Promise<void> {
     resolve: (akid) => credentials.resolveAccessKey(akid),
     domainNow: () => now.now(),
   });
-  const onUnexpected = (cause: unknown): void => storageHealth.report(cause);
-  const queryHandle = createQueryPipeline({
-    verifier, operations: QUERY_OPERATIONS, log, audit: sink, region: config.region, onUnexpected,
-    context: createQueryContextFactory({ identities, credentials, clock: now }),
-  });
-
   const authorizer = new Authorizer(keyring, credentials, now);
   const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
-  const kmsHandle = createPipeline({
-    verifier,
-    operations: KMS_OPERATIONS,
-    log,
-    audit: sink,
-    region: config.region,
-    onUnexpected,
-    context: (caller, region, requestId, request, resources) => new KmsRequestContext(services, caller, region, requestId, request, resources),
-    quota: createRequestQuotas(config.kmsQuotas),
-  });
-  const cloudTrailHandle = createCloudTrailPipeline({
-    verifier, log, audit: sink, region: config.region, onUnexpected,
-    context: (caller, request) => ({
-      caller, store: auditStore, flush: () => audit.flush(),
-      authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
-    }),
-  });
+  const quota = createRequestQuotas(config.kmsQuotas);
+  const pipeline: PipelineDeps = {
+    verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),
+    // AWS's request quotas are KMS's (IAM, STS and CloudTrail have none here).
+    quota: (service, accountId, region, operation) => { if (service === 'kms') quota(accountId, region, operation); },
+  };
+  const kmsHandle = createPipeline(pipeline, kmsCodec(KMS_OPERATIONS,
+    (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));
+  const queryHandle = createPipeline(pipeline, queryCodec(QUERY_OPERATIONS, createQueryContextFactory({ identities, credentials, clock: now })));
+  const cloudTrailHandle = createPipeline(pipeline, cloudTrailCodec((caller, request) => ({
+    caller, store: auditStore, flush: () => audit.flush(),
+    authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
+  })));
   const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,
-    health: () => healthReport(state, [() => storageHealth.problem(), () => (sink ? audit.problem() : undefined)]),
+    health: () => healthReport(state, [() => storageHealth.problem(), () => (config.auditEnabled ? audit.problem() : undefined)]),
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
@@ -164,7 +167,7 @@ async function main(config: Config): Promise<void> {
     },
     ...(clock
       ? {
-        advanceClock: (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...scheduler.tick() }; },
+        advanceClock: async (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...await scheduler.tick() }; },
         limitStorage: (maxPageCount: number | null) => limitPages(db, maxPageCount),
       }
       : {}),
@@ -203,10 +206,9 @@ async function main(config: Config): Promise<void> {
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
-    await step('closing the key cache', () => keyring.close());
     await step('closing the key store', () => store.close());
     await step('stopping the checkpointer', () => checkpointer.stop());
-    await step('closing the database', () => repo.close());
+    await step('closing the database', () => closeDatabase(db));
     storageHealth.stop();
     if (failures > 0) log.error('shut down with failures: records or usage not yet written are lost', { failures });
     log.flush?.();

@@ -9,7 +9,8 @@ import { getShape, kmsModel, sensitiveMembers, type Shape } from '../wire/model.
 import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
 import type { ApiCall, AuditService } from '../ports/audit.ts';
 import type { Caller } from '../domain/principal.ts';
-import { apiCallRecord, isMutating, isReadOnly, serviceEventRecord } from './record.ts';
+import { apiCallRecord, isReadOnly, serviceEventRecord } from './record.ts';
+import { operationFacts } from '../wire/operation-table.ts';
 import { cloudTrailDate, redact } from './redact.ts';
 
 const bob: Caller = {
@@ -80,12 +81,14 @@ test('credentials, session tokens and grant tokens never reach a record', () => 
   assert.deepEqual(grant.responseElements, { grantId: 'g1' });
 });
 
-test('read-only and mutating operations are told apart', () => {
+test('read-only and mutating operations are told apart (the operation table)', () => {
+  const mutating = (service: 'kms' | 'iam' | 'sts', op: string): boolean | undefined => operationFacts(service, op)?.mutating;
   for (const op of ['Encrypt', 'Decrypt', 'GenerateDataKey', 'Sign', 'DescribeKey', 'ListKeys', 'GetKeyPolicy']) assert.equal(isReadOnly('kms', op), true, op);
-  for (const op of ['CreateKey', 'PutKeyPolicy', 'ScheduleKeyDeletion', 'CreateAlias', 'TagResource', 'RetireGrant']) assert.equal(isMutating('kms', op), true, op);
+  for (const op of ['CreateKey', 'PutKeyPolicy', 'ScheduleKeyDeletion', 'CreateAlias', 'TagResource', 'RetireGrant']) assert.equal(mutating('kms', op), true, op);
   assert.equal(isReadOnly('sts', 'AssumeRole'), true);
-  assert.equal(isMutating('sts', 'AssumeRole'), true, 'stores a session');
-  assert.equal(isMutating('iam', 'CreateAccessKey'), true);
+  assert.equal(mutating('sts', 'AssumeRole'), true, 'stores a session');
+  assert.equal(mutating('iam', 'CreateAccessKey'), true);
+  assert.equal(isReadOnly('kms', 'NoSuchOperation'), false, 'no guess from a name');
 });
 
 test('service events are AwsServiceEvent records invoked by AWS Internal', () => {

@@ -7,6 +7,7 @@
 import { getShape, kmsModel } from '../wire/model.ts';
 import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
 import type { ApiCall, AuditService, RecordIndex } from '../ports/audit.ts';
+import { operationFacts } from '../wire/operation-table.ts';
 import type { Caller } from '../domain/principal.ts';
 import { redact, type ShapeLookup } from './redact.ts';
 import { recordIndexOf } from './record-index.ts';
@@ -25,23 +26,9 @@ export interface RecordMeta {
 
 export type { RecordIndex } from '../ports/audit.ts';
 
-const READ_PREFIXES = ['Describe', 'Get', 'List', 'Lookup'] as const;
-const CRYPTO_OPERATIONS: ReadonlySet<string> = new Set([
-  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateDataKeyPair',
-  'GenerateDataKeyPairWithoutPlaintext', 'GenerateRandom', 'Sign', 'Verify', 'GenerateMac', 'VerifyMac', 'DeriveSharedSecret',
-]);
-/** Read-only in CloudTrail's sense, yet it stores something (an STS session). */
-const STORING_READS: ReadonlySet<string> = new Set(['AssumeRole']);
-
-/** CloudTrail's readOnly: crypto operations and Describe/Get/List calls. */
+/** CloudTrail's readOnly, from the operation table (a name no service has is not read-only). */
 export function isReadOnly(service: AuditService, operation: string): boolean {
-  if (service === 'sts') return true;
-  return CRYPTO_OPERATIONS.has(operation) || READ_PREFIXES.some((p) => operation.startsWith(p));
-}
-
-/** Whether a call's record must commit in the same transaction as its change. */
-export function isMutating(service: AuditService, operation: string): boolean {
-  return !isReadOnly(service, operation) || STORING_READS.has(operation);
+  return operationFacts(service, operation)?.readOnly ?? false;
 }
 
 export const eventSourceOf = (service: AuditService): string => `${service}.amazonaws.com`;

@@ -15,10 +15,10 @@ export interface AuditSigner {
   readonly publicKey: KeyObject;
 }
 
-export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): AuditSigner {
-  const existing = store.signingKey();
+export async function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, now: number): Promise<AuditSigner> {
+  const existing = await store.signingKey();
   if (existing) {
-    const der = keyStore.unwrap(SIGNING_KEY_NAME, existing.id, existing);
+    const der = await keyStore.unseal(SIGNING_KEY_NAME, existing.id, existing, 'key-material');
     try {
       return {
         keyId: existing.id,
@@ -33,9 +33,9 @@ export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, no
   const pair = generateKeyPairSync('ed25519');
   const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
   try {
-    const wrapped = keyStore.wrap(SIGNING_KEY_NAME, id, der);
+    const wrapped = await keyStore.seal(SIGNING_KEY_NAME, id, der, 'key-material');
     const publicKey = pair.publicKey.export({ format: 'der', type: 'spki' });
-    store.transaction(() => store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now }));
+    await store.putSigningKey({ id, publicKey, ...wrapped, createdAt: now });
   } finally {
     der.fill(0);
   }
@@ -43,7 +43,7 @@ export function loadOrCreateSigningKey(store: AuditStore, keyStore: KeyStore, no
 }
 
 /** The public keys that verify digests, by key id (PEM export for `audit public-key`). */
-export function publicKeysOf(store: AuditStore): Map<string, KeyObject> {
-  const k = store.signingKey();
+export async function publicKeysOf(store: AuditStore): Promise<Map<string, KeyObject>> {
+  const k = await store.signingKey();
   return new Map(k ? [[k.id, createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' })]] : []);
 }

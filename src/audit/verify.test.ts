@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
+import { KEYS_SCHEMA } from '../adapters/storage/sqlite-keys.ts';
+import { createSqliteStorage } from '../adapters/storage/sqlite-storage.ts';
+import { notifyingStorage } from '../services/committer.ts';
 import type { ApiCall, AuditRow, AuditStore } from '../ports/audit.ts';
+import type { Change } from '../ports/changes.ts';
+import type { SecretBox } from '../ports/secret-box.ts';
+import type { Storage } from '../ports/storage.ts';
 import { chainHash, GENESIS } from './chain.ts';
 import { verifyTrail, type VerifyReport } from './verify.ts';
 import { AuditWriter, pruneBefore } from './writer.ts';
@@ -18,81 +24,98 @@ import type { AuditSigner } from './signing-key.ts';
 const pair = generateKeyPairSync('ed25519');
 const signer: AuditSigner = { keyId: 'k1', privateKey: pair.privateKey, publicKey: pair.publicKey };
 
-function trail(n: number, digestEvery = 4): { db: Database.Database; store: AuditStore } {
+/** Only key and audit changes are committed here: no IAM secret is ever sealed. */
+const noSecrets = (): never => assert.fail('no IAM secret is sealed by these tests');
+const BOX: SecretBox = { seal: noSecrets, open: noSecrets };
+
+/** The SQLite storage the writer commits through (the key tables too, as in a data folder). */
+function sqliteStorage(db: Database.Database): Storage {
+  db.exec(KEYS_SCHEMA);
+  return createSqliteStorage(db, BOX);
+}
+
+/**
+ * A trail of n service events (each committed like a scheduler pass's), with a digest signed by
+ * maintenance (the digest timer's work) after every third record and a last one by close().
+ */
+async function trail(n: number): Promise<{ db: Database.Database; store: AuditStore }> {
   const db = new Database(':memory:');
   const store = createSqliteAuditStore(db);
   let t = Date.parse('2026-01-01T00:00:00Z');
-  const w = new AuditWriter({
-    store, signer, clock: { now: () => (t += 60_000) }, defaultAccountId: '111122223333', flushMs: 1000,
-    digestEveryRecords: digestEvery, digestIntervalMs: 60_000, retentionDays: 0, onError: (_w, e) => { throw e; },
+  const w = await AuditWriter.open({
+    store, storage: sqliteStorage(db), signer, clock: { now: () => (t += 60_000) }, defaultAccountId: '111122223333', flushMs: 1000,
+    digestEveryRecords: 1_000_000, digestIntervalMs: 60_000, retentionDays: 0, onError: (_w, e) => { throw e; },
   });
   for (let i = 1; i <= n; i++) {
-    w.recordServiceEvent(i % 2 === 0 ? 'RotateKey' : 'DeleteKey', `arn:aws:kms:us-east-1:111122223333:key/${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`);
-    if (i % 3 === 0) w.flush();
+    await w.commit([], undefined, [{
+      eventName: i % 2 === 0 ? 'RotateKey' : 'DeleteKey',
+      keyArn: `arn:aws:kms:us-east-1:111122223333:key/${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
+    }]);
+    if (i % 3 === 0) await w.maintain();
   }
-  w.close();
+  await w.close();
   return { db, store };
 }
 
-const rows = (store: AuditStore): AuditRow[] => store.scan(0, 1_000_000);
-const verify = (store: AuditStore): VerifyReport =>
-  verifyTrail({ rows: rows(store), digests: store.digests(), anchor: store.anchor(), publicKeys: new Map([['k1', signer.publicKey]]) });
+const rows = (store: AuditStore): Promise<AuditRow[]> => store.scan(0, 1_000_000);
+const verify = async (store: AuditStore): Promise<VerifyReport> =>
+  verifyTrail({ rows: await rows(store), digests: await store.digests(), anchor: await store.anchor(), publicKeys: new Map([['k1', signer.publicKey]]) });
 
-test('an intact trail verifies; each record links to the one before', () => {
-  const { store } = trail(10);
-  const r = verify(store);
+test('an intact trail verifies; each record links to the one before', async () => {
+  const { store } = await trail(10);
+  const r = await verify(store);
   assert.equal(r.ok, true, JSON.stringify(r.problem));
   assert.equal(r.records, 10);
   assert.equal(r.uncovered, 0, 'close() signs a digest of the tail');
-  const all = rows(store);
+  const all = await rows(store);
   assert.equal(all[0]?.prevHash, GENESIS);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]?.prevHash, all[i - 1]?.hash);
   for (const x of all) assert.equal(chainHash(x.prevHash, x.record), x.hash);
-  assert.ok(store.digests().length >= 2);
+  assert.ok((await store.digests()).length >= 2);
 });
 
-test('a changed record is named', () => {
-  const { db, store } = trail(10);
+test('a changed record is named', async () => {
+  const { db, store } = await trail(10);
   db.prepare("UPDATE audit_records SET record = replace(record, 'AWS Internal', 'Mallory') WHERE seq = 6").run();
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.problem?.kind, 'changed');
   assert.equal(r.problem?.seq, 6);
 });
 
-test('a removed record is named', () => {
-  const { db, store } = trail(10);
+test('a removed record is named', async () => {
+  const { db, store } = await trail(10);
   db.prepare('DELETE FROM audit_records WHERE seq = 5').run();
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.problem?.kind, 'removed');
   assert.equal(r.problem?.seq, 5);
 });
 
-test('an inserted record is named', () => {
-  const { db, store } = trail(10);
-  const prev = rows(store)[3] as AuditRow; // seq 4
+test('an inserted record is named', async () => {
+  const { db, store } = await trail(10);
+  const prev = (await rows(store))[3] as AuditRow; // seq 4
   db.prepare('UPDATE audit_records SET seq = seq + 1000 WHERE seq >= 5').run();
   db.prepare('UPDATE audit_records SET seq = seq - 999 WHERE seq >= 1000').run();
   const forged = JSON.stringify({ eventVersion: '1.11', eventName: 'Decrypt', eventID: 'forged' });
   db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, account_id, resources, record, prev_hash, hash)
     VALUES (5, 0, 'forged', 'Decrypt', 'kms.amazonaws.com', 1, '111122223333', '[]', ?, ?, ?)`).run(forged, prev.hash, chainHash(prev.hash, forged));
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.problem?.kind, 'inserted', r.problem?.message);
   assert.equal(r.problem?.seq, 5);
 });
 
-test('reordered records are named', () => {
-  const { db, store } = trail(10);
+test('reordered records are named', async () => {
+  const { db, store } = await trail(10);
   db.prepare('UPDATE audit_records SET seq = 1000 WHERE seq = 5').run();
   db.prepare('UPDATE audit_records SET seq = 5 WHERE seq = 6').run();
   db.prepare('UPDATE audit_records SET seq = 6 WHERE seq = 1000').run();
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.problem?.kind, 'reordered', r.problem?.message);
   assert.equal(r.problem?.seq, 5);
 });
 
-test('a chain rewritten after a change (hashes recomputed) fails against the signed digest', () => {
-  const { db, store } = trail(10);
-  const all = rows(store);
+test('a chain rewritten after a change (hashes recomputed) fails against the signed digest', async () => {
+  const { db, store } = await trail(10);
+  const all = await rows(store);
   let prev = GENESIS;
   const upd = db.prepare('UPDATE audit_records SET record = ?, prev_hash = ?, hash = ? WHERE seq = ?');
   for (const x of all) {
@@ -101,91 +124,103 @@ test('a chain rewritten after a change (hashes recomputed) fails against the sig
     upd.run(record, prev, hash, x.seq);
     prev = hash;
   }
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.ok, false);
   assert.equal(r.problem?.kind, 'changed');
   assert.ok((r.problem?.seq ?? 0) >= 3, 'named at the first digest that no longer matches');
 });
 
-test('records removed from the end of a digested trail are found', () => {
-  const { db, store } = trail(10);
+test('records removed from the end of a digested trail are found', async () => {
+  const { db, store } = await trail(10);
   db.prepare('DELETE FROM audit_records WHERE seq >= 9').run();
-  const r = verify(store);
+  const r = await verify(store);
   assert.equal(r.problem?.kind, 'removed');
   assert.equal(r.problem?.seq, 9);
 });
 
-test('a forged or removed digest is found', () => {
-  const { db, store } = trail(10);
+test('a forged or removed digest is found', async () => {
+  const { db, store } = await trail(10);
   db.prepare("UPDATE audit_digests SET last_time = last_time + 1 WHERE seq_to = (SELECT min(seq_to) FROM audit_digests)").run();
-  assert.equal(verify(store).problem?.kind, 'digest');
-  const t2 = trail(10);
+  assert.equal((await verify(store)).problem?.kind, 'digest');
+  const t2 = await trail(10);
   t2.db.prepare('DELETE FROM audit_digests WHERE seq_to = (SELECT min(seq_to) FROM audit_digests)').run();
-  assert.equal(verify(t2.store).problem?.kind, 'digest');
+  assert.equal((await verify(t2.store)).problem?.kind, 'digest');
 });
 
-test('pruning up to a signed digest keeps the rest verifiable; a moved anchor is found', () => {
-  const { db, store } = trail(12);
-  const digests = store.digests();
+test('pruning up to a signed digest keeps the rest verifiable; a moved anchor is found', async () => {
+  const { db, store } = await trail(12);
+  const digests = await store.digests();
   const second = digests[1];
   assert.ok(second);
-  const removed = pruneBefore(store, second.lastTime + 1);
+  const removed = await pruneBefore(store, second.lastTime + 1);
   assert.equal(removed, second.seqTo);
-  assert.equal(store.anchor()?.seq, second.seqTo);
-  const r = verify(store);
+  assert.equal((await store.anchor())?.seq, second.seqTo);
+  const r = await verify(store);
   assert.equal(r.ok, true, r.problem?.message);
   assert.equal(r.records, 12 - second.seqTo);
-  assert.equal(pruneBefore(store, second.lastTime + 1), 0, 'idempotent');
+  assert.equal(await pruneBefore(store, second.lastTime + 1), 0, 'idempotent');
   db.prepare("UPDATE audit_state SET value = json_set(value, '$.seq', 2) WHERE name = 'anchor'").run();
-  assert.equal(verify(store).problem?.kind, 'digest');
+  assert.equal((await verify(store)).problem?.kind, 'digest');
 });
 
-test('a transaction that rolls back takes its records with it; the chain stays whole', () => {
+test('a change set that fails to commit takes its records with it; the chain stays whole', async () => {
   const db = new Database(':memory:');
   const store = createSqliteAuditStore(db);
-  let rolledBack = 0;
-  const w = new AuditWriter({
-    store, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs: 1000,
-    digestEveryRecords: 100, digestIntervalMs: 60_000, retentionDays: 0, onError: (_w, e) => { throw e; }, onRollback: () => { rolledBack++; },
+  // The caches learn of a change set only once it committed (what onRollback used to undo).
+  const notified: (readonly Change[])[] = [];
+  const w = await AuditWriter.open({
+    store, storage: notifyingStorage(sqliteStorage(db), [(c) => { notified.push(c); }]), signer, clock: { now: () => Date.now() },
+    defaultAccountId: '111122223333', flushMs: 1000, digestEveryRecords: 100, digestIntervalMs: 60_000, retentionDays: 0,
+    onError: (_w, e) => { throw e; },
   });
   const arn = 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000001';
-  w.recordServiceEvent('RotateKey', arn); // queued
-  db.exec('CREATE TABLE state (x INTEGER)');
-  assert.throws(() => w.transaction(() => { db.exec('INSERT INTO state VALUES (1)'); w.recordServiceEvent('DeleteKey', arn); throw new Error('boom'); }), /boom/);
-  assert.equal(rolledBack, 1, 'a rolled-back write drops the caches');
-  assert.equal(db.prepare('SELECT count(*) FROM state').pluck().get(), 0);
-  // A transaction that wrote nothing (a refused call) rolls back without dropping any cache.
-  assert.throws(() => w.transaction(() => { throw new Error('denied'); }), /denied/);
-  assert.equal(rolledBack, 1);
-  w.transaction(() => w.recordServiceEvent('DeleteKey', arn)); // durable: writes the queued record with it
-  assert.equal(store.count(), 2, 'the queued record and the committed one, not the rolled-back one');
-  w.close();
-  const r = verify(store);
+  w.record({
+    service: 'kms', operation: 'DescribeKey', caller: undefined, accessKeyId: 'AKIAEXAMPLE', region: 'us-east-1', requestId: 'r',
+    request: { sourceIp: '127.0.0.1', userAgent: 'test', secureTransport: false }, input: { KeyId: arn }, output: undefined, error: undefined,
+    resources: new Set([arn]),
+  }); // queued
+  // A change set that fails inside its transaction after a first write: a material of a key that does not exist.
+  const material = { keyArn: arn, materialId: '0'.repeat(64), domainKeyId: 'd', wrapped: Buffer.alloc(1), createdAt: 0 };
+  await assert.rejects(w.commit([
+    { kind: 'setMeta', name: 'state', value: '1' },
+    { kind: 'putMaterial', material },
+  ], undefined, [{ eventName: 'DeleteKey', keyArn: arn }]), /FOREIGN KEY constraint failed/);
+  assert.deepEqual(notified, [], 'a change set that did not commit reaches no cache');
+  assert.equal(db.prepare("SELECT count(*) FROM meta WHERE name = 'state'").pluck().get(), 0);
+  assert.equal(db.prepare('SELECT count(*) FROM key_materials').pluck().get(), 0);
+  assert.equal(await store.count(), 0, 'neither its record nor the queued one was written');
+  const committed: Change[] = [{ kind: 'setMeta', name: 'state', value: '2' }];
+  await w.commit(committed, undefined, [{ eventName: 'DeleteKey', keyArn: arn }]); // durable: writes the queued record with it
+  assert.deepEqual(notified, [committed], 'the committed change set reaches the caches, once');
+  assert.equal(await store.count(), 2, 'the queued record and the committed one, not the rolled-back one');
+  await w.close();
+  const r = await verify(store);
   assert.equal(r.ok, true, r.problem?.message);
-  assert.deepEqual(rows(store).map((x) => x.eventName), ['RotateKey', 'DeleteKey']);
+  assert.deepEqual((await rows(store)).map((x) => x.eventName), ['DescribeKey', 'DeleteKey']);
 });
 
-test('COFFER_AUDIT_RETENTION_DAYS: maintenance prunes what a digest covers past the retention, and the rest verifies', () => {
+test('COFFER_AUDIT_RETENTION_DAYS: maintenance prunes what a digest covers past the retention, and the rest verifies', async () => {
   const db = new Database(':memory:');
   const store = createSqliteAuditStore(db);
   let now = Date.parse('2026-01-01T00:00:00Z');
-  const w = new AuditWriter({
-    store, signer, clock: { now: () => now }, defaultAccountId: '111122223333', flushMs: 1000,
+  const w = await AuditWriter.open({
+    store, storage: sqliteStorage(db), signer, clock: { now: () => now }, defaultAccountId: '111122223333', flushMs: 1000,
     digestEveryRecords: 1000, digestIntervalMs: 60_000, retentionDays: 30, onError: (_w, e) => { throw e; },
   });
   const arn = 'arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000001';
-  for (let i = 0; i < 5; i++) w.recordServiceEvent('RotateKey', arn);
-  w.maintain(); // flush + digest of records 1..5
+  const rotations = (n: number) => Array.from({ length: n }, () => ({ eventName: 'RotateKey', keyArn: arn }));
+  await w.commit([], undefined, rotations(5));
+  await w.maintain(); // digest of records 1..5
   now += 40 * 86_400_000;
-  for (let i = 0; i < 3; i++) w.recordServiceEvent('RotateKey', arn);
-  w.maintain(); // digest 6..8, then prune what ended more than 30 days ago
-  assert.equal(store.anchor()?.seq, 5);
-  assert.equal(store.count(), 3);
-  w.close();
-  assert.equal(verify(store).ok, true);
+  await w.commit([], undefined, rotations(3));
+  await w.maintain(); // digest 6..8, then prune what ended more than 30 days ago
+  assert.equal((await store.anchor())?.seq, 5);
+  assert.equal(await store.count(), 3);
+  await w.close();
+  assert.equal((await verify(store)).ok, true);
 });
 
-test('a lookup column that disagrees with its record is named with the record and the column', () => {
+test('a lookup column that disagrees with its record is named with the record and the column', async () => {
   const tampers: readonly (readonly [string, string])[] = [
     ["event_name = 'ListUsers'", 'event_name'],
     ["event_source = 'iam.amazonaws.com'", 'event_source'],
@@ -202,10 +237,10 @@ test('a lookup column that disagrees with its record is named with the record an
     ["event_id = 'forged'", 'event_id'],
   ];
   for (const [set, column] of tampers) {
-    const { db, store } = trail(10);
-    const eventId = rows(store)[5]?.eventId;
+    const { db, store } = await trail(10);
+    const eventId = (await rows(store))[5]?.eventId;
     db.prepare(`UPDATE audit_records SET ${set} WHERE seq = 6`).run();
-    const r = verify(store);
+    const r = await verify(store);
     assert.equal(r.problem?.kind, 'index', `${set}: ${r.problem?.message}`);
     assert.equal(r.problem?.seq, 6);
     assert.equal(r.problem?.eventId, eventId, 'the eventID of the record body');
@@ -213,11 +248,11 @@ test('a lookup column that disagrees with its record is named with the record an
   }
 });
 
-test('the columns of calls by each kind of caller agree with their records; event_time may move only within its second', () => {
+test('the columns of calls by each kind of caller agree with their records; event_time may move only within its second', async () => {
   const db = new Database(':memory:');
   const store = createSqliteAuditStore(db);
-  const w = new AuditWriter({
-    store, signer, clock: { now: () => Date.parse('2026-01-01T00:00:00.250Z') }, defaultAccountId: '111122223333', flushMs: 1000,
+  const w = await AuditWriter.open({
+    store, storage: sqliteStorage(db), signer, clock: { now: () => Date.parse('2026-01-01T00:00:00.250Z') }, defaultAccountId: '111122223333', flushMs: 1000,
     digestEveryRecords: 100, digestIntervalMs: 60_000, retentionDays: 0, onError: (_w, e) => { throw e; },
   });
   const bob = { accountId: '111122223333', arn: 'arn:aws:iam::111122223333:user/bob', accessKeyId: 'AKIABOB0000000000001', type: 'IAMUser' as const, userId: 'AIDABOB', username: 'bob', tags: {} };
@@ -229,21 +264,22 @@ test('the columns of calls by each kind of caller agree with their records; even
   w.record(call({}));
   w.record(call({ caller: undefined, error: { code: 'UnrecognizedClientException', message: 'no' } }));
   w.record(call({ service: 'iam', operation: 'CreateUser', resources: new Set() }));
-  w.close();
-  assert.equal(verify(store).ok, true, verify(store).problem?.message);
+  await w.close();
+  const intact = await verify(store);
+  assert.equal(intact.ok, true, intact.problem?.message);
   db.prepare('UPDATE audit_records SET event_time = event_time + 700 WHERE seq = 1').run();
-  assert.equal(verify(store).ok, true, 'the record keeps whole seconds');
+  assert.equal((await verify(store)).ok, true, 'the record keeps whole seconds');
   db.prepare('UPDATE audit_records SET event_time = event_time + 100 WHERE seq = 1').run();
-  assert.match(verify(store).problem?.message ?? '', /record 1's indexed column event_time says "2026-01-01T00:00:01.050Z" but the record says "2026-01-01T00:00:00Z"/);
+  assert.match((await verify(store)).problem?.message ?? '', /record 1's indexed column event_time says "2026-01-01T00:00:01.050Z" but the record says "2026-01-01T00:00:00Z"/);
 });
 
-test('with a pinned public key every digest must carry its signature, whatever keys the database holds', () => {
-  const { store } = trail(10);
+test('with a pinned public key every digest must carry its signature, whatever keys the database holds', async () => {
+  const { store } = await trail(10);
   const other = generateKeyPairSync('ed25519').publicKey;
-  const pinned = (pinnedKey: KeyObject): VerifyReport =>
-    verifyTrail({ rows: rows(store), digests: store.digests(), anchor: store.anchor(), publicKeys: new Map([['k1', signer.publicKey]]), pinnedKey });
-  const r = pinned(other);
+  const pinned = async (pinnedKey: KeyObject): Promise<VerifyReport> =>
+    verifyTrail({ rows: await rows(store), digests: await store.digests(), anchor: await store.anchor(), publicKeys: new Map([['k1', signer.publicKey]]), pinnedKey });
+  const r = await pinned(other);
   assert.equal(r.problem?.kind, 'digest');
   assert.match(r.problem?.message ?? '', /^the digest of records 1\.\.\d+ is not signed by the pinned public key$/);
-  assert.equal(pinned(signer.publicKey).ok, true);
+  assert.equal((await pinned(signer.publicKey)).ok, true);
 });

@@ -1,7 +1,7 @@
 /**
  * The writer's group commit: read-only records are written ahead in small batches without an
  * fsync, made durable by one durable commit within flushMs, and a mutation's commit makes every
- * earlier batch durable; the SQLite adapter's non-durable commit leaves the connection's own
+ * earlier batch durable; the SQLite storage's non-durable commit leaves the connection's own
  * synchronous setting in place.
  */
 import { test } from 'node:test';
@@ -12,8 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
+import { auditRowsOf, createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
+import { KEYS_SCHEMA } from '../adapters/storage/sqlite-keys.ts';
+import { createSqliteStorage } from '../adapters/storage/sqlite-storage.ts';
 import type { ApiCall, AuditStore } from '../ports/audit.ts';
+import type { SecretBox } from '../ports/secret-box.ts';
+import type { Storage } from '../ports/storage.ts';
 import { AuditWriter } from './writer.ts';
 import type { AuditSigner } from './signing-key.ts';
 
@@ -26,108 +30,121 @@ const call = (i: number): ApiCall => ({
   input: { KeyId: 'alias/x' }, output: undefined, error: undefined, resources: new Set(),
 });
 
-/** A real SQLite store that notes each commit: 'durable', 'ahead' (no fsync) or 'sync'. */
-function observedStore(db: Database.Database): { store: AuditStore; commits: string[] } {
-  const inner = createSqliteAuditStore(db);
+/** Only key and audit changes are committed here: no IAM secret is ever sealed. */
+const noSecrets = (): never => assert.fail('no IAM secret is sealed by these tests');
+const BOX: SecretBox = { seal: noSecrets, open: noSecrets };
+
+/** The SQLite storage the writer commits through (the key tables too, as in a data folder). */
+function sqliteStorage(db: Database.Database): Storage {
+  db.exec(KEYS_SCHEMA);
+  return createSqliteStorage(db, BOX);
+}
+
+/** Real SQLite storage that notes each commit: 'durable', 'ahead' (no fsync) or 'sync'. */
+function observedStorage(db: Database.Database): { storage: Storage; commits: string[] } {
+  const inner = sqliteStorage(db);
   const commits: string[] = [];
-  const store: AuditStore = {
-    ...inner,
-    transaction: (fn, options) => {
-      const r = inner.transaction(fn, options);
+  const storage: Storage = {
+    commit: async (work, options) => {
+      const r = await inner.commit(work, options);
       commits.push(options?.durable === false ? 'ahead' : 'durable');
       return r;
     },
-    sync: () => { inner.sync(); commits.push('sync'); },
+    sync: async () => { await inner.sync(); commits.push('sync'); },
   };
-  return { store, commits };
+  return { storage, commits };
 }
 
-function writer(store: AuditStore, flushMs: number): AuditWriter {
-  return new AuditWriter({
-    store, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs,
+function writer(store: AuditStore, storage: Storage, flushMs: number): Promise<AuditWriter> {
+  return AuditWriter.open({
+    store, storage, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs,
     digestEveryRecords: 1_000_000, digestIntervalMs: 3_600_000, retentionDays: 0, onError: (_w, e) => { throw e; },
   });
 }
 
 test('under load, records are written ahead in batches and made durable by the group commit', async () => {
   const db = new Database(':memory:');
-  const { store, commits } = observedStore(db);
-  const w = writer(store, 100);
+  const store = createSqliteAuditStore(db);
+  const { storage, commits } = observedStorage(db);
+  const w = await writer(store, storage, 100);
   for (let i = 0; i < 300; i++) w.record(call(i));
-  assert.equal(store.count(), 0, 'nothing is written on the request path');
+  assert.equal(await store.count(), 0, 'nothing is written on the request path');
   await tick();
-  assert.equal(store.count(), 300, 'written ahead after the turn');
+  assert.equal(await store.count(), 300, 'written ahead after the turn');
   assert.deepEqual(commits, ['ahead']);
   for (let i = 300; i < 310; i++) w.record(call(i));
   await new Promise((r) => setTimeout(r, 150));
-  assert.equal(store.count(), 310);
+  assert.equal(await store.count(), 310);
   assert.deepEqual(commits, ['ahead', 'durable'], 'the deadline commits the rest durably, syncing the batch');
-  w.close();
+  await w.close();
   db.close();
 });
 
 test('a batch with nothing after it is synced at the deadline', async () => {
   const db = new Database(':memory:');
-  const { store, commits } = observedStore(db);
-  const w = writer(store, 50);
+  const store = createSqliteAuditStore(db);
+  const { storage, commits } = observedStorage(db);
+  const w = await writer(store, storage, 50);
   for (let i = 0; i < 200; i++) w.record(call(i));
   await tick();
   assert.deepEqual(commits, ['ahead']);
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(commits, ['ahead', 'sync']);
   assert.equal(w.stats().queueDepth, 0);
-  w.close();
+  await w.close();
   db.close();
 });
 
 test('a mutation commits the queue with its own record, durably', async () => {
   const db = new Database(':memory:');
-  const { store, commits } = observedStore(db);
-  const w = writer(store, 1000);
+  const store = createSqliteAuditStore(db);
+  const { storage, commits } = observedStorage(db);
+  const w = await writer(store, storage, 1000);
   for (let i = 0; i < 5; i++) w.record(call(i));
-  w.transaction(() => w.record({ ...call(99), operation: 'CreateKey' }));
-  assert.equal(store.count(), 6);
+  await w.commit([{ kind: 'setMeta', name: 'created', value: '1' }], { ...call(99), operation: 'CreateKey' });
+  assert.equal(await store.count(), 6);
   assert.deepEqual(commits, ['durable']);
-  w.close();
+  assert.equal(db.prepare<[], string>("SELECT value FROM meta WHERE name = 'created'").pluck().get(), '1', 'the change committed with the records');
+  await w.close();
   db.close();
 });
 
-test('SQLite: a commit ahead of the group commit keeps the connection at synchronous=FULL', () => {
+test('SQLite: a commit ahead of the group commit keeps the connection at synchronous=FULL', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-audit-'));
   try {
     const db = new Database(join(dir, 'a.db'));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    const store = createSqliteAuditStore(db);
+    const storage = sqliteStorage(db);
     const seen: number[] = [];
-    store.transaction(() => { seen.push(Number(db.pragma('synchronous', { simple: true }))); }, { durable: false });
+    // The records callback runs inside the commit's transaction.
+    await storage.commit({ changes: [], records: () => { seen.push(Number(db.pragma('synchronous', { simple: true }))); return []; } }, { durable: false });
     assert.deepEqual(seen, [1], 'NORMAL inside the commit ahead');
     assert.equal(db.pragma('synchronous', { simple: true }), 2, 'FULL again after it');
-    assert.throws(() => store.transaction(() => { throw new Error('boom'); }, { durable: false }), /boom/);
+    await assert.rejects(storage.commit({ changes: [], records: () => { throw new Error('boom'); } }, { durable: false }), /boom/);
     assert.equal(db.pragma('synchronous', { simple: true }), 2, 'FULL again after a rollback');
-    store.sync();
+    await storage.sync();
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-/** A store whose writes fail like a full disk while `full` is set. */
-function failingStore(db: Database.Database): { store: AuditStore; setFull: (f: boolean) => void } {
-  const inner = createSqliteAuditStore(db);
+/** Storage whose writes fail like a full disk while `full` is set. */
+function failingStorage(db: Database.Database): { storage: Storage; setFull: (f: boolean) => void } {
+  const inner = sqliteStorage(db);
   let full = false;
   const diskFull = (): Error => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-  const store: AuditStore = {
-    ...inner,
-    transaction: (fn, options) => { if (full) throw diskFull(); return inner.transaction(fn, options); },
-    sync: () => { if (full) throw diskFull(); inner.sync(); },
+  const storage: Storage = {
+    commit: async (work, options) => { if (full) throw diskFull(); return inner.commit(work, options); },
+    sync: async () => { if (full) throw diskFull(); await inner.sync(); },
   };
-  return { store, setFull: (f) => { full = f; } };
+  return { storage, setFull: (f) => { full = f; } };
 }
 
-function boundedWriter(store: AuditStore, onFailure: 'refuse' | 'continue', errors: string[]): AuditWriter {
-  return new AuditWriter({
-    store, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs: 20,
+function boundedWriter(store: AuditStore, storage: Storage, onFailure: 'refuse' | 'continue', errors: string[]): Promise<AuditWriter> {
+  return AuditWriter.open({
+    store, storage, signer, clock: { now: () => Date.now() }, defaultAccountId: '111122223333', flushMs: 20,
     digestEveryRecords: 1_000_000, digestIntervalMs: 3_600_000, retentionDays: 0, onFailure, maxQueueRecords: 50, maxQueueAgeMs: 60_000,
     onError: (what) => { errors.push(what); },
   });
@@ -135,9 +152,10 @@ function boundedWriter(store: AuditStore, onFailure: 'refuse' | 'continue', erro
 
 test("refuse (the default): while records cannot be written the queue fills to its bound, then new calls are refused; it recovers by itself and loses nothing", async () => {
   const db = new Database(':memory:');
-  const { store, setFull } = failingStore(db);
+  const store = createSqliteAuditStore(db);
+  const { storage, setFull } = failingStorage(db);
   const errors: string[] = [];
-  const w = boundedWriter(store, 'refuse', errors);
+  const w = await boundedWriter(store, storage, 'refuse', errors);
   setFull(true);
   for (let i = 0; i < 49; i++) w.record(call(i));
   await new Promise((r) => setTimeout(r, 60));
@@ -152,23 +170,24 @@ test("refuse (the default): while records cannot be written the queue fills to i
   await new Promise((r) => setTimeout(r, 1200)); // the retry backs off to at most a second
   assert.equal(w.accepting(), true);
   assert.equal(w.problem(), undefined);
-  assert.equal(store.count(), 50, 'every queued record was written once the disk had room');
+  assert.equal(await store.count(), 50, 'every queued record was written once the disk had room');
   assert.equal(w.stats().dropped, 0);
-  w.close();
+  await w.close();
 });
 
 test('continue: calls go on past the bound, the records that do not fit are dropped before they are chained, and one AuditRecordsDropped record marks the gap', async () => {
   const db = new Database(':memory:');
-  const { store, setFull } = failingStore(db);
-  const w = boundedWriter(store, 'continue', []);
+  const store = createSqliteAuditStore(db);
+  const { storage, setFull } = failingStorage(db);
+  const w = await boundedWriter(store, storage, 'continue', []);
   setFull(true);
   for (let i = 0; i < 80; i++) w.record(call(i));
   assert.equal(w.accepting(), true, 'availability over audit');
   assert.equal(w.stats().dropped, 30);
   setFull(false);
   await new Promise((r) => setTimeout(r, 1200));
-  w.close();
-  const rows = store.scan(0, 1000);
+  await w.close();
+  const rows = [...auditRowsOf(db)];
   assert.equal(rows.length, 51, '50 queued records and the gap record');
   const gap = rows.find((r) => r.eventName === 'AuditRecordsDropped');
   assert.ok(gap, 'the gap is in the trail');

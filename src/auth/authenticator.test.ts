@@ -30,28 +30,28 @@ function signed(akid: string, secret: string, token?: string): SigV4Request {
 function authenticator(domainNow: number): Authenticator<string> {
   return new Authenticator<string>({
     service: (s) => s === 'sts', isRegionAllowed: () => true, now: () => NOW, domainNow: () => domainNow,
-    resolve: (akid) => creds.get(akid),
+    resolve: async (akid) => creds.get(akid),
   });
 }
 
-test('long-term credentials authenticate without a token, and never with one', () => {
+test('long-term credentials authenticate without a token, and never with one', async () => {
   const a = authenticator(NOW);
-  assert.equal(a.verify(signed('AKIALONGTERM', 'long-secret')).identity, 'user');
-  assert.throws(() => a.verify(signed('AKIALONGTERM', 'long-secret', TOKEN)), UnrecognizedClientException);
+  assert.equal((await a.verify(signed('AKIALONGTERM', 'long-secret'))).identity, 'user');
+  await assert.rejects(a.verify(signed('AKIALONGTERM', 'long-secret', TOKEN)), UnrecognizedClientException);
 });
 
-test('an inactive key is unknown', () => {
-  assert.throws(() => authenticator(NOW).verify(signed('AKIAINACTIVE', 'off-secret')), UnrecognizedClientException);
+test('an inactive key is unknown', async () => {
+  await assert.rejects(authenticator(NOW).verify(signed('AKIAINACTIVE', 'off-secret')), UnrecognizedClientException);
 });
 
-test('session credentials need their own token, until they expire on the domain clock', () => {
+test('session credentials need their own token, until they expire on the domain clock', async () => {
   const a = authenticator(NOW);
-  const v = a.verify(signed('ASIASESSION', 'session-secret', TOKEN));
+  const v = await a.verify(signed('ASIASESSION', 'session-secret', TOKEN));
   assert.equal(v.identity, 'session');
   assert.equal(v.securityToken, TOKEN);
-  assert.throws(() => a.verify(signed('ASIASESSION', 'session-secret')), UnrecognizedClientException);
-  assert.throws(() => a.verify(signed('ASIASESSION', 'session-secret', `${TOKEN}x`)), UnrecognizedClientException);
+  await assert.rejects(a.verify(signed('ASIASESSION', 'session-secret')), UnrecognizedClientException);
+  await assert.rejects(a.verify(signed('ASIASESSION', 'session-secret', `${TOKEN}x`)), UnrecognizedClientException);
   // The real clock (request freshness) is unchanged; only the domain clock has moved past the expiration.
-  assert.throws(() => authenticator(NOW + 900_000).verify(signed('ASIASESSION', 'session-secret', TOKEN)), ExpiredTokenException);
-  assert.equal(authenticator(NOW + 899_999).verify(signed('ASIASESSION', 'session-secret', TOKEN)).identity, 'session');
+  await assert.rejects(authenticator(NOW + 900_000).verify(signed('ASIASESSION', 'session-secret', TOKEN)), ExpiredTokenException);
+  assert.equal((await authenticator(NOW + 899_999).verify(signed('ASIASESSION', 'session-secret', TOKEN))).identity, 'session');
 });

@@ -19,34 +19,34 @@ export interface ResolvedCredential<C> {
 }
 
 export interface AuthenticatorOptions<C> extends Omit<SigV4VerifierOptions<ResolvedCredential<C>>, 'lookup'> {
-  readonly resolve: (accessKeyId: string) => ResolvedCredential<C> | undefined;
+  /** The credential of an access key id (asynchronous: a lookup may read storage). */
+  readonly resolve: (accessKeyId: string) => Promise<ResolvedCredential<C> | undefined>;
   /** The domain clock (epoch ms) that session expirations are measured on. */
   readonly domainNow: () => number;
 }
 
 /** What the pipelines need: a request in, the verified caller out (or an AwsError). */
 export interface RequestAuthenticator<C> {
-  verify(req: SigV4Request): VerifiedSignature<C>;
+  verify(req: SigV4Request): Promise<VerifiedSignature<C>>;
 }
 
 export class Authenticator<C> implements RequestAuthenticator<C> {
   readonly #verifier: SigV4Verifier<ResolvedCredential<C>>;
   readonly #domainNow: () => number;
+  readonly #resolve: AuthenticatorOptions<C>['resolve'];
 
   constructor(opts: AuthenticatorOptions<C>) {
     const { resolve, domainNow, ...rest } = opts;
     this.#domainNow = domainNow;
-    this.#verifier = new SigV4Verifier<ResolvedCredential<C>>({
-      ...rest,
-      lookup: (akid) => {
-        const r = resolve(akid);
-        return r !== undefined && r.active ? r : undefined;
-      },
-    });
+    this.#resolve = resolve;
+    // The lookup happens between claim() and check(), asynchronously; verify() is never called.
+    this.#verifier = new SigV4Verifier<ResolvedCredential<C>>({ ...rest, lookup: () => undefined });
   }
 
-  verify(req: SigV4Request): VerifiedSignature<C> {
-    const signed = this.#verifier.verify(req);
+  async verify(req: SigV4Request): Promise<VerifiedSignature<C>> {
+    const claim = this.#verifier.claim(req);
+    const resolved = await this.#resolve(claim.accessKeyId);
+    const signed = this.#verifier.check(req, claim, resolved !== undefined && resolved.active ? resolved : undefined);
     const cred = signed.identity;
     if (cred.sessionTokenHash === undefined) {
       if (signed.securityToken !== undefined) throw new UnrecognizedClientException();

@@ -42,6 +42,17 @@ export interface VerifiedSignature<T> {
   securityToken?: string;
 }
 
+/** A request's SigV4 claims, checked as far as they can be without the credential. */
+export interface SigV4Claim {
+  readonly auth: { readonly credential: string; readonly signedHeaders: string; readonly signature: string };
+  readonly names: readonly string[];
+  readonly amzDate: string;
+  readonly accessKeyId: string;
+  readonly scopeDate: string;
+  readonly region: string;
+  readonly service: string;
+}
+
 export interface SigV4VerifierOptions<T> {
   service: string | ((s: string) => boolean);
   /** Whether `region` is accepted for `service` (the credential scope's). */
@@ -193,7 +204,17 @@ export class SigV4Verifier<T> {
     this.#maxSkewMs = opts.maxSkewMs ?? 5 * 60 * 1000;
   }
 
+  /** verify() with a synchronous credential lookup (the options' `lookup`). */
   verify(req: SigV4Request): VerifiedSignature<T> {
+    const claim = this.claim(req);
+    return this.check(req, claim, this.#opts.lookup(claim.accessKeyId));
+  }
+
+  /**
+   * Everything that can be checked before the credential is looked up (header shape, signed
+   * headers, scope, freshness): the claim names the access key whose secret `check` needs.
+   */
+  claim(req: SigV4Request): SigV4Claim {
     const authHeader = req.headers['authorization'];
     if (authHeader === undefined || authHeader === '') throw new MissingAuthenticationTokenException();
     if (typeof authHeader !== 'string') throw new IncompleteSignatureException('Only one Authorization header is allowed. ');
@@ -244,8 +265,12 @@ export class SigV4Verifier<T> {
       const limit = formatAmzDate(now + skew);
       throw new InvalidSignatureException(`Signature not yet current: ${amzDate} is still later than ${limit} (${formatAmzDate(now)} + ${mins})`);
     }
+    return { auth, names, amzDate, accessKeyId, scopeDate, region, service };
+  }
 
-    const identity = this.#opts.lookup(accessKeyId);
+  /** The signature checked with the claimed key's credential (undefined: an unknown key). */
+  check(req: SigV4Request, claim: SigV4Claim, identity: (T & { secretAccessKey: string }) | undefined): VerifiedSignature<T> {
+    const { auth, names, amzDate, accessKeyId, scopeDate, region, service } = claim;
     if (identity === undefined) throw new UnrecognizedClientException();
 
     const payloadHash = sha256Hex(req.body);

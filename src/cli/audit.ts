@@ -9,26 +9,13 @@ import { writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
+import { auditRowsOf, createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
 import { DIGEST_LOG_FILE, readDigestLog } from '../adapters/audit/digest-log.ts';
 import { PUBLIC_KEY_FILE, readPublicKeyFile } from '../adapters/audit/public-key-file.ts';
 import { publicKeysOf } from '../audit/signing-key.ts';
 import { verifyTrail, type VerifyProblem } from '../audit/verify.ts';
 import { checkDigestLog } from '../audit/digest-log-check.ts';
 import { pruneBefore } from '../audit/writer.ts';
-import type { AuditRow, AuditStore } from '../ports/audit.ts';
-
-const PAGE = 1000;
-
-function* allRows(store: AuditStore): Generator<AuditRow> {
-  for (let from = 0; ;) {
-    const page = store.scan(from, PAGE);
-    yield* page;
-    const last = page.at(-1);
-    if (!last || page.length < PAGE) return;
-    from = last.seq + 1;
-  }
-}
 
 export interface AuditCommandResult { readonly exitCode: number; readonly lines: readonly string[] }
 
@@ -84,7 +71,7 @@ function failed(problem: VerifyProblem, context: readonly string[]): AuditComman
   };
 }
 
-export function auditVerify(db: Database.Database, o: VerifyOptions): AuditCommandResult {
+export async function auditVerify(db: Database.Database, o: VerifyOptions): Promise<AuditCommandResult> {
   const store = createSqliteAuditStore(db);
   let pin: { key: KeyObject | undefined; line: string };
   try {
@@ -93,14 +80,14 @@ export function auditVerify(db: Database.Database, o: VerifyOptions): AuditComma
     return { exitCode: 1, lines: [`Audit trail not verified: ${e instanceof Error ? e.message : String(e)}.`] };
   }
   const context = [pin.line];
-  const dbKey = store.signingKey();
+  const dbKey = await store.signingKey();
   const dbPublicKey = dbKey ? createPublicKey({ key: dbKey.publicKey, format: 'der', type: 'spki' }) : undefined;
   const keyReplaced = pin.key !== undefined && dbKey !== undefined && !spki(pin.key).equals(dbKey.publicKey);
   if (keyReplaced) context.push(`The database's audit signing key (id ${dbKey.id}) is not the pinned key: the database was replaced, or its signing key made anew.`);
 
-  const digests = store.digests();
-  const anchor = store.anchor();
-  const r = verifyTrail({ rows: allRows(store), digests, anchor, publicKeys: publicKeysOf(store), pinnedKey: pin.key });
+  const digests = await store.digests();
+  const anchor = await store.anchor();
+  const r = verifyTrail({ rows: auditRowsOf(db), digests, anchor, publicKeys: await publicKeysOf(store), pinnedKey: pin.key });
   if (!r.ok && r.problem) return failed(r.problem, context);
   if (keyReplaced) return failed({ kind: 'key', seq: 0, message: `the database's audit signing key (id ${dbKey.id}) is not the pinned public key` }, context.slice(0, 1));
 
@@ -139,11 +126,10 @@ export function auditVerify(db: Database.Database, o: VerifyOptions): AuditComma
 }
 
 export function auditExport(db: Database.Database, out: string, opts: { chain: boolean; since?: number | undefined; before?: number | undefined }): AuditCommandResult {
-  const store = createSqliteAuditStore(db);
   const fd = openSync(out, 'w', 0o600);
   let n = 0;
   try {
-    for (const r of allRows(store)) {
+    for (const r of auditRowsOf(db)) {
       if (opts.since !== undefined && r.eventTime < opts.since) continue;
       if (opts.before !== undefined && r.eventTime >= opts.before) continue;
       writeSync(fd, `${opts.chain ? JSON.stringify({ seq: r.seq, prevHash: r.prevHash, hash: r.hash, record: r.record }) : r.record}\n`);
@@ -155,8 +141,8 @@ export function auditExport(db: Database.Database, out: string, opts: { chain: b
   return { exitCode: 0, lines: [`Exported ${n} record${n === 1 ? '' : 's'} to ${out}.`] };
 }
 
-export function auditPublicKey(db: Database.Database, out: string | undefined): AuditCommandResult {
-  const k = createSqliteAuditStore(db).signingKey();
+export async function auditPublicKey(db: Database.Database, out: string | undefined): Promise<AuditCommandResult> {
+  const k = await createSqliteAuditStore(db).signingKey();
   if (!k) return { exitCode: 1, lines: ['No audit signing key yet: start the server once to create it.'] };
   const pem = createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
   if (out !== undefined) {
@@ -166,10 +152,10 @@ export function auditPublicKey(db: Database.Database, out: string | undefined): 
   return { exitCode: 0, lines: [`# audit signing key ${k.id} (Ed25519)`, pem.trimEnd()] };
 }
 
-export function auditPrune(db: Database.Database, before: number): AuditCommandResult {
+export async function auditPrune(db: Database.Database, before: number): Promise<AuditCommandResult> {
   const store = createSqliteAuditStore(db);
-  const n = pruneBefore(store, before);
-  const anchor = store.anchor();
+  const n = await pruneBefore(store, before);
+  const anchor = await store.anchor();
   if (n === 0) return { exitCode: 0, lines: [`Nothing pruned: no records covered by a signed digest end before ${new Date(before).toISOString()}.`] };
   return { exitCode: 0, lines: [`Pruned ${n} record${n === 1 ? '' : 's'} (through record ${anchor?.seq ?? '?'}, the end of a signed digest); verification starts there.`] };
 }

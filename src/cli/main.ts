@@ -19,7 +19,11 @@
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { closeDatabase, createSqliteKeyRepository, openDatabase } from '../adapters/storage/sqlite.ts';
+import { closeDatabase, openDatabase } from '../adapters/storage/sqlite.ts';
+import { sqliteDomainKeys } from '../adapters/storage/sqlite-keys.ts';
+import { createSqliteStorage } from '../adapters/storage/sqlite-storage.ts';
+import type { IdentityRepository } from '../ports/identity-repository.ts';
+import type { Storage } from '../ports/storage.ts';
 import { openSealedKeyStore } from '../adapters/keystore/open.ts';
 import { createSqliteIdentityRepository } from '../adapters/storage/sqlite-identity.ts';
 import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identity.ts';
@@ -56,11 +60,14 @@ function openDb(dataDir: string): ReturnType<typeof openDatabase> {
 }
 
 /** The identity store; its secrets are sealed under the data folder's key hierarchy, opened with the server's seal. */
-function open(dataDir: string, passphrase: string | undefined): ReturnType<typeof createSqliteIdentityRepository> & { close(): void } {
+function open(dataDir: string, passphrase: string | undefined): { repo: IdentityRepository; storage: Storage; close(): void } {
   const db = openDb(dataDir);
   try {
-    const store = openSealedKeyStore(dataDir, passphrase, createSqliteKeyRepository(db), () => Date.now());
-    return Object.assign(createSqliteIdentityRepository(db, store.secrets), { close: () => { store.close(); closeDatabase(db); } });
+    const store = openSealedKeyStore(dataDir, passphrase, sqliteDomainKeys(db), () => Date.now());
+    return {
+      repo: createSqliteIdentityRepository(db, store.secrets), storage: createSqliteStorage(db, store.secrets),
+      close: () => { store.close(); closeDatabase(db); },
+    };
   } catch (e) {
     closeDatabase(db);
     throw e;
@@ -104,8 +111,8 @@ function verifyOptions(rest: readonly string[]): { publicKeyFile: string | undef
   return { publicKeyFile, digestLogs };
 }
 
-function audit(dataDir: string, configuredDigestLog: string | undefined, command: string | undefined, rest: readonly string[]): number {
-  let run: (db: ReturnType<typeof openDatabase>) => AuditCommandResult;
+async function audit(dataDir: string, configuredDigestLog: string | undefined, command: string | undefined, rest: readonly string[]): Promise<number> {
+  let run: (db: ReturnType<typeof openDatabase>) => AuditCommandResult | Promise<AuditCommandResult>;
   if (command === 'verify') {
     const o = { dataDir, configuredDigestLog, ...verifyOptions(rest) };
     run = (db) => auditVerify(db, o);
@@ -126,7 +133,7 @@ function audit(dataDir: string, configuredDigestLog: string | undefined, command
   privateDir(dataDir);
   const db = openDb(dataDir);
   try {
-    const r = run(db);
+    const r = await run(db);
     for (const line of r.lines) (r.exitCode === 0 ? console.log : console.error)(line);
     return r.exitCode;
   } finally {
@@ -134,13 +141,13 @@ function audit(dataDir: string, configuredDigestLog: string | undefined, command
   }
 }
 
-function createAccount(dataDir: string, passphrase: string | undefined, defaultAccountId: string, accountId: string | undefined): void {
+async function createAccount(dataDir: string, passphrase: string | undefined, defaultAccountId: string, accountId: string | undefined): Promise<void> {
   if (accountId === undefined || !ACCOUNT_ID.test(accountId)) throw new UsageError('accounts create needs a 12-digit account id, e.g. 444455556666');
   if (accountId === defaultAccountId) throw new Error(`account ${accountId} is the default account (COFFER_ACCOUNT_ID); it exists already`);
   privateDir(dataDir);
-  const repo = open(dataDir, passphrase);
+  const { repo, storage, close } = open(dataDir, passphrase);
   try {
-    if (repo.getAccount(accountId)) throw new Error(`account ${accountId} exists already`);
+    if (await repo.getAccount(accountId)) throw new Error(`account ${accountId} exists already`);
     const creds = { accountId, accessKeyId: newAccessKeyId('AKIA'), secretAccessKey: newSecretAccessKey() };
     const file = accountCredentialsFile(dataDir, accountId);
     privateDir(resolve(file, '..'));
@@ -148,9 +155,11 @@ function createAccount(dataDir: string, passphrase: string | undefined, defaultA
     writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     try {
       const now = Date.now();
-      repo.transaction(() => {
-        repo.addAccount({ accountId, createDate: now });
-        repo.putAccessKey({ accessKeyId: creds.accessKeyId, accountId, owner: 'root', secretAccessKey: creds.secretAccessKey, status: 'Active', createDate: now });
+      await storage.commit({
+        changes: [
+          { kind: 'addAccount', account: { accountId, createDate: now } },
+          { kind: 'putAccessKey', key: { accessKeyId: creds.accessKeyId, accountId, owner: 'root', secretAccessKey: creds.secretAccessKey, status: 'Active', createDate: now } },
+        ],
       });
     } catch (e) {
       rmSync(file, { force: true });
@@ -159,35 +168,35 @@ function createAccount(dataDir: string, passphrase: string | undefined, defaultA
     console.log(`Created account ${accountId}.`);
     console.log(`Root credentials (account ${accountId}): ${file}`);
   } finally {
-    repo.close();
+    close();
   }
 }
 
-function listAccounts(dataDir: string, passphrase: string | undefined, defaultAccountId: string): void {
+async function listAccounts(dataDir: string, passphrase: string | undefined, defaultAccountId: string): Promise<void> {
   privateDir(dataDir);
-  const repo = open(dataDir, passphrase);
+  const { repo, close } = open(dataDir, passphrase);
   try {
-    const accounts = repo.listAccounts();
+    const accounts = await repo.listAccounts();
     if (!accounts.some((a) => a.accountId === defaultAccountId)) accounts.unshift({ accountId: defaultAccountId, createDate: 0 });
     for (const a of accounts) {
       const where = a.accountId === defaultAccountId
         ? 'default account; root credentials: COFFER_ROOT_* or root-credentials.json'
         : `root credentials: ${accountCredentialsFile(dataDir, a.accountId)}`;
-      const users = repo.listUsers(a.accountId).length, roles = repo.listRoles(a.accountId).length;
+      const users = (await repo.listUsers(a.accountId)).length, roles = (await repo.listRoles(a.accountId)).length;
       console.log(`${a.accountId}  ${users} user${users === 1 ? '' : 's'}, ${roles} role${roles === 1 ? '' : 's'}  (${where})`);
     }
   } finally {
-    repo.close();
+    close();
   }
 }
 
-function run(args: readonly string[]): number {
+async function run(args: readonly string[]): Promise<number> {
   const [area, command, ...rest] = args;
   try {
     const config = loadConfig();
     const dataDir = resolve(config.dataDir);
-    if (area === 'accounts' && command === 'create' && rest.length <= 1) createAccount(dataDir, config.rootPassphrase, config.accountId, rest[0]);
-    else if (area === 'accounts' && command === 'list' && rest.length === 0) listAccounts(dataDir, config.rootPassphrase, config.accountId);
+    if (area === 'accounts' && command === 'create' && rest.length <= 1) await createAccount(dataDir, config.rootPassphrase, config.accountId, rest[0]);
+    else if (area === 'accounts' && command === 'list' && rest.length === 0) await listAccounts(dataDir, config.rootPassphrase, config.accountId);
     else if (area === 'audit') return audit(dataDir, config.auditDigestLog, command, rest);
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;
@@ -203,4 +212,4 @@ function run(args: readonly string[]): number {
   }
 }
 
-process.exitCode = run(process.argv.slice(2));
+process.exitCode = await run(process.argv.slice(2));

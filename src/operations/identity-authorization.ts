@@ -11,11 +11,14 @@
  *   caller's identity policies must allow sts:AssumeRole too — the rule of key policies. A caller
  *   from another account always needs both. As in AWS, the account root may not assume roles.
  *
- * Parsed policies are cached by text. A decision whose policies need more matching than one
- * decision may do (policy/match-budget.ts) is denied.
+ * Parsed policies are cached by text. A decision reads the caller's identity policy texts first
+ * (asynchronously, from the committed state), then evaluates them synchronously; one whose policies
+ * need more matching than one decision may do (policy/match-budget.ts) is denied.
  */
 import type { Clock } from '../core/clock.ts';
-import type { CredentialResolver } from '../domain/credentials.ts';
+import type { CredentialResolver } from '../services/credentials.ts';
+import { IdentitySession } from '../services/identity-session.ts';
+import type { UnitOfWork } from '../services/key-session.ts';
 import type { RoleRecord } from '../domain/identity.ts';
 import { AwsError } from '../errors/aws-error.ts';
 import { AccessDeniedError } from '../errors/query-errors.ts';
@@ -60,8 +63,8 @@ export interface IdentityDecisionInput {
   readonly request: RequestInfo;
   readonly now: number;
   readonly conditions?: Conditions | undefined;
-  /** The caller's identity policy texts (not consulted for the root). */
-  readonly identityPolicies: () => readonly string[];
+  /** Reads the caller's identity policy texts (not consulted for the root). */
+  readonly identityPolicies: () => Promise<readonly string[]>;
 }
 
 function requestContext(i: IdentityDecisionInput): RequestContext {
@@ -79,9 +82,9 @@ function denied(i: IdentityDecisionInput, why: string): AccessDeniedError {
 const TOO_COSTLY = ' because the policies that apply need more matching than Coffer allows for one request';
 
 /** The identity-policy verdict for a non-root caller: 'deny' (explicit), 'allow', or 'none'. */
-function identityVerdict(i: IdentityDecisionInput, req: RequestContext, budget: MatchBudget): 'deny' | 'allow' | 'none' {
+function identityVerdict(texts: readonly string[], req: RequestContext, budget: MatchBudget): 'deny' | 'allow' | 'none' {
   let allow = false;
-  for (const text of i.identityPolicies()) {
+  for (const text of texts) {
     const r = evaluatePolicy(parseCached(text, 'identity'), req, 'identity', budget);
     if (r.denies.length > 0) return 'deny';
     if (r.allows.length > 0) allow = true;
@@ -89,26 +92,28 @@ function identityVerdict(i: IdentityDecisionInput, req: RequestContext, budget: 
   return allow ? 'allow' : 'none';
 }
 
-/** Throws AccessDenied unless the caller may perform an IAM/STS action on a resource. */
-export function authorizeIdentityAction(i: IdentityDecisionInput): void {
+/** Rejects with AccessDenied unless the caller may perform an IAM/STS action on a resource. */
+export async function authorizeIdentityAction(i: IdentityDecisionInput): Promise<void> {
   if (i.caller.type === 'Root') {
     const account = ACCOUNT_OF_ARN.exec(i.resource)?.[1];
     if (account === undefined || account === i.caller.accountId) return;
     throw denied(i, '');
   }
-  const verdict = withMatchBudget((budget) => identityVerdict(i, requestContext(i), budget), () => 'too-costly' as const);
+  const texts = await i.identityPolicies();
+  const verdict = withMatchBudget((budget) => identityVerdict(texts, requestContext(i), budget), () => 'too-costly' as const);
   if (verdict === 'allow') return;
   if (verdict === 'too-costly') throw denied(i, TOO_COSTLY);
   throw denied(i, verdict === 'deny' ? ' with an explicit deny in an identity-based policy' : ` because no identity-based policy allows the ${i.action} action`);
 }
 
-/** Throws AccessDenied unless the caller may assume `role` (see the file comment). */
-export function authorizeAssumeRole(i: Omit<IdentityDecisionInput, 'action' | 'resource'>, role: RoleRecord): void {
+/** Rejects with AccessDenied unless the caller may assume `role` (see the file comment). */
+export async function authorizeAssumeRole(i: Omit<IdentityDecisionInput, 'action' | 'resource'>, role: RoleRecord): Promise<void> {
   const input: IdentityDecisionInput = { ...i, action: 'sts:AssumeRole', resource: role.arn };
   if (i.caller.type === 'Root') throw new AccessDeniedError('Roles may not be assumed by root accounts.');
+  const texts = await i.identityPolicies();
   const req = requestContext(input);
   const verdicts = withMatchBudget(
-    (budget) => ({ trust: evaluatePolicy(parseCached(role.trustPolicy, 'trust'), req, 'trust', budget), identity: identityVerdict(input, req, budget) }),
+    (budget) => ({ trust: evaluatePolicy(parseCached(role.trustPolicy, 'trust'), req, 'trust', budget), identity: identityVerdict(texts, req, budget) }),
     () => undefined,
   );
   if (verdicts === undefined) throw denied(input, TOO_COSTLY);
@@ -127,20 +132,24 @@ export function isPolicyEngineError(e: unknown): e is AwsError {
 }
 
 export interface QueryContextDeps {
+  /** The committed state; each request reads it through its own IdentitySession. */
   readonly identities: IdentityRepository;
   readonly credentials: CredentialResolver;
   readonly clock: Clock;
 }
 
-/** Builds each request's QueryContext. */
+/**
+ * Builds each request's QueryContext: its identity store is an IdentitySession over the request's
+ * change set (`uow`), which the pipeline commits with the call's audit record after the operation.
+ */
 export function createQueryContextFactory(deps: QueryContextDeps) {
-  return (caller: Caller, region: string, requestId: string, request: RequestInfo): QueryContext => {
+  return (caller: Caller, region: string, requestId: string, request: RequestInfo, uow: UnitOfWork): QueryContext => {
     const base = {
       caller, request, now: deps.clock.now(),
       identityPolicies: () => deps.credentials.identityPoliciesOf(caller),
     };
     return {
-      requestId, caller, region, request, identities: deps.identities, credentials: deps.credentials, clock: deps.clock,
+      requestId, caller, region, request, identities: new IdentitySession(deps.identities, uow), credentials: deps.credentials, clock: deps.clock,
       authorize: (action, resource, conditions) => authorizeIdentityAction({ ...base, action, resource, conditions }),
       authorizeAssumeRole: (role, conditions) => authorizeAssumeRole({ ...base, conditions }, role),
     };

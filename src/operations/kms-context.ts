@@ -4,9 +4,10 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
-import type { Authorizer } from '../domain/authorizer.ts';
-import type { Keyring } from '../domain/keyring.ts';
-import type { UsageTracker } from '../domain/usage.ts';
+import type { Authorizer } from '../services/authorizer.ts';
+import type { Keyring } from '../services/keyring.ts';
+import { KeySession, type UnitOfWork } from '../services/key-session.ts';
+import type { UsageTracker } from '../services/usage.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
 
@@ -22,7 +23,7 @@ export interface KmsServices {
 export class KmsRequestContext implements OperationContext {
   readonly scope: Scope;
   readonly regions: readonly string[];
-  readonly keyring: Keyring;
+  readonly keyring: KeySession;
   readonly clock: Clock;
   readonly usage: UsageTracker;
 
@@ -34,24 +35,25 @@ export class KmsRequestContext implements OperationContext {
     readonly requestId: string,
     readonly request: RequestInfo,
     private readonly resources: Set<string>,
+    uow: UnitOfWork,
   ) {
     this.scope = { partition: 'aws', region, accountId: caller.accountId };
     this.regions = services.regions;
-    this.keyring = services.keyring;
+    this.keyring = new KeySession(services.keyring, uow);
     this.clock = services.clock;
     this.usage = services.usage;
   }
 
-  authorizeKey(a: KeyAuthorization): AuthorizationResult {
+  authorizeKey(a: KeyAuthorization): Promise<AuthorizationResult> {
     this.resources.add(a.key.arn);
     return this.services.authorizer.authorizeKey(this.caller, this.request, a);
   }
 
-  authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): void {
-    this.services.authorizer.authorizeAccount(this.caller, this.request, action, resource, conditions);
+  authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): Promise<void> {
+    return this.services.authorizer.authorizeAccount(this.caller, this.request, action, resource, conditions);
   }
 
-  checkLockout(policy: string, keyArn: string): void {
-    this.services.authorizer.checkLockout(this.caller, this.request, policy, keyArn);
+  checkLockout(policy: string, keyArn: string): Promise<void> {
+    return this.services.authorizer.checkLockout(this.caller, this.request, policy, keyArn);
   }
 }

@@ -5,6 +5,7 @@
  * database, so a mutation and its record commit in one transaction).
  */
 import type { Caller, RequestInfo } from '../domain/principal.ts';
+import type { Change } from './changes.ts';
 
 /** The services whose calls are recorded (their CloudTrail `eventSource` is `<service>.amazonaws.com`). */
 export type AuditService = 'kms' | 'iam' | 'sts' | 'cloudtrail';
@@ -29,18 +30,21 @@ export interface ApiCall {
   readonly resources: ReadonlySet<string>;
 }
 
+/** Something Coffer did by itself (the scheduler deleting or rotating a key): an AwsServiceEvent record. */
+export interface ServiceEvent {
+  /** CloudTrail's eventName: DeleteKey, RotateKey, DeleteImportedKeyMaterial, … */
+  readonly eventName: string;
+  readonly keyArn: string;
+}
+
 export interface AuditSink {
-  /** Whether the call changes state, so that its record must commit in the same transaction. */
-  isMutating(service: AuditService, operation: string): boolean;
-  /**
-   * Runs `fn` in one storage transaction; records appended during it (and every record still
-   * queued before them) are written in that transaction.
-   */
-  transaction<T>(fn: () => T): T;
-  /** Appends a call's record: inside `transaction`, durably with it; otherwise group-committed. */
+  /** Queues a call's record for the group commit (read-only and failed calls). */
   record(call: ApiCall): void;
-  /** Appends a service event (`DeleteKey`, `RotateKey`, ...) about a key. */
-  recordServiceEvent(eventName: string, keyArn: string): void;
+  /**
+   * Commits a change set with the record of the call that made it (or the service events of a
+   * scheduler pass) in one transaction: both or neither.
+   */
+  commit(changes: readonly Change[], call: ApiCall | undefined, events?: readonly ServiceEvent[]): Promise<void>;
   /**
    * False while records cannot be written and the bounded queue of those waiting is full: new
    * calls must then be refused with a retryable error (unless the operator chose availability).
@@ -118,36 +122,33 @@ export interface AuditAnchor {
   readonly hash: string;
 }
 
+/** The newest record's position and hash: where the next record's chain link starts. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * The audit trail's storage, read asynchronously. Records are appended only by `Storage.commit`
+ * (ports/storage.ts), in the transaction of the change they record, which also assigns their chain
+ * positions; digests, the signing key and pruning are written here.
+ */
 export interface AuditStore {
-  /**
-   * Runs `fn` in one transaction. Durable (the default): on disk when it returns (fsync). With
-   * `durable: false` the commit reaches the operating system (a killed process loses nothing) but
-   * is synced only by the next durable commit.
-   */
-  transaction<T>(fn: () => T, options?: { readonly durable?: boolean }): T;
-  /** The newest record's seq and hash, or undefined when the trail is empty. */
-  head(): { readonly seq: number; readonly hash: string } | undefined;
-  append(rows: readonly AuditRow[]): void;
+  /** The newest record's seq and hash (or the prune anchor), undefined when the trail is empty. */
+  head(): Promise<ChainHead | undefined>;
   /** Records in seq order from `fromSeq` on, in pages. */
-  scan(fromSeq: number, limit: number): AuditRow[];
+  scan(fromSeq: number, limit: number): Promise<AuditRow[]>;
   /** Newest first. */
-  lookup(q: AuditLookup): AuditRow[];
-  digests(): AuditDigest[];
+  lookup(q: AuditLookup): Promise<AuditRow[]>;
+  digests(): Promise<AuditDigest[]>;
   /** The digests whose last record is `seqTo` or later, oldest first. */
-  digestsFrom(seqTo: number): AuditDigest[];
-  lastDigest(): AuditDigest | undefined;
-  putDigest(d: AuditDigest): void;
-  anchor(): AuditAnchor | undefined;
+  digestsFrom(seqTo: number): Promise<AuditDigest[]>;
+  lastDigest(): Promise<AuditDigest | undefined>;
+  putDigest(d: AuditDigest): Promise<void>;
+  anchor(): Promise<AuditAnchor | undefined>;
   /** Removes records up to and including `anchor.seq` and stores the anchor, atomically. */
-  prune(anchor: AuditAnchor): number;
-  signingKey(): AuditSigningKeyRecord | undefined;
-  putSigningKey(k: AuditSigningKeyRecord): void;
-  count(): number;
-  /** Makes every earlier non-durable commit durable (a durable commit of a small write). */
-  sync(): void;
-  /**
-   * A count of the rows every statement on this store's connection has changed, committed or
-   * rolled back: equal before and after a transaction when it wrote nothing.
-   */
-  changes(): number;
+  prune(anchor: AuditAnchor): Promise<number>;
+  signingKey(): Promise<AuditSigningKeyRecord | undefined>;
+  putSigningKey(k: AuditSigningKeyRecord): Promise<void>;
+  count(): Promise<number>;
 }

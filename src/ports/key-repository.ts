@@ -1,8 +1,4 @@
-/**
- * Where keys, their wrapped material, aliases and usage records are kept. Synchronous: the
- * embedded SQLite adapter is, and every mutation runs inside `transaction` so that it is atomic
- * and durable before the answer is sent. (A networked adapter will need an async variant.)
- */
+/** Where keys, their wrapped material, aliases, grants and usage records are kept. */
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
 import type { GrantRecord } from '../domain/grant.ts';
 
@@ -29,52 +25,38 @@ export interface KeyUsageRecord {
   readonly requestId: string;
 }
 
+/**
+ * What the key store holds, read asynchronously (an embedded file today, a database server or a
+ * token tomorrow). Writes are not methods: they are changes (ports/changes.ts) that
+ * `Storage.commit` applies in one transaction with the call's audit record.
+ */
 export interface KeyRepository {
-  transaction<T>(fn: () => T): T;
-
-  getKey(arn: string): KeyRecord | undefined;
-  putKey(key: KeyRecord): void;
+  getKey(arn: string): Promise<KeyRecord | undefined>;
   /** The ARN of the key with this id in a region (key ids are unique across accounts). */
-  findKeyArn(keyId: string, region: string): string | undefined;
-  /** Removes the key with every material, alias and usage record that refers to it. */
-  deleteKey(arn: string): void;
+  findKeyArn(keyId: string, region: string): Promise<string | undefined>;
   /** Keys of one account and region in ARN order, strictly after `afterArn`. */
-  listKeys(accountId: string, region: string, afterArn: string | undefined, limit: number): KeyRecord[];
-  keysDueForDeletion(now: number): string[];
-  keysDueForRotation(now: number): string[];
+  listKeys(accountId: string, region: string, afterArn: string | undefined, limit: number): Promise<KeyRecord[]>;
+  keysDueForDeletion(now: number): Promise<string[]>;
+  keysDueForRotation(now: number): Promise<string[]>;
   /** Keys with imported material whose ValidTo has come (nextMaterialExpiry of the record). */
-  keysDueForMaterialExpiry(now: number): string[];
+  keysDueForMaterialExpiry(now: number): Promise<string[]>;
   /** Every key of an account with this key id, in every region, oldest first (a multi-Region key's set). */
-  keysWithKeyId(accountId: string, keyId: string): KeyRecord[];
+  keysWithKeyId(accountId: string, keyId: string): Promise<KeyRecord[]>;
 
-  getMaterials(keyArn: string): MaterialRecord[];
-  putMaterial(material: MaterialRecord): void;
-  /** Removes one wrapped material (imported material deleted or expired). */
-  deleteMaterial(keyArn: string, materialId: string): void;
+  getMaterials(keyArn: string): Promise<MaterialRecord[]>;
 
-  getAlias(accountId: string, region: string, name: string): AliasRecord | undefined;
-  putAlias(alias: AliasRecord): void;
-  deleteAlias(accountId: string, region: string, name: string): void;
+  getAlias(accountId: string, region: string, name: string): Promise<AliasRecord | undefined>;
   /** Aliases in name order strictly after `afterName`, optionally only those naming one key. */
-  listAliases(accountId: string, region: string, targetKeyArn: string | undefined, afterName: string | undefined, limit: number): AliasRecord[];
-  countAliases(targetKeyArn: string): number;
+  listAliases(accountId: string, region: string, targetKeyArn: string | undefined, afterName: string | undefined, limit: number): Promise<AliasRecord[]>;
+  countAliases(targetKeyArn: string): Promise<number>;
 
-  getGrant(grantId: string): GrantRecord | undefined;
-  putGrant(grant: GrantRecord): void;
-  deleteGrant(grantId: string): void;
+  getGrant(grantId: string): Promise<GrantRecord | undefined>;
   /** Grants of one key in grant-id order, strictly after `afterId`. */
-  listGrants(keyArn: string, afterId: string | undefined, limit: number): GrantRecord[];
+  listGrants(keyArn: string, afterId: string | undefined, limit: number): Promise<GrantRecord[]>;
   /** Grants whose retiring principal is `principal`, across keys, in grant-id order. */
-  listRetirableGrants(principal: string, afterId: string | undefined, limit: number): GrantRecord[];
-  countGrants(keyArn: string): number;
+  listRetirableGrants(principal: string, afterId: string | undefined, limit: number): Promise<GrantRecord[]>;
+  countGrants(keyArn: string): Promise<number>;
 
-  getDomainKeys(): DomainKeyRecord[];
-  putDomainKey(key: DomainKeyRecord): void;
-  getMeta(name: string): string | undefined;
-  setMeta(name: string, value: string): void;
-
-  getUsage(keyArn: string): KeyUsageRecord | undefined;
-  putUsage(records: readonly KeyUsageRecord[]): void;
-
-  close(): void;
+  getMeta(name: string): Promise<string | undefined>;
+  getUsage(keyArn: string): Promise<KeyUsageRecord | undefined>;
 }

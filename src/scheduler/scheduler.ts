@@ -1,60 +1,68 @@
 /**
- * Runs time-driven work (deletion after the waiting period, automatic rotation, the usage flush)
- * every interval. A run never overlaps another, and each step is idempotent, so running late,
- * twice, or after a crash does the right thing.
+ * Runs time-driven work (deletion after the waiting period, automatic rotation, expiry of imported
+ * material, the usage flush) every interval. A pass runs under the state-change lock like any
+ * change, records its writes in a change set of its own, and commits them with its service events'
+ * records in one transaction. A run never overlaps another, and each step is idempotent, so
+ * running late, twice, or after a crash does the right thing.
  */
-import { runDueWork } from '../domain/lifecycle.ts';
-import type { Keyring } from '../domain/keyring.ts';
-import type { UsageTracker } from '../domain/usage.ts';
+import { runDueWork } from '../services/lifecycle.ts';
+import type { Keyring } from '../services/keyring.ts';
+import { KeySession, newUnitOfWork } from '../services/key-session.ts';
+import type { UsageTracker } from '../services/usage.ts';
+import type { AuditSink } from '../ports/audit.ts';
 import type { Logger } from '../core/log.ts';
+import type { Mutex } from '../core/mutex.ts';
 
-/** What the composition root attaches: the audit trail's transaction and event record, metrics. */
-export interface SchedulerHooks {
-  /** Each pass runs inside this, so that an event's record commits with its change. */
-  transaction?<T>(fn: () => T): T;
+export interface SchedulerDeps {
+  readonly keyring: Keyring;
+  readonly usage: UsageTracker;
+  readonly audit: AuditSink;
+  readonly lock: Mutex;
+  readonly log: Logger;
   /** Told of each piece of work done (eventName as CloudTrail's service events: DeleteKey, RotateKey, ...). */
-  onEvent?(event: string, keyArn: string): void;
-  onRun?(seconds: number, failed: boolean): void;
+  readonly onEvent?: (event: string, keyArn: string) => void;
+  readonly onRun?: (seconds: number, failed: boolean) => void;
 }
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(
-    private readonly keyring: Keyring,
-    private readonly usage: UsageTracker,
-    private readonly log: Logger,
-    private readonly hooks: SchedulerHooks = {},
-  ) {}
+  constructor(private readonly deps: SchedulerDeps) {}
 
-  /** One pass over due work; returns what it did. */
-  tick(): { deleted: number; rotated: number } {
-    if (this.running) return { deleted: 0, rotated: 0 };
+  /** One pass over due work; resolves with what it did. */
+  async tick(): Promise<{ deleted: number; rotated: number; expired: number }> {
+    if (this.running) return { deleted: 0, rotated: 0, expired: 0 };
     this.running = true;
     const started = performance.now();
     let failed = false;
+    const { keyring, usage, audit, lock, log } = this.deps;
     try {
-      this.usage.flush();
-      const pass = () => runDueWork(this.keyring, (event, arn) => {
-        if (event === 'DeleteKey') this.usage.forget(arn);
-        this.hooks.onEvent?.(event, arn);
-        this.log.info('scheduled work', { event, keyArn: arn });
+      await usage.flush();
+      return await lock.run(async () => {
+        const uow = newUnitOfWork();
+        const pass = await runDueWork(new KeySession(keyring, uow));
+        if (uow.changes.length > 0) await audit.commit(uow.changes, undefined, pass.events);
+        for (const e of pass.events) {
+          if (e.eventName === 'DeleteKey') usage.forget(e.keyArn);
+          this.deps.onEvent?.(e.eventName, e.keyArn);
+          log.info('scheduled work', { event: e.eventName, keyArn: e.keyArn });
+        }
+        return { deleted: pass.deleted, rotated: pass.rotated, expired: pass.expired };
       });
-      return this.hooks.transaction ? this.hooks.transaction(pass) : pass();
     } catch (e) {
       failed = true;
-      this.log.error('scheduler run failed', { cause: e instanceof Error ? e.message : String(e) });
-      return { deleted: 0, rotated: 0 };
+      log.error('scheduler run failed', { cause: e instanceof Error ? e.message : String(e) });
+      return { deleted: 0, rotated: 0, expired: 0 };
     } finally {
       this.running = false;
-      this.hooks.onRun?.((performance.now() - started) / 1000, failed);
+      this.deps.onRun?.((performance.now() - started) / 1000, failed);
     }
   }
 
   start(intervalMs: number): void {
-    this.tick();
-    this.timer = setInterval(() => this.tick(), intervalMs);
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), intervalMs);
     this.timer.unref();
   }
 

@@ -1,17 +1,19 @@
 /**
- * What the pipelines share for the audit trail: the facts of one call gathered as the request is
- * processed, and `invoke`, which runs an operation so that exactly one record is written for it —
- * in the operation's own transaction when it changes state (see audit/writer.ts), group-committed
- * otherwise.
+ * The audit side of the pipeline: the facts of one call gathered as the request is processed, and
+ * `invoke`, which runs an operation so that exactly one record is written for it: committed with
+ * the call's change set when it changes state, group-committed otherwise.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiCall, AuditService, AuditSink } from '../ports/audit.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import { KMSInternalException } from '../errors/kms-errors.ts';
+import type { Mutex } from '../core/mutex.ts';
+import type { UnitOfWork } from '../ports/changes.ts';
 import { claimedScope } from './route.ts';
 
 export interface CallFacts {
-  readonly service: AuditService;
+  /** The hint before authentication, the credential scope's service after. */
+  service: AuditService;
   operation: string | undefined;
   caller: Caller | undefined;
   region: string;
@@ -46,53 +48,55 @@ function toCall(f: CallFacts, output: object | undefined, error: ErrorInfo | und
  * of records that cannot be written): a 5xx the SDKs retry. The refused call itself is not
  * recorded (it would only lengthen the queue); the request log and metrics still count it.
  */
-export function refuseWhileAuditFull(audit: AuditSink | undefined, f: CallFacts): void {
-  if (audit === undefined || audit.accepting()) return;
+export function refuseWhileAuditFull(audit: AuditSink, f: CallFacts): void {
+  if (audit.accepting()) return;
   f.recorded = true;
   throw new KMSInternalException('Coffer cannot write its audit trail and refuses requests until it can. Retry later.');
 }
 
-/** Records the call once (a no-op when it was recorded already or there is no audit). */
-export function recordCall(audit: AuditSink | undefined, f: CallFacts, output: object | undefined, error: ErrorInfo | undefined): void {
-  if (!audit || f.recorded) return;
+/** Records the call once (a no-op when it was recorded already). */
+export function recordCall(audit: AuditSink, f: CallFacts, output: object | undefined, error: ErrorInfo | undefined): void {
+  if (f.recorded) return;
   f.recorded = true;
   audit.record(toCall(f, output, error));
 }
 
 /** One call's operation, bound to its input and context. */
 export interface BoundOperation<T> {
-  /** Whether it changes state (its record must commit with the change). */
+  /** Whether it changes state (the operation table's word): its change set commits with its record. */
   readonly mutating: boolean;
-  /** A state change's slow, asynchronous part, which changes nothing itself. */
+  /** A state change's slow part, which changes nothing itself (generating a key pair): run before the lock. */
   readonly prepare?: (() => Promise<unknown>) | undefined;
-  readonly run: (prepared: unknown) => T | Promise<T>;
+  readonly run: (prepared: unknown) => Promise<T>;
 }
 
 /**
- * Runs an operation so that its record is written exactly once. A state change runs `prepare`
- * first, then its synchronous part in one audit transaction together with its record: the change
- * and its record commit together or not at all (a crash between them is impossible). If that
- * part fails, the transaction rolls back and the failure is recorded like a read-only call's.
- * Read-only calls are recorded by the caller (success) or its catch (failure).
+ * Runs an operation. A state change runs under `lock` (one at a time: between its awaits it reads
+ * a state no other change moves), records its writes in `uow`, and then its change set and its
+ * record are committed in one transaction; if the operation or the commit fails, nothing of it is
+ * stored and the failure is recorded like a read-only call's. A read-only call must record no
+ * change; its record is written by the caller (success) or its catch (failure).
  */
 export async function invoke<T extends object | undefined>(
-  audit: AuditSink | undefined, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>,
+  audit: AuditSink, lock: Mutex, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>, uow: UnitOfWork,
 ): Promise<T> {
-  if (!audit || !op.mutating) return op.run(undefined);
-  const prepared = op.prepare ? await op.prepare() : undefined;
-  let out: T | undefined;
-  try {
-    audit.transaction(() => {
-      const r = op.run(prepared);
-      // The types refuse an asynchronous state change; this guards a cast around them.
-      if (r instanceof Promise) throw new Error(`${f.operation ?? 'an operation'} changes state asynchronously: its change cannot commit with its record`);
-      out = r;
-      recordCall(audit, f, r, undefined);
-    });
-  } catch (e) {
-    f.recorded = false; // the record written inside the transaction went with its rollback
-    recordCall(audit, f, undefined, errorOf(e));
-    throw e;
+  if (!op.mutating) {
+    const out = await op.run(undefined);
+    if (uow.changes.length > 0) throw new Error(`${f.operation ?? 'an operation'} is read-only in the operation table but recorded changes`);
+    return out;
   }
-  return out as T;
+  const prepared = op.prepare ? await op.prepare() : undefined;
+  return lock.run(async () => {
+    let out: T;
+    try {
+      out = await op.run(prepared);
+      f.recorded = true;
+      await audit.commit(uow.changes, toCall(f, out, undefined));
+    } catch (e) {
+      f.recorded = false;
+      recordCall(audit, f, undefined, errorOf(e));
+      throw e;
+    }
+    return out;
+  });
 }

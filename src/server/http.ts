@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody } from '../protocol/aws-json.ts';
-import type { Answer } from './pipeline.ts';
+import type { Answer, HttpRequest } from './pipeline.ts';
 import type { Logger } from '../core/log.ts';
 import type { HealthReport } from './health.ts';
 import { Admission } from './admission.ts';
@@ -38,11 +38,11 @@ export interface HttpLimits {
 export const DEFAULT_LIMITS: HttpLimits = { maxConnections: 512, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000, admissionQueueMs: 25 };
 
 export interface HttpDeps {
-  readonly handle: (req: { method: string; path: string; query: string; headers: IncomingMessage['headers']; sourceIp: string }, body: Buffer, requestId: string) => Promise<Answer>;
+  readonly handle: (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
   /** What GET /health answers (200 when ok, else 503 with the reasons). */
   readonly health: () => HealthReport;
   /** Test-mode only: POST /_coffer/test/clock {"advanceSeconds": n}. Undefined in production. */
-  readonly advanceClock?: (seconds: number) => object;
+  readonly advanceClock?: (seconds: number) => Promise<object>;
   /** Test-mode only: POST /_coffer/test/storage {"maxPageCount": n | null} (a full disk, and back). */
   readonly limitStorage?: (maxPageCount: number | null) => object;
   readonly log: Logger;
@@ -163,7 +163,7 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         const parsed = parseJsonBody(body); // malformed JSON: a 400 SerializationException, not a 500
         const advance = parsed !== null && typeof parsed === 'object' ? (parsed as { advanceSeconds?: unknown }).advanceSeconds : undefined;
         const seconds = typeof advance === 'number' ? advance : 0;
-        send(res, 200, JSON.stringify(deps.advanceClock(seconds)), requestId, 'application/json');
+        send(res, 200, JSON.stringify(await deps.advanceClock(seconds)), requestId, 'application/json');
         return;
       }
       if (deps.limitStorage && req.method === 'POST' && path === '/_coffer/test/storage') {

@@ -1,18 +1,25 @@
 /**
- * One KMS request from bytes to answer: authenticate (SigV4), route, deserialize and validate
- * against the model, run the operation, serialize. Every error becomes an AWS error answer here;
- * nothing a client sends can make this throw.
+ * One request from bytes to answer, the same for every API the endpoint serves (KMS and
+ * CloudTrail in JSON 1.1, IAM and STS in the Query protocol); only the codec differs:
+ *
+ *   authenticate (SigV4) → route (the operation; its quota) → validate (the model) → run → record → answer
+ *
+ * Running a state change (the operation table says which) takes the state-change lock, runs the
+ * operation, which records its writes in the request's change set, and commits that set together
+ * with the call's audit record in one transaction; the caches learn of it only then. Every other
+ * call runs without the lock and its record is group-committed. Every error becomes the codec's
+ * error answer here; nothing a client sends can make this throw.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SigV4Request, VerifiedSignature } from '../auth/sigv4.ts';
-import { InvalidSignatureException, UnknownOperationException, UnsupportedMediaTypeException } from '../errors/common-errors.ts';
-import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
-import { deserializeInput } from '../protocol/validate.ts';
-import type { Caller, Operation, OperationContext, RequestInfo } from '../operations/context.ts';
-import { requestInfo } from './request-info.ts';
+import type { Caller, RequestInfo } from '../operations/context.ts';
+import type { AuditService, AuditSink } from '../ports/audit.ts';
 import type { Logger } from '../core/log.ts';
-import type { AuditSink } from '../ports/audit.ts';
+import type { Mutex } from '../core/mutex.ts';
 import { AwsError } from '../errors/aws-error.ts';
+import type { UnitOfWork } from '../ports/changes.ts';
+import { operationFacts } from '../wire/operation-table.ts';
+import { requestInfo } from './request-info.ts';
 import { invoke, newCallFacts, recordCall, refuseWhileAuditFull, type ErrorInfo } from './audit-call.ts';
 
 export interface Answer {
@@ -26,85 +33,116 @@ export interface Answer {
   readonly principal?: string | undefined;
 }
 
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly sourceIp: string;
+}
+
+/** An error as a codec answers it. `cause` is set for an unexpected error: what to log (never sent). */
+export interface WireError {
+  readonly status: number;
+  readonly body: string;
+  readonly code: string;
+  readonly contentType: string;
+  readonly cause?: unknown;
+}
+
+/** One operation, whatever its API: `(input, ctx) => Promise<output>`, with an optional slow part run before the lock. */
+export interface PipelineOperation<Ctx> {
+  prepare?(input: Record<string, unknown>, ctx: Ctx): Promise<unknown>;
+  run(input: Record<string, unknown>, ctx: Ctx, prepared?: unknown): Promise<object | undefined>;
+}
+
+/** The operation a request names, and its input (read only when asked: a throttled call's body is never parsed). */
+export interface Routed<Ctx> {
+  readonly name: string;
+  readonly op: PipelineOperation<Ctx>;
+  input(): Record<string, unknown>;
+}
+
+/** What differs between the APIs: how a request is read and an answer or error written. */
+export interface Codec<Ctx, Pre> {
+  /** Method, path and content-type checks, and what must be read before the signature (throws the protocol's errors). */
+  before(req: HttpRequest, body: Buffer): Pre;
+  /** The service a request is for while its signature is unchecked (error shape, audit record). */
+  hint(req: HttpRequest, pre: Pre | undefined): AuditService;
+  /** The service of a verified credential scope, or InvalidSignatureException when this API does not answer it. */
+  service(scope: string): AuditService;
+  /** The operation and its input, validated against the model. */
+  route(service: AuditService, req: HttpRequest, body: Buffer, pre: Pre): Routed<Ctx>;
+  /** The name a call that never reached an operation is recorded under. */
+  nameForRecord(req: HttpRequest, pre: Pre | undefined): string;
+  answer(service: AuditService, name: string, output: object | undefined, requestId: string): { body: string; contentType: string };
+  error(service: AuditService, e: unknown, requestId: string): WireError;
+  /** Each request's context: the caller, its scope and the request's unit of work. */
+  context(service: AuditService, caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork): Ctx;
+}
+
 export interface PipelineDeps {
-  /** SigV4 plus the credential rules (session tokens, expiry): a SigV4Verifier or an Authenticator. */
-  readonly verifier: { verify(req: SigV4Request): VerifiedSignature<Caller> };
-  readonly operations: ReadonlyMap<string, Operation>;
-  /** `resources` collects the ARNs the call touches (for its audit record). */
-  readonly context: (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>) => OperationContext;
+  /** SigV4 plus the credential rules (session tokens, expiry). */
+  readonly verifier: { verify(req: SigV4Request): Promise<VerifiedSignature<Caller>> };
+  readonly audit: AuditSink;
+  /** State changes run one at a time under it. */
+  readonly lock: Mutex;
   readonly log: Logger;
-  /** Where each call's record goes; none when absent. */
-  readonly audit?: AuditSink | undefined;
   /** The region recorded for a request whose credential scope names none. */
-  readonly region?: string;
+  readonly region: string;
   /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
   readonly onUnexpected?: ((cause: unknown) => void) | undefined;
   /** Request quotas (server/request-quotas.ts): throws ThrottlingException for a call over its account's quota. */
-  readonly quota?: (accountId: string, region: string, operation: string) => void;
+  readonly quota?: ((service: AuditService, accountId: string, region: string, operation: string) => void) | undefined;
 }
 
-/** The code and message a KMS error answer carries. */
-export const kmsErrorInfo = (e: unknown): ErrorInfo => {
-  const a = errorAnswer(e);
-  return { code: a.code, message: e instanceof AwsError ? e.message : '' };
-};
+export type Handler = (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
 
-const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-/** What an unknown or malformed target names, for the record of a call that never reached an operation. */
-function operationName(target: string | undefined): string {
-  const name = target?.slice(target.lastIndexOf('.') + 1) ?? '';
-  return /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name) ? name : 'UnknownOperation';
-}
-
-export function createPipeline(deps: PipelineDeps) {
-  return async function handle(
-    req: { method: string; path: string; query: string; headers: IncomingHttpHeaders; sourceIp: string },
-    body: Buffer,
-    requestId: string,
-  ): Promise<Answer> {
+export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, Pre>): Handler {
+  return async function handle(req, body, requestId) {
     const info = requestInfo(req);
-    const facts = newCallFacts('kms', req.headers, requestId, info, deps.region ?? '');
+    let pre: Pre | undefined;
+    let name: string | undefined;
+    const facts = newCallFacts(codec.hint(req, undefined), req.headers, requestId, info, deps.region);
+    const errorOf = (e: unknown): ErrorInfo => {
+      const a = codec.error(facts.service, e, requestId);
+      return { code: a.code, message: e instanceof AwsError ? e.message : '' };
+    };
     try {
       refuseWhileAuditFull(deps.audit, facts);
-      if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
-      const contentType = header(req.headers, 'content-type') ?? '';
-      if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
-        throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);
-      }
-      const signed = deps.verifier.verify({ method: req.method, path: req.path, query: req.query, headers: req.headers, body });
+      pre = codec.before(req, body);
+      facts.service = codec.hint(req, pre);
+      const signed = await deps.verifier.verify({ method: req.method, path: req.path, query: req.query, headers: req.headers, body });
       facts.caller = signed.identity;
       facts.region = signed.region;
-      // The verifier accepts every service this endpoint answers; JSON requests are KMS's.
-      if (signed.service !== 'kms') throw new InvalidSignatureException("Credential should be scoped to correct service: 'kms'. ");
-      const operation = operationOf(header(req.headers, 'x-amz-target'), deps.operations);
-      facts.operation = operation;
-      deps.quota?.(signed.identity.accountId, signed.region, operation);
-      const op = deps.operations.get(operation) as Operation;
-      const input = deserializeInput(operation, parseJsonBody(body));
+      facts.service = codec.service(signed.service);
+      const routed = codec.route(facts.service, req, body, pre);
+      name = routed.name;
+      facts.operation = name;
+      deps.quota?.(facts.service, signed.identity.accountId, signed.region, name);
+      const input = routed.input();
       facts.input = input;
-      const ctx = deps.context(signed.identity, signed.region, requestId, info, facts.resources);
-      const output = await invoke(deps.audit, facts, kmsErrorInfo, {
-        mutating: op.mutating,
-        prepare: op.prepare ? () => (op.prepare as NonNullable<Operation['prepare']>)(input, ctx) : undefined,
+      const uow: UnitOfWork = { changes: [] };
+      const ctx = codec.context(facts.service, signed.identity, signed.region, requestId, info, facts.resources, uow);
+      const { op } = routed;
+      const output = await invoke(deps.audit, deps.lock, facts, errorOf, {
+        mutating: operationFacts(facts.service, name)?.mutating ?? false,
+        prepare: op.prepare ? () => (op.prepare as NonNullable<typeof op.prepare>)(input, ctx) : undefined,
         run: (prepared) => op.run(input, ctx, prepared),
-      });
+      }, uow);
       recordCall(deps.audit, facts, output, undefined);
-      return { status: 200, body: serializeOutput(output), operation, errorCode: undefined, principal: signed.identity.arn };
+      const a = codec.answer(facts.service, name, output, requestId);
+      return { status: 200, body: a.body, contentType: a.contentType, operation: name, errorCode: undefined, principal: signed.identity.arn };
     } catch (e) {
-      const answer = errorAnswer(e);
+      const answer = codec.error(facts.service, e, requestId);
       if (answer.cause !== undefined) {
         const cause = answer.cause instanceof Error ? { name: answer.cause.name, message: answer.cause.message, stack: answer.cause.stack } : { value: String(answer.cause) };
         deps.log.error('unexpected error', { requestId, operation: facts.operation, cause });
         deps.onUnexpected?.(answer.cause);
       }
-      const operation = facts.operation;
-      if (operation === undefined) facts.operation = operationName(header(req.headers, 'x-amz-target'));
+      if (facts.operation === undefined) facts.operation = codec.nameForRecord(req, pre);
       recordCall(deps.audit, facts, undefined, { code: answer.code, message: e instanceof AwsError ? e.message : '' });
-      return { status: answer.status, body: answer.body, operation, errorCode: answer.code, principal: facts.caller?.arn };
+      return { status: answer.status, body: answer.body, contentType: answer.contentType, operation: name, errorCode: answer.code, principal: facts.caller?.arn };
     }
   };
 }

@@ -21,6 +21,11 @@ export interface ClaimedScope {
 /** A fixed pattern (never built from input); every part excludes the separators, so it cannot backtrack. */
 const CREDENTIAL = /Credential=([^/,\s]{1,128})\/\d{8}\/([^/,\s]{1,64})\/([^/,\s]{1,64})\//;
 
+/** Anything with the request's headers. */
+export interface HttpRequestHeaders {
+  readonly headers: IncomingHttpHeaders;
+}
+
 export const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;

@@ -16,11 +16,10 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createSqliteAuditStore } from '../../src/adapters/audit/sqlite-audit.ts';
-import { publicKeysOf } from '../../src/audit/signing-key.ts';
+import { auditRowsOf, sqliteDigestsFrom } from '../../src/adapters/audit/sqlite-audit.ts';
 import { chainHash, digestHash, GENESIS, signDigest } from '../../src/audit/chain.ts';
 import { verifyTrail, type VerifyReport } from '../../src/audit/verify.ts';
-import type { AuditDigest } from '../../src/ports/audit.ts';
+import type { AuditAnchor, AuditDigest } from '../../src/ports/audit.ts';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
@@ -65,12 +64,21 @@ function verifyWithLog(i: Install, secondLog: string, ...args: string[]) {
   });
 }
 
+/** The stopped server's file, read directly: its digests and its audit signing key. */
+const dbDigests = (db: Database.Database): AuditDigest[] => sqliteDigestsFrom(db)(0);
+const dbSigningKey = (db: Database.Database): { id: string; publicKey: Buffer } | undefined =>
+  db.prepare<[], { id: string; publicKey: Buffer }>('SELECT id, public_key AS publicKey FROM audit_signing_keys ORDER BY created_at DESC LIMIT 1').get();
+
 /** What verify checked before this issue: the trail, its digests and the key table, all from the database. */
 function trailAlone(i: Install): VerifyReport {
   const db = new Database(join(i.data, 'coffer.db'), { readonly: true });
   try {
-    const store = createSqliteAuditStore(db);
-    return verifyTrail({ rows: store.scan(0, 1_000_000), digests: store.digests(), anchor: store.anchor(), publicKeys: publicKeysOf(store) });
+    const key = dbSigningKey(db);
+    const anchor = db.prepare<[], { value: string }>("SELECT value FROM audit_state WHERE name = 'anchor'").get();
+    return verifyTrail({
+      rows: auditRowsOf(db), digests: dbDigests(db), anchor: anchor ? (JSON.parse(anchor.value) as AuditAnchor) : undefined,
+      publicKeys: new Map(key ? [[key.id, createPublicKey({ key: key.publicKey, format: 'der', type: 'spki' })]] : []),
+    });
   } finally {
     db.close();
   }
@@ -84,7 +92,7 @@ const withDb = <T>(i: Install, fn: (db: Database.Database) => T): T => {
     db.close();
   }
 };
-const digestsOf = (i: Install): AuditDigest[] => withDb(i, (db) => createSqliteAuditStore(db).digests());
+const digestsOf = (i: Install): AuditDigest[] => withDb(i, dbDigests);
 const logLines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
 
 /** Starts a server that must refuse: resolves with its output. */
@@ -138,7 +146,7 @@ test('first start exports the public key (PEM, 0600); every digest is in both di
   const pem = join(a.data, 'audit-public-key.pem');
   assert.equal(statSync(pem).mode & 0o777, 0o600);
   assert.ok(firstStartOutput.includes(`Audit public key: ${pem}`));
-  const dbKey = withDb(a, (db) => createSqliteAuditStore(db).signingKey());
+  const dbKey = withDb(a, dbSigningKey);
   assert.ok(dbKey && createPublicKey(readFileSync(pem)).export({ format: 'der', type: 'spki' }).equals(dbKey.publicKey));
   const digests = digestsOf(a);
   assert.ok(digests.length >= 3, `${digests.length} digests`);
@@ -175,7 +183,7 @@ test('(a) a trail re-chained and re-signed with a new key fails against the pinn
     }
     let prevDigest: AuditDigest | undefined;
     const put = db.prepare('UPDATE audit_digests SET last_hash = ?, prev_digest_hash = ?, key_id = ?, signature = ? WHERE seq_to = ?');
-    for (const d of createSqliteAuditStore(db).digests()) {
+    for (const d of dbDigests(db)) {
       const forged = signDigest({ ...d, lastHash: hashes.get(d.seqTo) ?? '', prevDigestHash: prevDigest ? digestHash(prevDigest) : GENESIS, keyId }, forger.privateKey);
       put.run(forged.lastHash, forged.prevDigestHash, keyId, forged.signature, d.seqTo);
       prevDigest = forged;
@@ -251,7 +259,7 @@ test('(c) a CreateUser whose event_name column says ListUsers fails, naming the 
 test('(d) the database replaced by another installation\'s fails verification, and the server refuses to start on it', async (t) => {
   const f = copyOf(a);
   copyFileSync(join(b.data, 'coffer.db'), join(f.data, 'coffer.db'));
-  const otherKey = withDb(f, (db) => createSqliteAuditStore(db).signingKey());
+  const otherKey = withDb(f, dbSigningKey);
   const r = verifyCli(f);
   t.diagnostic(r.stderr);
   assert.equal(r.status, 1, r.stdout);

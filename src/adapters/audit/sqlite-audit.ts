@@ -5,7 +5,7 @@
  * insert updates one B-tree only (the hot path's group commit stays cheap).
  */
 import type Database from 'better-sqlite3';
-import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore } from '../../ports/audit.ts';
+import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -90,14 +90,10 @@ const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
   ResourceType: "EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$.type') = @value)",
 };
 
+/** The AuditStore port's reads and its own writes (digests, signing key, pruning), each durable. */
 export function createSqliteAuditStore(db: Database.Database): AuditStore {
   db.exec(SCHEMA);
-  const synchronous = Number(db.pragma('synchronous', { simple: true }));
   const q = {
-    head: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
-    insert: db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, username,
-      access_key_id, account_id, owner_account_id, resources, record, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     scan: db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?'),
     digests: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to'),
     lastDigest: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to DESC LIMIT 1'),
@@ -111,8 +107,8 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
       'SELECT * FROM audit_signing_keys ORDER BY created_at DESC LIMIT 1'),
     putSigningKey: db.prepare('INSERT INTO audit_signing_keys (id, public_key, domain_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
     count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_records'),
-    changes: db.prepare<[], number>('SELECT total_changes()').pluck(),
   };
+  const head = auditHead(db);
   const lookups = new Map<string, Database.Statement<Record<string, string | number>, RecordRow>>();
   const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean) => {
     const cacheKey = `${attribute ?? ''}|${start}|${end}`;
@@ -127,51 +123,77 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
     }
     return st;
   };
+  const write = <T>(fn: () => T): T => db.transaction(fn).immediate();
 
   return {
-    transaction: <T>(fn: () => T, options?: { readonly durable?: boolean }): T => {
-      if (options?.durable !== false) return db.transaction(fn).immediate();
-      // WAL with synchronous=NORMAL: the commit is written to the WAL without an fsync; the next
-      // commit made with the connection's own setting (FULL) syncs the WAL, and so these frames.
-      db.pragma('synchronous = NORMAL');
-      try {
-        return db.transaction(fn).immediate();
-      } finally {
-        db.pragma(`synchronous = ${synchronous}`);
-      }
-    },
-    sync: () => { db.transaction(() => q.setState.run('synced_at', String(Date.now()))).immediate(); },
-    head: () => q.head.get(),
-    append: (rows) => {
-      for (const r of rows) {
-        q.insert.run(r.seq, r.eventTime, r.eventId, r.eventName, r.eventSource, r.readOnly ? 1 : 0, r.username ?? null,
-          r.accessKeyId ?? null, r.accountId, r.ownerAccountId ?? null, JSON.stringify(r.resources), r.record, r.prevHash, r.hash);
-      }
-    },
-    scan: (fromSeq, limit) => q.scan.all(fromSeq, limit).map(toRow),
-    lookup: (l: AuditLookup) => {
+    head: async () => head(),
+    scan: async (fromSeq, limit) => q.scan.all(fromSeq, limit).map(toRow),
+    lookup: async (l: AuditLookup) => {
       const params: Record<string, string | number> = { before: l.beforeSeq ?? Number.MAX_SAFE_INTEGER, account: l.accountId, limit: l.limit };
       if (l.attribute) params.value = l.attribute.key === 'ReadOnly' ? (l.attribute.value === 'true' ? 1 : 0) : l.attribute.value;
       if (l.startTime !== undefined) params.start = l.startTime;
       if (l.endTime !== undefined) params.end = l.endTime;
       return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined).all(params).map(toRow);
     },
-    digests: () => q.digests.all().map(toDigest),
-    digestsFrom: (seqTo) => q.digestsFrom.all(seqTo).map(toDigest),
-    lastDigest: () => { const r = q.lastDigest.get(); return r ? toDigest(r) : undefined; },
-    putDigest: (d) => { q.putDigest.run(d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature); },
-    anchor: () => { const r = q.getState.get('anchor'); return r ? (JSON.parse(r.value) as AuditAnchor) : undefined; },
-    prune: (anchor) => {
+    digests: async () => q.digests.all().map(toDigest),
+    digestsFrom: async (seqTo) => q.digestsFrom.all(seqTo).map(toDigest),
+    lastDigest: async () => { const r = q.lastDigest.get(); return r ? toDigest(r) : undefined; },
+    putDigest: async (d) => { write(() => q.putDigest.run(d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature)); },
+    anchor: async () => readAnchor(q.getState.get('anchor')),
+    prune: async (anchor) => write(() => {
       const n = q.prune.run(anchor.seq).changes;
       q.setState.run('anchor', JSON.stringify(anchor));
       return n;
-    },
-    signingKey: (): AuditSigningKeyRecord | undefined => {
+    }),
+    signingKey: async (): Promise<AuditSigningKeyRecord | undefined> => {
       const r = q.signingKey.get();
       return r ? { id: r.id, publicKey: r.public_key, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at } : undefined;
     },
-    putSigningKey: (k) => { q.putSigningKey.run(k.id, k.publicKey, k.domainKeyId, k.wrapped, k.createdAt); },
-    count: () => q.count.get()?.n ?? 0,
-    changes: () => q.changes.get() ?? 0,
+    putSigningKey: async (k) => { write(() => q.putSigningKey.run(k.id, k.publicKey, k.domainKeyId, k.wrapped, k.createdAt)); },
+    count: async () => q.count.get()?.n ?? 0,
   };
+}
+
+const readAnchor = (r: { value: string } | undefined): AuditAnchor | undefined => (r ? (JSON.parse(r.value) as AuditAnchor) : undefined);
+
+/** The chain head as the next record must link to it: the newest record, else the prune anchor. */
+export function auditHead(db: Database.Database): () => ChainHead | undefined {
+  db.exec(SCHEMA);
+  const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+  const anchor = db.prepare<[string], { value: string }>('SELECT value FROM audit_state WHERE name = ?');
+  return () => last.get() ?? readAnchor(anchor.get('anchor'));
+}
+
+/** Appends chained rows; called by sqlite-storage.ts inside the commit's transaction. */
+export function auditRowAppender(db: Database.Database): (rows: readonly AuditRow[]) => void {
+  db.exec(SCHEMA);
+  const insert = db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, username,
+      access_key_id, account_id, owner_account_id, resources, record, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  return (rows) => {
+    for (const r of rows) {
+      insert.run(r.seq, r.eventTime, r.eventId, r.eventName, r.eventSource, r.readOnly ? 1 : 0, r.username ?? null,
+        r.accessKeyId ?? null, r.accountId, r.ownerAccountId ?? null, JSON.stringify(r.resources), r.record, r.prevHash, r.hash);
+    }
+  };
+}
+
+/** Every record in seq order, read page by page (the admin command's verify and export, on a stopped server). */
+export function* auditRowsOf(db: Database.Database, pageSize = 1000): Generator<AuditRow> {
+  db.exec(SCHEMA);
+  const scan = db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?');
+  for (let from = 0; ;) {
+    const page = scan.all(from, pageSize).map(toRow);
+    yield* page;
+    const last = page.at(-1);
+    if (!last || page.length < pageSize) return;
+    from = last.seq + 1;
+  }
+}
+
+/** The digests whose last record is `seqTo` or later, read synchronously (the digest logs' catch-up at start and after a failed append). */
+export function sqliteDigestsFrom(db: Database.Database): (seqTo: number) => AuditDigest[] {
+  db.exec(SCHEMA);
+  const q = db.prepare<[number], DigestRow>('SELECT * FROM audit_digests WHERE seq_to >= ? ORDER BY seq_to');
+  return (seqTo) => q.all(seqTo).map(toDigest);
 }

@@ -6,15 +6,14 @@
 import { join } from 'node:path';
 import { zero } from '../../crypto/bytes.ts';
 import { loadOrCreateKeyFileSeal, loadOrCreatePassphraseSeal } from '../../crypto/seal.ts';
-import type { KeyRepository } from '../../ports/key-repository.ts';
-import { openSoftwareKeyStore } from './software.ts';
+import { openSoftwareKeyStore, type DomainKeyTable } from './software.ts';
 
-export function openSealedKeyStore(dataDir: string, passphrase: string | undefined, repo: KeyRepository, now: () => number) {
+export function openSealedKeyStore(dataDir: string, passphrase: string | undefined, table: DomainKeyTable, now: () => number) {
   const seal = passphrase !== undefined
     ? loadOrCreatePassphraseSeal(join(dataDir, 'root-key.salt'), passphrase)
     : loadOrCreateKeyFileSeal(join(dataDir, 'root.key'));
   try {
-    return openSoftwareKeyStore(repo, seal.rootKey, now);
+    return openSoftwareKeyStore(table, seal.rootKey, now);
   } finally {
     zero(seal.rootKey);
   }

@@ -9,6 +9,8 @@ import type {
   AccessKeyRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
 } from '../../domain/identity.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
+import type { IdentityChange } from '../../ports/changes.ts';
+import { readDoc } from './sqlite-docs.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 
 const SCHEMA = `
@@ -50,12 +52,12 @@ interface SessionRow {
 }
 
 function parse<T>(row: Doc | undefined): T | undefined {
-  return row ? (JSON.parse(row.doc) as T) : undefined;
+  return row ? readDoc<T>(row.doc, 'identity') : undefined;
 }
-const all = <T>(rows: Doc[]): T[] => rows.map((r) => JSON.parse(r.doc) as T);
+const all = <T>(rows: Doc[]): T[] => rows.map((r) => readDoc<T>(r.doc, 'identity'));
 const lc = (s: string): string => s.toLowerCase();
 
-/** Secret access keys are stored sealed by `box` (see ports/secret-box.ts), never in the clear. */
+/** The IdentityRepository port's reads. Secret access keys are opened from their seal (ports/secret-box.ts) as they are read. */
 export function createSqliteIdentityRepository(db: Database.Database, box: SecretBox): IdentityRepository {
   db.exec(SCHEMA);
   const toKey = (r: KeyRow): AccessKeyRecord => ({
@@ -68,115 +70,110 @@ export function createSqliteIdentityRepository(db: Database.Database, box: Secre
   });
   const q = {
     getAccount: db.prepare<[string], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts WHERE account_id = ?'),
-    addAccount: db.prepare('INSERT INTO iam_accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT(account_id) DO NOTHING'),
     listAccounts: db.prepare<[], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts ORDER BY account_id'),
-
     getUser: db.prepare<[string, string], Doc>('SELECT doc FROM iam_users WHERE account_id = ? AND name_lc = ?'),
     getUserById: db.prepare<[string], Doc>('SELECT doc FROM iam_users WHERE user_id = ?'),
     listUsers: db.prepare<[string], Doc>('SELECT doc FROM iam_users WHERE account_id = ? ORDER BY name_lc'),
-    putUser: db.prepare('INSERT INTO iam_users (user_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET doc = excluded.doc'),
-    deleteUser: db.prepare('DELETE FROM iam_users WHERE user_id = ?'),
-
     getKey: db.prepare<[string], KeyRow>('SELECT * FROM iam_access_keys WHERE access_key_id = ?'),
     listKeys: db.prepare<[string, string], KeyRow>('SELECT * FROM iam_access_keys WHERE account_id = ? AND owner = ? ORDER BY created_at, access_key_id'),
-    putKey: db.prepare('INSERT INTO iam_access_keys (access_key_id, account_id, owner, secret, status, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(access_key_id) DO UPDATE SET status = excluded.status'),
-    deleteKey: db.prepare('DELETE FROM iam_access_keys WHERE access_key_id = ?'),
-
     getRole: db.prepare<[string, string], Doc>('SELECT doc FROM iam_roles WHERE account_id = ? AND name_lc = ?'),
     getRoleById: db.prepare<[string], Doc>('SELECT doc FROM iam_roles WHERE role_id = ?'),
     listRoles: db.prepare<[string], Doc>('SELECT doc FROM iam_roles WHERE account_id = ? ORDER BY name_lc'),
-    putRole: db.prepare('INSERT INTO iam_roles (role_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(role_id) DO UPDATE SET doc = excluded.doc'),
-    deleteRole: db.prepare('DELETE FROM iam_roles WHERE role_id = ?'),
-
     getGroup: db.prepare<[string, string], Doc>('SELECT doc FROM iam_groups WHERE account_id = ? AND name_lc = ?'),
     listGroups: db.prepare<[string], Doc>('SELECT doc FROM iam_groups WHERE account_id = ? ORDER BY name_lc'),
-    putGroup: db.prepare('INSERT INTO iam_groups (group_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(group_id) DO UPDATE SET doc = excluded.doc'),
-    deleteGroup: db.prepare('DELETE FROM iam_groups WHERE group_id = ?'),
-    addMember: db.prepare('INSERT INTO iam_group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-    removeMember: db.prepare('DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?'),
     members: db.prepare<[string], Doc>('SELECT u.doc FROM iam_group_members m JOIN iam_users u ON u.user_id = m.user_id WHERE m.group_id = ? ORDER BY u.name_lc'),
     groupsOf: db.prepare<[string], Doc>('SELECT g.doc FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id WHERE m.user_id = ? ORDER BY g.name_lc'),
-
     getInline: db.prepare<[string, string], { principal_id: string; name: string; document: string }>('SELECT * FROM iam_inline_policies WHERE principal_id = ? AND name_lc = ?'),
     listInline: db.prepare<[string], { principal_id: string; name: string; document: string }>('SELECT * FROM iam_inline_policies WHERE principal_id = ? ORDER BY name_lc'),
-    putInline: db.prepare('INSERT INTO iam_inline_policies (principal_id, name_lc, name, document) VALUES (?, ?, ?, ?) ON CONFLICT(principal_id, name_lc) DO UPDATE SET name = excluded.name, document = excluded.document'),
-    deleteInline: db.prepare('DELETE FROM iam_inline_policies WHERE principal_id = ? AND name_lc = ?'),
-
     getPolicy: db.prepare<[string], Doc>('SELECT doc FROM iam_managed_policies WHERE arn = ?'),
     getPolicyByName: db.prepare<[string, string], Doc>('SELECT doc FROM iam_managed_policies WHERE account_id = ? AND name_lc = ?'),
     listPolicies: db.prepare<[string], Doc>('SELECT doc FROM iam_managed_policies WHERE account_id = ? ORDER BY name_lc'),
-    putPolicy: db.prepare('INSERT INTO iam_managed_policies (arn, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc'),
-    deletePolicy: db.prepare('DELETE FROM iam_managed_policies WHERE arn = ?'),
-    attach: db.prepare('INSERT INTO iam_policy_attachments (principal_id, policy_arn) VALUES (?, ?) ON CONFLICT DO NOTHING'),
-    detach: db.prepare('DELETE FROM iam_policy_attachments WHERE principal_id = ? AND policy_arn = ?'),
     attached: db.prepare<[string], Doc>('SELECT p.doc FROM iam_policy_attachments a JOIN iam_managed_policies p ON p.arn = a.policy_arn WHERE a.principal_id = ? ORDER BY p.name_lc'),
     countAttachments: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM iam_policy_attachments WHERE policy_arn = ?'),
-
     getSession: db.prepare<[string], SessionRow>('SELECT * FROM sts_sessions WHERE access_key_id = ?'),
-    putSession: db.prepare('INSERT INTO sts_sessions (access_key_id, account_id, secret, token_hash, role_id, role_name, role_arn, session_name, expiration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    purgeSessions: db.prepare('DELETE FROM sts_sessions WHERE expiration < ?'),
   };
-
-  // Every write moves the generation, committed or not: a spurious change only costs a cache refill.
-  let generation = 0;
-  const write = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A): void => { generation++; fn(...a); };
-
   return {
-    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    generation: () => generation,
-
-    getAccount: (id) => { const r = q.getAccount.get(id); return r ? { accountId: r.account_id, createDate: r.created_at } : undefined; },
-    addAccount: (a) => q.addAccount.run(a.accountId, a.createDate).changes > 0,
-    listAccounts: () => q.listAccounts.all().map((r) => ({ accountId: r.account_id, createDate: r.created_at })),
-
-    getUser: (account, name) => parse<UserRecord>(q.getUser.get(account, lc(name))),
-    getUserById: (id) => parse<UserRecord>(q.getUserById.get(id)),
-    listUsers: (account) => all<UserRecord>(q.listUsers.all(account)),
-    putUser: write((u) => { q.putUser.run(u.userId, u.accountId, lc(u.name), JSON.stringify(u)); }),
-    deleteUser: write((id) => { q.deleteUser.run(id); }),
-
-    getAccessKey: (id) => { const r = q.getKey.get(id); return r ? toKey(r) : undefined; },
-    listAccessKeys: (account, owner) => q.listKeys.all(account, owner).map(toKey),
-    putAccessKey: write((k) => { q.putKey.run(k.accessKeyId, k.accountId, k.owner, box.seal(k.accessKeyId, k.secretAccessKey), k.status, k.createDate); }),
-    deleteAccessKey: write((id) => { q.deleteKey.run(id); }),
-
-    getRole: (account, name) => parse<RoleRecord>(q.getRole.get(account, lc(name))),
-    getRoleById: (id) => parse<RoleRecord>(q.getRoleById.get(id)),
-    listRoles: (account) => all<RoleRecord>(q.listRoles.all(account)),
-    putRole: write((r) => { q.putRole.run(r.roleId, r.accountId, lc(r.name), JSON.stringify(r)); }),
-    deleteRole: write((id) => { q.deleteRole.run(id); }),
-
-    getGroup: (account, name) => parse<GroupRecord>(q.getGroup.get(account, lc(name))),
-    listGroups: (account) => all<GroupRecord>(q.listGroups.all(account)),
-    putGroup: write((g) => { q.putGroup.run(g.groupId, g.accountId, lc(g.name), JSON.stringify(g)); }),
-    deleteGroup: write((id) => { q.deleteGroup.run(id); }),
-    addGroupMember: write((g, u) => { q.addMember.run(g, u); }),
-    removeGroupMember: write((g, u) => { q.removeMember.run(g, u); }),
-    listGroupMembers: (g) => all<UserRecord>(q.members.all(g)),
-    listGroupsForUser: (u) => all<GroupRecord>(q.groupsOf.all(u)),
-
-    getInlinePolicy: (p, name) => {
+    getAccount: async (id) => { const r = q.getAccount.get(id); return r ? { accountId: r.account_id, createDate: r.created_at } : undefined; },
+    listAccounts: async () => q.listAccounts.all().map((r) => ({ accountId: r.account_id, createDate: r.created_at })),
+    getUser: async (account, name) => parse<UserRecord>(q.getUser.get(account, lc(name))),
+    getUserById: async (id) => parse<UserRecord>(q.getUserById.get(id)),
+    listUsers: async (account) => all<UserRecord>(q.listUsers.all(account)),
+    getAccessKey: async (id) => { const r = q.getKey.get(id); return r ? toKey(r) : undefined; },
+    listAccessKeys: async (account, owner) => q.listKeys.all(account, owner).map(toKey),
+    getRole: async (account, name) => parse<RoleRecord>(q.getRole.get(account, lc(name))),
+    getRoleById: async (id) => parse<RoleRecord>(q.getRoleById.get(id)),
+    listRoles: async (account) => all<RoleRecord>(q.listRoles.all(account)),
+    getGroup: async (account, name) => parse<GroupRecord>(q.getGroup.get(account, lc(name))),
+    listGroups: async (account) => all<GroupRecord>(q.listGroups.all(account)),
+    listGroupMembers: async (g) => all<UserRecord>(q.members.all(g)),
+    listGroupsForUser: async (u) => all<GroupRecord>(q.groupsOf.all(u)),
+    getInlinePolicy: async (p, name) => {
       const r = q.getInline.get(p, lc(name));
       return r ? { principalId: r.principal_id, name: r.name, document: r.document } : undefined;
     },
-    listInlinePolicies: (p): InlinePolicyRecord[] => q.listInline.all(p).map((r) => ({ principalId: r.principal_id, name: r.name, document: r.document })),
-    putInlinePolicy: write((p) => { q.putInline.run(p.principalId, lc(p.name), p.name, p.document); }),
-    deleteInlinePolicy: write((p, name) => { q.deleteInline.run(p, lc(name)); }),
+    listInlinePolicies: async (p): Promise<InlinePolicyRecord[]> => q.listInline.all(p).map((r) => ({ principalId: r.principal_id, name: r.name, document: r.document })),
+    getManagedPolicy: async (arn) => parse<ManagedPolicyRecord>(q.getPolicy.get(arn)),
+    getManagedPolicyByName: async (account, name) => parse<ManagedPolicyRecord>(q.getPolicyByName.get(account, lc(name))),
+    listManagedPolicies: async (account) => all<ManagedPolicyRecord>(q.listPolicies.all(account)),
+    listAttachedPolicies: async (p) => all<ManagedPolicyRecord>(q.attached.all(p)),
+    countAttachments: async (arn) => q.countAttachments.get(arn)?.n ?? 0,
+    getSession: async (id) => { const r = q.getSession.get(id); return r ? toSession(r) : undefined; },
+  };
+}
 
-    getManagedPolicy: (arn) => parse<ManagedPolicyRecord>(q.getPolicy.get(arn)),
-    getManagedPolicyByName: (account, name) => parse<ManagedPolicyRecord>(q.getPolicyByName.get(account, lc(name))),
-    listManagedPolicies: (account) => all<ManagedPolicyRecord>(q.listPolicies.all(account)),
-    putManagedPolicy: write((p) => { q.putPolicy.run(p.arn, p.accountId, lc(p.name), JSON.stringify(p)); }),
-    deleteManagedPolicy: write((arn) => { q.deletePolicy.run(arn); }),
-    attachPolicy: write((p, arn) => { q.attach.run(p, arn); }),
-    detachPolicy: write((p, arn) => { q.detach.run(p, arn); }),
-    listAttachedPolicies: (p) => all<ManagedPolicyRecord>(q.attached.all(p)),
-    countAttachments: (arn) => q.countAttachments.get(arn)?.n ?? 0,
-
-    getSession: (id) => { const r = q.getSession.get(id); return r ? toSession(r) : undefined; },
-    putSession: (s) => {
-      q.putSession.run(s.accessKeyId, s.accountId, box.seal(s.accessKeyId, s.secretAccessKey), s.sessionTokenHash, s.roleId, s.roleName, s.roleArn, s.sessionName, s.expiration, s.createDate);
-    },
-    purgeSessions: (before) => q.purgeSessions.run(before).changes,
+/** Applies one IdentityChange inside the commit's transaction; secrets are sealed by `box` as they are written. */
+export function identityChangeApplier(db: Database.Database, box: SecretBox): (c: IdentityChange) => void {
+  db.exec(SCHEMA);
+  const q = {
+    addAccount: db.prepare('INSERT INTO iam_accounts (account_id, created_at) VALUES (?, ?) ON CONFLICT(account_id) DO NOTHING'),
+    putUser: db.prepare('INSERT INTO iam_users (user_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET doc = excluded.doc, name_lc = excluded.name_lc'),
+    deleteUser: db.prepare('DELETE FROM iam_users WHERE user_id = ?'),
+    putKey: db.prepare('INSERT INTO iam_access_keys (access_key_id, account_id, owner, secret, status, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(access_key_id) DO UPDATE SET status = excluded.status'),
+    deleteKey: db.prepare('DELETE FROM iam_access_keys WHERE access_key_id = ?'),
+    putRole: db.prepare('INSERT INTO iam_roles (role_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(role_id) DO UPDATE SET doc = excluded.doc, name_lc = excluded.name_lc'),
+    deleteRole: db.prepare('DELETE FROM iam_roles WHERE role_id = ?'),
+    putGroup: db.prepare('INSERT INTO iam_groups (group_id, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(group_id) DO UPDATE SET doc = excluded.doc, name_lc = excluded.name_lc'),
+    deleteGroup: db.prepare('DELETE FROM iam_groups WHERE group_id = ?'),
+    addMember: db.prepare('INSERT INTO iam_group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    removeMember: db.prepare('DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?'),
+    putInline: db.prepare('INSERT INTO iam_inline_policies (principal_id, name_lc, name, document) VALUES (?, ?, ?, ?) ON CONFLICT(principal_id, name_lc) DO UPDATE SET name = excluded.name, document = excluded.document'),
+    deleteInline: db.prepare('DELETE FROM iam_inline_policies WHERE principal_id = ? AND name_lc = ?'),
+    putPolicy: db.prepare('INSERT INTO iam_managed_policies (arn, account_id, name_lc, doc) VALUES (?, ?, ?, ?) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, name_lc = excluded.name_lc'),
+    deletePolicy: db.prepare('DELETE FROM iam_managed_policies WHERE arn = ?'),
+    attach: db.prepare('INSERT INTO iam_policy_attachments (principal_id, policy_arn) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    detach: db.prepare('DELETE FROM iam_policy_attachments WHERE principal_id = ? AND policy_arn = ?'),
+    putSession: db.prepare('INSERT INTO sts_sessions (access_key_id, account_id, secret, token_hash, role_id, role_name, role_arn, session_name, expiration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    purgeSessions: db.prepare('DELETE FROM sts_sessions WHERE expiration < ?'),
+  };
+  return (c) => {
+    switch (c.kind) {
+      case 'addAccount': q.addAccount.run(c.account.accountId, c.account.createDate); return;
+      case 'putUser': q.putUser.run(c.user.userId, c.user.accountId, lc(c.user.name), JSON.stringify(c.user)); return;
+      case 'deleteUser': q.deleteUser.run(c.userId); return;
+      case 'putAccessKey': {
+        const k = c.key;
+        q.putKey.run(k.accessKeyId, k.accountId, k.owner, box.seal(k.accessKeyId, k.secretAccessKey), k.status, k.createDate);
+        return;
+      }
+      case 'deleteAccessKey': q.deleteKey.run(c.accessKeyId); return;
+      case 'putRole': q.putRole.run(c.role.roleId, c.role.accountId, lc(c.role.name), JSON.stringify(c.role)); return;
+      case 'deleteRole': q.deleteRole.run(c.roleId); return;
+      case 'putGroup': q.putGroup.run(c.group.groupId, c.group.accountId, lc(c.group.name), JSON.stringify(c.group)); return;
+      case 'deleteGroup': q.deleteGroup.run(c.groupId); return;
+      case 'addGroupMember': q.addMember.run(c.groupId, c.userId); return;
+      case 'removeGroupMember': q.removeMember.run(c.groupId, c.userId); return;
+      case 'putInlinePolicy': q.putInline.run(c.policy.principalId, lc(c.policy.name), c.policy.name, c.policy.document); return;
+      case 'deleteInlinePolicy': q.deleteInline.run(c.principalId, lc(c.name)); return;
+      case 'putManagedPolicy': q.putPolicy.run(c.policy.arn, c.policy.accountId, lc(c.policy.name), JSON.stringify(c.policy)); return;
+      case 'deleteManagedPolicy': q.deletePolicy.run(c.arn); return;
+      case 'attachPolicy': q.attach.run(c.principalId, c.policyArn); return;
+      case 'detachPolicy': q.detach.run(c.principalId, c.policyArn); return;
+      case 'putSession': {
+        const x = c.session;
+        q.putSession.run(x.accessKeyId, x.accountId, box.seal(x.accessKeyId, x.secretAccessKey), x.sessionTokenHash, x.roleId, x.roleName, x.roleArn, x.sessionName, x.expiration, x.createDate);
+        return;
+      }
+      case 'purgeSessions': q.purgeSessions.run(c.before); return;
+    }
   };
 }

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { closeDatabase, createSqliteKeyRepository, openDatabase } from './sqlite.ts';
+import { closeDatabase, openDatabase } from './sqlite.ts';
+import { createSqliteKeyRepository } from './sqlite-keys.ts';
 
-test('a data folder from before imported material gains the material_expiry column and keeps its keys', () => {
+test('a data folder from before imported material gains the material_expiry column and keeps its keys', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-migrate-'));
   try {
     const file = join(dir, 'coffer.db');
@@ -19,8 +20,8 @@ test('a data folder from before imported material gains the material_expiry colu
     const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')").all().map((c) => c.name);
     assert.ok(columns.includes('material_expiry'));
     const repo = createSqliteKeyRepository(db);
-    assert.deepEqual(repo.keysDueForMaterialExpiry(Date.now()), []);
-    assert.equal(repo.keysWithKeyId('111122223333', 'k').length, 1);
+    assert.deepEqual(await repo.keysDueForMaterialExpiry(Date.now()), []);
+    assert.equal((await repo.keysWithKeyId('111122223333', 'k')).length, 1);
     closeDatabase(db);
     closeDatabase(openDatabase(file)); // idempotent
   } finally {

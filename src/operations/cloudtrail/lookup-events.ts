@@ -24,11 +24,11 @@ const DEFAULT_MAX = 50;
 
 export interface LookupEventsContext {
   readonly caller: Caller;
-  /** Throws AccessDeniedException unless the caller's IAM policies allow the action. */
-  authorize(action: string): void;
+  /** Rejects with AccessDeniedException unless the caller's IAM policies allow the action. */
+  authorize(action: string): Promise<void>;
   readonly store: Pick<AuditStore, 'lookup'>;
   /** Writes the queued records so that the lookup sees every finished call. */
-  flush(): void;
+  flush(): Promise<void>;
 }
 
 export interface LookupEventsInput {
@@ -111,8 +111,8 @@ function toEvent(r: AuditRow) {
   };
 }
 
-export function lookupEvents(input: LookupEventsInput, ctx: LookupEventsContext) {
-  ctx.authorize('cloudtrail:LookupEvents');
+export async function lookupEvents(input: LookupEventsInput, ctx: LookupEventsContext) {
+  await ctx.authorize('cloudtrail:LookupEvents');
   const attrs = input.LookupAttributes ?? [];
   if (attrs.length > 1) throw new InvalidLookupAttributesException('You cannot perform a lookup on more than one attribute.');
   const attribute = attrs[0];
@@ -126,8 +126,8 @@ export function lookupEvents(input: LookupEventsInput, ctx: LookupEventsContext)
   if (max < 1 || max > 50) throw new InvalidMaxResultsException('MaxResults must be between 1 and 50.');
   const beforeSeq = input.NextToken !== undefined ? decodeToken(input.NextToken) : undefined;
   if (input.EventCategory === 'insight') return { Events: [] };
-  ctx.flush();
-  const rows = ctx.store.lookup({
+  await ctx.flush();
+  const rows = await ctx.store.lookup({
     accountId: ctx.caller.accountId,
     attribute: attribute ? { key: attribute.AttributeKey, value: attribute.AttributeValue } : undefined,
     startTime: input.StartTime?.getTime(), endTime: input.EndTime?.getTime(), beforeSeq, limit: max + 1,

@@ -8,7 +8,7 @@ import { NoSuchEntityError, ValidationError } from '../../errors/query-errors.ts
 import type { QueryContext } from '../query-context.ts';
 import { requireUser } from './common.ts';
 
-export function accessKeyOwner(ctx: QueryContext, userName: string | undefined, action: string): UserRecord {
+export async function accessKeyOwner(ctx: QueryContext, userName: string | undefined, action: string): Promise<UserRecord> {
   if (userName !== undefined) return requireUser(ctx, userName, action);
   const caller = ctx.caller;
   if (caller.type === 'IAMUser' && caller.username !== undefined) return requireUser(ctx, caller.username, action);
@@ -19,8 +19,8 @@ export function accessKeyOwner(ctx: QueryContext, userName: string | undefined, 
 }
 
 /** The user's key with this id, or NoSuchEntity. */
-export function requireUserKey(ctx: QueryContext, user: UserRecord, accessKeyId: string): AccessKeyRecord {
-  const key = ctx.identities.getAccessKey(accessKeyId);
+export async function requireUserKey(ctx: QueryContext, user: UserRecord, accessKeyId: string): Promise<AccessKeyRecord> {
+  const key = await ctx.identities.getAccessKey(accessKeyId);
   if (!key || key.owner !== user.userId || key.accountId !== user.accountId) {
     throw new NoSuchEntityError(`The Access Key with id ${accessKeyId} cannot be found.`);
   }

@@ -7,16 +7,14 @@ export const MAX_GROUPS_PER_USER = 10;
 
 interface Input { GroupName: string; UserName: string }
 
-export const addUserToGroup = defineQueryOperation('iam', 'AddUserToGroup', (input: Input, ctx) => {
+export const addUserToGroup = defineQueryOperation('iam', 'AddUserToGroup', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const group = requirePrincipal(ctx, 'group', input.GroupName, 'AddUserToGroup');
-    const user = findPrincipal(ctx, 'user', input.UserName);
-    if (!user) throw new NoSuchEntityError(`The user with name ${input.UserName} cannot be found.`);
-    const groups = repo.listGroupsForUser(user.id);
-    if (groups.some((g) => g.groupId === group.id)) return undefined;
-    if (groups.length >= MAX_GROUPS_PER_USER) throw new LimitExceededError(`Cannot exceed quota for GroupsPerUser: ${MAX_GROUPS_PER_USER}`);
-    repo.addGroupMember(group.id, user.id);
-    return undefined;
-  });
+  const group = await requirePrincipal(ctx, 'group', input.GroupName, 'AddUserToGroup');
+  const user = await findPrincipal(ctx, 'user', input.UserName);
+  if (!user) throw new NoSuchEntityError(`The user with name ${input.UserName} cannot be found.`);
+  const groups = await repo.listGroupsForUser(user.id);
+  if (groups.some((g) => g.groupId === group.id)) return undefined;
+  if (groups.length >= MAX_GROUPS_PER_USER) throw new LimitExceededError(`Cannot exceed quota for GroupsPerUser: ${MAX_GROUPS_PER_USER}`);
+  repo.addGroupMember(group.id, user.id);
+  return undefined;
 });

@@ -20,39 +20,35 @@ type Named = Record<string, unknown>;
 
 export function attachPolicy(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Attach${Kind}Policy`, (input: Named & { PolicyArn: string }, ctx) => {
+  return defineQueryOperation('iam', `Attach${Kind}Policy`, async (input: Named & { PolicyArn: string }, ctx) => {
     const repo = ctx.identities;
-    return repo.transaction(() => {
-      const p = requirePrincipal(ctx, kind, input[nameMember] as string, `Attach${Kind}Policy`, { 'iam:PolicyARN': input.PolicyArn });
-      const policy = repo.getManagedPolicy(input.PolicyArn);
-      if (!policy || policy.accountId !== ctx.caller.accountId) throw new NoSuchEntityError(notAttachable(input.PolicyArn));
-      const attached = repo.listAttachedPolicies(p.id);
-      if (attached.some((a) => a.arn === policy.arn)) return undefined;
-      if (attached.length >= MAX_ATTACHED_POLICIES) throw new LimitExceededError(`Cannot exceed quota for PoliciesPer${Kind}: ${MAX_ATTACHED_POLICIES}`);
-      repo.attachPolicy(p.id, policy.arn);
-      return undefined;
-    });
+    const p = await requirePrincipal(ctx, kind, input[nameMember] as string, `Attach${Kind}Policy`, { 'iam:PolicyARN': input.PolicyArn });
+    const policy = await repo.getManagedPolicy(input.PolicyArn);
+    if (!policy || policy.accountId !== ctx.caller.accountId) throw new NoSuchEntityError(notAttachable(input.PolicyArn));
+    const attached = await repo.listAttachedPolicies(p.id);
+    if (attached.some((a) => a.arn === policy.arn)) return undefined;
+    if (attached.length >= MAX_ATTACHED_POLICIES) throw new LimitExceededError(`Cannot exceed quota for PoliciesPer${Kind}: ${MAX_ATTACHED_POLICIES}`);
+    repo.attachPolicy(p.id, policy.arn);
+    return undefined;
   });
 }
 
 export function detachPolicy(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Detach${Kind}Policy`, (input: Named & { PolicyArn: string }, ctx) => {
+  return defineQueryOperation('iam', `Detach${Kind}Policy`, async (input: Named & { PolicyArn: string }, ctx) => {
     const repo = ctx.identities;
-    return repo.transaction(() => {
-      const p = requirePrincipal(ctx, kind, input[nameMember] as string, `Detach${Kind}Policy`, { 'iam:PolicyARN': input.PolicyArn });
-      if (!repo.listAttachedPolicies(p.id).some((a) => a.arn === input.PolicyArn)) throw new NoSuchEntityError(`Policy ${input.PolicyArn} was not found.`);
-      repo.detachPolicy(p.id, input.PolicyArn);
-      return undefined;
-    });
+    const p = await requirePrincipal(ctx, kind, input[nameMember] as string, `Detach${Kind}Policy`, { 'iam:PolicyARN': input.PolicyArn });
+    if (!(await repo.listAttachedPolicies(p.id)).some((a) => a.arn === input.PolicyArn)) throw new NoSuchEntityError(`Policy ${input.PolicyArn} was not found.`);
+    repo.detachPolicy(p.id, input.PolicyArn);
+    return undefined;
   });
 }
 
 export function listAttachedPolicies(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `ListAttached${Kind}Policies`, (input: Named & PageInput & { PathPrefix?: string }, ctx) => {
-    const p = requirePrincipal(ctx, kind, input[nameMember] as string, `ListAttached${Kind}Policies`);
-    const attached = ctx.identities.listAttachedPolicies(p.id).filter((a) => underPath(a.path, input.PathPrefix));
+  return defineQueryOperation('iam', `ListAttached${Kind}Policies`, async (input: Named & PageInput & { PathPrefix?: string }, ctx) => {
+    const p = await requirePrincipal(ctx, kind, input[nameMember] as string, `ListAttached${Kind}Policies`);
+    const attached = (await ctx.identities.listAttachedPolicies(p.id)).filter((a) => underPath(a.path, input.PathPrefix));
     const { items, ...rest } = page(attached, (a) => a.name.toLowerCase(), input);
     return { AttachedPolicies: items.map((a) => ({ PolicyName: a.name, PolicyArn: a.arn })), ...rest };
   });

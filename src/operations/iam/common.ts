@@ -24,36 +24,60 @@ export interface PrincipalRef {
 
 const ARN_OF: Readonly<Record<PrincipalKind, (account: string, path: string, name: string) => string>> = { user: userArn, role: roleArn, group: groupArn };
 
-export function findPrincipal(ctx: QueryContext, kind: PrincipalKind, name: string): (PrincipalRef & { record: UserRecord | RoleRecord | GroupRecord }) | undefined {
-  const account = ctx.caller.accountId;
-  const record = kind === 'user' ? ctx.identities.getUser(account, name) : kind === 'role' ? ctx.identities.getRole(account, name) : ctx.identities.getGroup(account, name);
+/** The record of each kind of principal. */
+export interface PrincipalRecords {
+  readonly user: UserRecord;
+  readonly role: RoleRecord;
+  readonly group: GroupRecord;
+}
+
+/** A principal found by name, with the record it was found as. */
+export type FoundPrincipal<K extends PrincipalKind> = PrincipalRef & { readonly record: PrincipalRecords[K] };
+
+const LOOKUP: { readonly [K in PrincipalKind]: (ctx: QueryContext, account: string, name: string) => Promise<PrincipalRecords[K] | undefined> } = {
+  user: (ctx, account, name) => ctx.identities.getUser(account, name),
+  role: (ctx, account, name) => ctx.identities.getRole(account, name),
+  group: (ctx, account, name) => ctx.identities.getGroup(account, name),
+};
+
+const ID_OF: { readonly [K in PrincipalKind]: (record: PrincipalRecords[K]) => string } = {
+  user: (u) => u.userId,
+  role: (r) => r.roleId,
+  group: (g) => g.groupId,
+};
+
+export async function findPrincipal<K extends PrincipalKind>(ctx: QueryContext, kind: K, name: string): Promise<FoundPrincipal<K> | undefined> {
+  const record = await LOOKUP[kind](ctx, ctx.caller.accountId, name);
   if (!record) return undefined;
-  const id = 'userId' in record ? record.userId : 'roleId' in record ? record.roleId : record.groupId;
-  return { kind, id, name: record.name, arn: record.arn, record };
+  return { kind, id: ID_OF[kind](record), name: record.name, arn: record.arn, record };
 }
 
 /** Authorizes `iam:<action>` on the entity (or on the ARN it would have) and then requires it to exist. */
-export function requirePrincipal(ctx: QueryContext, kind: PrincipalKind, name: string, action: string, conditions?: Conditions): PrincipalRef {
-  const found = findPrincipal(ctx, kind, name);
-  ctx.authorize(`iam:${action}`, found?.arn ?? ARN_OF[kind](ctx.caller.accountId, DEFAULT_PATH, name), conditions);
+export async function requirePrincipal<K extends PrincipalKind>(
+  ctx: QueryContext, kind: K, name: string, action: string, conditions?: Conditions,
+): Promise<FoundPrincipal<K>> {
+  const found = await findPrincipal(ctx, kind, name);
+  await ctx.authorize(`iam:${action}`, found?.arn ?? ARN_OF[kind](ctx.caller.accountId, DEFAULT_PATH, name), conditions);
   if (!found) throw new NoSuchEntityError(`The ${kind} with name ${name} cannot be found.`);
   return found;
 }
 
-export function requireUser(ctx: QueryContext, name: string, action: string): UserRecord {
-  const ref = requirePrincipal(ctx, 'user', name, action);
-  return ctx.identities.getUserById(ref.id) as UserRecord;
+/** The user's record as `requirePrincipal` found it (one read: the record the check was made on). */
+export async function requireUser(ctx: QueryContext, name: string, action: string): Promise<UserRecord> {
+  return (await requirePrincipal(ctx, 'user', name, action)).record;
 }
 
-export function requireRole(ctx: QueryContext, name: string, action: string): RoleRecord {
-  const ref = requirePrincipal(ctx, 'role', name, action);
-  return ctx.identities.getRoleById(ref.id) as RoleRecord;
+/** The role's record as `requirePrincipal` found it (one read: the record the check was made on). */
+export async function requireRole(ctx: QueryContext, name: string, action: string): Promise<RoleRecord> {
+  return (await requirePrincipal(ctx, 'role', name, action)).record;
 }
 
 /** A customer managed policy of the caller's account, by ARN; authorizes `iam:<action>` on it first. */
-export function requirePolicy(ctx: QueryContext, arn: string, action: string, missing: (arn: string) => string = (a) => `Policy ${a} was not found.`): ManagedPolicyRecord {
-  ctx.authorize(`iam:${action}`, arn);
-  const p = ctx.identities.getManagedPolicy(arn);
+export async function requirePolicy(
+  ctx: QueryContext, arn: string, action: string, missing: (arn: string) => string = (a) => `Policy ${a} was not found.`,
+): Promise<ManagedPolicyRecord> {
+  await ctx.authorize(`iam:${action}`, arn);
+  const p = await ctx.identities.getManagedPolicy(arn);
   if (!p || p.accountId !== ctx.caller.accountId) throw new NoSuchEntityError(missing(arn));
   return p;
 }

@@ -8,20 +8,18 @@ export const MAX_ACCESS_KEYS_PER_USER = 2;
 
 interface Input { UserName?: string }
 
-export const createAccessKey = defineQueryOperation('iam', 'CreateAccessKey', (input: Input, ctx) => {
+export const createAccessKey = defineQueryOperation('iam', 'CreateAccessKey', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const user = accessKeyOwner(ctx, input.UserName, 'CreateAccessKey');
-    if (repo.listAccessKeys(user.accountId, user.userId).length >= MAX_ACCESS_KEYS_PER_USER) {
-      throw new LimitExceededError(`Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS_PER_USER}`);
-    }
-    const key: AccessKeyRecord = {
-      accessKeyId: newAccessKeyId('AKIA'), accountId: user.accountId, owner: user.userId, secretAccessKey: newSecretAccessKey(),
-      status: 'Active', createDate: ctx.clock.now(),
-    };
-    repo.putAccessKey(key);
-    return {
-      AccessKey: { UserName: user.name, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: key.secretAccessKey, CreateDate: key.createDate },
-    };
-  });
+  const user = await accessKeyOwner(ctx, input.UserName, 'CreateAccessKey');
+  if ((await repo.listAccessKeys(user.accountId, user.userId)).length >= MAX_ACCESS_KEYS_PER_USER) {
+    throw new LimitExceededError(`Cannot exceed quota for AccessKeysPerUser: ${MAX_ACCESS_KEYS_PER_USER}`);
+  }
+  const key: AccessKeyRecord = {
+    accessKeyId: newAccessKeyId('AKIA'), accountId: user.accountId, owner: user.userId, secretAccessKey: newSecretAccessKey(),
+    status: 'Active', createDate: ctx.clock.now(),
+  };
+  repo.putAccessKey(key);
+  return {
+    AccessKey: { UserName: user.name, AccessKeyId: key.accessKeyId, Status: key.status, SecretAccessKey: key.secretAccessKey, CreateDate: key.createDate },
+  };
 });

@@ -6,15 +6,13 @@ import { DEFAULT_PATH, groupOutput } from './common.ts';
 
 interface Input { GroupName: string; Path?: string }
 
-export const createGroup = defineQueryOperation('iam', 'CreateGroup', (input: Input, ctx) => {
+export const createGroup = defineQueryOperation('iam', 'CreateGroup', async (input: Input, ctx) => {
   const account = ctx.caller.accountId;
   const path = input.Path ?? DEFAULT_PATH;
   const arn = groupArn(account, path, input.GroupName);
-  ctx.authorize('iam:CreateGroup', arn);
-  return ctx.identities.transaction(() => {
-    if (ctx.identities.getGroup(account, input.GroupName)) throw new EntityAlreadyExistsError(`Group with name ${input.GroupName} already exists.`);
-    const group: GroupRecord = { accountId: account, groupId: newUniqueId('AGPA'), name: input.GroupName, path, arn, createDate: ctx.clock.now() };
-    ctx.identities.putGroup(group);
-    return { Group: groupOutput(group) };
-  });
+  await ctx.authorize('iam:CreateGroup', arn);
+  if (await ctx.identities.getGroup(account, input.GroupName)) throw new EntityAlreadyExistsError(`Group with name ${input.GroupName} already exists.`);
+  const group: GroupRecord = { accountId: account, groupId: newUniqueId('AGPA'), name: input.GroupName, path, arn, createDate: ctx.clock.now() };
+  ctx.identities.putGroup(group);
+  return { Group: groupOutput(group) };
 });

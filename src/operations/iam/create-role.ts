@@ -14,27 +14,25 @@ interface Input {
   PermissionsBoundary?: string; Tags?: Tag[];
 }
 
-export const createRole = defineQueryOperation('iam', 'CreateRole', (input: Input, ctx) => {
+export const createRole = defineQueryOperation('iam', 'CreateRole', async (input: Input, ctx) => {
   const account = ctx.caller.accountId;
   const path = input.Path ?? DEFAULT_PATH;
   const arn = roleArn(account, path, input.RoleName);
-  ctx.authorize('iam:CreateRole', arn);
+  await ctx.authorize('iam:CreateRole', arn);
   if (input.PermissionsBoundary !== undefined) throw new InvalidInputError('Coffer does not support permissions boundaries.');
   const tags = input.Tags ?? [];
   checkTagKeysUnique(tags);
   if (tags.length > MAX_TAGS) throw new InvalidInputError(`The number of tags exceeds the maximum of ${MAX_TAGS}.`);
   checkPolicySize(policySize(input.AssumeRolePolicyDocument), MAX_TRUST_POLICY_SIZE, `role ${input.RoleName}`);
   validatePolicyDocument(input.AssumeRolePolicyDocument, 'trust');
-  return ctx.identities.transaction(() => {
-    if (ctx.identities.getRole(account, input.RoleName)) throw new EntityAlreadyExistsError(`Role with name ${input.RoleName} already exists.`);
-    const role: RoleRecord = {
-      accountId: account, roleId: newUniqueId('AROA'), name: input.RoleName, path, arn, createDate: ctx.clock.now(),
-      trustPolicy: input.AssumeRolePolicyDocument,
-      ...(input.Description !== undefined ? { description: input.Description } : {}),
-      maxSessionDuration: input.MaxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION,
-      tags: tags.map((t) => ({ Key: t.Key, Value: t.Value })),
-    };
-    ctx.identities.putRole(role);
-    return { Role: roleOutput(role, true) };
-  });
+  if (await ctx.identities.getRole(account, input.RoleName)) throw new EntityAlreadyExistsError(`Role with name ${input.RoleName} already exists.`);
+  const role: RoleRecord = {
+    accountId: account, roleId: newUniqueId('AROA'), name: input.RoleName, path, arn, createDate: ctx.clock.now(),
+    trustPolicy: input.AssumeRolePolicyDocument,
+    ...(input.Description !== undefined ? { description: input.Description } : {}),
+    maxSessionDuration: input.MaxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION,
+    tags: tags.map((t) => ({ Key: t.Key, Value: t.Value })),
+  };
+  ctx.identities.putRole(role);
+  return { Role: roleOutput(role, true) };
 });

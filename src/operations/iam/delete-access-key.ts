@@ -4,12 +4,10 @@ import { accessKeyOwner, requireUserKey } from './access-key-owner.ts';
 
 interface Input { UserName?: string; AccessKeyId: string }
 
-export const deleteAccessKey = defineQueryOperation('iam', 'DeleteAccessKey', (input: Input, ctx) => {
+export const deleteAccessKey = defineQueryOperation('iam', 'DeleteAccessKey', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const user = accessKeyOwner(ctx, input.UserName, 'DeleteAccessKey');
-    const key = requireUserKey(ctx, user, input.AccessKeyId);
-    repo.deleteAccessKey(key.accessKeyId);
-    return undefined;
-  });
+  const user = await accessKeyOwner(ctx, input.UserName, 'DeleteAccessKey');
+  const key = await requireUserKey(ctx, user, input.AccessKeyId);
+  repo.deleteAccessKey(key.accessKeyId);
+  return undefined;
 });

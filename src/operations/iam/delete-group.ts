@@ -5,14 +5,12 @@ import { requirePrincipal } from './common.ts';
 
 interface Input { GroupName: string }
 
-export const deleteGroup = defineQueryOperation('iam', 'DeleteGroup', (input: Input, ctx) => {
+export const deleteGroup = defineQueryOperation('iam', 'DeleteGroup', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const group = requirePrincipal(ctx, 'group', input.GroupName, 'DeleteGroup');
-    if (repo.listGroupMembers(group.id).length > 0) throw new DeleteConflictError('Cannot delete entity, must remove users from group first.');
-    if (repo.listInlinePolicies(group.id).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
-    if (repo.listAttachedPolicies(group.id).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
-    repo.deleteGroup(group.id);
-    return undefined;
-  });
+  const group = await requirePrincipal(ctx, 'group', input.GroupName, 'DeleteGroup');
+  if ((await repo.listGroupMembers(group.id)).length > 0) throw new DeleteConflictError('Cannot delete entity, must remove users from group first.');
+  if ((await repo.listInlinePolicies(group.id)).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
+  if ((await repo.listAttachedPolicies(group.id)).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
+  repo.deleteGroup(group.id);
+  return undefined;
 });

@@ -5,12 +5,10 @@ import { requirePolicy } from './common.ts';
 
 interface Input { PolicyArn: string }
 
-export const deletePolicy = defineQueryOperation('iam', 'DeletePolicy', (input: Input, ctx) => {
+export const deletePolicy = defineQueryOperation('iam', 'DeletePolicy', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const p = requirePolicy(ctx, input.PolicyArn, 'DeletePolicy');
-    if (repo.countAttachments(p.arn) > 0) throw new DeleteConflictError('Cannot delete a policy attached to entities.');
-    repo.deleteManagedPolicy(p.arn);
-    return undefined;
-  });
+  const p = await requirePolicy(ctx, input.PolicyArn, 'DeletePolicy');
+  if ((await repo.countAttachments(p.arn)) > 0) throw new DeleteConflictError('Cannot delete a policy attached to entities.');
+  repo.deleteManagedPolicy(p.arn);
+  return undefined;
 });

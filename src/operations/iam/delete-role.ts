@@ -8,13 +8,11 @@ import { requireRole } from './common.ts';
 
 interface Input { RoleName: string }
 
-export const deleteRole = defineQueryOperation('iam', 'DeleteRole', (input: Input, ctx) => {
+export const deleteRole = defineQueryOperation('iam', 'DeleteRole', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const role = requireRole(ctx, input.RoleName, 'DeleteRole');
-    if (repo.listInlinePolicies(role.roleId).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
-    if (repo.listAttachedPolicies(role.roleId).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
-    repo.deleteRole(role.roleId);
-    return undefined;
-  });
+  const role = await requireRole(ctx, input.RoleName, 'DeleteRole');
+  if ((await repo.listInlinePolicies(role.roleId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
+  if ((await repo.listAttachedPolicies(role.roleId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
+  repo.deleteRole(role.roleId);
+  return undefined;
 });

@@ -5,15 +5,13 @@ import { requireUser } from './common.ts';
 
 interface Input { UserName: string }
 
-export const deleteUser = defineQueryOperation('iam', 'DeleteUser', (input: Input, ctx) => {
+export const deleteUser = defineQueryOperation('iam', 'DeleteUser', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const user = requireUser(ctx, input.UserName, 'DeleteUser');
-    if (repo.listAccessKeys(user.accountId, user.userId).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete access keys first.');
-    if (repo.listInlinePolicies(user.userId).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
-    if (repo.listAttachedPolicies(user.userId).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
-    if (repo.listGroupsForUser(user.userId).length > 0) throw new DeleteConflictError('Cannot delete entity, must remove users from group first.');
-    repo.deleteUser(user.userId);
-    return undefined;
-  });
+  const user = await requireUser(ctx, input.UserName, 'DeleteUser');
+  if ((await repo.listAccessKeys(user.accountId, user.userId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete access keys first.');
+  if ((await repo.listInlinePolicies(user.userId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must delete policies first.');
+  if ((await repo.listAttachedPolicies(user.userId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must detach all policies first.');
+  if ((await repo.listGroupsForUser(user.userId)).length > 0) throw new DeleteConflictError('Cannot delete entity, must remove users from group first.');
+  repo.deleteUser(user.userId);
+  return undefined;
 });

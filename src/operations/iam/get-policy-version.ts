@@ -5,8 +5,8 @@ import { requirePolicy } from './common.ts';
 
 interface Input { PolicyArn: string; VersionId: string }
 
-export const getPolicyVersion = defineQueryOperation('iam', 'GetPolicyVersion', (input: Input, ctx) => {
-  const p = requirePolicy(ctx, input.PolicyArn, 'GetPolicyVersion');
+export const getPolicyVersion = defineQueryOperation('iam', 'GetPolicyVersion', async (input: Input, ctx) => {
+  const p = await requirePolicy(ctx, input.PolicyArn, 'GetPolicyVersion');
   if (input.VersionId !== p.defaultVersionId) throw new NoSuchEntityError(`Policy ${p.arn} version ${input.VersionId} does not exist or is not attachable.`);
   return { PolicyVersion: { Document: p.document, VersionId: p.defaultVersionId, IsDefaultVersion: true, CreateDate: p.createDate } };
 });

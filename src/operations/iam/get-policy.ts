@@ -4,7 +4,7 @@ import { policyOutput, requirePolicy } from './common.ts';
 
 interface Input { PolicyArn: string }
 
-export const getPolicy = defineQueryOperation('iam', 'GetPolicy', (input: Input, ctx) => {
-  const p = requirePolicy(ctx, input.PolicyArn, 'GetPolicy');
-  return { Policy: policyOutput(p, ctx.identities.countAttachments(p.arn), true) };
+export const getPolicy = defineQueryOperation('iam', 'GetPolicy', async (input: Input, ctx) => {
+  const p = await requirePolicy(ctx, input.PolicyArn, 'GetPolicy');
+  return { Policy: policyOutput(p, await ctx.identities.countAttachments(p.arn), true) };
 });

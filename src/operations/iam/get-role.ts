@@ -4,4 +4,4 @@ import { requireRole, roleOutput } from './common.ts';
 
 interface Input { RoleName: string }
 
-export const getRole = defineQueryOperation('iam', 'GetRole', (input: Input, ctx) => ({ Role: roleOutput(requireRole(ctx, input.RoleName, 'GetRole'), true) }));
+export const getRole = defineQueryOperation('iam', 'GetRole', async (input: Input, ctx) => ({ Role: roleOutput(await requireRole(ctx, input.RoleName, 'GetRole'), true) }));

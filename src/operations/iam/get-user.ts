@@ -8,15 +8,15 @@ import { requireUser, userOutput } from './common.ts';
 
 interface Input { UserName?: string }
 
-export const getUser = defineQueryOperation('iam', 'GetUser', (input: Input, ctx) => {
+export const getUser = defineQueryOperation('iam', 'GetUser', async (input: Input, ctx) => {
   const caller = ctx.caller;
   if (input.UserName === undefined) {
     if (caller.type === 'Root') {
-      const account = ctx.identities.getAccount(caller.accountId);
+      const account = await ctx.identities.getAccount(caller.accountId);
       return { User: { UserId: caller.accountId, Arn: caller.arn, CreateDate: account?.createDate ?? 0 } };
     }
     if (caller.type !== 'IAMUser' || caller.username === undefined) throw new ValidationError('Must specify userName when calling with non-User credentials');
-    return { User: userOutput(requireUser(ctx, caller.username, 'GetUser'), true) };
+    return { User: userOutput(await requireUser(ctx, caller.username, 'GetUser'), true) };
   }
-  return { User: userOutput(requireUser(ctx, input.UserName, 'GetUser'), true) };
+  return { User: userOutput(await requireUser(ctx, input.UserName, 'GetUser'), true) };
 });

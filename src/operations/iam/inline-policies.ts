@@ -20,25 +20,23 @@ const nameOf = (input: Named, member: string): string => input[member] as string
 
 export function putInlinePolicy(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember, quota } = KINDS[kind];
-  return defineQueryOperation('iam', `Put${Kind}Policy`, (input: Named & { PolicyName: string; PolicyDocument: string }, ctx) => {
+  return defineQueryOperation('iam', `Put${Kind}Policy`, async (input: Named & { PolicyName: string; PolicyDocument: string }, ctx) => {
     const repo = ctx.identities;
-    return repo.transaction(() => {
-      const p = requirePrincipal(ctx, kind, nameOf(input, nameMember), `Put${Kind}Policy`);
-      validatePolicyDocument(input.PolicyDocument, 'identity');
-      const others = repo.listInlinePolicies(p.id).filter((x) => x.name.toLowerCase() !== input.PolicyName.toLowerCase());
-      const total = others.reduce((n, x) => n + policySize(x.document), policySize(input.PolicyDocument));
-      checkPolicySize(total, quota, `${kind} ${p.name}`);
-      repo.putInlinePolicy({ principalId: p.id, name: input.PolicyName, document: input.PolicyDocument });
-      return undefined;
-    });
+    const p = await requirePrincipal(ctx, kind, nameOf(input, nameMember), `Put${Kind}Policy`);
+    validatePolicyDocument(input.PolicyDocument, 'identity');
+    const others = (await repo.listInlinePolicies(p.id)).filter((x) => x.name.toLowerCase() !== input.PolicyName.toLowerCase());
+    const total = others.reduce((n, x) => n + policySize(x.document), policySize(input.PolicyDocument));
+    checkPolicySize(total, quota, `${kind} ${p.name}`);
+    repo.putInlinePolicy({ principalId: p.id, name: input.PolicyName, document: input.PolicyDocument });
+    return undefined;
   });
 }
 
 export function getInlinePolicy(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Get${Kind}Policy`, (input: Named & { PolicyName: string }, ctx) => {
-    const p = requirePrincipal(ctx, kind, nameOf(input, nameMember), `Get${Kind}Policy`);
-    const policy = ctx.identities.getInlinePolicy(p.id, input.PolicyName);
+  return defineQueryOperation('iam', `Get${Kind}Policy`, async (input: Named & { PolicyName: string }, ctx) => {
+    const p = await requirePrincipal(ctx, kind, nameOf(input, nameMember), `Get${Kind}Policy`);
+    const policy = await ctx.identities.getInlinePolicy(p.id, input.PolicyName);
     if (!policy) throw new NoSuchEntityError(`The ${kind} policy with name ${input.PolicyName} cannot be found.`);
     return { [nameMember]: p.name, PolicyName: policy.name, PolicyDocument: policy.document };
   });
@@ -46,22 +44,20 @@ export function getInlinePolicy(kind: PrincipalKind): QueryOperation {
 
 export function listInlinePolicies(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `List${Kind}Policies`, (input: Named & PageInput, ctx) => {
-    const p = requirePrincipal(ctx, kind, nameOf(input, nameMember), `List${Kind}Policies`);
-    const { items, ...rest } = page(ctx.identities.listInlinePolicies(p.id), (x) => x.name.toLowerCase(), input);
+  return defineQueryOperation('iam', `List${Kind}Policies`, async (input: Named & PageInput, ctx) => {
+    const p = await requirePrincipal(ctx, kind, nameOf(input, nameMember), `List${Kind}Policies`);
+    const { items, ...rest } = page(await ctx.identities.listInlinePolicies(p.id), (x) => x.name.toLowerCase(), input);
     return { PolicyNames: items.map((x) => x.name), ...rest };
   });
 }
 
 export function deleteInlinePolicy(kind: PrincipalKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Delete${Kind}Policy`, (input: Named & { PolicyName: string }, ctx) => {
+  return defineQueryOperation('iam', `Delete${Kind}Policy`, async (input: Named & { PolicyName: string }, ctx) => {
     const repo = ctx.identities;
-    return repo.transaction(() => {
-      const p = requirePrincipal(ctx, kind, nameOf(input, nameMember), `Delete${Kind}Policy`);
-      if (!repo.getInlinePolicy(p.id, input.PolicyName)) throw new NoSuchEntityError(`The ${kind} policy with name ${input.PolicyName} cannot be found.`);
-      repo.deleteInlinePolicy(p.id, input.PolicyName);
-      return undefined;
-    });
+    const p = await requirePrincipal(ctx, kind, nameOf(input, nameMember), `Delete${Kind}Policy`);
+    if (!(await repo.getInlinePolicy(p.id, input.PolicyName))) throw new NoSuchEntityError(`The ${kind} policy with name ${input.PolicyName} cannot be found.`);
+    repo.deleteInlinePolicy(p.id, input.PolicyName);
+    return undefined;
   });
 }

@@ -4,8 +4,8 @@ import { byName, groupOutput, page, requirePrincipal, type PageInput } from './c
 
 interface Input extends PageInput { UserName: string }
 
-export const listGroupsForUser = defineQueryOperation('iam', 'ListGroupsForUser', (input: Input, ctx) => {
-  const user = requirePrincipal(ctx, 'user', input.UserName, 'ListGroupsForUser');
-  const { items, ...rest } = page(ctx.identities.listGroupsForUser(user.id), byName, input);
+export const listGroupsForUser = defineQueryOperation('iam', 'ListGroupsForUser', async (input: Input, ctx) => {
+  const user = await requirePrincipal(ctx, 'user', input.UserName, 'ListGroupsForUser');
+  const { items, ...rest } = page(await ctx.identities.listGroupsForUser(user.id), byName, input);
   return { Groups: items.map(groupOutput), ...rest };
 });

@@ -5,9 +5,9 @@ import { byName, groupOutput, page, underPath, type PageInput } from './common.t
 
 interface Input extends PageInput { PathPrefix?: string }
 
-export const listGroups = defineQueryOperation('iam', 'ListGroups', (input: Input, ctx) => {
-  ctx.authorize('iam:ListGroups', groupArn(ctx.caller.accountId, '/', '*'));
-  const groups = ctx.identities.listGroups(ctx.caller.accountId).filter((g) => underPath(g.path, input.PathPrefix));
+export const listGroups = defineQueryOperation('iam', 'ListGroups', async (input: Input, ctx) => {
+  await ctx.authorize('iam:ListGroups', groupArn(ctx.caller.accountId, '/', '*'));
+  const groups = (await ctx.identities.listGroups(ctx.caller.accountId)).filter((g) => underPath(g.path, input.PathPrefix));
   const { items, ...rest } = page(groups, byName, input);
   return { Groups: items.map(groupOutput), ...rest };
 });

@@ -7,13 +7,13 @@ import { byName, page, policyArnFor, policyOutput, underPath, type PageInput } f
 
 interface Input extends PageInput { Scope?: 'All' | 'AWS' | 'Local'; OnlyAttached?: boolean; PathPrefix?: string; PolicyUsageFilter?: string }
 
-export const listPolicies = defineQueryOperation('iam', 'ListPolicies', (input: Input, ctx) => {
-  ctx.authorize('iam:ListPolicies', policyArnFor(ctx, '/', '*'));
+export const listPolicies = defineQueryOperation('iam', 'ListPolicies', async (input: Input, ctx) => {
+  await ctx.authorize('iam:ListPolicies', policyArnFor(ctx, '/', '*'));
   const repo = ctx.identities;
   const policies = input.Scope === 'AWS' || input.PolicyUsageFilter === 'PermissionsBoundary'
     ? []
-    : repo.listManagedPolicies(ctx.caller.accountId)
-      .map((p) => ({ p, name: p.name, count: repo.countAttachments(p.arn) }))
+    : (await Promise.all((await repo.listManagedPolicies(ctx.caller.accountId))
+      .map(async (p) => ({ p, name: p.name, count: await repo.countAttachments(p.arn) }))))
       .filter((x) => underPath(x.p.path, input.PathPrefix) && (input.OnlyAttached !== true || x.count > 0));
   const { items, ...rest } = page(policies, byName, input);
   return { Policies: items.map((x) => policyOutput(x.p, x.count)), ...rest };

@@ -5,9 +5,9 @@ import { byName, page, underPath, userOutput, type PageInput } from './common.ts
 
 interface Input extends PageInput { PathPrefix?: string }
 
-export const listUsers = defineQueryOperation('iam', 'ListUsers', (input: Input, ctx) => {
-  ctx.authorize('iam:ListUsers', userArn(ctx.caller.accountId, '/', '*'));
-  const users = ctx.identities.listUsers(ctx.caller.accountId).filter((u) => underPath(u.path, input.PathPrefix));
+export const listUsers = defineQueryOperation('iam', 'ListUsers', async (input: Input, ctx) => {
+  await ctx.authorize('iam:ListUsers', userArn(ctx.caller.accountId, '/', '*'));
+  const users = (await ctx.identities.listUsers(ctx.caller.accountId)).filter((u) => underPath(u.path, input.PathPrefix));
   const { items, ...rest } = page(users, byName, input);
   return { Users: items.map((u) => userOutput(u)), ...rest };
 });

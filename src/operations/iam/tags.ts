@@ -12,7 +12,7 @@ const KINDS = { user: { Kind: 'User', nameMember: 'UserName' }, role: { Kind: 'R
 
 type Named = Record<string, unknown>;
 
-function load(ctx: QueryContext, kind: TaggedKind, name: string, action: string): UserRecord | RoleRecord {
+function load(ctx: QueryContext, kind: TaggedKind, name: string, action: string): Promise<UserRecord | RoleRecord> {
   return kind === 'user' ? requireUser(ctx, name, action) : requireRole(ctx, name, action);
 }
 
@@ -23,28 +23,26 @@ function save(ctx: QueryContext, entity: UserRecord | RoleRecord, tags: Tag[]): 
 
 export function tagEntity(kind: TaggedKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Tag${Kind}`, (input: Named & { Tags: Tag[] }, ctx) =>
-    ctx.identities.transaction(() => {
-      const entity = load(ctx, kind, input[nameMember] as string, `Tag${Kind}`);
-      save(ctx, entity, mergeTags(entity.tags, input.Tags));
-      return undefined;
-    }));
+  return defineQueryOperation('iam', `Tag${Kind}`, async (input: Named & { Tags: Tag[] }, ctx) => {
+    const entity = await load(ctx, kind, input[nameMember] as string, `Tag${Kind}`);
+    save(ctx, entity, mergeTags(entity.tags, input.Tags));
+    return undefined;
+  });
 }
 
 export function untagEntity(kind: TaggedKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `Untag${Kind}`, (input: Named & { TagKeys: string[] }, ctx) =>
-    ctx.identities.transaction(() => {
-      const entity = load(ctx, kind, input[nameMember] as string, `Untag${Kind}`);
-      save(ctx, entity, removeTags(entity.tags, input.TagKeys));
-      return undefined;
-    }));
+  return defineQueryOperation('iam', `Untag${Kind}`, async (input: Named & { TagKeys: string[] }, ctx) => {
+    const entity = await load(ctx, kind, input[nameMember] as string, `Untag${Kind}`);
+    save(ctx, entity, removeTags(entity.tags, input.TagKeys));
+    return undefined;
+  });
 }
 
 export function listEntityTags(kind: TaggedKind): QueryOperation {
   const { Kind, nameMember } = KINDS[kind];
-  return defineQueryOperation('iam', `List${Kind}Tags`, (input: Named & PageInput, ctx) => {
-    const entity = load(ctx, kind, input[nameMember] as string, `List${Kind}Tags`);
+  return defineQueryOperation('iam', `List${Kind}Tags`, async (input: Named & PageInput, ctx) => {
+    const entity = await load(ctx, kind, input[nameMember] as string, `List${Kind}Tags`);
     const key = (t: Tag): string => t.Key.toLowerCase();
     const sorted = [...entity.tags].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const { items, ...rest } = page(sorted, key, input);

@@ -5,14 +5,12 @@ import { accessKeyOwner, requireUserKey } from './access-key-owner.ts';
 
 interface Input { UserName?: string; AccessKeyId: string; Status: 'Active' | 'Inactive' | 'Expired' }
 
-export const updateAccessKey = defineQueryOperation('iam', 'UpdateAccessKey', (input: Input, ctx) => {
+export const updateAccessKey = defineQueryOperation('iam', 'UpdateAccessKey', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const user = accessKeyOwner(ctx, input.UserName, 'UpdateAccessKey');
-    const key = requireUserKey(ctx, user, input.AccessKeyId);
-    const status = input.Status;
-    if (status === 'Expired') throw new InvalidInputError('The Status of an access key can only be set to Active or Inactive.');
-    repo.putAccessKey({ ...key, status });
-    return undefined;
-  });
+  const user = await accessKeyOwner(ctx, input.UserName, 'UpdateAccessKey');
+  const key = await requireUserKey(ctx, user, input.AccessKeyId);
+  const status = input.Status;
+  if (status === 'Expired') throw new InvalidInputError('The Status of an access key can only be set to Active or Inactive.');
+  repo.putAccessKey({ ...key, status });
+  return undefined;
 });

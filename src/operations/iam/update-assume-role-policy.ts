@@ -6,13 +6,11 @@ import { checkPolicySize, policySize, validatePolicyDocument } from './policy-do
 
 interface Input { RoleName: string; PolicyDocument: string }
 
-export const updateAssumeRolePolicy = defineQueryOperation('iam', 'UpdateAssumeRolePolicy', (input: Input, ctx) => {
+export const updateAssumeRolePolicy = defineQueryOperation('iam', 'UpdateAssumeRolePolicy', async (input: Input, ctx) => {
   const repo = ctx.identities;
-  return repo.transaction(() => {
-    const role = requireRole(ctx, input.RoleName, 'UpdateAssumeRolePolicy');
-    checkPolicySize(policySize(input.PolicyDocument), MAX_TRUST_POLICY_SIZE, `role ${role.name}`);
-    validatePolicyDocument(input.PolicyDocument, 'trust');
-    repo.putRole({ ...role, trustPolicy: input.PolicyDocument });
-    return undefined;
-  });
+  const role = await requireRole(ctx, input.RoleName, 'UpdateAssumeRolePolicy');
+  checkPolicySize(policySize(input.PolicyDocument), MAX_TRUST_POLICY_SIZE, `role ${role.name}`);
+  validatePolicyDocument(input.PolicyDocument, 'trust');
+  repo.putRole({ ...role, trustPolicy: input.PolicyDocument });
+  return undefined;
 });

@@ -17,8 +17,8 @@ export function checkAliasName(name: string, creating: boolean): void {
   }
 }
 
-export function existingAlias(ctx: OperationContext, name: string): AliasRecord {
-  const a = ctx.keyring.repo.getAlias(ctx.scope.accountId, ctx.scope.region, name);
+export async function existingAlias(ctx: OperationContext, name: string): Promise<AliasRecord> {
+  const a = await ctx.keyring.getAlias(ctx.scope.accountId, ctx.scope.region, name);
   if (!a) throw new NotFoundException(`Alias ${aliasArn(ctx.scope, name)} is not found.`);
   return a;
 }

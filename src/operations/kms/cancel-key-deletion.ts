@@ -4,11 +4,11 @@
  */
 import type { CancelKeyDeletionRequest, CancelKeyDeletionResponse } from '@aws-sdk/client-kms';
 import type { KeyRecord } from '../../domain/key.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const cancelKeyDeletion = defineMutation<CancelKeyDeletionRequest, CancelKeyDeletionResponse>('CancelKeyDeletion', (input, ctx) => {
-  const key = keyFor(ctx, 'CancelKeyDeletion', input.KeyId as string, false);
-  ctx.keyring.update(key.arn, ({ deletionDate: _d, pendingWindowInDays: _p, ...rest }): KeyRecord => ({ ...rest, state: 'Disabled' }));
+export const cancelKeyDeletion = defineOperation<CancelKeyDeletionRequest, CancelKeyDeletionResponse>('CancelKeyDeletion', async (input, ctx) => {
+  const key = await keyFor(ctx, 'CancelKeyDeletion', input.KeyId as string, false);
+  await ctx.keyring.update(key.arn, ({ deletionDate: _d, pendingWindowInDays: _p, ...rest }): KeyRecord => ({ ...rest, state: 'Disabled' }));
   return { KeyId: key.arn };
 });

@@ -6,22 +6,21 @@
  */
 import { IncorrectKeyException, InvalidCiphertextException } from '../../errors/kms-errors.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
-import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
+import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
-import { decryptWith, parseCiphertext } from '../../domain/symmetric.ts';
+import { decryptWith, parseCiphertext } from '../../services/symmetric.ts';
 import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { OperationContext } from '../context.ts';
-import { checkEncryptionAlgorithm, requireSymmetricEncryption } from './common.ts';
+import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption } from './common.ts';
 
 /** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
 export type Source =
-  | { readonly kind: 'symmetric'; readonly key: KeyRecord; readonly parts: CiphertextParts | undefined }
+  | { readonly kind: 'symmetric'; readonly key: KeyRecord; readonly parts: CiphertextParts | undefined; readonly blob: Buffer | undefined }
   | { readonly kind: 'asymmetric'; readonly key: KeyRecord; readonly algorithm: EncryptionAlgorithm; readonly ciphertext: Buffer | undefined };
 
 type Auth = {
-  action: string; grantOperation: string;
   encryptionContext: Readonly<Record<string, string>> | undefined; grantTokens: readonly string[] | undefined;
 };
 
@@ -32,14 +31,18 @@ const missingBlob = (member: string): ValidationException =>
  * The source key of a ciphertext: for a symmetric blob the key it names, which must equal `keyRef`
  * when given (IncorrectKeyException otherwise); checked against the key-state table for `operation`.
  */
-export function ciphertextSource(
+export async function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
   algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string, auth: Auth,
-): Source {
-  const requested = keyRef === undefined ? undefined : ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
-  const authorize = (key: KeyRecord): void => {
-    ctx.authorizeKey({
+): Promise<Source> {
+  const requested = keyRef === undefined ? undefined : await ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
+  const authorize = async (key: KeyRecord): Promise<void> => {
+    const facts = kmsFacts(operation);
+    await ctx.authorizeKey({
       ...auth,
+      // The source key's action and grant operation (ReEncrypt: ReEncryptFrom), from the operation table.
+      action: facts.actions[0] as string,
+      ...(facts.grantOperation !== undefined ? { grantOperation: facts.grantOperation } : {}),
       key,
       conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
       ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),
@@ -48,7 +51,7 @@ export function ciphertextSource(
   };
 
   if (requested && requested.keyUsage === 'ENCRYPT_DECRYPT' && !isSymmetricEncryptionKey(requested)) {
-    authorize(requested);
+    await authorize(requested);
     const alg = checkEncryptionAlgorithm(requested, algorithm);
     refuseContext(requested, auth.encryptionContext);
     if (ignoreCiphertext) return { kind: 'asymmetric', key: requested, algorithm: alg, ciphertext: undefined };
@@ -58,21 +61,23 @@ export function ciphertextSource(
 
   let key: KeyRecord;
   let parts: CiphertextParts | undefined;
+  let bytes: Buffer | undefined;
   if (ignoreCiphertext) {
     if (!requested) throw new ValidationException(`KeyId is required when DryRunModifiers includes IGNORE_CIPHERTEXT.`);
     key = requested;
   } else {
     if (blob === undefined) throw missingBlob(blobMember);
-    parts = parseCiphertext(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
-    const named = ctx.keyring.byKeyId(parts.keyId, ctx.scope);
+    bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    parts = parseCiphertext(bytes);
+    const named = await ctx.keyring.byKeyId(parts.keyId, ctx.scope);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
     if (!named) throw new InvalidCiphertextException();
     key = named;
   }
-  authorize(key);
+  await authorize(key);
   requireSymmetricEncryption(key, operation);
   checkEncryptionAlgorithm(key, algorithm);
-  return { kind: 'symmetric', key, parts };
+  return { kind: 'symmetric', key, parts, blob: bytes };
 }
 
 export interface Opened {
@@ -83,13 +88,13 @@ export interface Opened {
 }
 
 /** Opens a source whose ciphertext was not ignored; every failure is InvalidCiphertextException. */
-export function openSource(ctx: OperationContext, source: Source, ec: Readonly<Record<string, string>> | undefined): Opened {
+export async function openSource(ctx: OperationContext, source: Source, ec: Readonly<Record<string, string>> | undefined): Promise<Opened> {
   if (source.kind === 'asymmetric') {
     if (source.ciphertext === undefined) throw new Error('the ciphertext was ignored');
-    return { plaintext: decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
+    return { plaintext: await decryptAsymmetric(ctx.keyring, source.key, source.algorithm, source.ciphertext), algorithm: source.algorithm };
   }
-  if (source.parts === undefined) throw new Error('the ciphertext was ignored');
-  const { plaintext, materialId } = decryptWith(ctx.keyring, source.key, source.parts, ec);
+  if (source.parts === undefined || source.blob === undefined) throw new Error('the ciphertext was ignored');
+  const { plaintext, materialId } = await decryptWith(ctx.keyring, source.key, source.parts, source.blob, ec);
   return { plaintext, algorithm: 'SYMMETRIC_DEFAULT', materialId };
 }
 

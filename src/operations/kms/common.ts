@@ -8,25 +8,30 @@ import type { KeyRecord } from '../../domain/key.ts';
 import type { KeyAuthorization, OperationContext } from '../context.ts';
 import type { AuthorizationResult } from '../../domain/principal.ts';
 import type { Tag } from '@aws-sdk/client-kms';
+import { operationFacts, type OperationFacts } from '../../wire/operation-table.ts';
 
 export type AuthorizationExtras = Omit<KeyAuthorization, 'action' | 'key' | 'requestAlias'> & { readonly action?: string };
 
 /**
- * Resolves a KeyId parameter, authorizes `kms:<operation>` (or `extras.action`) on the key, then
- * applies the key-state table: an unauthorized caller learns nothing about the key's state.
+ * Resolves a KeyId parameter, authorizes the operation's IAM action and grant operation (the
+ * operation table's, unless `extras` names others) on the key, then applies the key-state table:
+ * an unauthorized caller learns nothing about the key's state.
  */
-export function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): KeyRecord {
-  return authorizedKey(ctx, operation, ref, aliases, extras).key;
+export async function keyFor(ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {}): Promise<KeyRecord> {
+  return (await authorizedKey(ctx, operation, ref, aliases, extras)).key;
 }
 
 /** keyFor, also saying how the request was allowed. */
-export function authorizedKey(
+export async function authorizedKey(
   ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {},
-): { key: KeyRecord; allowedBy: AuthorizationResult } {
-  const key = ctx.keyring.resolve(ctx.scope, ref, { aliases });
-  const allowedBy = ctx.authorizeKey({
+): Promise<{ key: KeyRecord; allowedBy: AuthorizationResult }> {
+  const key = await ctx.keyring.resolve(ctx.scope, ref, { aliases });
+  const facts = kmsFacts(operation);
+  const grantOperation = extras.grantOperation ?? facts.grantOperation;
+  const allowedBy = await ctx.authorizeKey({
     ...extras,
-    action: extras.action ?? `kms:${operation}`,
+    action: extras.action ?? (facts.actions[0] as string),
+    ...(grantOperation !== undefined ? { grantOperation } : {}),
     key,
     ...(aliases && ref.includes('alias/') ? { requestAlias: ref.slice(ref.indexOf('alias/')) } : {}),
   });
@@ -34,9 +39,23 @@ export function authorizedKey(
   return { key, allowedBy };
 }
 
+/** The operation table's facts of a KMS operation (every operation that calls this has a row). */
+export function kmsFacts(operation: string): OperationFacts {
+  const facts = operationFacts('kms', operation);
+  if (facts === undefined) throw new Error(`no operation-table row for ${operation}`);
+  return facts;
+}
+
+/** The key must have the key usage the operation table gives the operation. */
+export function requireOperationUsage(key: KeyRecord, operation: string): void {
+  const usage = kmsFacts(operation).usage;
+  if (usage === undefined) throw new Error(`the operation table gives ${operation} no key usage`);
+  requireKeyUsage(key, usage, operation);
+}
+
 /** Symmetric-only operations (GenerateDataKey*, the key that wraps a data key pair). */
 export function requireSymmetricEncryption(key: KeyRecord, operation: string): void {
-  requireKeyUsage(key, 'ENCRYPT_DECRYPT', operation);
+  requireOperationUsage(key, operation);
   if (capabilitiesOf(key.keySpec).keyType !== 'SYMMETRIC') {
     throw new InvalidKeyUsageException(`${key.arn} key spec is ${key.keySpec} which is not valid for ${operation}.`);
   }

@@ -12,11 +12,11 @@ import { AccessDeniedException, ValidationException } from '../../errors/common-
 import { LimitExceededException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { accountRootArn } from '../../core/arn.ts';
 import { grantOperationsFor, newGrantId, newGrantToken, type GrantConstraints, type GrantRecord } from '../../domain/grant.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { authorizedKey, dryRunStop } from './common.ts';
 import { checkPrincipalArn, grantIdsOf, MAX_GRANTS_PER_KEY, sameGrant, withinParent } from './grant-rules.ts';
 
-export const createGrant = defineMutation<CreateGrantRequest, CreateGrantResponse>('CreateGrant', (input, ctx) => {
+export const createGrant = defineOperation<CreateGrantRequest, CreateGrantResponse>('CreateGrant', async (input, ctx) => {
   if (input.GranteeServicePrincipal !== undefined || input.RetiringServicePrincipal !== undefined) {
     throw new UnsupportedOperationException('Coffer does not support grants to service principals.');
   }
@@ -35,8 +35,8 @@ export const createGrant = defineMutation<CreateGrantRequest, CreateGrantRespons
   const constraintTypes = [constraints?.EncryptionContextEquals ? 'EncryptionContextEquals' : undefined, constraints?.EncryptionContextSubset ? 'EncryptionContextSubset' : undefined]
     .filter((x): x is string => x !== undefined);
   const contextPairs = { ...constraints?.EncryptionContextSubset, ...constraints?.EncryptionContextEquals };
-  const { key, allowedBy: via } = authorizedKey(ctx, 'CreateGrant', input.KeyId as string, false, {
-    grantOperation: 'CreateGrant',
+  const { key, allowedBy: via } = await authorizedKey(ctx, 'CreateGrant', input.KeyId as string, false, {
+    
     grantTokens: input.GrantTokens,
     conditions: {
       'kms:GrantOperations': operations,
@@ -65,7 +65,7 @@ export const createGrant = defineMutation<CreateGrantRequest, CreateGrantRespons
     ...(constraints ? { constraints } : {}),
   };
   if (via?.via === 'grant' && via.grantId !== undefined) {
-    const parent = ctx.keyring.grantsOf(key.arn).find((g) => g.grantId === via.grantId);
+    const parent = (await ctx.keyring.grantsOf(key.arn)).find((g) => g.grantId === via.grantId);
     if (!parent || !withinParent(parent, draft)) {
       throw new AccessDeniedException(`User: ${ctx.caller.arn} is not authorized to perform: kms:CreateGrant on resource: ${key.arn} because the grant that allows it does not allow these operations or constraints`);
     }
@@ -73,10 +73,10 @@ export const createGrant = defineMutation<CreateGrantRequest, CreateGrantRespons
   dryRunStop(input.DryRun);
 
   if (input.Name !== undefined) {
-    const existing = ctx.keyring.grantsOf(key.arn).find((g) => g.name === input.Name && sameGrant(g, draft));
+    const existing = (await ctx.keyring.grantsOf(key.arn)).find((g) => g.name === input.Name && sameGrant(g, draft));
     if (existing) return { GrantId: existing.grantId, GrantToken: newGrantToken(existing.grantId) };
   }
-  if (ctx.keyring.grantsOf(key.arn).length >= MAX_GRANTS_PER_KEY) {
+  if ((await ctx.keyring.grantsOf(key.arn)).length >= MAX_GRANTS_PER_KEY) {
     throw new LimitExceededException(`The key ${key.arn} already has ${MAX_GRANTS_PER_KEY} grants.`);
   }
   const grant: GrantRecord = { ...draft, grantId: newGrantId(), creationDate: ctx.clock.now() };

@@ -16,10 +16,10 @@ import { keyArn } from '../../core/arn.ts';
 import { newKeyId, newMultiRegionKeyId } from '../../core/ids.ts';
 import { DEFAULT_ROTATION_PERIOD_DAYS, type KeyRecord, type MaterialRecord, type Origin } from '../../domain/key.ts';
 import { capabilitiesOf, isKeySpec, type KeyUsage } from '../../domain/key-specs.ts';
-import { newKeyMaterial } from '../../domain/key-material.ts';
-import { describe } from '../../domain/multi-region.ts';
+import { newKeyMaterial } from '../../services/key-material.ts';
+import { describe } from '../../services/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
-import { definePreparedMutation, type OperationContext } from '../context.ts';
+import { definePreparedOperation, type OperationContext } from '../context.ts';
 import { checkTags, requestTagConditions } from './common.ts';
 
 /** What CreateKey settles before its transaction: the whole record and its (wrapped) material. */
@@ -50,20 +50,20 @@ async function prepare(input: CreateKeyRequest, ctx: OperationContext): Promise<
   const tags = input.Tags ?? [];
   checkTags(tags);
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
-  ctx.authorizeAccount('kms:CreateKey', '*', {
+  await ctx.authorizeAccount('kms:CreateKey', '*', {
     'kms:KeySpec': spec, 'kms:KeyUsage': usage, 'kms:KeyOrigin': origin, 'kms:MultiRegion': multiRegion,
     ...(multiRegion ? { 'kms:MultiRegionKeyType': 'PRIMARY' } : {}),
     'kms:CustomerMasterKeySpec': spec, 'kms:CustomerMasterKeyUsage': usage, 'kms:BypassPolicyLockoutSafetyCheck': bypass,
     ...requestTagConditions(tags),
   });
-  if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', '*', requestTagConditions(tags));
+  if (tags.length > 0) await ctx.authorizeAccount('kms:TagResource', '*', requestTagConditions(tags));
   const policy = input.Policy ?? defaultKeyPolicy(ctx.scope.partition, ctx.scope.accountId);
   validatePolicyDocument(policy);
 
   const now = ctx.clock.now();
   const keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
   const arn = keyArn(ctx.scope, keyId);
-  if (input.Policy !== undefined && !bypass) ctx.checkLockout(policy, arn);
+  if (input.Policy !== undefined && !bypass) await ctx.checkLockout(policy, arn);
   // Key pairs are generated off the event loop (RSA takes long); nothing is stored until they exist.
   // An EXTERNAL key has no material until ImportKeyMaterial.
   const made = origin === 'EXTERNAL' ? undefined : await newKeyMaterial(ctx.keyring, arn, spec, now);
@@ -80,10 +80,10 @@ async function prepare(input: CreateKeyRequest, ctx: OperationContext): Promise<
   return { key, materials: made ? [made.material] : [] };
 }
 
-export const createKey = definePreparedMutation<CreateKeyRequest, NewKey, CreateKeyResponse>('CreateKey', {
+export const createKey = definePreparedOperation<CreateKeyRequest, NewKey, CreateKeyResponse>('CreateKey', {
   prepare,
-  run: (_input, ctx, { key, materials }) => {
+  run: async (_input, ctx, { key, materials }) => {
     ctx.keyring.create(key, materials);
-    return { KeyMetadata: describe(ctx.keyring, key) };
+    return { KeyMetadata: await describe(ctx.keyring, key) };
   },
 });

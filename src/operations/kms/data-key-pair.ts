@@ -10,7 +10,7 @@ import { NotFoundException, UnsupportedOperationException } from '../../errors/k
 import { generateKeyPair, type DerKeyPair } from '../../crypto/keypair.ts';
 import { capabilitiesOf, isKeySpec } from '../../domain/key-specs.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { OperationContext } from '../context.ts';
 import { dryRunStop, keyFor, requireSymmetricEncryption } from './common.ts';
@@ -33,8 +33,8 @@ export interface DataKeyPair {
 export async function generateDataKeyPair(ctx: OperationContext, operation: string, input: DataKeyPairInput): Promise<DataKeyPair> {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const spec = input.KeyPairSpec as string;
-  const key = keyFor(ctx, operation, input.KeyId as string, true, {
-    grantOperation: operation, encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+  const key = await keyFor(ctx, operation, input.KeyId as string, true, {
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT', 'kms:DataKeyPairSpec': spec },
   });
   requireSymmetricEncryption(key, operation);
@@ -45,10 +45,10 @@ export async function generateDataKeyPair(ctx: OperationContext, operation: stri
   const pair = await generateKeyPair(caps.material.pair);
   try {
     // The wrapping key may have changed while the pair was being made.
-    const current = ctx.keyring.get(key.arn);
+    const current = await ctx.keyring.get(key.arn);
     if (!current) throw new NotFoundException(`Key '${key.arn}' does not exist`);
     assertStateAllows(operation, current.state, current.arn);
-    const privateKeyCiphertext = encryptUnder(ctx.keyring, current, pair.privateKey, input.EncryptionContext);
+    const privateKeyCiphertext = await encryptUnder(ctx.keyring, current, pair.privateKey, input.EncryptionContext);
     ctx.usage.record(current.arn, operation, ctx.clock.now(), ctx.requestId);
     return { key: current, pair, privateKeyCiphertext };
   } catch (e) {

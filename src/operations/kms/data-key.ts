@@ -2,7 +2,7 @@
 import { ValidationException } from '../../errors/common-errors.ts';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { randomBytes } from '../../crypto/bytes.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import type { OperationContext } from '../context.ts';
 import { dryRunStop, keyFor, requireSymmetricEncryption } from './common.ts';
 
@@ -18,20 +18,20 @@ export interface DataKeyInput {
   Recipient?: object | undefined;
 }
 
-export function generateDataKey(ctx: OperationContext, operation: string, input: DataKeyInput) {
+export async function generateDataKey(ctx: OperationContext, operation: string, input: DataKeyInput) {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   if ((input.KeySpec === undefined) === (input.NumberOfBytes === undefined)) {
     throw new ValidationException('Please specify either number of bytes or key spec.');
   }
   const bytes = input.NumberOfBytes ?? SPEC_BYTES[input.KeySpec as string] ?? 32;
-  const key = keyFor(ctx, operation, input.KeyId as string, true, {
-    grantOperation: operation, encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+  const key = await keyFor(ctx, operation, input.KeyId as string, true, {
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': 'SYMMETRIC_DEFAULT' },
   });
   requireSymmetricEncryption(key, operation);
   dryRunStop(input.DryRun);
   const plaintext = randomBytes(bytes);
-  const ciphertext = encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext);
+  const ciphertext = await encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext);
   ctx.usage.record(key.arn, operation, ctx.clock.now(), ctx.requestId);
   return { key, plaintext, ciphertext };
 }

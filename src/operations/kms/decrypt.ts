@@ -13,14 +13,14 @@ import { defineOperation } from '../context.ts';
 import { ciphertextSource, ignored, openSource } from './ciphertext-source.ts';
 import { dryRunSucceeded } from './common.ts';
 
-export const decrypt = defineOperation<DecryptRequest, DecryptResponse>('Decrypt', (input, ctx) => {
+export const decrypt = defineOperation<DecryptRequest, DecryptResponse>('Decrypt', async (input, ctx) => {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
-  const source = ciphertextSource(ctx, 'Decrypt', input.CiphertextBlob, input.KeyId, input.EncryptionAlgorithm, ignore, 'ciphertextBlob', {
-    action: 'kms:Decrypt', grantOperation: 'Decrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+  const source = await ciphertextSource(ctx, 'Decrypt', input.CiphertextBlob, input.KeyId, input.EncryptionAlgorithm, ignore, 'ciphertextBlob', {
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
   });
   if (ignored(source)) return dryRunSucceeded();
-  const { plaintext, algorithm, materialId } = openSource(ctx, source, input.EncryptionContext);
+  const { plaintext, algorithm, materialId } = await openSource(ctx, source, input.EncryptionContext);
   if (input.DryRun === true) {
     plaintext.fill(0);
     return dryRunSucceeded();

@@ -8,14 +8,14 @@
  * UnsupportedOperationException (not an EXTERNAL key).
  */
 import type { DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse } from '@aws-sdk/client-kms';
-import { deleteImportedMaterial } from '../../domain/import-material.ts';
-import { defineMutation } from '../context.ts';
+import { deleteImportedMaterial } from '../../services/import-material.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireExternal } from './import-checks.ts';
 
-export const deleteImportedKeyMaterial = defineMutation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>('DeleteImportedKeyMaterial', (input, ctx) => {
-  const key = keyFor(ctx, 'DeleteImportedKeyMaterial', input.KeyId as string, false);
+export const deleteImportedKeyMaterial = defineOperation<DeleteImportedKeyMaterialRequest, DeleteImportedKeyMaterialResponse>('DeleteImportedKeyMaterial', async (input, ctx) => {
+  const key = await keyFor(ctx, 'DeleteImportedKeyMaterial', input.KeyId as string, false);
   requireExternal(key);
-  const materialId = deleteImportedMaterial(ctx.keyring, key, input.KeyMaterialId);
+  const materialId = await deleteImportedMaterial(ctx.keyring, key, input.KeyMaterialId);
   return { KeyId: key.arn, ...(materialId !== undefined ? { KeyMaterialId: materialId } : {}) };
 });

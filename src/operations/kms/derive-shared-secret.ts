@@ -8,25 +8,24 @@
  */
 import type { DeriveSharedSecretRequest, DeriveSharedSecretResponse } from '@aws-sdk/client-kms';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../domain/key-agreement.ts';
+import { checkKeyAgreementAlgorithm, deriveSharedSecret as derive } from '../../services/key-agreement.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, DeriveSharedSecretResponse>('DeriveSharedSecret', (input, ctx) => {
+export const deriveSharedSecret = defineOperation<DeriveSharedSecretRequest, DeriveSharedSecretResponse>('DeriveSharedSecret', async (input, ctx) => {
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
-  const key = keyFor(ctx, 'DeriveSharedSecret', input.KeyId as string, true, {
-    grantOperation: 'DeriveSharedSecret', grantTokens: input.GrantTokens,
+  const key = await keyFor(ctx, 'DeriveSharedSecret', input.KeyId as string, true, {
+    grantTokens: input.GrantTokens,
     conditions: { 'kms:KeyAgreementAlgorithm': input.KeyAgreementAlgorithm },
   });
-  requireKeyUsage(key, 'KEY_AGREEMENT', 'DeriveSharedSecret');
+  requireOperationUsage(key, 'DeriveSharedSecret');
   const algorithm = checkKeyAgreementAlgorithm(key, input.KeyAgreementAlgorithm as string);
   const peer = input.PublicKey as Buffer;
   if (input.DryRun === true) {
-    derive(ctx.keyring, key, peer).fill(0); // the peer key is validated as a real request would
+    (await derive(ctx.keyring, key, peer)).fill(0); // the peer key is validated as a real request would
     dryRunStop(true);
   }
-  const secret = derive(ctx.keyring, key, peer);
+  const secret = await derive(ctx.keyring, key, peer);
   ctx.usage.record(key.arn, 'DeriveSharedSecret', ctx.clock.now(), ctx.requestId);
   return { KeyId: key.arn, SharedSecret: secret, KeyAgreementAlgorithm: algorithm, KeyOrigin: key.origin };
 });

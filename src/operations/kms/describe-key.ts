@@ -5,10 +5,10 @@
  * Errors: NotFoundException.
  */
 import type { DescribeKeyRequest, DescribeKeyResponse } from '@aws-sdk/client-kms';
-import { describe } from '../../domain/multi-region.ts';
+import { describe } from '../../services/multi-region.ts';
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const describeKey = defineOperation<DescribeKeyRequest, DescribeKeyResponse>('DescribeKey', (input, ctx) => ({
-  KeyMetadata: describe(ctx.keyring, keyFor(ctx, 'DescribeKey', input.KeyId as string, true, { grantOperation: 'DescribeKey', grantTokens: input.GrantTokens })),
+export const describeKey = defineOperation<DescribeKeyRequest, DescribeKeyResponse>('DescribeKey', async (input, ctx) => ({
+  KeyMetadata: await describe(ctx.keyring, await keyFor(ctx, 'DescribeKey', input.KeyId as string, true, { grantTokens: input.GrantTokens })),
 }));

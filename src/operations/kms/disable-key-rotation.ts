@@ -4,15 +4,15 @@
  * Errors: NotFoundException, DisabledException, KMSInvalidStateException, UnsupportedOperationException.
  */
 import type { DisableKeyRotationRequest } from '@aws-sdk/client-kms';
-import { updateWithReplicas } from '../../domain/multi-region.ts';
-import { defineMutation } from '../context.ts';
+import { updateWithReplicas } from '../../services/multi-region.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
-export const disableKeyRotation = defineMutation<DisableKeyRotationRequest, undefined>('DisableKeyRotation', (input, ctx) => {
-  const key = keyFor(ctx, 'DisableKeyRotation', input.KeyId as string, false);
+export const disableKeyRotation = defineOperation<DisableKeyRotationRequest, undefined>('DisableKeyRotation', async (input, ctx) => {
+  const key = await keyFor(ctx, 'DisableKeyRotation', input.KeyId as string, false);
   requireRotatable(key);
   requireNotReplica(key);
-  updateWithReplicas(ctx.keyring, key.arn, (k) => ({ ...k, rotation: { enabled: false, periodDays: k.rotation.periodDays } }));
+  await updateWithReplicas(ctx.keyring, key.arn, (k) => ({ ...k, rotation: { enabled: false, periodDays: k.rotation.periodDays } }));
   return undefined;
 });

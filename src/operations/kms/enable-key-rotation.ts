@@ -8,19 +8,19 @@
 import type { EnableKeyRotationRequest } from '@aws-sdk/client-kms';
 import { DAY_MS } from '../../core/clock.ts';
 import { DEFAULT_ROTATION_PERIOD_DAYS } from '../../domain/key.ts';
-import { updateWithReplicas } from '../../domain/multi-region.ts';
-import { defineMutation } from '../context.ts';
+import { updateWithReplicas } from '../../services/multi-region.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
-export const enableKeyRotation = defineMutation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', (input, ctx) => {
+export const enableKeyRotation = defineOperation<EnableKeyRotationRequest, undefined>('EnableKeyRotation', async (input, ctx) => {
   const periodDays = input.RotationPeriodInDays ?? DEFAULT_ROTATION_PERIOD_DAYS;
-  const key = keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false, { conditions: { 'kms:RotationPeriodInDays': periodDays } });
+  const key = await keyFor(ctx, 'EnableKeyRotation', input.KeyId as string, false, { conditions: { 'kms:RotationPeriodInDays': periodDays } });
   requireRotatable(key);
   requireNotReplica(key);
   const now = ctx.clock.now();
-  const lastRotation = Math.max(...ctx.keyring.materialsOf(key.arn).map((m) => m.createdAt), key.creationDate);
-  updateWithReplicas(ctx.keyring, key.arn, (k) => ({
+  const lastRotation = Math.max(...(await ctx.keyring.materialsOf(key.arn)).map((m) => m.createdAt), key.creationDate);
+  await updateWithReplicas(ctx.keyring, key.arn, (k) => ({
     ...k,
     rotation: {
       enabled: true,

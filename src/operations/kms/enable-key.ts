@@ -4,11 +4,11 @@
  * rotation fell due while it was disabled is rotated by the next scheduler run.
  */
 import type { EnableKeyRequest } from '@aws-sdk/client-kms';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const enableKey = defineMutation<EnableKeyRequest, undefined>('EnableKey', (input, ctx) => {
-  const key = keyFor(ctx, 'EnableKey', input.KeyId as string, false);
-  if (key.state !== 'Enabled') ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'Enabled' }));
+export const enableKey = defineOperation<EnableKeyRequest, undefined>('EnableKey', async (input, ctx) => {
+  const key = await keyFor(ctx, 'EnableKey', input.KeyId as string, false);
+  if (key.state !== 'Enabled') await ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'Enabled' }));
   return undefined;
 });

@@ -8,18 +8,17 @@
  * an asymmetric key), DryRunOperationException.
  */
 import type { EncryptRequest, EncryptResponse } from '@aws-sdk/client-kms';
-import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
-import { checkEncryptionAlgorithm, dryRunStop, keyFor } from './common.ts';
+import { checkEncryptionAlgorithm, dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', (input, ctx) => {
-  const key = keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
-    grantOperation: 'Encrypt', encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
+export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt', async (input, ctx) => {
+  const key = await keyFor(ctx, 'Encrypt', input.KeyId as string, true, {
+    encryptionContext: input.EncryptionContext, grantTokens: input.GrantTokens,
     conditions: { 'kms:EncryptionAlgorithm': input.EncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT' },
   });
-  requireKeyUsage(key, 'ENCRYPT_DECRYPT', 'Encrypt');
+  requireOperationUsage(key, 'Encrypt');
   const algorithm = checkEncryptionAlgorithm(key, input.EncryptionAlgorithm);
   const plaintext = input.Plaintext as Buffer;
   const symmetric = isSymmetricEncryptionKey(key);
@@ -29,7 +28,7 @@ export const encrypt = defineOperation<EncryptRequest, EncryptResponse>('Encrypt
   }
   dryRunStop(input.DryRun);
   const blob = symmetric
-    ? encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext)
+    ? await encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext)
     : encryptAsymmetric(key, algorithm, plaintext);
   ctx.usage.record(key.arn, 'Encrypt', ctx.clock.now(), ctx.requestId);
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: algorithm };

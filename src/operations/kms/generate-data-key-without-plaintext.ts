@@ -9,8 +9,8 @@ import { generateDataKey as make } from './data-key.ts';
 
 export const generateDataKeyWithoutPlaintext = defineOperation<GenerateDataKeyWithoutPlaintextRequest, GenerateDataKeyWithoutPlaintextResponse>(
   'GenerateDataKeyWithoutPlaintext',
-  (input, ctx) => {
-    const { key, plaintext, ciphertext } = make(ctx, 'GenerateDataKeyWithoutPlaintext', input);
+  async (input, ctx) => {
+    const { key, plaintext, ciphertext } = await make(ctx, 'GenerateDataKeyWithoutPlaintext', input);
     plaintext.fill(0);
     return { CiphertextBlob: ciphertext, KeyId: key.arn, KeyMaterialId: key.currentMaterialId };
   },

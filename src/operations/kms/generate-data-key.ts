@@ -7,7 +7,7 @@ import type { GenerateDataKeyRequest, GenerateDataKeyResponse } from '@aws-sdk/c
 import { defineOperation } from '../context.ts';
 import { generateDataKey as make } from './data-key.ts';
 
-export const generateDataKey = defineOperation<GenerateDataKeyRequest, GenerateDataKeyResponse>('GenerateDataKey', (input, ctx) => {
-  const { key, plaintext, ciphertext } = make(ctx, 'GenerateDataKey', input);
+export const generateDataKey = defineOperation<GenerateDataKeyRequest, GenerateDataKeyResponse>('GenerateDataKey', async (input, ctx) => {
+  const { key, plaintext, ciphertext } = await make(ctx, 'GenerateDataKey', input);
   return { CiphertextBlob: ciphertext, Plaintext: plaintext, KeyId: key.arn, KeyMaterialId: key.currentMaterialId };
 });

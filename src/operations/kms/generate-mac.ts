@@ -5,19 +5,18 @@
  * (usage, or "Algorithm X is incompatible with key spec Y."), DryRunOperationException.
  */
 import type { GenerateMacRequest, GenerateMacResponse } from '@aws-sdk/client-kms';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkMacAlgorithm, generateMac as mac } from '../../domain/mac.ts';
+import { checkMacAlgorithm, generateMac as mac } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const generateMac = defineOperation<GenerateMacRequest, GenerateMacResponse>('GenerateMac', (input, ctx) => {
-  const key = keyFor(ctx, 'GenerateMac', input.KeyId as string, true, {
-    grantOperation: 'GenerateMac', grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
+export const generateMac = defineOperation<GenerateMacRequest, GenerateMacResponse>('GenerateMac', async (input, ctx) => {
+  const key = await keyFor(ctx, 'GenerateMac', input.KeyId as string, true, {
+    grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
   });
-  requireKeyUsage(key, 'GENERATE_VERIFY_MAC', 'GenerateMac');
+  requireOperationUsage(key, 'GenerateMac');
   const algorithm = checkMacAlgorithm(key, input.MacAlgorithm as string);
   dryRunStop(input.DryRun);
-  const result = mac(ctx.keyring, key, algorithm, input.Message as Buffer);
+  const result = await mac(ctx.keyring, key, algorithm, input.Message as Buffer);
   ctx.usage.record(key.arn, 'GenerateMac', ctx.clock.now(), ctx.requestId);
   return { Mac: result, MacAlgorithm: algorithm, KeyId: key.arn };
 });

@@ -9,8 +9,8 @@ import { CustomKeyStoreNotFoundException, UnsupportedOperationException } from '
 import { randomBytes } from '../../crypto/bytes.ts';
 import { defineOperation } from '../context.ts';
 
-export const generateRandom = defineOperation<GenerateRandomRequest, GenerateRandomResponse>('GenerateRandom', (input, ctx) => {
-  ctx.authorizeAccount('kms:GenerateRandom', '*');
+export const generateRandom = defineOperation<GenerateRandomRequest, GenerateRandomResponse>('GenerateRandom', async (input, ctx) => {
+  await ctx.authorizeAccount('kms:GenerateRandom', '*');
   if (input.NumberOfBytes === undefined) throw new ValidationException('NumberOfBytes is required.');
   if (input.Recipient !== undefined) throw new UnsupportedOperationException('Coffer does not support Recipient (attested decryption).');
   if (input.CustomKeyStoreId !== undefined) {

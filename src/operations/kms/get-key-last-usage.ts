@@ -8,10 +8,10 @@ import type { GetKeyLastUsageRequest, GetKeyLastUsageResponse, KeyLastUsageTrack
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const getKeyLastUsage = defineOperation<GetKeyLastUsageRequest, GetKeyLastUsageResponse>('GetKeyLastUsage', (input, ctx) => {
-  const key = keyFor(ctx, 'GetKeyLastUsage', input.KeyId as string, false);
-  const used = ctx.usage.last(key.arn);
-  const since = Number(ctx.keyring.repo.getMeta('usage_tracking_start') ?? 0);
+export const getKeyLastUsage = defineOperation<GetKeyLastUsageRequest, GetKeyLastUsageResponse>('GetKeyLastUsage', async (input, ctx) => {
+  const key = await keyFor(ctx, 'GetKeyLastUsage', input.KeyId as string, false);
+  const used = await ctx.usage.last(key.arn);
+  const since = Number(await ctx.keyring.repo.getMeta('usage_tracking_start') ?? 0);
   return {
     KeyId: key.arn,
     KeyLastUsage: used

@@ -7,8 +7,8 @@ import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { checkPolicyName } from './key-policy-rules.ts';
 
-export const getKeyPolicy = defineOperation<GetKeyPolicyRequest, GetKeyPolicyResponse>('GetKeyPolicy', (input, ctx) => {
+export const getKeyPolicy = defineOperation<GetKeyPolicyRequest, GetKeyPolicyResponse>('GetKeyPolicy', async (input, ctx) => {
   checkPolicyName(input.PolicyName);
-  const key = keyFor(ctx, 'GetKeyPolicy', input.KeyId as string, false);
+  const key = await keyFor(ctx, 'GetKeyPolicy', input.KeyId as string, false);
   return { Policy: key.policy, PolicyName: 'default' };
 });

@@ -9,8 +9,8 @@ import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireRotatable } from './rotation-rules.ts';
 
-export const getKeyRotationStatus = defineOperation<GetKeyRotationStatusRequest, GetKeyRotationStatusResponse>('GetKeyRotationStatus', (input, ctx) => {
-  const key = keyFor(ctx, 'GetKeyRotationStatus', input.KeyId as string, false);
+export const getKeyRotationStatus = defineOperation<GetKeyRotationStatusRequest, GetKeyRotationStatusResponse>('GetKeyRotationStatus', async (input, ctx) => {
+  const key = await keyFor(ctx, 'GetKeyRotationStatus', input.KeyId as string, false);
   requireRotatable(key);
   const enabled = key.rotation.enabled && key.state !== 'PendingDeletion' && key.state !== 'PendingReplicaDeletion';
   if (!enabled) return { KeyId: key.arn, KeyRotationEnabled: false };

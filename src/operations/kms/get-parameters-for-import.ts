@@ -12,7 +12,7 @@ import type { GetParametersForImportRequest, GetParametersForImportResponse } fr
 import { ValidationException } from '../../errors/common-errors.ts';
 import { UnsupportedOperationException } from '../../errors/kms-errors.ts';
 import { IMPORT_WRAPPING, isImportWrappingAlgorithm } from '../../crypto/import-wrap.ts';
-import { issueImportParameters, WRAPPING_KEY_BITS, type WrappingKeySpec } from '../../domain/import-parameters.ts';
+import { issueImportParameters, WRAPPING_KEY_BITS, type WrappingKeySpec } from '../../services/import-parameters.ts';
 import { capabilitiesOf } from '../../domain/key-specs.ts';
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
@@ -23,7 +23,7 @@ const isWrappingKeySpec = (s: string): s is WrappingKeySpec => Object.hasOwn(WRA
 export const getParametersForImport = defineOperation<GetParametersForImportRequest, GetParametersForImportResponse>('GetParametersForImport', async (input, ctx) => {
   const algorithm = input.WrappingAlgorithm as string;
   const spec = input.WrappingKeySpec as string;
-  const key = keyFor(ctx, 'GetParametersForImport', input.KeyId as string, false, {
+  const key = await keyFor(ctx, 'GetParametersForImport', input.KeyId as string, false, {
     conditions: { 'kms:WrappingAlgorithm': algorithm, 'kms:WrappingKeySpec': spec },
   });
   requireExternal(key);

@@ -13,8 +13,8 @@ import { capabilitiesOf } from '../../domain/key-specs.ts';
 import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const getPublicKey = defineOperation<GetPublicKeyRequest, GetPublicKeyResponse>('GetPublicKey', (input, ctx) => {
-  const key = keyFor(ctx, 'GetPublicKey', input.KeyId as string, true, { grantOperation: 'GetPublicKey', grantTokens: input.GrantTokens });
+export const getPublicKey = defineOperation<GetPublicKeyRequest, GetPublicKeyResponse>('GetPublicKey', async (input, ctx) => {
+  const key = await keyFor(ctx, 'GetPublicKey', input.KeyId as string, true, { grantTokens: input.GrantTokens });
   const caps = capabilitiesOf(key.keySpec);
   if (caps.material.kind !== 'pair') {
     throw new UnsupportedOperationException(`${key.arn} key spec is ${key.keySpec} which is not valid for GetPublicKey.`);

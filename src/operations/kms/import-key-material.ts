@@ -15,18 +15,18 @@ import { CryptoError } from '../../crypto/errors.ts';
 import { unwrapKeyMaterial } from '../../crypto/import-wrap.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { InvalidCiphertextException } from '../../errors/kms-errors.ts';
-import { importKeyMaterial as importMaterial } from '../../domain/import-material.ts';
-import { openImportToken } from '../../domain/import-parameters.ts';
+import { importKeyMaterial as importMaterial } from '../../services/import-material.ts';
+import { openImportToken } from '../../services/import-parameters.ts';
 import { capabilitiesOf } from '../../domain/key-specs.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { importTerms, isoSeconds, requireExternal } from './import-checks.ts';
 
 const buffer = (b: Uint8Array | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-export const importKeyMaterial = defineMutation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>('ImportKeyMaterial', (input, ctx) => {
+export const importKeyMaterial = defineOperation<ImportKeyMaterialRequest, ImportKeyMaterialResponse>('ImportKeyMaterial', async (input, ctx) => {
   const model = input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES';
-  const key = keyFor(ctx, 'ImportKeyMaterial', input.KeyId as string, false, {
+  const key = await keyFor(ctx, 'ImportKeyMaterial', input.KeyId as string, false, {
     conditions: { 'kms:ExpirationModel': model, ...(input.ValidTo !== undefined ? { 'kms:ValidTo': isoSeconds(input.ValidTo.getTime()) } : {}) },
   });
   requireExternal(key);
@@ -36,7 +36,7 @@ export const importKeyMaterial = defineMutation<ImportKeyMaterialRequest, Import
     }
   }
   const terms = importTerms(input.ExpirationModel, input.ValidTo, input.KeyMaterialDescription, ctx.clock.now());
-  const { wrappingAlgorithm, privateKey } = openImportToken(ctx.keyring, key.arn, buffer(input.ImportToken));
+  const { wrappingAlgorithm, privateKey } = await openImportToken(ctx.keyring, key.arn, buffer(input.ImportToken));
   let material: Buffer;
   try {
     material = unwrapKeyMaterial(privateKey, wrappingAlgorithm, buffer(input.EncryptedKeyMaterial));
@@ -47,7 +47,7 @@ export const importKeyMaterial = defineMutation<ImportKeyMaterialRequest, Import
     zero(privateKey);
   }
   try {
-    const materialId = importMaterial(ctx.keyring, key, material, terms, {
+    const materialId = await importMaterial(ctx.keyring, key, material, terms, {
       ...(input.ImportType !== undefined ? { importType: input.ImportType } : {}),
       ...(input.KeyMaterialId !== undefined ? { keyMaterialId: input.KeyMaterialId } : {}),
     });

@@ -8,11 +8,11 @@ import { aliasArn, parseKmsArn } from '../../core/arn.ts';
 import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, page } from './common.ts';
 
-export const listAliases = defineOperation<ListAliasesRequest, ListAliasesResponse>('ListAliases', (input, ctx) => {
+export const listAliases = defineOperation<ListAliasesRequest, ListAliasesResponse>('ListAliases', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 100, 50);
-  ctx.authorizeAccount('kms:ListAliases', '*');
-  const target = input.KeyId === undefined ? undefined : ctx.keyring.resolve(ctx.scope, input.KeyId, { aliases: false }).arn;
-  const rows = ctx.keyring.repo.listAliases(ctx.scope.accountId, ctx.scope.region, target, decodeMarker(input.Marker), limit + 1);
+  await ctx.authorizeAccount('kms:ListAliases', '*');
+  const target = input.KeyId === undefined ? undefined : (await ctx.keyring.resolve(ctx.scope, input.KeyId, { aliases: false })).arn;
+  const rows = await ctx.keyring.repo.listAliases(ctx.scope.accountId, ctx.scope.region, target, decodeMarker(input.Marker), limit + 1);
   const p = page(rows, limit, (a) => a.name);
   return {
     Aliases: p.items.map((a) => ({

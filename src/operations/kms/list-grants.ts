@@ -9,12 +9,12 @@ import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, keyFor, page } from './common.ts';
 import { grantListEntry } from './grant-rules.ts';
 
-export const listGrants = defineOperation<ListGrantsRequest, ListGrantsResponse>('ListGrants', (input, ctx) => {
+export const listGrants = defineOperation<ListGrantsRequest, ListGrantsResponse>('ListGrants', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 100, 50);
   if (input.GrantId !== undefined && !/^[0-9a-f]{64}$/.test(input.GrantId)) throw new InvalidGrantIdException(`Invalid grant id ${input.GrantId}.`);
-  const key = keyFor(ctx, 'ListGrants', input.KeyId as string, false);
+  const key = await keyFor(ctx, 'ListGrants', input.KeyId as string, false);
   const after = decodeMarker(input.Marker);
-  const matching = ctx.keyring.grantsOf(key.arn).filter((g) =>
+  const matching = (await ctx.keyring.grantsOf(key.arn)).filter((g) =>
     (after === undefined || g.grantId > after)
     && (input.GrantId === undefined || g.grantId === input.GrantId)
     && (input.GranteePrincipal === undefined || g.granteePrincipal === input.GranteePrincipal));

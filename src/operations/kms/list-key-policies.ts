@@ -6,9 +6,9 @@ import type { ListKeyPoliciesRequest, ListKeyPoliciesResponse } from '@aws-sdk/c
 import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, keyFor } from './common.ts';
 
-export const listKeyPolicies = defineOperation<ListKeyPoliciesRequest, ListKeyPoliciesResponse>('ListKeyPolicies', (input, ctx) => {
+export const listKeyPolicies = defineOperation<ListKeyPoliciesRequest, ListKeyPoliciesResponse>('ListKeyPolicies', async (input, ctx) => {
   checkLimit(input.Limit, 1000, 100);
   decodeMarker(input.Marker);
-  keyFor(ctx, 'ListKeyPolicies', input.KeyId as string, false);
+  await keyFor(ctx, 'ListKeyPolicies', input.KeyId as string, false);
   return { PolicyNames: ['default'], Truncated: false };
 });

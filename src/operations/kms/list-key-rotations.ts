@@ -8,15 +8,15 @@
 import type { ListKeyRotationsRequest, ListKeyRotationsResponse, RotationsListEntry } from '@aws-sdk/client-kms';
 import { keyMaterialState } from '../../domain/import-rules.ts';
 import type { KeyRecord } from '../../domain/key.ts';
-import { peersOf } from '../../domain/multi-region.ts';
+import { peersOf } from '../../services/multi-region.ts';
 import { defineOperation, type OperationContext } from '../context.ts';
 import { checkLimit, decodeMarker, keyFor, page } from './common.ts';
 import { requireRotatable } from './rotation-rules.ts';
 
 /** Every entry of the key, oldest first, each with the id the marker uses. */
-function entries(ctx: OperationContext, key: KeyRecord, all: boolean): Array<{ id: string; entry: RotationsListEntry }> {
+async function entries(ctx: OperationContext, key: KeyRecord, all: boolean): Promise<Array<{ id: string; entry: RotationsListEntry }>> {
   if (key.origin !== 'EXTERNAL') {
-    return ctx.keyring.materialsOf(key.arn).filter((m) => all || m.rotationType !== undefined).map((m) => ({
+    return (await ctx.keyring.materialsOf(key.arn)).filter((m) => all || m.rotationType !== undefined).map((m) => ({
       id: m.materialId,
       entry: {
         KeyId: key.arn, KeyMaterialId: m.materialId, KeyMaterialState: m.materialId === key.currentMaterialId ? 'CURRENT' : 'NON_CURRENT',
@@ -24,7 +24,7 @@ function entries(ctx: OperationContext, key: KeyRecord, all: boolean): Array<{ i
       },
     }));
   }
-  const replicas = key.multiRegionKeyType === 'PRIMARY' ? peersOf(ctx.keyring, key) : [];
+  const replicas = key.multiRegionKeyType === 'PRIMARY' ? await peersOf(ctx.keyring, key) : [];
   return (key.importedMaterials ?? []).filter((m) => all || m.rotationType !== undefined).map((m) => ({
     id: m.materialId,
     entry: {
@@ -39,12 +39,12 @@ function entries(ctx: OperationContext, key: KeyRecord, all: boolean): Array<{ i
   }));
 }
 
-export const listKeyRotations = defineOperation<ListKeyRotationsRequest, ListKeyRotationsResponse>('ListKeyRotations', (input, ctx) => {
+export const listKeyRotations = defineOperation<ListKeyRotationsRequest, ListKeyRotationsResponse>('ListKeyRotations', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 1000, 100);
-  const key = keyFor(ctx, 'ListKeyRotations', input.KeyId as string, false);
+  const key = await keyFor(ctx, 'ListKeyRotations', input.KeyId as string, false);
   requireRotatable(key, { imported: true });
   const after = decodeMarker(input.Marker);
-  const versions = entries(ctx, key, input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL');
+  const versions = await entries(ctx, key, input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL');
   const start = after === undefined ? 0 : versions.findIndex((v) => v.id === after) + 1;
   const p = page(versions.slice(start, start + limit + 1), limit, (v) => v.id);
   return { Rotations: p.items.map((v) => v.entry), Truncated: p.Truncated, ...(p.NextMarker ? { NextMarker: p.NextMarker } : {}) };

@@ -6,10 +6,10 @@ import type { ListKeysRequest, ListKeysResponse } from '@aws-sdk/client-kms';
 import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, page } from './common.ts';
 
-export const listKeys = defineOperation<ListKeysRequest, ListKeysResponse>('ListKeys', (input, ctx) => {
+export const listKeys = defineOperation<ListKeysRequest, ListKeysResponse>('ListKeys', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 1000, 100);
-  ctx.authorizeAccount('kms:ListKeys', '*');
-  const rows = ctx.keyring.repo.listKeys(ctx.scope.accountId, ctx.scope.region, decodeMarker(input.Marker), limit + 1);
+  await ctx.authorizeAccount('kms:ListKeys', '*');
+  const rows = await ctx.keyring.repo.listKeys(ctx.scope.accountId, ctx.scope.region, decodeMarker(input.Marker), limit + 1);
   const p = page(rows, limit, (k) => k.arn);
   return {
     Keys: p.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })),

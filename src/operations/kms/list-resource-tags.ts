@@ -6,9 +6,9 @@ import type { ListResourceTagsRequest, ListResourceTagsResponse } from '@aws-sdk
 import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, keyFor, page } from './common.ts';
 
-export const listResourceTags = defineOperation<ListResourceTagsRequest, ListResourceTagsResponse>('ListResourceTags', (input, ctx) => {
+export const listResourceTags = defineOperation<ListResourceTagsRequest, ListResourceTagsResponse>('ListResourceTags', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 50, 50);
-  const key = keyFor(ctx, 'ListResourceTags', input.KeyId as string, false);
+  const key = await keyFor(ctx, 'ListResourceTags', input.KeyId as string, false);
   const after = decodeMarker(input.Marker);
   const sorted = [...key.tags].sort((a, b) => ((a.TagKey ?? '') < (b.TagKey ?? '') ? -1 : 1));
   const rest = after === undefined ? sorted : sorted.filter((t) => (t.TagKey ?? '') > after);

@@ -9,15 +9,15 @@ import { defineOperation } from '../context.ts';
 import { checkLimit, decodeMarker, page } from './common.ts';
 import { checkPrincipalArn, grantListEntry } from './grant-rules.ts';
 
-export const listRetirableGrants = defineOperation<ListRetirableGrantsRequest, ListGrantsResponse>('ListRetirableGrants', (input, ctx) => {
+export const listRetirableGrants = defineOperation<ListRetirableGrantsRequest, ListGrantsResponse>('ListRetirableGrants', async (input, ctx) => {
   const limit = checkLimit(input.Limit, 100, 50);
   const principal = input.RetiringPrincipal;
   if (principal === undefined) {
     throw new ValidationException("1 validation error detected: Value null at 'retiringPrincipal' failed to satisfy constraint: Member must not be null");
   }
   checkPrincipalArn(principal, 'RetiringPrincipal');
-  ctx.authorizeAccount('kms:ListRetirableGrants', principal);
-  const rows = ctx.keyring.repo.listRetirableGrants(principal, decodeMarker(input.Marker), limit + 1);
+  await ctx.authorizeAccount('kms:ListRetirableGrants', principal);
+  const rows = await ctx.keyring.repo.listRetirableGrants(principal, decodeMarker(input.Marker), limit + 1);
   const p = page(rows, limit, (g) => g.grantId);
   return { Grants: p.items.map(grantListEntry), Truncated: p.Truncated, ...(p.NextMarker ? { NextMarker: p.NextMarker } : {}) };
 });

@@ -4,17 +4,17 @@
  */
 import type { PutKeyPolicyRequest } from '@aws-sdk/client-kms';
 import { validatePolicyDocument } from '../../policy/document.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { checkPolicyName } from './key-policy-rules.ts';
 
-export const putKeyPolicy = defineMutation<PutKeyPolicyRequest, undefined>('PutKeyPolicy', (input, ctx) => {
+export const putKeyPolicy = defineOperation<PutKeyPolicyRequest, undefined>('PutKeyPolicy', async (input, ctx) => {
   checkPolicyName(input.PolicyName);
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
-  const key = keyFor(ctx, 'PutKeyPolicy', input.KeyId as string, false, { conditions: { 'kms:BypassPolicyLockoutSafetyCheck': bypass } });
+  const key = await keyFor(ctx, 'PutKeyPolicy', input.KeyId as string, false, { conditions: { 'kms:BypassPolicyLockoutSafetyCheck': bypass } });
   const policy = input.Policy as string;
   validatePolicyDocument(policy);
-  if (!bypass) ctx.checkLockout(policy, key.arn);
-  ctx.keyring.update(key.arn, (k) => ({ ...k, policy }));
+  if (!bypass) await ctx.checkLockout(policy, key.arn);
+  await ctx.keyring.update(key.arn, (k) => ({ ...k, policy }));
   return undefined;
 });

@@ -5,33 +5,32 @@
  * Errors: those of Decrypt for the source and of Encrypt for the destination.
  */
 import type { ReEncryptRequest, ReEncryptResponse } from '@aws-sdk/client-kms';
-import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../domain/asymmetric.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { encryptUnder } from '../../domain/symmetric.ts';
+import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
+import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
 import { ciphertextSource, ignored, openSource } from './ciphertext-source.ts';
-import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor } from './common.ts';
+import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor, requireOperationUsage, kmsFacts } from './common.ts';
 
-export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('ReEncrypt', (input, ctx) => {
+export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('ReEncrypt', async (input, ctx) => {
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
-  const source = ciphertextSource(ctx, 'ReEncrypt', input.CiphertextBlob, input.SourceKeyId, input.SourceEncryptionAlgorithm, ignore, 'ciphertextBlob', {
-    action: 'kms:ReEncryptFrom', grantOperation: 'ReEncryptFrom', encryptionContext: input.SourceEncryptionContext, grantTokens: input.GrantTokens,
+  const source = await ciphertextSource(ctx, 'ReEncrypt', input.CiphertextBlob, input.SourceKeyId, input.SourceEncryptionAlgorithm, ignore, 'ciphertextBlob', {
+    encryptionContext: input.SourceEncryptionContext, grantTokens: input.GrantTokens,
   });
-  const dest = keyFor(ctx, 'ReEncrypt', input.DestinationKeyId as string, true, {
-    action: 'kms:ReEncryptTo', grantOperation: 'ReEncryptTo', encryptionContext: input.DestinationEncryptionContext, grantTokens: input.GrantTokens,
-    conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === ctx.keyring.resolve(ctx.scope, input.DestinationKeyId as string, { aliases: true }).arn },
+  const dest = await keyFor(ctx, 'ReEncrypt', input.DestinationKeyId as string, true, {
+    action: kmsFacts('ReEncrypt').actions[1] as string, grantOperation: 'ReEncryptTo', encryptionContext: input.DestinationEncryptionContext, grantTokens: input.GrantTokens,
+    conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === (await ctx.keyring.resolve(ctx.scope, input.DestinationKeyId as string, { aliases: true })).arn },
   });
-  requireKeyUsage(dest, 'ENCRYPT_DECRYPT', 'ReEncrypt');
+  requireOperationUsage(dest, 'ReEncrypt');
   const destAlgorithm = checkEncryptionAlgorithm(dest, input.DestinationEncryptionAlgorithm);
   const destSymmetric = isSymmetricEncryptionKey(dest);
   if (!destSymmetric) refuseContext(dest, input.DestinationEncryptionContext);
   if (ignored(source)) return dryRunSucceeded();
-  const opened = openSource(ctx, source, input.SourceEncryptionContext);
+  const opened = await openSource(ctx, source, input.SourceEncryptionContext);
   try {
     if (!destSymmetric) checkPlaintextSize(dest, destAlgorithm, opened.plaintext.length);
     dryRunStop(input.DryRun);
     const blob = destSymmetric
-      ? encryptUnder(ctx.keyring, dest, opened.plaintext, input.DestinationEncryptionContext)
+      ? await encryptUnder(ctx.keyring, dest, opened.plaintext, input.DestinationEncryptionContext)
       : encryptAsymmetric(dest, destAlgorithm, opened.plaintext);
     const now = ctx.clock.now();
     ctx.usage.record(source.key.arn, 'ReEncrypt', now, ctx.requestId);

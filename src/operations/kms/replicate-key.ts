@@ -14,35 +14,35 @@
 import type { ReplicateKeyRequest, ReplicateKeyResponse } from '@aws-sdk/client-kms';
 import { keyArn } from '../../core/arn.ts';
 import { AlreadyExistsException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { describe, newReplica } from '../../domain/multi-region.ts';
+import { describe, newReplica } from '../../services/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { checkTags, keyFor, requestTagConditions } from './common.ts';
 
-export const replicateKey = defineMutation<ReplicateKeyRequest, ReplicateKeyResponse>('ReplicateKey', (input, ctx) => {
+export const replicateKey = defineOperation<ReplicateKeyRequest, ReplicateKeyResponse>('ReplicateKey', async (input, ctx) => {
   const region = input.ReplicaRegion as string;
   const tags = input.Tags ?? [];
   checkTags(tags);
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
-  const primary = keyFor(ctx, 'ReplicateKey', input.KeyId as string, false, { conditions: { 'kms:ReplicaRegion': region } });
+  const primary = await keyFor(ctx, 'ReplicateKey', input.KeyId as string, false, { conditions: { 'kms:ReplicaRegion': region } });
   if (primary.multiRegionKeyType !== 'PRIMARY') throw new UnsupportedOperationException(`${primary.arn} is not a multi-region primary key.`);
   if (!ctx.regions.includes(region)) {
     throw new UnsupportedOperationException(`Region ${region} is not enabled in this Coffer (COFFER_REGIONS: ${ctx.regions.join(', ')}).`);
   }
   const arn = keyArn({ ...ctx.scope, region }, primary.keyId);
-  if (ctx.keyring.get(arn)) throw new AlreadyExistsException(`A key with ARN ${arn} already exists: ${primary.keyId} already has a key in ${region}.`);
-  ctx.authorizeAccount('kms:CreateKey', '*', {
+  if (await ctx.keyring.get(arn)) throw new AlreadyExistsException(`A key with ARN ${arn} already exists: ${primary.keyId} already has a key in ${region}.`);
+  await ctx.authorizeAccount('kms:CreateKey', '*', {
     'kms:KeySpec': primary.keySpec, 'kms:KeyUsage': primary.keyUsage, 'kms:KeyOrigin': primary.origin, 'kms:MultiRegion': true,
     'kms:MultiRegionKeyType': 'REPLICA', 'kms:CustomerMasterKeySpec': primary.keySpec, 'kms:CustomerMasterKeyUsage': primary.keyUsage,
     'kms:BypassPolicyLockoutSafetyCheck': bypass, ...requestTagConditions(tags),
   });
-  if (tags.length > 0) ctx.authorizeAccount('kms:TagResource', '*', requestTagConditions(tags));
+  if (tags.length > 0) await ctx.authorizeAccount('kms:TagResource', '*', requestTagConditions(tags));
   const policy = input.Policy ?? defaultKeyPolicy(ctx.scope.partition, ctx.scope.accountId);
   validatePolicyDocument(policy);
-  if (input.Policy !== undefined && !bypass) ctx.checkLockout(policy, arn);
+  if (input.Policy !== undefined && !bypass) await ctx.checkLockout(policy, arn);
 
   const replicaTags = tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue }));
-  const { key, materials } = newReplica(ctx.keyring, primary, region, { policy, description: input.Description ?? '', tags: replicaTags });
+  const { key, materials } = await newReplica(ctx.keyring, primary, region, { policy, description: input.Description ?? '', tags: replicaTags });
   ctx.keyring.create(key, materials);
-  return { ReplicaKeyMetadata: describe(ctx.keyring, key), ReplicaPolicy: policy, ReplicaTags: replicaTags };
+  return { ReplicaKeyMetadata: await describe(ctx.keyring, key), ReplicaPolicy: policy, ReplicaTags: replicaTags };
 });

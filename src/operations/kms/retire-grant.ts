@@ -9,11 +9,11 @@ import type { RetireGrantRequest } from '@aws-sdk/client-kms';
 import { AccessDeniedException } from '../../errors/common-errors.ts';
 import { InvalidGrantIdException, InvalidGrantTokenException, NotFoundException } from '../../errors/kms-errors.ts';
 import { accountRootArn } from '../../core/arn.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { dryRunStop } from './common.ts';
 import { grantIdsOf } from './grant-rules.ts';
 
-export const retireGrant = defineMutation<RetireGrantRequest, undefined>('RetireGrant', (input, ctx) => {
+export const retireGrant = defineOperation<RetireGrantRequest, undefined>('RetireGrant', async (input, ctx) => {
   let grantId: string;
   if (input.GrantToken !== undefined) {
     grantId = grantIdsOf([input.GrantToken])[0] as string;
@@ -23,9 +23,9 @@ export const retireGrant = defineMutation<RetireGrantRequest, undefined>('Retire
   } else {
     throw new InvalidGrantTokenException('Grant token OR (grant ID, key ID) must be specified');
   }
-  const grant = ctx.keyring.repo.getGrant(grantId);
+  const grant = await ctx.keyring.repo.getGrant(grantId);
   if (input.KeyId !== undefined) {
-    const key = ctx.keyring.resolve(ctx.scope, input.KeyId, { aliases: false });
+    const key = await ctx.keyring.resolve(ctx.scope, input.KeyId, { aliases: false });
     if (grant && grant.keyArn !== key.arn) throw new NotFoundException(`Grant ${grantId} does not exist on key ${key.arn}.`);
   }
   if (!grant) throw new NotFoundException(`Grant ${grantId} does not exist.`);

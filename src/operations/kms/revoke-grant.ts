@@ -5,14 +5,14 @@
  */
 import type { RevokeGrantRequest } from '@aws-sdk/client-kms';
 import { InvalidGrantIdException, NotFoundException } from '../../errors/kms-errors.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { dryRunStop, keyFor } from './common.ts';
 
-export const revokeGrant = defineMutation<RevokeGrantRequest, undefined>('RevokeGrant', (input, ctx) => {
+export const revokeGrant = defineOperation<RevokeGrantRequest, undefined>('RevokeGrant', async (input, ctx) => {
   const grantId = input.GrantId as string;
   if (!/^[0-9a-f]{64}$/.test(grantId)) throw new InvalidGrantIdException(`Invalid grant id ${grantId}.`);
-  const key = keyFor(ctx, 'RevokeGrant', input.KeyId as string, false);
-  const grant = ctx.keyring.grantsOf(key.arn).find((g) => g.grantId === grantId);
+  const key = await keyFor(ctx, 'RevokeGrant', input.KeyId as string, false);
+  const grant = (await ctx.keyring.grantsOf(key.arn)).find((g) => g.grantId === grantId);
   if (!grant) throw new NotFoundException(`Grant ${grantId} does not exist on key ${key.arn}.`);
   dryRunStop(input.DryRun);
   ctx.keyring.deleteGrant(grant);

@@ -9,30 +9,30 @@
  */
 import type { RotateKeyOnDemandRequest, RotateKeyOnDemandResponse } from '@aws-sdk/client-kms';
 import { ConflictException, LimitExceededException } from '../../errors/kms-errors.ts';
-import { rotateImported } from '../../domain/import-material.ts';
-import { rotate } from '../../domain/lifecycle.ts';
-import { defineMutation } from '../context.ts';
+import { rotateImported } from '../../services/import-material.ts';
+import { rotate } from '../../services/lifecycle.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 import { requireNotReplica, requireRotatable } from './rotation-rules.ts';
 
 export const MAX_ON_DEMAND_ROTATIONS = 25;
 const CONFLICT_WINDOW_MS = 20 * 60_000;
 
-export const rotateKeyOnDemand = defineMutation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse>('RotateKeyOnDemand', (input, ctx) => {
-  const key = keyFor(ctx, 'RotateKeyOnDemand', input.KeyId as string, false);
+export const rotateKeyOnDemand = defineOperation<RotateKeyOnDemandRequest, RotateKeyOnDemandResponse>('RotateKeyOnDemand', async (input, ctx) => {
+  const key = await keyFor(ctx, 'RotateKeyOnDemand', input.KeyId as string, false);
   requireRotatable(key, { imported: true });
   requireNotReplica(key);
   if (key.onDemandRotations >= MAX_ON_DEMAND_ROTATIONS) {
     throw new LimitExceededException(`The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${key.arn}`);
   }
   if (key.origin === 'EXTERNAL') {
-    rotateImported(ctx.keyring, key);
+    await rotateImported(ctx.keyring, key);
     return { KeyId: key.arn };
   }
   const due = key.rotation.enabled ? key.rotation.nextRotationDate : undefined;
   if (due !== undefined && due - ctx.clock.now() < CONFLICT_WINDOW_MS) {
     throw new ConflictException(`An automatic rotation of ${key.arn} is scheduled to begin within the next 20 minutes.`);
   }
-  rotate(ctx.keyring, key.arn, 'ON_DEMAND');
+  await rotate(ctx.keyring, key.arn, 'ON_DEMAND');
   return { KeyId: key.arn };
 });

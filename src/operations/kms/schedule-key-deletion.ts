@@ -8,24 +8,24 @@
 import type { ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { DAY_MS } from '../../core/clock.ts';
-import { peersOf } from '../../domain/multi-region.ts';
-import { defineMutation } from '../context.ts';
+import { peersOf } from '../../services/multi-region.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const scheduleKeyDeletion = defineMutation<ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse>('ScheduleKeyDeletion', (input, ctx) => {
+export const scheduleKeyDeletion = defineOperation<ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse>('ScheduleKeyDeletion', async (input, ctx) => {
   const days = input.PendingWindowInDays ?? 30;
   if (days < 7 || days > 30) {
     const bound = days < 7 ? 'greater than or equal to 7' : 'less than or equal to 30';
     throw new ValidationException(`1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`);
   }
-  const key = keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false, {
+  const key = await keyFor(ctx, 'ScheduleKeyDeletion', input.KeyId as string, false, {
     conditions: { 'kms:ScheduleKeyDeletionPendingWindowInDays': days },
   });
-  if (key.multiRegionKeyType === 'PRIMARY' && peersOf(ctx.keyring, key).length > 0) {
-    ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingReplicaDeletion', pendingWindowInDays: days }));
+  if (key.multiRegionKeyType === 'PRIMARY' && (await peersOf(ctx.keyring, key)).length > 0) {
+    await ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingReplicaDeletion', pendingWindowInDays: days }));
     return { KeyId: key.arn, KeyState: 'PendingReplicaDeletion', PendingWindowInDays: days };
   }
   const deletionDate = ctx.clock.now() + days * DAY_MS;
-  ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
+  await ctx.keyring.update(key.arn, (k) => ({ ...k, state: 'PendingDeletion', deletionDate, pendingWindowInDays: days }));
   return { KeyId: key.arn, DeletionDate: new Date(deletionDate), KeyState: 'PendingDeletion', PendingWindowInDays: days };
 });

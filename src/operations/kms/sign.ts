@@ -7,20 +7,19 @@
  * DryRunOperationException.
  */
 import type { SignRequest, SignResponse } from '@aws-sdk/client-kms';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkSignRequest, signMessage } from '../../domain/signing.ts';
+import { checkSignRequest, signMessage } from '../../services/signing.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const sign = defineOperation<SignRequest, SignResponse>('Sign', (input, ctx) => {
-  const key = keyFor(ctx, 'Sign', input.KeyId as string, true, {
-    grantOperation: 'Sign', grantTokens: input.GrantTokens,
+export const sign = defineOperation<SignRequest, SignResponse>('Sign', async (input, ctx) => {
+  const key = await keyFor(ctx, 'Sign', input.KeyId as string, true, {
+    grantTokens: input.GrantTokens,
     conditions: { 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' },
   });
-  requireKeyUsage(key, 'SIGN_VERIFY', 'Sign');
+  requireOperationUsage(key, 'Sign');
   const request = checkSignRequest(key, input.SigningAlgorithm as string, input.MessageType, input.Message as Buffer);
   dryRunStop(input.DryRun);
-  const signature = signMessage(ctx.keyring, key, request);
+  const signature = await signMessage(ctx.keyring, key, request);
   ctx.usage.record(key.arn, 'Sign', ctx.clock.now(), ctx.requestId);
   return { KeyId: key.arn, Signature: signature, SigningAlgorithm: request.algorithm };
 });

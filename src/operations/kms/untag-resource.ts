@@ -5,13 +5,13 @@
  */
 import type { UntagResourceRequest } from '@aws-sdk/client-kms';
 import { TagException } from '../../errors/kms-errors.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const untagResource = defineMutation<UntagResourceRequest, undefined>('UntagResource', (input, ctx) => {
+export const untagResource = defineOperation<UntagResourceRequest, undefined>('UntagResource', async (input, ctx) => {
   const remove = new Set(input.TagKeys ?? []);
   for (const k of remove) if (k.toLowerCase().startsWith('aws:')) throw new TagException('Tags beginning with aws: are reserved');
-  const key = keyFor(ctx, 'UntagResource', input.KeyId as string, false, { conditions: { 'aws:TagKeys': [...remove] } });
-  ctx.keyring.update(key.arn, (k) => ({ ...k, tags: k.tags.filter((t) => !remove.has(t.TagKey ?? '')) }));
+  const key = await keyFor(ctx, 'UntagResource', input.KeyId as string, false, { conditions: { 'aws:TagKeys': [...remove] } });
+  await ctx.keyring.update(key.arn, (k) => ({ ...k, tags: k.tags.filter((t) => !remove.has(t.TagKey ?? '')) }));
   return undefined;
 });

@@ -3,11 +3,11 @@
  * Errors: NotFoundException, KMSInvalidStateException.
  */
 import type { UpdateKeyDescriptionRequest } from '@aws-sdk/client-kms';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const updateKeyDescription = defineMutation<UpdateKeyDescriptionRequest, undefined>('UpdateKeyDescription', (input, ctx) => {
-  const key = keyFor(ctx, 'UpdateKeyDescription', input.KeyId as string, false);
-  ctx.keyring.update(key.arn, (k) => ({ ...k, description: input.Description ?? '' }));
+export const updateKeyDescription = defineOperation<UpdateKeyDescriptionRequest, undefined>('UpdateKeyDescription', async (input, ctx) => {
+  const key = await keyFor(ctx, 'UpdateKeyDescription', input.KeyId as string, false);
+  await ctx.keyring.update(key.arn, (k) => ({ ...k, description: input.Description ?? '' }));
   return undefined;
 });

@@ -11,20 +11,20 @@ import type { UpdatePrimaryRegionRequest } from '@aws-sdk/client-kms';
 import { keyArn } from '../../core/arn.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import { NotFoundException, UnsupportedOperationException } from '../../errors/kms-errors.ts';
-import { defineMutation } from '../context.ts';
+import { defineOperation } from '../context.ts';
 import { keyFor } from './common.ts';
 
-export const updatePrimaryRegion = defineMutation<UpdatePrimaryRegionRequest, undefined>('UpdatePrimaryRegion', (input, ctx) => {
+export const updatePrimaryRegion = defineOperation<UpdatePrimaryRegionRequest, undefined>('UpdatePrimaryRegion', async (input, ctx) => {
   const region = input.PrimaryRegion as string;
   const conditions = { 'kms:PrimaryRegion': region };
-  const primary = keyFor(ctx, 'UpdatePrimaryRegion', input.KeyId as string, false, { conditions });
+  const primary = await keyFor(ctx, 'UpdatePrimaryRegion', input.KeyId as string, false, { conditions });
   if (primary.multiRegionKeyType !== 'PRIMARY') throw new UnsupportedOperationException(`${primary.arn} is not a multi-region primary key.`);
   if (region === primary.region) return undefined;
   const arn = keyArn({ ...ctx.scope, region }, primary.keyId);
-  const replica = ctx.keyring.get(arn);
+  const replica = await ctx.keyring.get(arn);
   if (!replica) throw new NotFoundException(`Key '${arn}' does not exist`);
-  ctx.authorizeKey({ action: 'kms:UpdatePrimaryRegion', key: replica, conditions });
+  await ctx.authorizeKey({ action: 'kms:UpdatePrimaryRegion', key: replica, conditions });
   assertStateAllows('UpdatePrimaryRegion', replica.state, replica.arn);
-  ctx.keyring.updateAll([primary.arn, replica.arn], (k) => ({ ...k, multiRegionKeyType: k.arn === replica.arn ? 'PRIMARY' : 'REPLICA' }));
+  await ctx.keyring.updateAll([primary.arn, replica.arn], (k) => ({ ...k, multiRegionKeyType: k.arn === replica.arn ? 'PRIMARY' : 'REPLICA' }));
   return undefined;
 });

@@ -5,19 +5,18 @@
  */
 import type { VerifyMacRequest, VerifyMacResponse } from '@aws-sdk/client-kms';
 import { KMSInvalidMacException } from '../../errors/kms-errors.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkMacAlgorithm, verifyMac as check } from '../../domain/mac.ts';
+import { checkMacAlgorithm, verifyMac as check } from '../../services/mac.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const verifyMac = defineOperation<VerifyMacRequest, VerifyMacResponse>('VerifyMac', (input, ctx) => {
-  const key = keyFor(ctx, 'VerifyMac', input.KeyId as string, true, {
-    grantOperation: 'VerifyMac', grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
+export const verifyMac = defineOperation<VerifyMacRequest, VerifyMacResponse>('VerifyMac', async (input, ctx) => {
+  const key = await keyFor(ctx, 'VerifyMac', input.KeyId as string, true, {
+    grantTokens: input.GrantTokens, conditions: { 'kms:MacAlgorithm': input.MacAlgorithm },
   });
-  requireKeyUsage(key, 'GENERATE_VERIFY_MAC', 'VerifyMac');
+  requireOperationUsage(key, 'VerifyMac');
   const algorithm = checkMacAlgorithm(key, input.MacAlgorithm as string);
   dryRunStop(input.DryRun);
-  const valid = check(ctx.keyring, key, algorithm, input.Message as Buffer, input.Mac as Buffer);
+  const valid = await check(ctx.keyring, key, algorithm, input.Message as Buffer, input.Mac as Buffer);
   if (!valid) throw new KMSInvalidMacException();
   ctx.usage.record(key.arn, 'VerifyMac', ctx.clock.now(), ctx.requestId);
   return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };

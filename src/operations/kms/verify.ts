@@ -7,17 +7,16 @@
  */
 import type { VerifyRequest, VerifyResponse } from '@aws-sdk/client-kms';
 import { KMSInvalidSignatureException } from '../../errors/kms-errors.ts';
-import { requireKeyUsage } from '../../domain/capability-rules.ts';
-import { checkSignRequest, verifySignature } from '../../domain/signing.ts';
+import { checkSignRequest, verifySignature } from '../../services/signing.ts';
 import { defineOperation } from '../context.ts';
-import { dryRunStop, keyFor } from './common.ts';
+import { dryRunStop, keyFor, requireOperationUsage } from './common.ts';
 
-export const verify = defineOperation<VerifyRequest, VerifyResponse>('Verify', (input, ctx) => {
-  const key = keyFor(ctx, 'Verify', input.KeyId as string, true, {
-    grantOperation: 'Verify', grantTokens: input.GrantTokens,
+export const verify = defineOperation<VerifyRequest, VerifyResponse>('Verify', async (input, ctx) => {
+  const key = await keyFor(ctx, 'Verify', input.KeyId as string, true, {
+    grantTokens: input.GrantTokens,
     conditions: { 'kms:SigningAlgorithm': input.SigningAlgorithm, 'kms:MessageType': input.MessageType ?? 'RAW' },
   });
-  requireKeyUsage(key, 'SIGN_VERIFY', 'Verify');
+  requireOperationUsage(key, 'Verify');
   const request = checkSignRequest(key, input.SigningAlgorithm as string, input.MessageType, input.Message as Buffer);
   dryRunStop(input.DryRun);
   const valid = verifySignature(key, request, input.Signature as Buffer);

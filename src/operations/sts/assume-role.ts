@@ -22,20 +22,20 @@ interface Input {
 
 const UNSUPPORTED = ['Policy', 'PolicyArns', 'Tags', 'TransitiveTagKeys', 'SerialNumber', 'TokenCode', 'SourceIdentity', 'ProvidedContexts'] as const;
 
-export const assumeRole = defineQueryOperation('sts', 'AssumeRole', (input: Input, ctx) => {
+export const assumeRole = defineQueryOperation('sts', 'AssumeRole', async (input: Input, ctx) => {
   for (const name of UNSUPPORTED) {
     if (input[name] !== undefined) throw new ValidationError(`Coffer does not support ${name} in AssumeRole.`);
   }
   const parsed = parseIamArn(input.RoleArn);
   if (!parsed || parsed.type !== 'role' || parsed.accountId === 'aws') throw new ValidationError(`${input.RoleArn} is invalid`);
-  const role = ctx.identities.getRole(parsed.accountId, parsed.name);
+  const role = await ctx.identities.getRole(parsed.accountId, parsed.name);
   const denied = (): AccessDeniedError =>
     new AccessDeniedError(`User: ${ctx.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
   if (!role || role.arn !== input.RoleArn) {
     if (ctx.caller.type === 'Root') throw new AccessDeniedError('Roles may not be assumed by root accounts.');
     throw denied();
   }
-  ctx.authorizeAssumeRole(role, {
+  await ctx.authorizeAssumeRole(role, {
     'sts:RoleSessionName': input.RoleSessionName,
     ...(input.ExternalId !== undefined ? { 'sts:ExternalId': input.ExternalId } : {}),
   });
@@ -53,10 +53,8 @@ export const assumeRole = defineQueryOperation('sts', 'AssumeRole', (input: Inpu
     sessionTokenHash: hashSessionToken(token), roleId: role.roleId, roleName: role.name, roleArn: role.arn,
     sessionName: input.RoleSessionName, expiration: now + duration * 1000, createDate: now,
   };
-  ctx.identities.transaction(() => {
-    ctx.identities.purgeSessions(now - EXPIRED_SESSION_RETENTION_MS);
-    ctx.identities.putSession(session);
-  });
+  ctx.identities.purgeSessions(now - EXPIRED_SESSION_RETENTION_MS);
+  ctx.identities.putSession(session);
   return {
     Credentials: { AccessKeyId: session.accessKeyId, SecretAccessKey: session.secretAccessKey, SessionToken: token, Expiration: session.expiration },
     AssumedRoleUser: { AssumedRoleId: `${role.roleId}:${session.sessionName}`, Arn: assumedRoleArn(role.accountId, role.name, session.sessionName) },

@@ -5,16 +5,17 @@
  * DigestInfo for PKCS#1 v1.5), so a signature over a digest equals one over the message it digests,
  * and sign and verify may use different message types for the same message.
  */
-import { ecdsaSign, ecdsaVerify, ed25519phSign, ed25519phVerify, ed25519Sign, ed25519Verify } from '../crypto/ecc.ts';
-import { mlDsaSign, mlDsaVerify } from '../crypto/ml-dsa.ts';
-import { digestOf, rsaSignDigest, rsaVerifyDigest } from '../crypto/rsa.ts';
+import { ecdsaVerify, ed25519phVerify, ed25519Verify } from '../crypto/ecc.ts';
+import { mlDsaVerify } from '../crypto/ml-dsa.ts';
+import { digestOf, rsaVerifyDigest } from '../crypto/rsa.ts';
+import type { SignSpec } from '../domain/key-operation.ts';
 import type { KeyPairKind } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import { requireAlgorithm } from './capability-rules.ts';
-import { publicKeyOf, type KeyRecord } from './key.ts';
-import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from './key-specs.ts';
-import type { Keyring } from './keyring.ts';
+import { requireAlgorithm } from '../domain/capability-rules.ts';
+import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, SIGNING_ALGORITHMS, type MessageType, type SigningAlgorithm, type SigningAlgorithmInfo } from '../domain/key-specs.ts';
+import type { KeySession } from './key-session.ts';
 
 export interface SignRequest {
   readonly algorithm: SigningAlgorithm;
@@ -52,30 +53,35 @@ const rsaHash = (info: SigningAlgorithmInfo): 'sha256' | 'sha384' | 'sha512' => 
   return info.hash;
 };
 
-export function signMessage(keyring: Keyring, key: KeyRecord, r: SignRequest): Buffer {
-  const privateKey = keyring.currentMaterial(key);
+/** The key store's specification of the signature a request asks for. */
+function signSpec(key: KeyRecord, r: SignRequest): SignSpec {
   const isDigest = r.messageType === 'DIGEST';
   const { scheme } = r.info;
   switch (scheme) {
     case 'RSASSA_PSS':
     case 'RSASSA_PKCS1_V1_5': {
       const hash = rsaHash(r.info);
-      return rsaSignDigest(privateKey, scheme, hash, isDigest ? r.message : digestOf(hash, r.message));
+      return { scheme, hash, digest: isDigest ? r.message : digestOf(hash, r.message) };
     }
     case 'ECDSA':
       if (r.pair.type !== 'ec') break;
-      return ecdsaSign(r.pair.curve, privateKey, rsaHash(r.info), r.message, isDigest);
+      return { scheme, curve: r.pair.curve, hash: rsaHash(r.info), message: r.message, isDigest };
     case 'ED25519':
-      return ed25519Sign(privateKey, r.message);
+      return { scheme, message: r.message };
     case 'ED25519_PH':
-      return ed25519phSign(privateKey, r.message);
+      return { scheme, digest: r.message };
     case 'ML_DSA':
       if (r.pair.type !== 'ml-dsa') break;
-      return mlDsaSign(r.pair.level, privateKey, r.message, r.messageType === 'EXTERNAL_MU');
+      return { scheme, level: r.pair.level, message: r.message, externalMu: r.messageType === 'EXTERNAL_MU' };
     case 'SM2DSA':
       break;
   }
   throw new UnsupportedOperationException(`Coffer cannot sign with ${r.algorithm} and key spec ${key.keySpec}.`);
+}
+
+/** Signs with the key's private key, inside the key store. */
+export function signMessage(keys: KeySession, key: KeyRecord, r: SignRequest): Promise<Buffer> {
+  return keys.performCurrent(key, { kind: 'sign', spec: signSpec(key, r) });
 }
 
 /** Whether `signature` is valid for the request; only the public key is used. */

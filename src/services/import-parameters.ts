@@ -10,7 +10,7 @@ import { decodeImportParameters, decodeImportToken, encodeImportParameters, enco
 import { isImportWrappingAlgorithm, type ImportWrappingAlgorithm } from '../crypto/import-wrap.ts';
 import { generateKeyPair } from '../crypto/keypair.ts';
 import { ExpiredImportTokenException, InvalidImportTokenException } from '../errors/kms-errors.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeySession } from './key-session.ts';
 
 export const IMPORT_PARAMETERS_VALID_MS = 24 * 3_600_000;
 export const WRAPPING_KEY_BITS = { RSA_2048: 2048, RSA_3072: 3072, RSA_4096: 4096 } as const;
@@ -25,14 +25,14 @@ export interface IssuedParameters {
 
 /** A new wrapping key pair (generated off the event loop) and its token, for the key `keyArn`. */
 export async function issueImportParameters(
-  keyring: Keyring, keyArn: string, wrappingAlgorithm: ImportWrappingAlgorithm, wrappingKeySpec: WrappingKeySpec,
+  keys: KeySession, keyArn: string, wrappingAlgorithm: ImportWrappingAlgorithm, wrappingKeySpec: WrappingKeySpec,
 ): Promise<IssuedParameters> {
   const { privateKey, publicKey } = await generateKeyPair({ type: 'rsa', bits: WRAPPING_KEY_BITS[wrappingKeySpec] });
-  const validTo = keyring.clock.now() + IMPORT_PARAMETERS_VALID_MS;
+  const validTo = keys.clock.now() + IMPORT_PARAMETERS_VALID_MS;
   const tokenId = randomBytes(TOKEN_ID_LENGTH);
   const payload = encodeImportParameters({ validTo, wrappingAlgorithm, wrappingKeySpec, privateKey });
   try {
-    const sealed = keyring.store.wrap(keyArn, tokenId.toString('hex'), payload, 'import-token');
+    const sealed = await keys.store.seal(keyArn, tokenId.toString('hex'), payload, 'import-token');
     return { publicKey, importToken: encodeImportToken({ tokenId, domainKeyId: sealed.domainKeyId, sealed: sealed.wrapped }), validTo };
   } finally {
     zero(privateKey, payload);
@@ -51,11 +51,11 @@ const INVALID = 'The import token is not valid for this KMS key.';
  * Opens a token for the key `keyArn`: InvalidImportTokenException for anything not made by
  * GetParametersForImport for that key, ExpiredImportTokenException once its 24 hours are over.
  */
-export function openImportToken(keyring: Keyring, keyArn: string, token: Buffer): OpenedParameters {
+export async function openImportToken(keys: KeySession, keyArn: string, token: Buffer): Promise<OpenedParameters> {
   let payload: Buffer;
   try {
     const t = decodeImportToken(token);
-    payload = keyring.store.unwrap(keyArn, t.tokenId.toString('hex'), { domainKeyId: t.domainKeyId, wrapped: t.sealed }, 'import-token');
+    payload = await keys.store.unseal(keyArn, t.tokenId.toString('hex'), { domainKeyId: t.domainKeyId, wrapped: t.sealed }, 'import-token');
   } catch (e) {
     if (e instanceof CryptoError) throw new InvalidImportTokenException(INVALID);
     throw e;
@@ -63,7 +63,7 @@ export function openImportToken(keyring: Keyring, keyArn: string, token: Buffer)
   try {
     const p = decodeImportParameters(payload);
     if (!isImportWrappingAlgorithm(p.wrappingAlgorithm)) throw new InvalidImportTokenException(INVALID);
-    if (keyring.clock.now() >= p.validTo) {
+    if (keys.clock.now() >= p.validTo) {
       throw new ExpiredImportTokenException('The import token has expired. Call GetParametersForImport for a new public key and import token.');
     }
     return { wrappingAlgorithm: p.wrappingAlgorithm, privateKey: Buffer.from(p.privateKey) };

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Authorizer, isUnconditional } from './authorizer.ts';
 import { parsePolicy } from '../policy/parse.ts';
-import type { KeyRecord } from './key.ts';
-import type { GrantRecord } from './grant.ts';
-import { grantSet, grantsFor } from './grant-set.ts';
-import type { Caller, RequestInfo } from './principal.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
+import { grantSet, grantsFor } from '../domain/grant-set.ts';
+import type { Caller, RequestInfo } from '../domain/principal.ts';
 
 const ACCOUNT = '111122223333';
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
@@ -39,8 +39,8 @@ function setup() {
   let generation = 0;
   let grants: GrantRecord[] = [];
   const authorizer = new Authorizer(
-    { aliasesOf: () => [], grantsFor: (_arn, principals) => grantsFor(grantSet(grants), principals) },
-    { identityPoliciesOf: (c) => iam.get(c.arn) ?? [], generation: () => generation },
+    { aliasesOf: async () => [], grantsFor: async (_arn, principals) => grantsFor(grantSet(grants), principals) },
+    { identityPoliciesOf: async (c) => iam.get(c.arn) ?? [], generation: () => generation },
     { now: () => Date.UTC(2026, 0, 1) },
   );
   return {
@@ -50,9 +50,9 @@ function setup() {
   };
 }
 
-const allowed = (f: () => unknown): boolean => {
+const allowed = async (f: () => Promise<unknown>): Promise<boolean> => {
   try {
-    f();
+    await f();
     return true;
   } catch (e) {
     assert.equal((e as Error).name, 'AccessDeniedException');
@@ -69,55 +69,55 @@ test('isUnconditional: no Condition and no variable in Resource', () => {
     Resource: 'arn:aws:kms:*:${aws:PrincipalAccount}:key/*' }]), 'identity')), false);
 });
 
-test('a cached allow follows IAM policy changes (the identity generation)', () => {
+test('a cached allow follows IAM policy changes (the identity generation)', async () => {
   const { authorizer, setIam } = setup();
   const key = keyWith(ENABLE_IAM);
   const encrypt = () => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key });
-  assert.equal(allowed(encrypt), false);
+  assert.equal(await allowed(encrypt), false);
   setIam(alice.arn, [ALLOW_ENCRYPT]);
-  assert.equal(allowed(encrypt), true);
-  assert.equal(allowed(encrypt), true); // the cached answer
-  assert.equal(allowed(() => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key })), false, 'not another caller');
-  assert.equal(allowed(() => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Decrypt', key })), false, 'not another action');
+  assert.equal(await allowed(encrypt), true);
+  assert.equal(await allowed(encrypt), true); // the cached answer
+  assert.equal(await allowed(() => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key })), false, 'not another caller');
+  assert.equal(await allowed(() => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Decrypt', key })), false, 'not another action');
   setIam(alice.arn, []);
-  assert.equal(allowed(encrypt), false, 'the IAM policy was removed');
+  assert.equal(await allowed(encrypt), false, 'the IAM policy was removed');
   setIam(alice.arn, [ALLOW_ENCRYPT, policy([{ Effect: 'Deny', Action: 'kms:*', Resource: '*' }])]);
-  assert.equal(allowed(encrypt), false, 'an explicit deny was added');
+  assert.equal(await allowed(encrypt), false, 'an explicit deny was added');
 });
 
-test('a cached allow follows key policy changes', () => {
+test('a cached allow follows key policy changes', async () => {
   const { authorizer } = setup();
-  assert.deepEqual(authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
-  assert.deepEqual(authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
+  assert.deepEqual(await authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
+  assert.deepEqual(await authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: keyWith(ENABLE_IAM) }), { via: 'key-policy' });
   const lockedOut = keyWith(policy([{ Effect: 'Allow', Principal: { AWS: bob.arn }, Action: 'kms:*', Resource: '*' }]));
-  assert.equal(allowed(() => authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: lockedOut })), false);
+  assert.equal(await allowed(() => authorizer.authorizeKey(root, REQUEST, { action: 'kms:Encrypt', key: lockedOut })), false);
 });
 
-test('conditional policies are evaluated on every request', () => {
+test('conditional policies are evaluated on every request', async () => {
   const { authorizer, setIam } = setup();
   setIam(alice.arn, [policy([{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*', Condition: { StringEquals: { 'kms:EncryptionContext:app': 'a' } } }])]);
   const key = keyWith(ENABLE_IAM);
   const withContext = (app: string) => () => authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key, encryptionContext: { app } });
-  assert.equal(allowed(withContext('a')), true);
-  assert.equal(allowed(withContext('b')), false);
-  assert.equal(allowed(withContext('a')), true);
+  assert.equal(await allowed(withContext('a')), true);
+  assert.equal(await allowed(withContext('b')), false);
+  assert.equal(await allowed(withContext('a')), true);
 });
 
-test('an allow by a grant is not reused once the grant is gone', () => {
+test('an allow by a grant is not reused once the grant is gone', async () => {
   const { authorizer, setGrants } = setup();
   const key = keyWith(ENABLE_IAM);
   setGrants([{ grantId: 'g1', keyArn: KEY_ARN, creationDate: 0, granteePrincipal: bob.arn, issuingAccount: `arn:aws:iam::${ACCOUNT}:root`, operations: ['Encrypt'] }]);
   const encrypt = () => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' });
-  assert.deepEqual(encrypt(), { via: 'grant', grantId: 'g1' });
+  assert.deepEqual(await encrypt(), { via: 'grant', grantId: 'g1' });
   setGrants([]);
-  assert.equal(allowed(encrypt), false);
+  assert.equal(await allowed(encrypt), false);
 });
 
 const grant = (grantId: string, granteePrincipal: string): GrantRecord => ({
   grantId, keyArn: KEY_ARN, creationDate: 0, granteePrincipal, issuingAccount: `arn:aws:iam::${ACCOUNT}:root`, operations: ['Encrypt'],
 });
 
-test('a grant to a role allows its sessions; a grant to someone else allows no one else', () => {
+test('a grant to a role allows its sessions; a grant to someone else allows no one else', async () => {
   const { authorizer, setGrants } = setup();
   const roleArn = `arn:aws:iam::${ACCOUNT}:role/App`;
   const session: Caller = {
@@ -127,27 +127,27 @@ test('a grant to a role allows its sessions; a grant to someone else allows no o
   const key = keyWith(policy([{ Effect: 'Allow', Principal: { AWS: root.arn }, Action: 'kms:*', Resource: '*' }]));
   setGrants([grant('g-role', roleArn), grant('g-bob', bob.arn)]);
   const encrypt = (c: Caller) => () => authorizer.authorizeKey(c, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' });
-  assert.deepEqual(encrypt(session)(), { via: 'grant', grantId: 'g-role' });
-  assert.deepEqual(encrypt(bob)(), { via: 'grant', grantId: 'g-bob' });
-  assert.equal(allowed(encrypt(alice)), false);
+  assert.deepEqual(await encrypt(session)(), { via: 'grant', grantId: 'g-role' });
+  assert.deepEqual(await encrypt(bob)(), { via: 'grant', grantId: 'g-bob' });
+  assert.equal(await allowed(encrypt(alice)), false);
 });
 
-test('50,000 grants on a key: a decision reads only the caller\'s grants', () => {
+test('50,000 grants on a key: a decision reads only the caller\'s grants', async () => {
   const grants = Array.from({ length: 50_000 }, (_, i) => grant(i.toString(16).padStart(64, '0'), `arn:aws:iam::${ACCOUNT}:user/u${i}`));
   const set = grantSet(grants);
   let read = 0;
   const authorizer = new Authorizer(
-    { aliasesOf: () => [], grantsFor: (_arn, principals) => { const g = grantsFor(set, principals); read += g.length; return g; } },
-    { identityPoliciesOf: () => [], generation: () => 0 },
+    { aliasesOf: async () => [], grantsFor: async (_arn, principals) => { const g = grantsFor(set, principals); read += g.length; return g; } },
+    { identityPoliciesOf: async () => [], generation: () => 0 },
     { now: () => Date.UTC(2026, 0, 1) },
   );
   const key = keyWith(policy([{ Effect: 'Allow', Principal: { AWS: alice.arn }, Action: 'kms:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }]));
   const last: Caller = { ...bob, arn: `arn:aws:iam::${ACCOUNT}:user/u49999` };
   const t0 = performance.now();
   for (let i = 0; i < 100; i++) {
-    assert.deepEqual(authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' }), { via: 'key-policy' });
-    assert.equal(authorizer.authorizeKey(last, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' }).grantId, grants[49_999]?.grantId);
-    assert.equal(allowed(() => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' })), false);
+    assert.deepEqual(await authorizer.authorizeKey(alice, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' }), { via: 'key-policy' });
+    assert.equal((await authorizer.authorizeKey(last, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' })).grantId, grants[49_999]?.grantId);
+    assert.equal(await allowed(() => authorizer.authorizeKey(bob, REQUEST, { action: 'kms:Encrypt', key, grantOperation: 'Encrypt' })), false);
   }
   const took = performance.now() - t0;
   assert.equal(read, 100, 'one grant read per decision by u49999, none for the others');

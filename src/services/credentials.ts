@@ -9,9 +9,10 @@
  *   domain clock.
  * - An inactive key resolves with `active: false`; the authenticator treats it as unknown.
  */
-import type { Caller } from './principal.ts';
-import { assumedRoleArn, rootArn, tagsToRecord, type SessionRecord, type UserRecord } from './identity.ts';
+import type { Caller } from '../domain/principal.ts';
+import { assumedRoleArn, rootArn, tagsToRecord, type SessionRecord, type UserRecord } from '../domain/identity.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
+import type { Change } from '../ports/changes.ts';
 
 export interface ResolvedAccessKey {
   readonly secretAccessKey: string;
@@ -44,9 +45,16 @@ export function sessionCaller(s: SessionRecord, roleTags: Readonly<Record<string
   };
 }
 
+/** The kinds of change that touch keys only (every other kind touches identities). */
+const KEY_CHANGE_KINDS: ReadonlySet<Change['kind']> = new Set<Change['kind']>([
+  'putKey', 'deleteKey', 'putMaterial', 'deleteMaterial', 'putAlias', 'deleteAlias', 'putGrant', 'deleteGrant', 'putUsage', 'setMeta',
+]);
+
 export class CredentialResolver {
   /** Resolved keys by access key id, valid while the identity generation is unchanged (no disk read on a warm request). */
   private readonly cache = new Map<string, { generation: number; resolved: ResolvedAccessKey | undefined }>();
+  /** Moves on every committed identity change (and every other writer's notice of one). */
+  private identityGeneration = 0;
 
   constructor(
     private readonly repo: IdentityRepository,
@@ -58,43 +66,52 @@ export class CredentialResolver {
     return this.defaultRoot.accountId;
   }
 
-  resolveAccessKey(accessKeyId: string): ResolvedAccessKey | undefined {
-    const generation = this.repo.generation();
+  async resolveAccessKey(accessKeyId: string): Promise<ResolvedAccessKey | undefined> {
+    const generation = this.identityGeneration;
     const hit = this.cache.get(accessKeyId);
     if (hit && hit.generation === generation) return hit.resolved;
-    const resolved = this.lookup(accessKeyId);
+    const resolved = await this.lookup(accessKeyId);
     // Unknown ids are cached too (bounded), so a flood of bad ids cannot turn into disk reads.
     if (this.cache.size >= 10_000) this.cache.clear();
     this.cache.set(accessKeyId, { generation, resolved });
     return resolved;
   }
 
-  private lookup(accessKeyId: string): ResolvedAccessKey | undefined {
+  private async lookup(accessKeyId: string): Promise<ResolvedAccessKey | undefined> {
     const root = this.defaultRoot;
     if (accessKeyId === root.accessKeyId) {
       return { secretAccessKey: root.secretAccessKey, caller: rootCaller(root.accountId, accessKeyId), active: true };
     }
     if (accessKeyId.startsWith('ASIA')) {
-      const s = this.repo.getSession(accessKeyId);
+      const s = await this.repo.getSession(accessKeyId);
       if (!s) return undefined;
-      const role = this.repo.getRoleById(s.roleId);
+      const role = await this.repo.getRoleById(s.roleId);
       return {
         secretAccessKey: s.secretAccessKey, caller: sessionCaller(s, role ? tagsToRecord(role.tags) : {}),
         sessionTokenHash: s.sessionTokenHash, expiration: s.expiration, active: true,
       };
     }
-    const key = this.repo.getAccessKey(accessKeyId);
+    const key = await this.repo.getAccessKey(accessKeyId);
     if (!key) return undefined;
     const active = key.status === 'Active';
     if (key.owner === 'root') return { secretAccessKey: key.secretAccessKey, caller: rootCaller(key.accountId, accessKeyId), active };
-    const user = this.repo.getUserById(key.owner);
+    const user = await this.repo.getUserById(key.owner);
     if (!user) return undefined;
     return { secretAccessKey: key.secretAccessKey, caller: userCaller(user, accessKeyId), active };
   }
 
   /** Changes whenever an identity policy, membership or attachment may have changed. */
   generation(): number {
-    return this.repo.generation();
+    return this.identityGeneration;
+  }
+
+  /**
+   * A commit (or another writer's notice) changed identities: every cached answer is stale. A new
+   * STS session is not such a change (its access key id is new and random, so nothing cached can
+   * name it, and an expired one is refused by its expiration), so AssumeRole keeps the caches warm.
+   */
+  applyCommitted(changes: readonly Change[]): void {
+    if (changes.some((c) => !KEY_CHANGE_KINDS.has(c.kind) && c.kind !== 'putSession' && c.kind !== 'purgeSessions')) this.identityGeneration++;
   }
 
   /**
@@ -102,22 +119,23 @@ export class CredentialResolver {
    * policies and those of its groups; for a role session the role's inline and attached policies;
    * none for the account root (whose access no identity policy limits).
    */
-  identityPoliciesOf(caller: Caller): string[] {
-    const of = (principalId: string): string[] => [
-      ...this.repo.listInlinePolicies(principalId).map((p) => p.document),
-      ...this.repo.listAttachedPolicies(principalId).map((p) => p.document),
+  async identityPoliciesOf(caller: Caller): Promise<string[]> {
+    const of = async (principalId: string): Promise<string[]> => [
+      ...(await this.repo.listInlinePolicies(principalId)).map((p) => p.document),
+      ...(await this.repo.listAttachedPolicies(principalId)).map((p) => p.document),
     ];
     switch (caller.type) {
       case 'Root':
         return [];
       case 'IAMUser': {
-        const user = this.repo.getUserById(caller.userId);
+        const user = await this.repo.getUserById(caller.userId);
         if (!user) return [];
-        return [...of(user.userId), ...this.repo.listGroupsForUser(user.userId).flatMap((g) => of(g.groupId))];
+        const groups = await this.repo.listGroupsForUser(user.userId);
+        return [...await of(user.userId), ...(await Promise.all(groups.map((g) => of(g.groupId)))).flat()];
       }
       case 'AssumedRole': {
         const roleId = caller.userId.split(':')[0] ?? '';
-        return this.repo.getRoleById(roleId) ? of(roleId) : [];
+        return (await this.repo.getRoleById(roleId)) ? of(roleId) : [];
       }
     }
   }

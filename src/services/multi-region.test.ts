@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KeyRecord } from './key.ts';
-import { keyMetadata } from './key.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import { keyMetadata } from '../domain/key.ts';
 import { multiRegionConfiguration } from './multi-region.ts';
 
 const KEY_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';

@@ -11,15 +11,15 @@ import { StorageFault } from '../errors/storage-fault.ts';
 import { requestConditions, type PrincipalInfo } from '../policy/evaluate.ts';
 import { accessDeniedMessage, decideKms, type Decision, type GrantInfo, type KmsAuthorizationInput } from '../policy/kms-decision.ts';
 import type { Clock } from '../core/clock.ts';
-import { grantIdOfToken, type GrantRecord } from './grant.ts';
-import type { KeyRecord } from './key.ts';
+import { grantIdOfToken, type GrantRecord } from '../domain/grant.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { Keyring } from './keyring.ts';
-import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from './principal.ts';
+import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 /** Where the caller's IAM policies come from (the identity store). */
 export interface IdentityPolicySource {
   /** Policy texts of the user and its groups, or of the role; inline and attached. */
-  identityPoliciesOf(caller: Caller): readonly string[];
+  identityPoliciesOf(caller: Caller): Promise<readonly string[]>;
   /** Changes whenever any identity policy, membership or attachment changes. */
   generation(): number;
 }
@@ -70,21 +70,23 @@ export class Authorizer {
     private readonly clock: Clock,
   ) {}
 
-  authorizeKey(caller: Caller, request: RequestInfo, a: KeyAuthorization): AuthorizationResult {
+  async authorizeKey(caller: Caller, request: RequestInfo, a: KeyAuthorization): Promise<AuthorizationResult> {
     for (const t of a.grantTokens ?? []) {
       if (grantIdOfToken(t) === undefined) throw new InvalidGrantTokenException('The grant token is not valid.');
     }
     const key = a.key;
     const keyPolicy = this.parse(key.policy, 'resource');
-    const identity = this.identityPolicies(caller);
+    const identity = this.cachedIdentityPolicies(caller) ?? await this.identityPolicies(caller);
     const cacheable = isUnconditional(keyPolicy) && identity.every(isUnconditional);
     const dkey = cacheable ? decisionKey(caller, a.action, key.arn) : '';
     if (cacheable) {
       const hit = this.decisions.get(keyPolicy)?.get(dkey);
       if (hit !== undefined && hit.identity === identity) return hit.result;
     }
-    const decision = this.decide(caller, request, a.action, key.arn, {
-      ...keyConditions(caller, key, this.keyring.aliasesOf(key)),
+    const aliases = await this.keyring.aliasesOf(key);
+    const grants = a.grantOperation !== undefined ? await this.keyring.grantsFor(key.arn, granteesOf(caller)) : undefined;
+    const decision = this.decide(caller, request, a.action, key.arn, identity, {
+      ...keyConditions(caller, key, aliases),
       ...(a.requestAlias !== undefined ? { 'kms:RequestAlias': a.requestAlias } : {}),
       ...contextConditions(a.encryptionContext),
       ...a.conditions,
@@ -92,7 +94,7 @@ export class Authorizer {
       keyAccountId: key.accountId,
       keyPolicy,
       // Only the caller's grants can allow it (a key may have 50,000): grantAllows checks the grantee again.
-      ...(a.grantOperation !== undefined ? { grantOperation: a.grantOperation, grants: this.keyring.grantsFor(key.arn, granteesOf(caller)).map(grantInfo) } : {}),
+      ...(a.grantOperation !== undefined ? { grantOperation: a.grantOperation, grants: (grants ?? []).map(grantInfo) } : {}),
       ...(a.encryptionContext !== undefined ? { encryptionContext: a.encryptionContext } : {}),
     });
     if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(caller.arn, a.action, key.arn, decision));
@@ -106,15 +108,17 @@ export class Authorizer {
     return result;
   }
 
-  authorizeAccount(caller: Caller, request: RequestInfo, action: string, resource: string, conditions: Conditions = {}): void {
-    const decision = this.decide(caller, request, action, resource, { 'kms:CallerAccount': caller.accountId, ...conditions }, {});
+  async authorizeAccount(caller: Caller, request: RequestInfo, action: string, resource: string, conditions: Conditions = {}): Promise<void> {
+    const identity = await this.identityPolicies(caller);
+    const decision = this.decide(caller, request, action, resource, identity, { 'kms:CallerAccount': caller.accountId, ...conditions }, {});
     if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(caller.arn, action, resource, decision));
   }
 
   /** The lockout safety check of CreateKey and PutKeyPolicy (grants do not count). */
-  checkLockout(caller: Caller, request: RequestInfo, policyText: string, keyArn: string): void {
+  async checkLockout(caller: Caller, request: RequestInfo, policyText: string, keyArn: string): Promise<void> {
     const accountId = keyArn.split(':')[4] ?? caller.accountId;
-    const decision = this.decide(caller, request, 'kms:PutKeyPolicy', keyArn, { 'kms:CallerAccount': caller.accountId }, {
+    const identity = await this.identityPolicies(caller);
+    const decision = this.decide(caller, request, 'kms:PutKeyPolicy', keyArn, identity, { 'kms:CallerAccount': caller.accountId }, {
       keyAccountId: accountId,
       keyPolicy: this.parse(policyText, 'resource'),
     });
@@ -124,7 +128,7 @@ export class Authorizer {
   }
 
   private decide(
-    caller: Caller, request: RequestInfo, action: string, resource: string, conditions: Conditions,
+    caller: Caller, request: RequestInfo, action: string, resource: string, identityPolicies: readonly Policy[], conditions: Conditions,
     rest: Omit<KmsAuthorizationInput, 'request' | 'identityPolicies'>,
   ): Decision {
     const principal = principalInfo(caller);
@@ -136,16 +140,22 @@ export class Authorizer {
           now: new Date(this.clock.now()), sourceIp: request.sourceIp, secureTransport: request.secureTransport,
         }, conditions),
       },
-      identityPolicies: this.identityPolicies(caller),
+      identityPolicies,
     });
   }
 
-  private identityPolicies(caller: Caller): readonly Policy[] {
+  /** The caller's parsed IAM policies when known without a read (the hot path skips an await). */
+  private cachedIdentityPolicies(caller: Caller): readonly Policy[] | undefined {
     if (caller.type === 'Root') return NO_POLICIES;
-    const generation = this.identities.generation();
     const hit = this.identityCache.get(caller.arn);
-    if (hit && hit.generation === generation) return hit.policies;
-    const policies = this.identities.identityPoliciesOf(caller).map((t) => this.parse(t, 'identity'));
+    return hit && hit.generation === this.identities.generation() ? hit.policies : undefined;
+  }
+
+  private async identityPolicies(caller: Caller): Promise<readonly Policy[]> {
+    const known = this.cachedIdentityPolicies(caller);
+    if (known !== undefined) return known;
+    const generation = this.identities.generation();
+    const policies = (await this.identities.identityPoliciesOf(caller)).map((t) => this.parse(t, 'identity'));
     if (this.identityCache.size >= MAX_CACHED) this.identityCache.clear();
     this.identityCache.set(caller.arn, { generation, policies });
     return policies;

@@ -5,12 +5,10 @@
  * plaintext copy made here is zeroed before this returns.
  */
 import { newMaterialId } from '../core/ids.ts';
-import { zero } from '../crypto/bytes.ts';
-import { generateKeyPair } from '../crypto/keypair.ts';
 import { UnsupportedOperationException } from '../errors/kms-errors.ts';
-import { capabilitiesOf, type KeySpec } from './key-specs.ts';
-import type { MaterialRecord } from './key.ts';
-import type { Keyring } from './keyring.ts';
+import { capabilitiesOf, type KeySpec } from '../domain/key-specs.ts';
+import type { MaterialRecord } from '../domain/key.ts';
+import type { KeySession } from './key-session.ts';
 
 export interface NewKeyMaterial {
   readonly material: MaterialRecord;
@@ -22,23 +20,14 @@ export interface NewKeyMaterial {
  * Makes the material of a key of `spec`. Key pairs are generated off the event loop (RSA on the
  * libuv thread pool), so this is asynchronous.
  */
-export async function newKeyMaterial(keyring: Keyring, keyArn: string, spec: KeySpec, now: number): Promise<NewKeyMaterial> {
+export async function newKeyMaterial(keys: KeySession, keyArn: string, spec: KeySpec, now: number): Promise<NewKeyMaterial> {
   const caps = capabilitiesOf(spec);
   const materialId = newMaterialId().toString('hex');
   switch (caps.material.kind) {
-    case 'secret': {
-      const { wrapped, plaintext } = keyring.store.generate(keyArn, materialId, caps.material.bytes);
-      zero(plaintext);
-      return { material: { keyArn, materialId, ...wrapped, createdAt: now } };
-    }
+    case 'secret':
     case 'pair': {
-      const { privateKey, publicKey } = await generateKeyPair(caps.material.pair);
-      try {
-        const wrapped = keyring.store.wrap(keyArn, materialId, privateKey);
-        return { material: { keyArn, materialId, ...wrapped, createdAt: now }, publicKey: publicKey.toString('base64') };
-      } finally {
-        zero(privateKey);
-      }
+      const { wrapped, publicKey } = await keys.store.generate(keyArn, materialId, caps.material);
+      return { material: { keyArn, materialId, ...wrapped, createdAt: now }, ...(publicKey ? { publicKey: publicKey.toString('base64') } : {}) };
     }
     case 'none':
       throw new UnsupportedOperationException(caps.unsupported ?? `Coffer does not support KeySpec ${spec}.`);

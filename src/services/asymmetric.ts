@@ -6,12 +6,12 @@
  * ValidationException rather than ignore it (AWS's exact answer is not recorded, reference §8).
  */
 import { CryptoError } from '../crypto/errors.ts';
-import { rsaOaepDecrypt, rsaOaepEncrypt } from '../crypto/rsa.ts';
+import { rsaOaepEncrypt } from '../crypto/rsa.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import { publicKeyOf, type KeyRecord } from './key.ts';
-import { capabilitiesOf, OAEP_HASH, type EncryptionAlgorithm } from './key-specs.ts';
-import type { Keyring } from './keyring.ts';
+import { publicKeyOf, type KeyRecord } from '../domain/key.ts';
+import { capabilitiesOf, OAEP_HASH, type EncryptionAlgorithm } from '../domain/key-specs.ts';
+import type { KeySession } from './key-session.ts';
 
 type Context = Readonly<Record<string, string>> | undefined;
 
@@ -44,9 +44,9 @@ export function encryptAsymmetric(key: KeyRecord, algorithm: EncryptionAlgorithm
 }
 
 /** Every way an asymmetric ciphertext can fail to open is one InvalidCiphertextException. */
-export function decryptAsymmetric(keyring: Keyring, key: KeyRecord, algorithm: EncryptionAlgorithm, ciphertext: Buffer): Buffer {
+export async function decryptAsymmetric(keys: KeySession, key: KeyRecord, algorithm: EncryptionAlgorithm, ciphertext: Buffer): Promise<Buffer> {
   try {
-    return rsaOaepDecrypt(keyring.currentMaterial(key), oaepHash(algorithm), ciphertext);
+    return await keys.performCurrent(key, { kind: 'rsa-decrypt', hash: oaepHash(algorithm), ciphertext });
   } catch (e) {
     if (e instanceof CryptoError) throw new InvalidCiphertextException();
     throw e;

@@ -12,10 +12,10 @@ import { IncorrectKeyMaterialException, KMSInvalidStateException, NotFoundExcept
 import {
   applyImport, associate, decideImport, expiredMaterials, promotePending, stateAfterImport, stateAfterLoss, withoutMaterial,
   type ImportChoice, type ImportTerms,
-} from './import-rules.ts';
-import type { KeyRecord, MaterialRecord } from './key.ts';
-import { capabilitiesOf } from './key-specs.ts';
-import type { Keyring } from './keyring.ts';
+} from '../domain/import-rules.ts';
+import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import { capabilitiesOf } from '../domain/key-specs.ts';
+import type { KeySession } from './key-session.ts';
 import { peersOf, updateWithReplicas } from './multi-region.ts';
 
 /** What is stored for `material`: its canonical bytes (the caller zeroes them) and, for a key pair, the public key. */
@@ -49,16 +49,16 @@ function prepare(key: KeyRecord, material: Buffer): { bytes: Buffer; publicKey?:
 }
 
 /** Imports unwrapped `material` (the caller zeroes it) into an EXTERNAL key; returns its material id. */
-export function importKeyMaterial(keyring: Keyring, key: KeyRecord, material: Buffer, terms: ImportTerms, choice: ImportChoice): string {
-  const now = keyring.clock.now();
+export async function importKeyMaterial(keys: KeySession, key: KeyRecord, material: Buffer, terms: ImportTerms, choice: ImportChoice): Promise<string> {
+  const now = keys.clock.now();
   const { bytes, publicKey } = prepare(key, material);
   try {
     const materialId = importedMaterialId(key.keyId, bytes);
     const decision = decideImport(key, materialId, choice, capabilitiesOf(key.keySpec).keyType === 'SYMMETRIC');
-    const record: MaterialRecord = { keyArn: key.arn, materialId, ...keyring.store.wrap(key.arn, materialId, bytes), createdAt: now };
+    const record: MaterialRecord = { keyArn: key.arn, materialId, ...await keys.store.hold(key.arn, materialId, bytes), createdAt: now };
     const announce = decision !== 'existing' && key.multiRegionKeyType === 'PRIMARY';
-    updateWithReplicas(
-      keyring, key.arn,
+    await updateWithReplicas(
+      keys, key.arn,
       (k) => {
         const list = applyImport(k.importedMaterials ?? [], decision, materialId, terms, now);
         return {
@@ -76,11 +76,10 @@ export function importKeyMaterial(keyring: Keyring, key: KeyRecord, material: Bu
           ...(r.publicKey === undefined && p.publicKey !== undefined ? { publicKey: p.publicKey } : {}),
         };
       },
-      () => {
-        keyring.repo.deleteMaterial(key.arn, materialId);
-        keyring.repo.putMaterial(record);
-      },
     );
+    // Re-imported material replaces its stored copy (same id, a fresh wrap).
+    keys.deleteMaterial(key.arn, materialId);
+    keys.putMaterial(record);
     return materialId;
   } finally {
     zero(bytes);
@@ -91,7 +90,7 @@ export function importKeyMaterial(keyring: Keyring, key: KeyRecord, material: Bu
  * Deletes one imported material (the current one by default). A key with nothing imported is
  * left as it is. Deleting a primary's pending-rotation material deletes it from its replicas too.
  */
-export function deleteImportedMaterial(keyring: Keyring, key: KeyRecord, materialId: string | undefined): string | undefined {
+export async function deleteImportedMaterial(keys: KeySession, key: KeyRecord, materialId: string | undefined): Promise<string | undefined> {
   const list = key.importedMaterials ?? [];
   const id = materialId ?? (key.currentMaterialId === '' ? undefined : key.currentMaterialId);
   if (id === undefined) return undefined;
@@ -102,27 +101,22 @@ export function deleteImportedMaterial(keyring: Keyring, key: KeyRecord, materia
     const next = withoutMaterial(k.importedMaterials ?? [], id);
     return { ...k, importedMaterials: next, state: stateAfterLoss(k.state, next) };
   };
-  const updated: string[] = [];
-  updateWithReplicas(keyring, key.arn, change, (r) => (everywhere ? change(r) : r), (all) => {
-    for (const k of everywhere ? all : all.slice(0, 1)) {
-      keyring.repo.deleteMaterial(k.arn, id);
-      updated.push(k.arn);
-    }
-  });
-  for (const arn of updated) keyring.forgetMaterial(arn, id);
+  const primary = await updateWithReplicas(keys, key.arn, change, (r) => (everywhere ? change(r) : r));
+  const from = everywhere ? [primary, ...await peersOf(keys, primary)] : [primary];
+  for (const k of from) keys.deleteMaterial(k.arn, id);
   return id;
 }
 
 /** The scheduler's step: deletes a key's imported materials whose ValidTo has come. */
-export function expireImportedMaterial(keyring: Keyring, arn: string, now: number): boolean {
-  const key = keyring.repo.getKey(arn);
+export async function expireImportedMaterial(keys: KeySession, arn: string, now: number): Promise<boolean> {
+  const key = await keys.get(arn);
   const ids = expiredMaterials(key?.importedMaterials ?? [], now);
   if (!key || ids.length === 0) return false;
-  keyring.update(arn, (k) => {
+  await keys.update(arn, (k) => {
     const next = ids.reduce((l, id) => withoutMaterial(l, id), k.importedMaterials ?? []);
     return { ...k, importedMaterials: next, state: stateAfterLoss(k.state, next) };
-  }, () => { for (const id of ids) keyring.repo.deleteMaterial(arn, id); });
-  for (const id of ids) keyring.forgetMaterial(arn, id);
+  });
+  for (const id of ids) keys.deleteMaterial(arn, id);
   return true;
 }
 
@@ -130,16 +124,16 @@ export function expireImportedMaterial(keyring: Keyring, arn: string, now: numbe
  * On-demand rotation of an EXTERNAL key: the material pending rotation (imported into the primary
  * and, for a multi-Region key, into every replica) becomes current everywhere.
  */
-export function rotateImported(keyring: Keyring, key: KeyRecord): KeyRecord {
+export async function rotateImported(keys: KeySession, key: KeyRecord): Promise<KeyRecord> {
   const pending = (key.importedMaterials ?? []).find((m) => m.pendingRotation && m.imported);
-  const replicas = key.multiRegionKeyType === 'PRIMARY' ? peersOf(keyring, key) : [];
+  const replicas = key.multiRegionKeyType === 'PRIMARY' ? await peersOf(keys, key) : [];
   const ready = pending !== undefined
     && replicas.every((r) => (r.importedMaterials ?? []).some((m) => m.materialId === pending.materialId && m.imported));
   if (!pending || !ready) throw new KMSInvalidStateException(`No available key material pending rotation for the key: ${key.arn}.`);
-  const now = keyring.clock.now();
+  const now = keys.clock.now();
   const change = (k: KeyRecord): KeyRecord => ({
     ...k, importedMaterials: promotePending(k.importedMaterials ?? [], pending.materialId, now),
     currentMaterialId: pending.materialId, onDemandRotations: k.onDemandRotations + 1,
   });
-  return updateWithReplicas(keyring, key.arn, change, (r, p) => ({ ...change(r), onDemandRotations: p.onDemandRotations }));
+  return updateWithReplicas(keys, key.arn, change, (r, p) => ({ ...change(r), onDemandRotations: p.onDemandRotations }));
 }

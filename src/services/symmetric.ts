@@ -4,21 +4,16 @@
  */
 import { decodeBlob, type CiphertextParts } from '../crypto/blob.ts';
 import { CryptoError } from '../crypto/errors.ts';
-import { openSymmetric, sealSymmetric } from '../crypto/symmetric.ts';
 import { InvalidCiphertextException } from '../errors/kms-errors.ts';
 import { ValidationException } from '../errors/common-errors.ts';
-import type { KeyRecord } from './key.ts';
-import type { Keyring } from './keyring.ts';
+import type { KeyRecord } from '../domain/key.ts';
+import type { KeySession } from './key-session.ts';
 
 type Context = Readonly<Record<string, string>> | undefined;
 
-export function encryptUnder(keyring: Keyring, key: KeyRecord, plaintext: Buffer, ec: Context): Buffer {
-  const backing = keyring.backingKey(key, key.currentMaterialId);
-  if (!backing) throw new Error(`key ${key.arn} has no current material`);
+export async function encryptUnder(keys: KeySession, key: KeyRecord, plaintext: Buffer, ec: Context): Promise<Buffer> {
   try {
-    return sealSymmetric({
-      keyId: key.keyId, materialId: Buffer.from(key.currentMaterialId, 'hex'), backingKey: backing, plaintext, encryptionContext: ec,
-    });
+    return await keys.performCurrent(key, { kind: 'encrypt', keyId: key.keyId, plaintext, context: ec });
   } catch (e) {
     // The only input sealing can refuse is a context that has no canonical encoding.
     if (e instanceof CryptoError) throw new ValidationException('The encryption context is not valid Unicode text.');
@@ -36,12 +31,14 @@ export function parseCiphertext(blob: Buffer): CiphertextParts {
 }
 
 /** Opens parts already matched to `key`; returns the plaintext and the material id used. */
-export function decryptWith(keyring: Keyring, key: KeyRecord, parts: CiphertextParts, ec: Context): { plaintext: Buffer; materialId: string } {
+export async function decryptWith(
+  keys: KeySession, key: KeyRecord, parts: CiphertextParts, blob: Buffer, ec: Context,
+): Promise<{ plaintext: Buffer; materialId: string }> {
   const materialId = parts.materialId.toString('hex');
-  const backing = keyring.backingKey(key, materialId);
-  if (!backing) throw new InvalidCiphertextException();
   try {
-    return { plaintext: openSymmetric(parts, backing, ec), materialId };
+    const plaintext = await keys.perform(key, { kind: 'decrypt', blob, context: ec }, materialId);
+    if (plaintext === undefined) throw new InvalidCiphertextException();
+    return { plaintext, materialId };
   } catch (e) {
     if (e instanceof CryptoError) throw new InvalidCiphertextException();
     throw e;

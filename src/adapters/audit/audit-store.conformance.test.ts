@@ -1,0 +1,34 @@
+/**
+ * Runs the AuditStore conformance suite (../conformance/audit-store.ts) against every audit store
+ * there is, each with the Storage whose commit appends its records: SQLite in a temporary data
+ * folder, and the in-memory adapter.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { auditStoreConformance } from '../conformance/audit-store.ts';
+import { createSecretBox } from '../keystore/secret-box.ts';
+import { closeDatabase, openDatabase } from '../storage/sqlite.ts';
+import { createSqliteStorage } from '../storage/sqlite-storage.ts';
+import { openMemoryStorage } from '../storage/memory.ts';
+import { createSqliteAuditStore } from './sqlite-audit.ts';
+
+auditStoreConformance('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-conformance-'));
+  const db = openDatabase(join(dir, 'coffer.db'));
+  const domainKey = randomBytes(32);
+  return {
+    audit: createSqliteAuditStore(db),
+    storage: createSqliteStorage(db, createSecretBox({ activeId: 'dk-1', key: () => domainKey })),
+    close: () => {
+      closeDatabase(db);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+auditStoreConformance('memory', async () => {
+  const m = openMemoryStorage();
+  return { audit: m.audit, storage: m.storage, close: () => undefined };
+});

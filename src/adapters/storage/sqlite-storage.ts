@@ -1,0 +1,58 @@
+/**
+ * The unit of work's commit on SQLite: a change set and its audit records in one transaction.
+ * better-sqlite3 runs the whole transaction synchronously, so nothing else can interleave with it:
+ * the chain head read inside it is the one the new records link to. Durable commits use the
+ * connection's synchronous=FULL (an fsync); a non-durable one (the audit's write-ahead batches)
+ * runs with synchronous=NORMAL, reaching the operating system now and the disk with the next
+ * durable commit.
+ */
+import type Database from 'better-sqlite3';
+import type { Change, IdentityChange, KeyChange } from '../../ports/changes.ts';
+import type { CommitOptions, Storage, Work } from '../../ports/storage.ts';
+import type { ChainHead } from '../../ports/audit.ts';
+import type { SecretBox } from '../../ports/secret-box.ts';
+import { keyChangeApplier } from './sqlite-keys.ts';
+import { identityChangeApplier } from './sqlite-identity.ts';
+import { auditHead, auditRowAppender } from '../audit/sqlite-audit.ts';
+
+const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
+  'putKey', 'deleteKey', 'putMaterial', 'deleteMaterial', 'putAlias', 'deleteAlias', 'putGrant', 'deleteGrant', 'putUsage', 'setMeta',
+]);
+const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
+
+export function createSqliteStorage(db: Database.Database, box: SecretBox): Storage {
+  const applyKey = keyChangeApplier(db);
+  const applyIdentity = identityChangeApplier(db, box);
+  const head = auditHead(db);
+  const append = auditRowAppender(db);
+  const synchronous = Number(db.pragma('synchronous', { simple: true }));
+  db.exec('CREATE TABLE IF NOT EXISTS storage_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const synced = db.prepare("INSERT INTO storage_state (name, value) VALUES ('synced_at', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+
+  const run = (work: Work): ChainHead | undefined => {
+    for (const c of work.changes) {
+      if (isKeyChange(c)) applyKey(c);
+      else applyIdentity(c as IdentityChange);
+    }
+    if (work.records === undefined) return undefined;
+    const before = head();
+    const rows = work.records(before);
+    append(rows);
+    const last = rows.at(-1);
+    return last ? { seq: last.seq, hash: last.hash } : before;
+  };
+
+  return {
+    commit: async (work: Work, options?: CommitOptions) => {
+      if (options?.durable !== false) return db.transaction(run).immediate(work);
+      db.pragma('synchronous = NORMAL');
+      try {
+        return db.transaction(run).immediate(work);
+      } finally {
+        db.pragma(`synchronous = ${synchronous}`);
+      }
+    },
+    // A durable commit of a small write syncs the WAL, with every frame written before it.
+    sync: async () => { db.transaction(() => synced.run(String(Date.now()))).immediate(); },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * A change set: the writes one request (or one scheduler pass) makes, as data. Operations record
+ * them through the services while they run; the pipeline hands the whole set, with the call's audit
+ * record, to `Storage.commit`, which applies it in one transaction; only then do the caches learn
+ * of it. Each change says what to store, never how: every storage adapter applies the same set.
+ */
+import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import type { GrantRecord } from '../domain/grant.ts';
+import type {
+  AccessKeyRecord, AccountRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
+} from '../domain/identity.ts';
+import type { AliasRecord, KeyUsageRecord } from './key-repository.ts';
+
+export type KeyChange =
+  /** Insert or replace a key's record. */
+  | { readonly kind: 'putKey'; readonly key: KeyRecord }
+  /** Remove a key with every material, alias, grant and usage record that refers to it. */
+  | { readonly kind: 'deleteKey'; readonly arn: string }
+  | { readonly kind: 'putMaterial'; readonly material: MaterialRecord }
+  | { readonly kind: 'deleteMaterial'; readonly keyArn: string; readonly materialId: string }
+  | { readonly kind: 'putAlias'; readonly alias: AliasRecord }
+  | { readonly kind: 'deleteAlias'; readonly accountId: string; readonly region: string; readonly name: string }
+  | { readonly kind: 'putGrant'; readonly grant: GrantRecord }
+  | { readonly kind: 'deleteGrant'; readonly grant: GrantRecord }
+  /** Last-usage records (newer than what is stored wins; a deleted key's are dropped). */
+  | { readonly kind: 'putUsage'; readonly records: readonly KeyUsageRecord[] }
+  | { readonly kind: 'setMeta'; readonly name: string; readonly value: string };
+
+export type IdentityChange =
+  | { readonly kind: 'addAccount'; readonly account: AccountRecord }
+  | { readonly kind: 'putUser'; readonly user: UserRecord }
+  | { readonly kind: 'deleteUser'; readonly userId: string }
+  | { readonly kind: 'putAccessKey'; readonly key: AccessKeyRecord }
+  | { readonly kind: 'deleteAccessKey'; readonly accessKeyId: string }
+  | { readonly kind: 'putRole'; readonly role: RoleRecord }
+  | { readonly kind: 'deleteRole'; readonly roleId: string }
+  | { readonly kind: 'putGroup'; readonly group: GroupRecord }
+  | { readonly kind: 'deleteGroup'; readonly groupId: string }
+  | { readonly kind: 'addGroupMember'; readonly groupId: string; readonly userId: string }
+  | { readonly kind: 'removeGroupMember'; readonly groupId: string; readonly userId: string }
+  | { readonly kind: 'putInlinePolicy'; readonly policy: InlinePolicyRecord }
+  | { readonly kind: 'deleteInlinePolicy'; readonly principalId: string; readonly name: string }
+  | { readonly kind: 'putManagedPolicy'; readonly policy: ManagedPolicyRecord }
+  | { readonly kind: 'deleteManagedPolicy'; readonly arn: string }
+  | { readonly kind: 'attachPolicy'; readonly principalId: string; readonly policyArn: string }
+  | { readonly kind: 'detachPolicy'; readonly principalId: string; readonly policyArn: string }
+  | { readonly kind: 'putSession'; readonly session: SessionRecord }
+  /** Removes STS sessions that expired before `before` (epoch ms). */
+  | { readonly kind: 'purgeSessions'; readonly before: number };
+
+export type Change = KeyChange | IdentityChange;
+
+/** The change set of one request (or one scheduler pass), shared by its sessions and committed by the pipeline. */
+export interface UnitOfWork {
+  readonly changes: Change[];
+}
