@@ -48,6 +48,12 @@ export interface OpenOptions {
   readonly integrityCheck?: IntegrityCheck;
   /** Told what the write-ahead log shows before SQLite recovers it (changes it will drop). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Whether this handle takes the data folder's owner lock (the default). A worker of an
+   * installation (COFFER_WORKERS) opens the database without it: its primary process holds the
+   * lock for them all, and checked the write-ahead log and the integrity before starting them.
+   */
+  readonly ownerLock?: boolean;
 }
 
 /** Thrown when the database is damaged: the message says what SQLite found and what to do. */
@@ -78,10 +84,11 @@ function checkIntegrity(db: Database.Database, file: string, check: IntegrityChe
  * and releases the lock.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
-  const lock = takeOwnerLock(file);
+  const owner = options.ownerLock !== false;
+  const lock = owner ? takeOwnerLock(file) : undefined;
   let db: Database.Database | undefined;
   try {
-    const wal = checkWal(file);
+    const wal = owner ? checkWal(file) : undefined;
     for (const problem of wal?.problems ?? []) {
       options.onWarning?.(`${problem}; SQLite recovers the ${wal?.committedFrames ?? 0} committed frame(s) before it, so changes acknowledged after them may be lost`);
     }
@@ -90,16 +97,16 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    checkIntegrity(db, file, options.integrityCheck ?? 'quick');
+    if (owner) checkIntegrity(db, file, options.integrityCheck ?? 'quick');
     db.exec(KEYS_SCHEMA);
     migrateKeys(db);
   } catch (e) {
     db?.close();
-    lock.close();
+    lock?.close();
     if (e instanceof DamagedDatabaseError || !isStorageFault(e)) throw e;
     throw new DamagedDatabaseError(`${file} cannot be opened (${describeFault(e)}). Restore the data folder from a backup.`, { cause: e });
   }
-  ownerLocks.set(db, lock);
+  if (lock) ownerLocks.set(db, lock);
   return db;
 }
 
