@@ -18,15 +18,17 @@ auditStoreConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-conformance-'));
   const db = openDatabase(join(dir, 'coffer.db'));
   const domainKey = randomBytes(32);
+  const box = createSecretBox({ activeId: 'dk-1', key: () => domainKey });
   return {
     audit: createSqliteAuditStore(db),
-    storage: createSqliteStorage(db, createSecretBox({ activeId: 'dk-1', key: () => domainKey })),
+    storage: createSqliteStorage(db, box),
+    otherChain: async (chain) => ({ audit: createSqliteAuditStore(db, chain), storage: createSqliteStorage(db, box, chain) }),
     close: () => {
       closeDatabase(db);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}, { chains: true });
 
 auditStoreConformance('memory', async () => {
   const m = openMemoryStorage();

@@ -25,11 +25,12 @@ const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
 ]);
 const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
 
-export function createSqliteStorage(db: Database.Database, box: SecretBox): Storage {
+/** The storage of one writer: its records go to `chain` ('' the first writer's; see ../audit/sqlite-audit.ts). */
+export function createSqliteStorage(db: Database.Database, box: SecretBox, chain = ''): Storage {
   const applyKey = keyChangeApplier(db);
   const applyIdentity = identityChangeApplier(db, box);
-  const head = auditHead(db);
-  const append = auditRowAppender(db);
+  const head = auditHead(db, chain);
+  const append = auditRowAppender(db, chain);
   const notice = noticeAppender(db);
   const synchronous = Number(db.pragma('synchronous', { simple: true }));
   db.exec('CREATE TABLE IF NOT EXISTS storage_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)');
