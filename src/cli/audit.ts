@@ -10,12 +10,13 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { auditRowsOf, createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
-import { DIGEST_LOG_FILE, readDigestLog } from '../adapters/audit/digest-log.ts';
+import { chainLogPath, digestLogFileOf, readDigestLog } from '../adapters/audit/digest-log.ts';
 import { PUBLIC_KEY_FILE, readPublicKeyFile } from '../adapters/audit/public-key-file.ts';
 import { publicKeysOf } from '../audit/signing-key.ts';
 import { verifyTrail, type VerifyProblem } from '../audit/verify.ts';
 import { checkDigestLog } from '../audit/digest-log-check.ts';
 import { pruneBefore } from '../audit/writer.ts';
+import type { AuditRow, AuditStore } from '../ports/audit.ts';
 
 export interface AuditCommandResult { readonly exitCode: number; readonly lines: readonly string[] }
 
@@ -48,14 +49,17 @@ function pinnedKey(o: VerifyOptions): { key: KeyObject | undefined; line: string
   };
 }
 
-/** The digest logs to check: those named, else the data folder's (if present) and the configured one (required). */
-function digestLogs(o: VerifyOptions): { path: string; required: boolean }[] {
-  const named = o.digestLogs ?? [];
+/**
+ * The digest logs to check for one chain: those named (the first chain's only), else the data
+ * folder's log of that chain (if present) and the configured one's (required).
+ */
+function digestLogs(o: VerifyOptions, chain: string): { path: string; required: boolean }[] {
+  const named = chain === '' ? o.digestLogs ?? [] : [];
   const logs = named.length > 0
     ? named.map((p) => ({ path: resolve(p), required: true }))
     : [
-      { path: resolve(o.dataDir, DIGEST_LOG_FILE), required: false },
-      ...(o.configuredDigestLog !== undefined ? [{ path: resolve(o.configuredDigestLog), required: true }] : []),
+      { path: resolve(o.dataDir, digestLogFileOf(chain)), required: false },
+      ...(o.configuredDigestLog !== undefined ? [{ path: chainLogPath(resolve(o.configuredDigestLog), chain), required: true }] : []),
     ];
   return logs.filter((l, i) => logs.findIndex((x) => x.path === l.path) === i);
 }
@@ -71,8 +75,39 @@ function failed(problem: VerifyProblem, context: readonly string[]): AuditComman
   };
 }
 
-export async function auditVerify(db: Database.Database, o: VerifyOptions): Promise<AuditCommandResult> {
-  const store = createSqliteAuditStore(db);
+/** The audit trail as verification reads it: its chains, each chain's store, and its records in seq order. */
+export interface AuditSource {
+  chains(): Promise<string[]>;
+  store(chain: string): AuditStore;
+  rows(chain: string): Iterable<AuditRow> | Promise<Iterable<AuditRow>>;
+}
+
+/** The data folder's SQLite database as an AuditSource. */
+export const sqliteAuditSource = (db: Database.Database): AuditSource => ({
+  chains: async () => createSqliteAuditStore(db).chains(),
+  store: (chain) => createSqliteAuditStore(db, chain),
+  rows: (chain) => auditRowsOf(db, 1000, chain),
+});
+
+/**
+ * Verifies every chain of the trail (each writer's: a worker's, a node's) against its digests,
+ * the pinned key and its digest logs; the first chain that fails is named.
+ */
+export async function auditVerify(source: Database.Database | AuditSource, o: VerifyOptions): Promise<AuditCommandResult> {
+  const src = 'chains' in source ? source : sqliteAuditSource(source);
+  const chains = await src.chains();
+  if (chains.length === 0) chains.push('');
+  const lines: string[] = [];
+  for (const chain of chains) {
+    const r = await verifyChain(src.store(chain), await src.rows(chain), o, chain);
+    const named = chains.length > 1 ? r.lines.map((l, i) => (i === 0 ? `Chain '${chain}': ${l}` : `  ${l}`)) : r.lines;
+    if (r.exitCode !== 0) return { exitCode: r.exitCode, lines: named };
+    lines.push(...named);
+  }
+  return { exitCode: 0, lines };
+}
+
+async function verifyChain(store: AuditStore, rows: Iterable<AuditRow>, o: VerifyOptions, chain: string): Promise<AuditCommandResult> {
   let pin: { key: KeyObject | undefined; line: string };
   try {
     pin = pinnedKey(o);
@@ -87,12 +122,12 @@ export async function auditVerify(db: Database.Database, o: VerifyOptions): Prom
 
   const digests = await store.digests();
   const anchor = await store.anchor();
-  const r = verifyTrail({ rows: auditRowsOf(db), digests, anchor, publicKeys: await publicKeysOf(store), pinnedKey: pin.key });
+  const r = verifyTrail({ rows, digests, anchor, publicKeys: await publicKeysOf(store), pinnedKey: pin.key });
   if (!r.ok && r.problem) return failed(r.problem, context);
   if (keyReplaced) return failed({ kind: 'key', seq: 0, message: `the database's audit signing key (id ${dbKey.id}) is not the pinned public key` }, context.slice(0, 1));
 
   const checkKey = pin.key ?? dbPublicKey;
-  for (const log of digestLogs(o)) {
+  for (const log of digestLogs(o, chain)) {
     if (!existsSync(log.path)) {
       if (log.required) return failed({ kind: 'log', seq: 0, message: `the digest log ${log.path} does not exist` }, context);
       context.push(`No digest log at ${log.path}: a cut tail would not show (the server writes it from its first start on).`);
