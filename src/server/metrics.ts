@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricSources {
   /** Keys per state, read at scrape time. */
-  readonly keysByState: () => ReadonlyMap<string, number>;
+  readonly keysByState: () => ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>;
   readonly cache: () => { readonly hits: number; readonly misses: number };
   readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number };
   /** The HTTP listener's connections and admission control (http.ts `stats`). */
@@ -41,9 +41,10 @@ export function createMetrics(sources: MetricSources): Metrics {
   const schedulerEvents = new Counter({ name: 'coffer_scheduler_events_total', help: 'Scheduled work done, by event (DeleteKey, RotateKey, ...).', labelNames: ['event'] as const, registers: [registry] });
   new Gauge({
     name: 'coffer_keys', help: 'KMS keys by key state.', labelNames: ['state'] as const, registers: [registry],
-    collect() {
+    async collect() {
+      const counts = await sources.keysByState();
       this.reset();
-      for (const [state, n] of sources.keysByState()) this.set({ state }, n);
+      for (const [state, n] of counts) this.set({ state }, n);
     },
   });
   new Gauge({

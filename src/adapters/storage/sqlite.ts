@@ -20,7 +20,7 @@ const ownerLocks = new WeakMap<Database.Database, Database.Database>();
  * database is open; the database itself stays in normal locking mode, so a helper thread of the
  * same process (the background checkpointer) can open it too.
  */
-function takeOwnerLock(file: string): Database.Database {
+export function takeOwnerLock(file: string): Database.Database {
   const lock = new Database(`${file}-lock`);
   try {
     lock.pragma('busy_timeout = 2000');
@@ -54,6 +54,8 @@ export interface OpenOptions {
    * lock for them all, and checked the write-ahead log and the integrity before starting them.
    */
   readonly ownerLock?: boolean;
+  /** Whether to check the write-ahead log and the integrity at open (default: when taking the owner lock). */
+  readonly checks?: boolean;
 }
 
 /** Thrown when the database is damaged: the message says what SQLite found and what to do. */
@@ -88,7 +90,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   const lock = owner ? takeOwnerLock(file) : undefined;
   let db: Database.Database | undefined;
   try {
-    const wal = owner ? checkWal(file) : undefined;
+    const checks = options.checks ?? owner;
+    const wal = checks ? checkWal(file) : undefined;
     for (const problem of wal?.problems ?? []) {
       options.onWarning?.(`${problem}; SQLite recovers the ${wal?.committedFrames ?? 0} committed frame(s) before it, so changes acknowledged after them may be lost`);
     }
@@ -97,7 +100,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    if (owner) checkIntegrity(db, file, options.integrityCheck ?? 'quick');
+    if (checks) checkIntegrity(db, file, options.integrityCheck ?? 'quick');
     db.exec(KEYS_SCHEMA);
     migrateKeys(db);
   } catch (e) {
