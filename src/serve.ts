@@ -193,7 +193,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,
-    health: () => healthReport(state, [() => storageHealth.problem(), () => (config.auditEnabled ? audit.problem() : undefined)]),
+    health: () => healthReport(state, [() => backend.problem?.(), () => storageHealth.problem(), () => (config.auditEnabled ? audit.problem() : undefined)]),
     log,
     metrics: () => metrics.render(),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),

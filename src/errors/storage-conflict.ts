@@ -11,3 +11,5 @@ export class StorageConflict extends Error {
     super(message, options);
   }
 }
+
+export const isStorageConflict = (e: unknown): e is StorageConflict => e instanceof StorageConflict;

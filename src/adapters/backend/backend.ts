@@ -31,6 +31,8 @@ export interface Backend {
   isFault(e: unknown): boolean;
   /** A small durable write; throws while the database cannot take one. */
   probe(): Promise<void>;
+  /** What keeps the database from serving, noticed without a request (an unreachable server), for /health. */
+  readonly problem?: (() => string | undefined) | undefined;
   /** Keys by state (metrics). */
   keysByState(): Promise<ReadonlyMap<string, number>>;
   /** Test mode, SQLite only: caps the database's pages as a full disk would. */

@@ -9,6 +9,14 @@ import Database from 'better-sqlite3';
 import { describeFault, isStorageFault } from '../../errors/storage-fault.ts';
 import { checkWal } from './sqlite-wal-check.ts';
 import { KEYS_SCHEMA, migrateKeys } from './sqlite-keys.ts';
+import { SchemaTooNew } from '../../errors/schema-version.ts';
+
+/**
+ * The schema version this code writes, kept in SQLite's `user_version`. A data folder without one
+ * (0: made before versions were kept) is version 1 and is migrated as before; one above this
+ * version was written by a newer Coffer and is refused.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 
 /** The owner lock of each open database (see takeOwnerLock), released by closeDatabase. */
@@ -81,7 +89,8 @@ function checkIntegrity(db: Database.Database, file: string, check: IntegrityChe
 /**
  * Opens the data folder's database with Coffer's durability settings (WAL, synchronous=FULL),
  * after taking the data folder's owner lock and, before SQLite sees it, reading the write-ahead
- * log for changes a recovery would drop (sqlite-wal-check.ts); then runs the integrity check.
+ * log for changes a recovery would drop (sqlite-wal-check.ts); then runs the integrity check and
+ * the schema version's (a database of a newer Coffer is refused with SchemaTooNew).
  * The repositories of each port are built on the handle this returns; closeDatabase closes it
  * and releases the lock.
  */
@@ -101,8 +110,11 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     if (checks) checkIntegrity(db, file, options.integrityCheck ?? 'quick');
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > SQLITE_SCHEMA_VERSION) throw new SchemaTooNew(file, version, SQLITE_SCHEMA_VERSION);
     db.exec(KEYS_SCHEMA);
     migrateKeys(db);
+    if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   } catch (e) {
     db?.close();
     lock?.close();
