@@ -63,7 +63,8 @@ export interface Role {
 export function chainOf(config: Config, role: Role): string {
   const worker = role.index > 1 ? `w${role.index}` : '';
   if (config.databaseUrl === undefined) return worker;
-  const node = config.nodeId ?? `${hostname()}-${config.port}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63);
+  // A node on a fixed port keeps its chain across restarts; one on a port picked at start (0) has no stable name but its process.
+  const node = config.nodeId ?? `${hostname()}-${config.port === 0 ? `p${process.pid}` : config.port}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 63);
   return worker === '' ? node : `${node}.${worker}`;
 }
 

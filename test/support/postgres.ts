@@ -108,6 +108,35 @@ function freePort(): Promise<number> {
 }
 
 async function startCluster(bin: string): Promise<string> {
+  const c = await clusterIn(bin);
+  process.once('exit', () => c.destroySync());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => { c.destroySync(); process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)); });
+  return c.adminUrl;
+}
+
+/** A PostgreSQL cluster of the test's own, which it may stop and start again (outage tests). */
+export interface PrivateCluster {
+  readonly adminUrl: string;
+  /** Stops the server (fast shutdown: connections are cut), keeping its data. */
+  stop(): void;
+  /** Starts it again on the same port and data. */
+  start(): Promise<void>;
+  destroySync(): void;
+}
+
+/** A cluster of the caller's own (never the shared COFFER_TEST_DATABASE_URL one): undefined without PostgreSQL binaries. */
+export async function privateCluster(): Promise<PrivateCluster | undefined> {
+  const bin = findBinaries();
+  if (bin === undefined) {
+    if (process.env.CI === 'true') throw new Error(`CI=true and no PostgreSQL binaries (${NOT_INSTALLED})`);
+    return undefined;
+  }
+  const c = await clusterIn(bin);
+  process.once('exit', () => c.destroySync());
+  return c;
+}
+
+async function clusterIn(bin: string): Promise<PrivateCluster> {
   const user = unprivileged();
   const dir = mkdtempSync(join(tmpdir(), 'coffer-pg-'));
   const data = join(dir, 'data');
@@ -122,18 +151,14 @@ async function startCluster(bin: string): Promise<string> {
       spawnSync(cmd, args, { stdio: 'ignore' });
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', stop);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => { stop(); process.exit(128 + (signal === 'SIGTERM' ? 15 : 2)); });
 
   // -N: initdb does not fsync its files; the folder is thrown away with the process.
   const [icmd, iargs] = asUser(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${join(dir, 'pw')}`, '-E', 'UTF8', '--locale=C', '-N']);
   const init = spawnSync(icmd, iargs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr.slice(-2000)}`);
 
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+  const launch = async (port: number): Promise<boolean> => {
     const stderr: string[] = [];
     // fsync=off and full_page_writes=off ONLY here, in the throwaway test cluster, for speed: a crash
     // of this cluster loses nothing anyone keeps. Coffer itself never asks for them.
@@ -151,13 +176,32 @@ async function startCluster(bin: string): Promise<string> {
       try {
         await client.connect();
         await client.end();
-        return adminUrl;
+        return true;
       } catch {
         await client.end().catch(() => undefined);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
     if (c.exitCode === null) c.kill('SIGKILL');
-    if (attempt >= 2) throw new Error(`the test PostgreSQL did not start: ${stderr.join('').slice(-2000)}`);
+    lastError = stderr.join('').slice(-2000);
+    return false;
+  };
+  let lastError = '';
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    if (await launch(port)) {
+      return {
+        adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+        stop,
+        start: async () => {
+          if (!await launch(port)) throw new Error(`the test PostgreSQL did not start again: ${lastError}`);
+        },
+        destroySync: () => {
+          stop();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    if (attempt >= 2) throw new Error(`the test PostgreSQL did not start: ${lastError}`);
   }
 }
