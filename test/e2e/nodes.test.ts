@@ -1,0 +1,205 @@
+/**
+ * Several Coffer nodes on one PostgreSQL database (real processes, a real PostgreSQL): the cases
+ * of several writers (coherence within the bound, racing writers), a node killed under load while
+ * the other keeps answering, kill -9 in the middle of state changes, the scheduler's lease taken
+ * over by the survivor with no rotation run twice, and the audit trail of every node's chain.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListKeyRotationsCommand, ListKeysCommand,
+  RotateKeyOnDemandCommand, type KMSClient,
+} from '@aws-sdk/client-kms';
+import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type StartOptions } from './harness.ts';
+import { severalWritersCases } from './several-writers.ts';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
+
+const skip = await postgresSkip();
+
+/** Starts a node on `url`; a node after the first gets the first's seal (the same root key). */
+async function startNode(url: string, name: string, sealFrom: string | undefined, env: Record<string, string> = {}, dataDir = newDataDir()): Promise<Coffer> {
+  if (sealFrom !== undefined && !existsSync(join(dataDir, 'root.key'))) copyFileSync(join(sealFrom, 'root.key'), join(dataDir, 'root.key'));
+  const opts: StartOptions = { dataDir, env: { COFFER_DATABASE_URL: url, COFFER_NODE_ID: name, ...env } };
+  return startCoffer(opts);
+}
+
+const plaintext = (i: number): Buffer => Buffer.from(`message ${i}`);
+
+describe('two nodes on one PostgreSQL database', { skip }, () => {
+  let db: TestDatabase;
+  let a: Coffer;
+  let b: Coffer;
+  const figures: Record<string, number> = {};
+  before(async () => {
+    db = await freshDatabase();
+    a = await startNode(db.url, 'node-a', undefined);
+    b = await startNode(db.url, 'node-b', a.dataDir);
+  });
+  after(async () => {
+    console.log(`coherence across nodes (ms): ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v)])))}`);
+    for (const n of [a, b]) { await n?.stop(); removeDataDir(n.dataDir); }
+    await db?.close();
+  });
+
+  severalWritersCases(() => ({ writer: a, others: [b] }), (name, ms) => { figures[name] = Math.max(figures[name] ?? 0, ms); });
+
+  test('audit verify checks both nodes\' chains; LookupEvents answers every node\'s records newest first', async () => {
+    const ka = a.client();
+    const kb = b.client();
+    const { KeyMetadata } = await ka.send(new CreateKeyCommand({ Description: 'from a' }));
+    await kb.send(new DescribeKeyCommand({ KeyId: KeyMetadata?.KeyId }));
+    await new Promise((r) => setTimeout(r, 400)); // read-only records are group-committed within 250 ms
+    const r = await a.raw({
+      service: 'cloudtrail', path: '/',
+      headers: { 'x-amz-target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', 'content-type': 'application/x-amz-json-1.1' },
+      body: JSON.stringify({ MaxResults: 50 }),
+    });
+    assert.equal(r.status, 200, r.body);
+    const events = (JSON.parse(r.body) as { Events: { EventName: string; EventTime: number; CloudTrailEvent: string }[] }).Events;
+    const times = events.map((e) => e.EventTime);
+    assert.deepEqual(times, [...times].sort((x, y) => y - x), 'newest first');
+    const describeOnB = events.find((e) => e.EventName === 'DescribeKey' && e.CloudTrailEvent.includes(KeyMetadata?.KeyId ?? '-'));
+    assert.ok(describeOnB, 'node b\'s record is found through node a');
+  });
+
+  test('kill -9 one node under Encrypt load: the other keeps answering, and every ciphertext returned by either decrypts on the survivor', async () => {
+    const victim = await startNode(db.url, 'node-victim', a.dataDir);
+    const { KeyMetadata } = await a.client().send(new CreateKeyCommand({}));
+    const keyId = KeyMetadata?.KeyId ?? '';
+    const acknowledged: { blob: Uint8Array; i: number }[] = [];
+    let survivorErrors = 0;
+    let stop = false;
+    let n = 0;
+    const load = async (c: KMSClient, survivor: boolean): Promise<void> => {
+      while (!stop) {
+        const i = n++;
+        try {
+          const r = await c.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext(i) }));
+          if (r.CiphertextBlob) acknowledged.push({ blob: r.CiphertextBlob, i });
+        } catch {
+          if (survivor) survivorErrors++;
+          else await new Promise((res) => setTimeout(res, 20));
+        }
+      }
+    };
+    const survivors = [a.client(), a.client()];
+    const victims = [victim.client(), victim.client()];
+    const running = [...survivors.map((c) => load(c, true)), ...victims.map((c) => load(c, false))];
+    await new Promise((r) => setTimeout(r, 1_000));
+    const before = acknowledged.length;
+    await victim.kill9();
+    await new Promise((r) => setTimeout(r, 1_000));
+    stop = true;
+    await Promise.all(running);
+    assert.equal(survivorErrors, 0, 'the survivor answered every request');
+    assert.ok(acknowledged.length > before, 'the survivor kept answering after the kill');
+    const check = a.client();
+    for (const { blob, i } of acknowledged) {
+      const { Plaintext } = await check.send(new DecryptCommand({ CiphertextBlob: blob }));
+      assert.deepEqual(Buffer.from(Plaintext ?? []), plaintext(i));
+    }
+    removeDataDir(victim.dataDir);
+  });
+
+  test('kill -9 in the middle of rotations, key creations and IAM changes: after a restart each is whole or absent', async () => {
+    const iamCall = async (node: Coffer, params: Record<string, string>): Promise<number> => {
+      const body = new URLSearchParams({ ...params, Version: '2010-05-08' }).toString();
+      return (await node.raw({ service: 'iam', region: 'us-east-1', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status;
+    };
+    for (let round = 0; round < 3; round++) {
+      const node = await startNode(db.url, 'node-crash', a.dataDir);
+      const c = node.client();
+      const { KeyMetadata } = await c.send(new CreateKeyCommand({}));
+      const keyId = KeyMetadata?.KeyId ?? '';
+      let rotations = 0;
+      const created: string[] = [];
+      const users: string[] = [];
+      let stop = false;
+      const rotate = async () => { while (!stop) { try { await c.send(new RotateKeyOnDemandCommand({ KeyId: keyId })); rotations++; } catch { return; } } };
+      const create = async () => { while (!stop) { try { created.push((await c.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata?.KeyId ?? ''); } catch { return; } } };
+      const iam = async () => {
+        for (let i = 0; !stop; i++) {
+          const name = `crash-${round}-${i}`;
+          try {
+            if (await iamCall(node, { Action: 'CreateUser', UserName: name }) !== 200) return;
+            users.push(name);
+          } catch { return; }
+        }
+      };
+      const running = [rotate(), create(), iam()];
+      await new Promise((r) => setTimeout(r, 300 + round * 200));
+      await node.kill9();
+      stop = true;
+      await Promise.all(running);
+      // Every acknowledged change is there, whole, read through another node.
+      const check = b.client();
+      const listed = ((await check.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations ?? []).length;
+      assert.ok(listed === rotations || listed === rotations + 1, `rotations: ${listed} listed, ${rotations} acknowledged (one more may have committed unanswered)`);
+      const blob = (await check.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext(round) }))).CiphertextBlob;
+      assert.deepEqual(Buffer.from((await check.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext ?? []), plaintext(round), 'the current version has its material');
+      for (const id of created) assert.equal((await check.send(new DescribeKeyCommand({ KeyId: id }))).KeyMetadata?.KeyState, 'Enabled');
+      for (const name of users) assert.equal(await iamCall(b, { Action: 'GetUser', UserName: name }), 200);
+      // A key that exists has its material: every key the account lists can be described (and is whole).
+      const keys = (await check.send(new ListKeysCommand({ Limit: 1000 }))).Keys ?? [];
+      for (const k of keys) assert.ok((await check.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata);
+      // The same node starts again on its folder and serves.
+      const again = await startNode(db.url, 'node-crash', a.dataDir, {}, node.dataDir);
+      await again.client().send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext(round) }));
+      await again.stop();
+      removeDataDir(node.dataDir);
+    }
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], {
+      cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: a.dataDir, COFFER_DATABASE_URL: db.url },
+    });
+    assert.equal(r.status, 0, `audit verify after the kills:\n${r.stdout}${r.stderr}`);
+  });
+});
+
+describe('the scheduler on two nodes: one runs it, the survivor takes over, no rotation runs twice', { skip }, () => {
+  let db: TestDatabase;
+  const env = { COFFER_TEST_MODE: 'true', COFFER_SCHEDULER_INTERVAL_MS: '300' };
+  after(async () => { await db?.close(); });
+
+  test('the lease holder rotates a due key once; killed, its lease passes to the other within the lease time', async () => {
+    db = await freshDatabase();
+    const d = await startNode(db.url, 'node-d', undefined, env);
+    await new Promise((r) => setTimeout(r, 500)); // d's first passes take the lease
+    const e = await startNode(db.url, 'node-e', d.dataDir, env);
+    const kd = d.client();
+    const ke = e.client();
+    const { KeyMetadata } = await kd.send(new CreateKeyCommand({}));
+    const keyId = KeyMetadata?.KeyId ?? '';
+    await kd.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: 90 }));
+    const rotations = async (c: KMSClient) => ((await c.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations ?? []).length;
+
+    // Both nodes' clocks pass the rotation date: only the lease holder rotates.
+    const byE = await e.advanceClock(91 * 86_400);
+    const byD = await d.advanceClock(91 * 86_400);
+    assert.equal(byE.rotated, 0, 'the node without the lease rotates nothing');
+    assert.equal(byD.rotated, 1, 'the lease holder rotates the due key');
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(await rotations(ke), 1);
+    assert.equal((await e.advanceClock(0)).rotated, 0);
+
+    await d.kill9();
+    const killed = performance.now();
+    await e.advanceClock(91 * 86_400); // due again on e's clock
+    let taken = 0;
+    for (;;) {
+      const r = await e.advanceClock(0);
+      if (r.rotated > 0) { taken = performance.now() - killed; break; }
+      assert.ok(performance.now() - killed < 20_000, 'the survivor took the lease over');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    console.log(`scheduler lease taken over ${Math.round(taken)} ms after the holder was killed (lease 2 x interval + 5 s = 5.6 s)`);
+    assert.ok(taken < 5_600 + 2_000, `takeover took ${Math.round(taken)} ms`);
+    assert.equal(await rotations(ke), 2, 'one more rotation, by the survivor, not two');
+    assert.equal((await e.advanceClock(0)).rotated, 0);
+    await e.stop();
+    removeDataDir(d.dataDir);
+    removeDataDir(e.dataDir);
+  });
+});
