@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListKeyRotationsCommand, ListKeysCommand,
-  RotateKeyOnDemandCommand, type KMSClient,
+  RotateKeyOnDemandCommand, GenerateDataKeyCommand, SignCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
+import pg from 'pg';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type StartOptions } from './harness.ts';
 import { severalWritersCases } from './several-writers.ts';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
@@ -45,6 +46,41 @@ describe('two nodes on one PostgreSQL database', { skip }, () => {
   });
 
   severalWritersCases(() => ({ writer: a, others: [b] }), (name, ms) => { figures[name] = Math.max(figures[name] ?? 0, ms); });
+
+  test('the hot path reads no database on a warm cache: Encrypt, Decrypt, GenerateDataKey and Sign make no transaction of their own', async () => {
+    const c = b.client();
+    const sym = (await c.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '';
+    const ecc = (await c.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata?.KeyId ?? '';
+    const blob = (await c.send(new EncryptCommand({ KeyId: sym, Plaintext: plaintext(0) }))).CiphertextBlob;
+    const round = async () => {
+      await c.send(new EncryptCommand({ KeyId: sym, Plaintext: plaintext(1) }));
+      await c.send(new DecryptCommand({ CiphertextBlob: blob }));
+      await c.send(new GenerateDataKeyCommand({ KeyId: sym, KeySpec: 'AES_256' }));
+      await c.send(new SignCommand({ KeyId: ecc, Message: plaintext(2), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+    };
+    await round(); // warm: every key, material and policy cached
+    const pgc = new pg.Client({ connectionString: db.url });
+    await pgc.connect();
+    const transactions = async () => Number((await pgc.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]?.n);
+    try {
+      await pgc.query('SELECT pg_stat_clear_snapshot()');
+      const before = await transactions();
+      const started = performance.now();
+      for (let i = 0; i < 100; i++) await round();
+      const seconds = (performance.now() - started) / 1000;
+      await new Promise((r) => setTimeout(r, 600)); // the statistics collector reports every 500 ms
+      await pgc.query('SELECT pg_stat_clear_snapshot()');
+      const made = await transactions() - before;
+      // What does touch the database meanwhile, on both nodes: the audit's group commits (one every
+      // 250 ms at most) with their digest checks, /health's reachability checks (every 2 s), this
+      // client's own statements.
+      const allowed = 2 * (Math.ceil(seconds / 0.25) + 2) * 2 + 2 * Math.ceil(seconds / 2 + 1) + 10;
+      console.log(`hot path on PostgreSQL: 400 requests in ${seconds.toFixed(2)} s, ${made} database transactions (bound ${allowed})`);
+      assert.ok(made <= allowed && made < 400 / 4, `${made} transactions for 400 requests`);
+    } finally {
+      await pgc.end();
+    }
+  });
 
   test('audit verify checks both nodes\' chains; LookupEvents answers every node\'s records newest first', async () => {
     const ka = a.client();

@@ -125,18 +125,19 @@ export interface PrivateCluster {
 }
 
 /** A cluster of the caller's own (never the shared COFFER_TEST_DATABASE_URL one): undefined without PostgreSQL binaries. */
-export async function privateCluster(): Promise<PrivateCluster | undefined> {
+export async function privateCluster(options: { readonly durable?: boolean } = {}): Promise<PrivateCluster | undefined> {
   const bin = findBinaries();
   if (bin === undefined) {
     if (process.env.CI === 'true') throw new Error(`CI=true and no PostgreSQL binaries (${NOT_INSTALLED})`);
     return undefined;
   }
-  const c = await clusterIn(bin);
+  const c = await clusterIn(bin, options.durable === true);
   process.once('exit', () => c.destroySync());
   return c;
 }
 
-async function clusterIn(bin: string): Promise<PrivateCluster> {
+/** `durable`: PostgreSQL's own defaults (fsync on), as a benchmark against SQLite's synchronous=FULL needs. */
+async function clusterIn(bin: string, durable = false): Promise<PrivateCluster> {
   const user = unprivileged();
   const dir = mkdtempSync(join(tmpdir(), 'coffer-pg-'));
   const data = join(dir, 'data');
@@ -163,7 +164,7 @@ async function clusterIn(bin: string): Promise<PrivateCluster> {
     // fsync=off and full_page_writes=off ONLY here, in the throwaway test cluster, for speed: a crash
     // of this cluster loses nothing anyone keeps. Coffer itself never asks for them.
     const [cmd, args] = asUser(user, join(bin, 'postgres'), ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${dir}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'], 'KILL');
+      '-c', `unix_socket_directories=${dir}`, ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']), '-c', 'max_connections=200'], 'KILL');
     const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     c.stderr?.on('data', (b: Buffer) => { stderr.push(b.toString()); if (stderr.length > 50) stderr.shift(); });
