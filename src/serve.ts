@@ -151,6 +151,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
     http: () => http.stats(),
+    database: backend.statements,
   });
   // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
   const lock = new Mutex();

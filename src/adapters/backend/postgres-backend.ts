@@ -13,7 +13,7 @@ import { createPgAuditStore } from '../postgres/audit.ts';
 import { createPgStorage, inTransaction } from '../postgres/storage.ts';
 import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
 import { pgCall } from '../postgres/errors.ts';
-import { rows, run } from '../postgres/query.ts';
+import { rows, run, statementCounts } from '../postgres/query.ts';
 import { StorageFault, describeFault } from '../../errors/storage-fault.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
 import type { Backend } from './backend.ts';
@@ -91,6 +91,7 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
       await inTransaction(pool, true, (client) => run(client,
         "INSERT INTO storage_state (name, value) VALUES ('probe', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [String(Date.now())]));
     },
+    statements: () => ({ ...statementCounts }),
     problem: () => (unreachable ? `the database cannot be reached since ${new Date(unreachable.since).toISOString()} (${unreachable.cause})` : undefined),
     keysByState: async () => new Map((await rows<{ state: string; n: number }>(pool,
       "SELECT doc::json->>'state' AS state, count(*)::bigint AS n FROM keys GROUP BY 1")).map((r) => [r.state, r.n])),

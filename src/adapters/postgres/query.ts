@@ -10,12 +10,17 @@ export type Queryable = pg.Pool | pg.PoolClient;
 
 export type Param = string | number | boolean | Buffer | null | readonly (string | number | null)[];
 
+/** Statements this process sent, reads (rows) and the others (run), for metrics and the hot-path test. */
+export const statementCounts = { reads: 0, writes: 0 };
+
 /** The rows a statement answers. */
 export function rows<R extends pg.QueryResultRow>(db: Queryable, text: string, params: readonly Param[] = []): Promise<R[]> {
+  statementCounts.reads++;
   return pgCall(async () => (await db.query<R>(text, [...params])).rows);
 }
 
 /** Runs a statement; resolves with the number of rows it changed. */
 export function run(db: Queryable, text: string, params: readonly Param[] = []): Promise<number> {
+  statementCounts.writes++;
   return pgCall(async () => (await db.query(text, [...params])).rowCount ?? 0);
 }
