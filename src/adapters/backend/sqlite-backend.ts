@@ -11,7 +11,7 @@ import { createSqliteStorage } from '../storage/sqlite-storage.ts';
 import { createSqliteChangeFeed, createSqliteLeases } from '../storage/sqlite-coherence.ts';
 import { startCheckpointer } from '../storage/sqlite-checkpointer.ts';
 import { createKeyStateCounter } from '../storage/sqlite-stats.ts';
-import { createSqliteAuditStore } from '../audit/sqlite-audit.ts';
+import { auditRowsOf, createSqliteAuditStore } from '../audit/sqlite-audit.ts';
 import { sqliteFaultCode } from '../../errors/storage-fault.ts';
 import type { Backend } from './backend.ts';
 
@@ -46,6 +46,7 @@ export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backen
     isFault: (e) => sqliteFaultCode(e) !== undefined,
     probe: async () => probeWrite(db),
     keysByState: async () => countStates(),
+    auditRows: (chain) => auditRowsOf(db, 1000, chain),
     limitPages: (n) => limitPages(db, n),
     close: async () => {
       await checkpointer.stop();
