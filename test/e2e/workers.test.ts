@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { REPO_ROOT, databaseFor, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { severalWritersCases } from './several-writers.ts';
 
 let coffer: Coffer;
@@ -27,11 +27,16 @@ test('SIGTERM to the primary stops every worker gracefully; every chain of the t
   assert.equal(pids.length, 2, 'two worker processes');
   assert.equal(await coffer.stop(), 0);
   for (const pid of pids) assert.throws(() => process.kill(Number(pid), 0), 'worker gone');
+  // The CLI reads the server's storage: its PostgreSQL database when the suites run on it.
+  const databaseUrl = await databaseFor(coffer.dataDir);
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], {
-    cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: coffer.dataDir },
+    cwd: REPO_ROOT, encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: coffer.dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) },
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /Chain '': Audit trail verified/);
-  assert.match(r.stdout, /Chain 'w2': Audit trail verified/);
+  // SQLite: the first worker's chain is '', the second's 'w2'; PostgreSQL: the node's name, and '<node>.w2'.
+  const [first, second] = databaseUrl === undefined ? ["''", "'w2'"] : ["'[^'.]+'", "'[^'.]+\\.w2'"];
+  assert.match(r.stdout, new RegExp(`Chain ${first}: Audit trail verified`));
+  assert.match(r.stdout, new RegExp(`Chain ${second}: Audit trail verified`));
   removeDataDir(coffer.dataDir);
 });
