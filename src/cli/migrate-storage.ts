@@ -121,7 +121,13 @@ export async function migrateStorage(o: MigrateOptions): Promise<string[]> {
         const why = await whyNotEmpty(target, store.secrets);
         if (why !== undefined) throw new TargetNotEmpty(`the database ${redactedUrl(o.to)} is not empty (${why}): migrate-storage copies into an empty database only; nothing was written`);
         const lines = [`Copying ${join(o.dataDir, 'coffer.db')} to ${redactedUrl(o.to)}.`];
-        lines.push(...await copy(db, store.secrets, target, o.now));
+        try {
+          lines.push(...await copy(db, store.secrets, target, o.now));
+        } catch (e) {
+          // Blind batches are committed one by one: a failure leaves part of the copy behind, which refuses a second run.
+          const why = e instanceof Error ? e.message : String(e);
+          throw new Error(`the copy stopped: ${why}. The database ${redactedUrl(o.to)} now holds part of the installation: drop it, create it empty and run the command again (the SQLite installation is unchanged)`);
+        }
         for (const [from, to] of logs) {
           if (!existsSync(to)) copyFileSync(from, to);
           lines.push(`Digest log of chain '${FIRST_CHAIN}' (the first chain ''): ${to} (a copy of ${from}).`);
