@@ -27,7 +27,7 @@ import type { Caller } from './operations/context.ts';
 import { KmsRequestContext, type KmsServices } from './operations/kms-context.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
-import { createLogger } from './core/log.ts';
+import { createLogger, type Logger } from './core/log.ts';
 import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
 import { kmsCodec } from './server/kms-codec.ts';
 import { queryCodec } from './server/query-codec.ts';
@@ -68,17 +68,18 @@ export function chainOf(config: Config, role: Role): string {
   return worker === '' ? node : `${node}.${worker}`;
 }
 
-async function openBackend(config: Config, dataDir: string, role: Role, warn: (message: string) => void): Promise<Backend> {
+async function openBackend(config: Config, dataDir: string, role: Role, log: Logger): Promise<Backend> {
   if (config.databaseUrl !== undefined) {
     const { openPostgresBackend } = await import('./adapters/backend/postgres-backend.ts');
-    return openPostgresBackend(config.databaseUrl, { poolSize: config.databasePoolSize, onWarning: warn });
+    return openPostgresBackend(config.databaseUrl, { poolSize: config.databasePoolSize, onWarning: (message) => log.warn('database', { problem: message }) });
   }
   return openSqliteBackend(join(dataDir, 'coffer.db'), {
     integrityCheck: config.storageIntegrityCheck,
     // A worker's primary holds the owner lock; the first worker checks the database for them all.
     ownerLock: role.count <= 1,
     checks: role.index <= 1,
-    onWarning: warn,
+    onWarning: (message) => log.warn('write-ahead log', { problem: message }),
+    onCheckpointError: (cause) => log.warn('background WAL checkpoint failed', { cause }),
   });
 }
 
@@ -90,7 +91,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   const clock = config.testMode ? new OffsetClock() : undefined;
   const now = clock ?? systemClock;
 
-  const backend = await openBackend(config, dataDir, role, (message) => log.warn('storage', { problem: message }));
+  const backend = await openBackend(config, dataDir, role, log);
   const chain = chainOf(config, role);
   // Several writers share the storage: each one's commits leave notices the others read.
   const shared = role.count > 1 || backend.kind === 'postgres';

@@ -1,6 +1,7 @@
 /**
- * `npm run coffer -- audit …`: verify, export, prune the audit trail and print its public key, on
- * a data folder whose server is stopped (the server holds the data folder's owner lock).
+ * `npm run coffer -- audit …`: verify, export, prune the audit trail and print its public key, over
+ * every chain of an AuditSource: the data folder's SQLite database (its server stopped: the server
+ * holds the owner lock) or a PostgreSQL database (nodes may be serving).
  * Verification needs only the public key, not the root key; it pins the key exported outside the
  * database (or one the operator names) and checks the digest logs kept outside it, since whoever
  * can write the database can also rewrite its key table and cut its tail.
@@ -8,8 +9,6 @@
 import { writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type Database from 'better-sqlite3';
-import { auditRowsOf, createSqliteAuditStore } from '../adapters/audit/sqlite-audit.ts';
 import { chainLogPath, digestLogFileOf, readDigestLog } from '../adapters/audit/digest-log.ts';
 import { PUBLIC_KEY_FILE, readPublicKeyFile } from '../adapters/audit/public-key-file.ts';
 import { publicKeysOf } from '../audit/signing-key.ts';
@@ -82,19 +81,11 @@ export interface AuditSource {
   rows(chain: string): Iterable<AuditRow> | Promise<Iterable<AuditRow>>;
 }
 
-/** The data folder's SQLite database as an AuditSource. */
-export const sqliteAuditSource = (db: Database.Database): AuditSource => ({
-  chains: async () => createSqliteAuditStore(db).chains(),
-  store: (chain) => createSqliteAuditStore(db, chain),
-  rows: (chain) => auditRowsOf(db, 1000, chain),
-});
-
 /**
  * Verifies every chain of the trail (each writer's: a worker's, a node's) against its digests,
  * the pinned key and its digest logs; the first chain that fails is named.
  */
-export async function auditVerify(source: Database.Database | AuditSource, o: VerifyOptions): Promise<AuditCommandResult> {
-  const src = 'chains' in source ? source : sqliteAuditSource(source);
+export async function auditVerify(src: AuditSource, o: VerifyOptions): Promise<AuditCommandResult> {
   const chains = await src.chains();
   if (chains.length === 0) chains.push('');
   const lines: string[] = [];
@@ -160,15 +151,21 @@ async function verifyChain(store: AuditStore, rows: Iterable<AuditRow>, o: Verif
   };
 }
 
-export function auditExport(db: Database.Database, out: string, opts: { chain: boolean; since?: number | undefined; before?: number | undefined }): AuditCommandResult {
+/**
+ * Writes the records of every chain, chain by chain in seq order, one JSON line each: the record
+ * itself, or with `chain` its chain, seq and hashes too (what `audit verify` checks).
+ */
+export async function auditExport(source: AuditSource, out: string, opts: { chain: boolean; since?: number | undefined; before?: number | undefined }): Promise<AuditCommandResult> {
   const fd = openSync(out, 'w', 0o600);
   let n = 0;
   try {
-    for (const r of auditRowsOf(db)) {
-      if (opts.since !== undefined && r.eventTime < opts.since) continue;
-      if (opts.before !== undefined && r.eventTime >= opts.before) continue;
-      writeSync(fd, `${opts.chain ? JSON.stringify({ seq: r.seq, prevHash: r.prevHash, hash: r.hash, record: r.record }) : r.record}\n`);
-      n++;
+    for (const chain of await source.chains()) {
+      for (const r of await source.rows(chain)) {
+        if (opts.since !== undefined && r.eventTime < opts.since) continue;
+        if (opts.before !== undefined && r.eventTime >= opts.before) continue;
+        writeSync(fd, `${opts.chain ? JSON.stringify({ chain, seq: r.seq, prevHash: r.prevHash, hash: r.hash, record: r.record }) : r.record}\n`);
+        n++;
+      }
     }
   } finally {
     closeSync(fd);
@@ -176,8 +173,10 @@ export function auditExport(db: Database.Database, out: string, opts: { chain: b
   return { exitCode: 0, lines: [`Exported ${n} record${n === 1 ? '' : 's'} to ${out}.`] };
 }
 
-export async function auditPublicKey(db: Database.Database, out: string | undefined): Promise<AuditCommandResult> {
-  const k = await createSqliteAuditStore(db).signingKey();
+/** The newest audit signing key's public half (one key table for every chain). */
+export async function auditPublicKey(source: AuditSource, out: string | undefined): Promise<AuditCommandResult> {
+  const chains = await source.chains();
+  const k = await source.store(chains[0] ?? '').signingKey();
   if (!k) return { exitCode: 1, lines: ['No audit signing key yet: start the server once to create it.'] };
   const pem = createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
   if (out !== undefined) {
@@ -187,10 +186,20 @@ export async function auditPublicKey(db: Database.Database, out: string | undefi
   return { exitCode: 0, lines: [`# audit signing key ${k.id} (Ed25519)`, pem.trimEnd()] };
 }
 
-export async function auditPrune(db: Database.Database, before: number): Promise<AuditCommandResult> {
-  const store = createSqliteAuditStore(db);
-  const n = await pruneBefore(store, before);
-  const anchor = await store.anchor();
-  if (n === 0) return { exitCode: 0, lines: [`Nothing pruned: no records covered by a signed digest end before ${new Date(before).toISOString()}.`] };
-  return { exitCode: 0, lines: [`Pruned ${n} record${n === 1 ? '' : 's'} (through record ${anchor?.seq ?? '?'}, the end of a signed digest); verification starts there.`] };
+/** Prunes every chain before `before`, each up to the end of its last signed digest that ends before then. */
+export async function auditPrune(source: AuditSource, before: number): Promise<AuditCommandResult> {
+  const chains = await source.chains();
+  const lines: string[] = [];
+  let total = 0;
+  for (const chain of chains) {
+    const store = source.store(chain);
+    const n = await pruneBefore(store, before);
+    total += n;
+    if (n === 0) continue;
+    const anchor = await store.anchor();
+    const named = chains.length > 1 ? `Chain '${chain}': p` : 'P';
+    lines.push(`${named}runed ${n} record${n === 1 ? '' : 's'} (through record ${anchor?.seq ?? '?'}, the end of a signed digest); verification starts there.`);
+  }
+  if (total === 0) return { exitCode: 0, lines: [`Nothing pruned: no records covered by a signed digest end before ${new Date(before).toISOString()}.`] };
+  return { exitCode: 0, lines };
 }

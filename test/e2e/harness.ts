@@ -30,6 +30,11 @@ export interface StartOptions {
   openFileLimit?: number;
   /** Lower the running server's open-file limit to this (`prlimit`) once it listens. */
   openFileLimitAfterStart?: number;
+  /**
+   * The storage: SQLite in the data folder, or a fresh PostgreSQL database for the data folder
+   * (the same one again on a restart); default COFFER_TEST_BACKEND's. `env.COFFER_DATABASE_URL` wins.
+   */
+  backend?: 'sqlite' | 'postgres';
 }
 
 export interface Coffer {
@@ -85,9 +90,9 @@ export const testCredentials = (): Credentials => ({
 const testBackend = process.env.COFFER_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 const databases = new Map<string, TestDatabase>();
 
-/** The database URL a server on `dataDir` uses under COFFER_TEST_BACKEND=postgres (undefined on SQLite). */
-export async function databaseFor(dataDir: string): Promise<string | undefined> {
-  if (testBackend !== 'postgres') return undefined;
+/** The database URL a server on `dataDir` uses under COFFER_TEST_BACKEND=postgres, or on the backend named (undefined on SQLite). */
+export async function databaseFor(dataDir: string, backend: 'sqlite' | 'postgres' = testBackend): Promise<string | undefined> {
+  if (backend !== 'postgres') return undefined;
   let db = databases.get(dataDir);
   if (db === undefined) {
     db = await freshDatabase();
@@ -98,7 +103,7 @@ export async function databaseFor(dataDir: string): Promise<string | undefined> 
 
 export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   const dataDir = opts.dataDir ?? newDataDir();
-  const databaseUrl = opts.env?.COFFER_DATABASE_URL ?? await databaseFor(dataDir);
+  const databaseUrl = opts.env?.COFFER_DATABASE_URL ?? await databaseFor(dataDir, opts.backend);
   const credentials = opts.credentials ?? testCredentials();
   const node = [process.execPath, '--import', 'tsx', 'src/main.ts'];
   // `exec` keeps the process id, so signals reach the server itself.

@@ -194,3 +194,11 @@ export function sqliteDigestsFrom(db: Database.Database, chain = ''): (seqTo: nu
   const q = db.prepare<[string, number], DigestRow>('SELECT * FROM audit_digests WHERE chain = ? AND seq_to >= ? ORDER BY seq_to');
   return (seqTo) => q.all(chain, seqTo).map(toDigest);
 }
+
+/** Every audit signing key, oldest first (a copy to another backend: `migrate-storage`). */
+export function sqliteAuditSigningKeys(db: Database.Database): AuditSigningKeyRecord[] {
+  ensureSchema(db);
+  return db.prepare<[], { id: string; public_key: Buffer; domain_key_id: string; wrapped: Buffer; created_at: number }>(
+    'SELECT * FROM audit_signing_keys ORDER BY created_at, id').all()
+    .map((r) => ({ id: r.id, publicKey: r.public_key, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at }));
+}

@@ -6,7 +6,7 @@
  */
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
-import type { AuditStore } from '../../ports/audit.ts';
+import type { AuditRow, AuditStore } from '../../ports/audit.ts';
 import type { ChangeFeed, Leases, Storage } from '../../ports/storage.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 import type { DomainKeyTable } from '../keystore/software.ts';
@@ -37,6 +37,11 @@ export interface Backend {
   readonly statements?: (() => { readonly reads: number; readonly writes: number }) | undefined;
   /** Keys by state (metrics). */
   keysByState(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * SQLite only: a chain's records in seq order, read lazily page by page (the admin command's
+   * verify and export hold one page at a time); elsewhere readers page through `audit(chain).scan`.
+   */
+  readonly auditRows?: ((chain: string) => Iterable<AuditRow>) | undefined;
   /** Test mode, SQLite only: caps the database's pages as a full disk would. */
   readonly limitPages?: ((maxPageCount: number | null) => { pageCount: number; maxPageCount: number }) | undefined;
   close(): Promise<void>;

@@ -11,7 +11,7 @@ import { createSqliteStorage } from '../storage/sqlite-storage.ts';
 import { createSqliteChangeFeed, createSqliteLeases } from '../storage/sqlite-coherence.ts';
 import { startCheckpointer } from '../storage/sqlite-checkpointer.ts';
 import { createKeyStateCounter } from '../storage/sqlite-stats.ts';
-import { createSqliteAuditStore } from '../audit/sqlite-audit.ts';
+import { auditRowsOf, createSqliteAuditStore } from '../audit/sqlite-audit.ts';
 import { sqliteFaultCode } from '../../errors/storage-fault.ts';
 import type { Backend } from './backend.ts';
 
@@ -24,12 +24,15 @@ export interface SqliteBackendOptions {
   readonly ownerLock: boolean;
   /** Whether this process checks the WAL and the integrity at open (the first worker does, for all). */
   readonly checks: boolean;
+  /** Told what the write-ahead log shows at open (changes a recovery would drop). */
   readonly onWarning: (message: string) => void;
+  /** Told when the background checkpoint fails (the main connection then checkpoints by itself). */
+  readonly onCheckpointError: (cause: unknown) => void;
 }
 
 export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backend {
   const db: Database.Database = openDatabase(file, { integrityCheck: o.integrityCheck, ownerLock: o.ownerLock, checks: o.checks, onWarning: o.onWarning });
-  const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, (cause) => o.onWarning(`background WAL checkpoint failed: ${String(cause)}`));
+  const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, o.onCheckpointError);
   const countStates = createKeyStateCounter(db);
   const leases = createSqliteLeases(db);
   return {
@@ -46,6 +49,7 @@ export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backen
     isFault: (e) => sqliteFaultCode(e) !== undefined,
     probe: async () => probeWrite(db),
     keysByState: async () => countStates(),
+    auditRows: (chain) => auditRowsOf(db, 1000, chain),
     limitPages: (n) => limitPages(db, n),
     close: async () => {
       await checkpointer.stop();

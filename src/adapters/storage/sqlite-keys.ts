@@ -200,3 +200,21 @@ export function sqliteDomainKeys(db: Database.Database): { all(): DomainKeyRecor
     add: (k) => { db.transaction(() => put.run(k.id, k.wrapped, k.createdAt)).immediate(); },
   };
 }
+
+/**
+ * The key tables' rows as a copy to another backend enumerates them (`migrate-storage`, on a
+ * stopped server): every key's ARN in the order keys were first stored, and every alias, grant,
+ * usage and meta row. Records are read whole; what they hold is wrapped already.
+ */
+export function sqliteKeyTables(db: Database.Database): {
+  arns(): string[]; aliases(): AliasRecord[]; grants(): GrantRecord[]; usage(): KeyUsageRecord[]; meta(): { name: string; value: string }[];
+} {
+  return {
+    arns: () => db.prepare<[], { arn: string }>('SELECT arn FROM keys ORDER BY rowid').all().map((r) => r.arn),
+    aliases: () => db.prepare<[], AliasRow>('SELECT * FROM aliases ORDER BY account_id, region, name').all().map(toAlias),
+    grants: () => db.prepare<[], { doc: string }>('SELECT doc FROM grants ORDER BY rowid').all().map((r) => parseGrant(r.doc)),
+    usage: () => db.prepare<[], { key_arn: string; operation: string; ts: number; request_id: string }>('SELECT * FROM key_usage ORDER BY key_arn').all()
+      .map((r) => ({ keyArn: r.key_arn, operation: r.operation, timestamp: r.ts, requestId: r.request_id })),
+    meta: () => db.prepare<[], { name: string; value: string }>('SELECT name, value FROM meta ORDER BY name').all(),
+  };
+}
