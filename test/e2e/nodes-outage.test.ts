@@ -66,32 +66,37 @@ test('PostgreSQL away for 10 s under load: retryable errors, no hang, /health te
   };
   const health = async (n: Coffer) => (await fetch(`${n.endpoint}/health`)).status;
   const running = [load(a.client(), false), load(b.client(), false), load(a.client(), true), load(b.client(), true)];
-  await new Promise((r) => setTimeout(r, 1_000));
-
-  cluster.stop();
-  const stoppedAt = performance.now();
   let unhealthy = false;
-  while (performance.now() - stoppedAt < 10_000) {
-    if (await health(a) === 503 && await health(b) === 503) unhealthy = true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await cluster.start();
-  const startedAt = performance.now();
-  // Both nodes make keys again (a write: database, audit and caches all working).
-  const recovered = await Promise.all([a, b].map(async (n) => {
-    const c = n.client();
-    for (;;) {
-      try {
-        await c.send(new CreateKeyCommand({}));
-        return performance.now() - startedAt;
-      } catch {
-        assert.ok(performance.now() - startedAt < 30_000, 'the node serves again without a restart');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+  let recovered: number[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    cluster.stop();
+    const stoppedAt = performance.now();
+    while (performance.now() - stoppedAt < 10_000) {
+      if (await health(a) === 503 && await health(b) === 503) unhealthy = true;
+      await new Promise((r) => setTimeout(r, 250));
     }
-  }));
-  stop = true;
-  await Promise.all(running);
+    await cluster.start();
+    const startedAt = performance.now();
+    // Both nodes make keys again (a write: database, audit and caches all working).
+    recovered = await Promise.all([a, b].map(async (n) => {
+      const c = n.client();
+      for (;;) {
+        try {
+          await c.send(new CreateKeyCommand({}));
+          return performance.now() - startedAt;
+        } catch {
+          assert.ok(performance.now() - startedAt < 30_000, 'the node serves again without a restart');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }));
+  } finally {
+    // Also when an assertion failed: the load loops must end, or the file never would.
+    stop = true;
+    await Promise.all(running);
+  }
   // /health rechecks the database every 2 s: healthy again within that of the first write.
   const healthyAgain = await Promise.all([a, b].map(async (n) => {
     for (let i = 0; i < 25 && await health(n) !== 200; i++) await new Promise((r) => setTimeout(r, 200));

@@ -19,11 +19,17 @@ import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postg
 
 const skip = await postgresSkip();
 
+/** Every node started here: whatever a failed test left running is stopped at the end of the file. */
+const started: Coffer[] = [];
+after(async () => { for (const n of started) await n.kill9(); });
+
 /** Starts a node on `url`; a node after the first gets the first's seal (the same root key). */
 async function startNode(url: string, name: string, sealFrom: string | undefined, env: Record<string, string> = {}, dataDir = newDataDir()): Promise<Coffer> {
   if (sealFrom !== undefined && !existsSync(join(dataDir, 'root.key'))) copyFileSync(join(sealFrom, 'root.key'), join(dataDir, 'root.key'));
   const opts: StartOptions = { dataDir, env: { COFFER_DATABASE_URL: url, COFFER_NODE_ID: name, ...env } };
-  return startCoffer(opts);
+  const node = await startCoffer(opts);
+  started.push(node);
+  return node;
 }
 
 const plaintext = (i: number): Buffer => Buffer.from(`message ${i}`);
