@@ -17,7 +17,10 @@
  * Request quotas are off in every server: one account at full speed would meet its 10,000 a second.
  *   5. with BENCH_BASELINE=<git revision> (bench/compare.ts): this tree's Coffer against that commit's,
  *      in the same run, Encrypt at c = 16 in alternating rounds: CPU per request and throughput.
- * BENCH_ONLY=overload runs the overload case alone; BENCH_ONLY=compare the comparison alone.
+ *   6. the storage cells (bench/storage.ts): SQLite and PostgreSQL, Encrypt at 16 and 64 and CreateKey
+ *      at 16, and COFFER_WORKERS=2 against 1; CPU per request of each server's process tree.
+ * BENCH_ONLY=overload runs the overload case alone; BENCH_ONLY=compare the comparison alone;
+ * BENCH_ONLY=storage the storage cells alone.
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -31,6 +34,7 @@ import { FastSigner, type BenchCredentials } from './sign.ts';
 import type { LoadResult, LoadSpec } from './loadgen.ts';
 import { overloadMarkdown, runOverload, type OverloadResult } from './overload.ts';
 import { compareMarkdown, runCompare, type CompareResult } from './compare.ts';
+import { runStorageBench, storageMarkdown, type StorageResult } from './storage.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
@@ -223,15 +227,29 @@ async function main(): Promise<void> {
     });
   }
 
+  let storage: StorageResult | undefined;
+  if (ONLY === '' || ONLY === 'storage') {
+    storage = await runStorageBench({
+      plaintext, call,
+      startCoffer: async (env) => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        const s = await startCoffer(dataDir, true, { ...NO_QUOTAS, ...env });
+        return { pid: s.proc.pid, port: s.port, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+      load: (port, target, body, concurrency) => load({ port, requests: [{ target, body }], concurrency }, SECONDS * 1000, 0),
+    });
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
   const ratios = { ofMinimal: enc16 / rps('minimal', 'Encrypt', 16), ofBare: enc16 / rps('bare', 'Encrypt', 16) };
   const over = overload ? overloadMarkdown(overload) : undefined;
   const comp = compare ? compareMarkdown(compare) : undefined;
+  const stor = storage ? storageMarkdown(storage) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -239,10 +257,11 @@ async function main(): Promise<void> {
     { target: 'audit costs < 15% of Encrypt throughput (c=16)', value: `${((1 - enc16 / rps('no-audit', 'Encrypt', 16)) * 100).toFixed(0)}%`, met: enc16 / rps('no-audit', 'Encrypt', 16) > 0.85 },
     ...(over?.targets ?? []),
     ...(comp?.targets ?? []),
+    ...(stor?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -253,6 +272,7 @@ async function main(): Promise<void> {
     '', ...(ONLY === '' ? [`Coffer Encrypt (c=16) is ${(ratios.ofMinimal * 100).toFixed(0)}% of the minimal pipeline and ${(ratios.ofBare * 100).toFixed(0)}% of bare node:http.`, ''] : []),
     ...(over?.lines ?? []),
     ...(comp?.lines ?? []),
+    ...(stor?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

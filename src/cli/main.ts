@@ -1,6 +1,6 @@
 /**
- * Coffer's admin command, run on a data folder while its server is stopped (the server holds the
- * data folder's owner lock):
+ * Coffer's admin command, run on an installation's storage: the data folder's SQLite database while
+ * its server is stopped (the server holds the data folder's owner lock), or its PostgreSQL database:
  *
  *   npm run coffer -- accounts create <12-digit account id>
  *   npm run coffer -- accounts list
@@ -8,26 +8,30 @@
  *   npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
  *   npm run coffer -- audit public-key [--out <file.pem>]
  *   npm run coffer -- audit prune --before <date>
+ *   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
  *
- * The data folder is COFFER_DATA_DIR (default ./data). `accounts create` adds the account and its
+ * The data folder is COFFER_DATA_DIR (default ./data). The storage is the server's: with
+ * COFFER_DATABASE_URL set, that PostgreSQL database (cli/backend.ts; nodes may be serving, and a
+ * change the command commits tells them to drop their cached identities), else the data folder's
+ * SQLite database, whose owner lock the command takes (so the server must be stopped). The audit
+ * commands work over every chain (each writer's). `accounts create` adds the account and its
  * root credentials: the secret is written once to `<data>/accounts/<id>/root-credentials.json`
  * (mode 0600, folder 0700) and only that path is printed. `audit verify` exits 1 when the trail
  * fails verification and names the first bad record; it pins `--public-key` (else the data
  * folder's audit-public-key.pem) and checks each `--digest-log` (else the data folder's and
- * COFFER_AUDIT_DIGEST_LOG's). Exit status: 0 done, 1 failed, 2 usage.
+ * COFFER_AUDIT_DIGEST_LOG's). `migrate-storage` copies the data folder's SQLite installation, its
+ * server stopped, into an empty PostgreSQL database (cli/migrate-storage.ts) and prints the counts
+ * copied. Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { closeDatabase, openDatabase } from '../adapters/storage/sqlite.ts';
-import { sqliteDomainKeys } from '../adapters/storage/sqlite-keys.ts';
-import { createSqliteStorage } from '../adapters/storage/sqlite-storage.ts';
-import type { IdentityRepository } from '../ports/identity-repository.ts';
-import type { Storage } from '../ports/storage.ts';
-import { openSealedKeyStore } from '../adapters/keystore/open.ts';
-import { createSqliteIdentityRepository } from '../adapters/storage/sqlite-identity.ts';
+import type { Config } from '../config/config.ts';
+import type { Backend } from '../adapters/backend/backend.ts';
 import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identity.ts';
-import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult } from './audit.ts';
+import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult, type AuditSource } from './audit.ts';
+import { backendAuditSource, openCliBackend, openIdentities, type Identities } from './backend.ts';
+import { migrateStorage } from './migrate-storage.ts';
 
 const USAGE = `Usage:
   npm run coffer -- accounts create <12-digit account id>
@@ -36,8 +40,11 @@ const USAGE = `Usage:
   npm run coffer -- audit export --out <file.jsonl> [--chain] [--since <date>] [--before <date>]
   npm run coffer -- audit public-key [--out <file.pem>]
   npm run coffer -- audit prune --before <date>
+  npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
 
-Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped.`;
+Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped, or,
+with COFFER_DATABASE_URL set, on that PostgreSQL database (nodes may be serving). migrate-storage
+copies the data folder's SQLite installation (server stopped) into an empty PostgreSQL database.`;
 
 class UsageError extends Error {}
 
@@ -46,32 +53,6 @@ export const accountCredentialsFile = (dataDir: string, accountId: string): stri
 function privateDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o700);
-}
-
-function openDb(dataDir: string): ReturnType<typeof openDatabase> {
-  try {
-    return openDatabase(join(dataDir, 'coffer.db'));
-  } catch (e) {
-    if (e instanceof Error && /in use by another Coffer process/.test(e.message)) {
-      throw new Error(`the data folder ${dataDir} is in use: a running Coffer server holds its owner lock. Stop the server, run this command, then start the server again.`);
-    }
-    throw e;
-  }
-}
-
-/** The identity store; its secrets are sealed under the data folder's key hierarchy, opened with the server's seal. */
-function open(dataDir: string, passphrase: string | undefined): { repo: IdentityRepository; storage: Storage; close(): void } {
-  const db = openDb(dataDir);
-  try {
-    const store = openSealedKeyStore(dataDir, passphrase, sqliteDomainKeys(db), () => Date.now());
-    return {
-      repo: createSqliteIdentityRepository(db, store.secrets), storage: createSqliteStorage(db, store.secrets),
-      close: () => { store.close(); closeDatabase(db); },
-    };
-  } catch (e) {
-    closeDatabase(db);
-    throw e;
-  }
 }
 
 /** `--name value` options of the audit commands. */
@@ -111,42 +92,58 @@ function verifyOptions(rest: readonly string[]): { publicKeyFile: string | undef
   return { publicKeyFile, digestLogs };
 }
 
-async function audit(dataDir: string, configuredDigestLog: string | undefined, command: string | undefined, rest: readonly string[]): Promise<number> {
-  let run: (db: ReturnType<typeof openDatabase>) => AuditCommandResult | Promise<AuditCommandResult>;
+/** Opens the configured backend for `body` and closes it after. */
+async function withBackend<T>(config: Config, dataDir: string, body: (backend: Backend) => Promise<T>): Promise<T> {
+  privateDir(dataDir);
+  const backend = await openCliBackend(config, dataDir, (message) => console.error(`coffer: warning: ${message}`));
+  try {
+    return await body(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** Opens the identity store on the configured backend for `body` and closes both after. */
+async function withIdentities<T>(config: Config, dataDir: string, body: (ids: Identities) => Promise<T>): Promise<T> {
+  return withBackend(config, dataDir, async (backend) => {
+    const ids = await openIdentities(backend, dataDir, config.rootPassphrase);
+    try {
+      return await body(ids);
+    } finally {
+      ids.close();
+    }
+  });
+}
+
+async function audit(config: Config, dataDir: string, command: string | undefined, rest: readonly string[]): Promise<number> {
+  const configuredDigestLog = config.auditDigestLog;
+  let run: (source: AuditSource) => Promise<AuditCommandResult>;
   if (command === 'verify') {
     const o = { dataDir, configuredDigestLog, ...verifyOptions(rest) };
-    run = (db) => auditVerify(db, o);
+    run = (source) => auditVerify(source, o);
   } else if (command === 'export') {
     const o = options(rest, { '--out': 'value', '--chain': 'flag', '--since': 'value', '--before': 'value' });
     const out = o.get('--out');
     if (out === undefined) throw new UsageError('audit export needs --out <file.jsonl>');
     const opts = { chain: o.has('--chain'), since: date(o.get('--since'), '--since'), before: date(o.get('--before'), '--before') };
-    run = (db) => auditExport(db, out, opts);
+    run = (source) => auditExport(source, out, opts);
   } else if (command === 'public-key') {
     const out = options(rest, { '--out': 'value' }).get('--out');
-    run = (db) => auditPublicKey(db, out);
+    run = (source) => auditPublicKey(source, out);
   } else if (command === 'prune') {
     const before = date(options(rest, { '--before': 'value' }).get('--before'), '--before');
     if (before === undefined) throw new UsageError('audit prune needs --before <date>');
-    run = (db) => auditPrune(db, before);
+    run = (source) => auditPrune(source, before);
   } else throw new UsageError(`unknown command: audit ${[command, ...rest].join(' ')}`);
-  privateDir(dataDir);
-  const db = openDb(dataDir);
-  try {
-    const r = await run(db);
-    for (const line of r.lines) (r.exitCode === 0 ? console.log : console.error)(line);
-    return r.exitCode;
-  } finally {
-    closeDatabase(db);
-  }
+  const r = await withBackend(config, dataDir, (backend) => run(backendAuditSource(backend)));
+  for (const line of r.lines) (r.exitCode === 0 ? console.log : console.error)(line);
+  return r.exitCode;
 }
 
-async function createAccount(dataDir: string, passphrase: string | undefined, defaultAccountId: string, accountId: string | undefined): Promise<void> {
+async function createAccount(config: Config, dataDir: string, accountId: string | undefined): Promise<void> {
   if (accountId === undefined || !ACCOUNT_ID.test(accountId)) throw new UsageError('accounts create needs a 12-digit account id, e.g. 444455556666');
-  if (accountId === defaultAccountId) throw new Error(`account ${accountId} is the default account (COFFER_ACCOUNT_ID); it exists already`);
-  privateDir(dataDir);
-  const { repo, storage, close } = open(dataDir, passphrase);
-  try {
+  if (accountId === config.accountId) throw new Error(`account ${accountId} is the default account (COFFER_ACCOUNT_ID); it exists already`);
+  await withIdentities(config, dataDir, async ({ repo, storage, notice }) => {
     if (await repo.getAccount(accountId)) throw new Error(`account ${accountId} exists already`);
     const creds = { accountId, accessKeyId: newAccessKeyId('AKIA'), secretAccessKey: newSecretAccessKey() };
     const file = accountCredentialsFile(dataDir, accountId);
@@ -155,7 +152,9 @@ async function createAccount(dataDir: string, passphrase: string | undefined, de
     writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     try {
       const now = Date.now();
+      // On PostgreSQL running nodes read the notice and drop their cached identities.
       await storage.commit({
+        notice,
         changes: [
           { kind: 'addAccount', account: { accountId, createDate: now } },
           { kind: 'putAccessKey', key: { accessKeyId: creds.accessKeyId, accountId, owner: 'root', secretAccessKey: creds.secretAccessKey, status: 'Active', createDate: now } },
@@ -167,15 +166,12 @@ async function createAccount(dataDir: string, passphrase: string | undefined, de
     }
     console.log(`Created account ${accountId}.`);
     console.log(`Root credentials (account ${accountId}): ${file}`);
-  } finally {
-    close();
-  }
+  });
 }
 
-async function listAccounts(dataDir: string, passphrase: string | undefined, defaultAccountId: string): Promise<void> {
-  privateDir(dataDir);
-  const { repo, close } = open(dataDir, passphrase);
-  try {
+async function listAccounts(config: Config, dataDir: string): Promise<void> {
+  const defaultAccountId = config.accountId;
+  await withIdentities(config, dataDir, async ({ repo }) => {
     const accounts = await repo.listAccounts();
     if (!accounts.some((a) => a.accountId === defaultAccountId)) accounts.unshift({ accountId: defaultAccountId, createDate: 0 });
     for (const a of accounts) {
@@ -185,9 +181,19 @@ async function listAccounts(dataDir: string, passphrase: string | undefined, def
       const users = (await repo.listUsers(a.accountId)).length, roles = (await repo.listRoles(a.accountId)).length;
       console.log(`${a.accountId}  ${users} user${users === 1 ? '' : 's'}, ${roles} role${roles === 1 ? '' : 's'}  (${where})`);
     }
-  } finally {
-    close();
-  }
+  });
+}
+
+/** `migrate-storage --to <postgres URL>`: the data folder's SQLite installation into an empty PostgreSQL database. */
+async function migrate(config: Config, dataDir: string, rest: readonly string[]): Promise<number> {
+  const to = options(rest, { '--to': 'value' }).get('--to');
+  if (to === undefined || !/^postgres(ql)?:\/\//.test(to)) throw new UsageError('migrate-storage needs --to <postgres://user:password@host:5432/database>');
+  const lines = await migrateStorage({
+    dataDir, to, passphrase: config.rootPassphrase, configuredDigestLog: config.auditDigestLog, now: Date.now(),
+    warn: (message) => console.error(`coffer: warning: ${message}`),
+  });
+  for (const line of lines) console.log(line);
+  return 0;
 }
 
 async function run(args: readonly string[]): Promise<number> {
@@ -195,9 +201,10 @@ async function run(args: readonly string[]): Promise<number> {
   try {
     const config = loadConfig();
     const dataDir = resolve(config.dataDir);
-    if (area === 'accounts' && command === 'create' && rest.length <= 1) await createAccount(dataDir, config.rootPassphrase, config.accountId, rest[0]);
-    else if (area === 'accounts' && command === 'list' && rest.length === 0) await listAccounts(dataDir, config.rootPassphrase, config.accountId);
-    else if (area === 'audit') return audit(dataDir, config.auditDigestLog, command, rest);
+    if (area === 'accounts' && command === 'create' && rest.length <= 1) await createAccount(config, dataDir, rest[0]);
+    else if (area === 'accounts' && command === 'list' && rest.length === 0) await listAccounts(config, dataDir);
+    else if (area === 'audit') return await audit(config, dataDir, command, rest);
+    else if (area === 'migrate-storage') return await migrate(config, dataDir, [command, ...rest].filter((a): a is string => a !== undefined));
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;
   } catch (e) {

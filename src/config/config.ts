@@ -37,6 +37,16 @@ export interface Config {
   readonly quotaAsymmetricRps: number;
   readonly quotaCreateKeyRps: number;
   readonly quotaManagement: ManagementQuotaSetting;
+  /** PostgreSQL connection URL; undefined: SQLite in the data folder. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  /** Serving processes on one port: a number, or 0 for one per core (`auto`). */
+  readonly workers: number;
+  /** Set by the primary process for each of its workers (1..N); 0 in a process that is not a worker. */
+  readonly workerIndex: number;
+  /** This node's name among the nodes sharing one database (its audit chain's name); derived when empty. */
+  readonly nodeId: string | undefined;
+  readonly coherencePollMs: number;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -79,6 +89,20 @@ const managementQuotas: Parser<ManagementQuotaSetting> = (raw, name) => {
   if (typeof parsed === 'string') throw new ConfigError(`${name} ${parsed}`);
   return parsed;
 };
+/** A postgres:// or postgresql:// URL (the password in it is never echoed). */
+const databaseUrl: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as postgres://user:password@host:5432/database`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`${name} must be a postgres:// URL, got a ${u.protocol} URL`);
+  if (u.hostname === '' || u.pathname.length < 2) throw new ConfigError(`${name} must name a host and a database (postgres://user:password@host:5432/database)`);
+  return raw;
+};
+const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
   throw new ConfigError(`${name} must be one of ${values.join(', ')}, got '${raw}'`);
@@ -125,6 +149,12 @@ export const SETTINGS = [
   s({ key: 'quotaAsymmetricRps', env: 'COFFER_QUOTA_ASYMMETRIC_RPS', fallback: '1000', parse: rate, doc: 'Request quota of each account and region shared by Sign, Verify and DeriveSharedSecret, in requests a second; 0 for none.' }),
   s({ key: 'quotaCreateKeyRps', env: 'COFFER_QUOTA_CREATE_KEY_RPS', fallback: '5', parse: rate, doc: 'Request quota of each account and region for CreateKey, in requests a second; 0 for none.' }),
   s({ key: 'quotaManagement', env: 'COFFER_QUOTA_MANAGEMENT_RPS', fallback: 'aws', parse: managementQuotas, doc: "Request quotas of the management operations (DescribeKey, CreateAlias, PutKeyPolicy, …), each its own per account and region: `aws` for AWS's default of each (listed under Overload), a rate for every one, 0 for none; `Operation=rate` items after it change single operations, e.g. `aws,DescribeKey=500`." }),
+  s({ key: 'databaseUrl', env: 'COFFER_DATABASE_URL', fallback: '', parse: databaseUrl, doc: 'Keep keys, identities and the audit trail in this PostgreSQL database (`postgres://user:password@host:5432/db`; `?sslmode=require` for TLS) instead of SQLite in the data folder. Every node with the same URL and the same seal serves the same keys (see Running several nodes).' }),
+  s({ key: 'databasePoolSize', env: 'COFFER_DATABASE_POOL_SIZE', fallback: '10', parse: int(1, 1000), doc: 'PostgreSQL connections each serving process keeps at most.' }),
+  s({ key: 'workers', env: 'COFFER_WORKERS', fallback: '1', parse: workerCount, doc: 'Serving processes sharing the port (`auto`: one per core), on SQLite and on PostgreSQL alike; changes made through one reach the others within COFFER_COHERENCE_POLL_MS.' }),
+  s({ key: 'workerIndex', env: 'COFFER_WORKER_INDEX', fallback: '0', parse: int(0, 256), doc: 'Set by Coffer for its own worker processes; never set it yourself.' }),
+  s({ key: 'nodeId', env: 'COFFER_NODE_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, dots, dashes or underscores')(r, n)), doc: "This node's name among the nodes sharing a PostgreSQL database: its audit records form the hash chain of that name (default: the host name and the port). Keep it stable across restarts, and unique." }),
+  s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

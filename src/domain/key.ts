@@ -45,6 +45,12 @@ export interface RotationSettings {
 }
 
 export interface KeyRecord {
+  /**
+   * How many times the stored record was written (absent: never stored, or stored by a Coffer
+   * before revisions). A change of the record names the revision it was made from, and storage
+   * refuses it when the stored one has moved (another writer changed the key meanwhile).
+   */
+  readonly revision?: number;
   readonly arn: string;
   readonly keyId: string;
   readonly accountId: string;

@@ -67,6 +67,8 @@ export interface RecordIndex {
 
 /** One stored record. `hash` = SHA-256(prevHash ‖ record) in hex; `record` is the CloudTrail JSON. */
 export interface AuditRow extends RecordIndex {
+  /** The writer's chain the record belongs to ('' the first), as a store reads it back; writers leave it out. */
+  readonly chain?: string | undefined;
   readonly seq: number;
   readonly eventTime: number;
   readonly eventId: string;
@@ -106,13 +108,20 @@ export interface AuditSigningKeyRecord {
   readonly createdAt: number;
 }
 
+/** A record's place in LookupEvents' order, across chains. */
+export interface AuditCursor {
+  readonly eventTime: number;
+  readonly chain: string;
+  readonly seq: number;
+}
+
 export interface AuditLookup {
   readonly accountId: string;
   readonly attribute?: { readonly key: string; readonly value: string } | undefined;
   readonly startTime?: number | undefined;
   readonly endTime?: number | undefined;
-  /** Only records with seq below this (pagination, newest first). */
-  readonly beforeSeq?: number | undefined;
+  /** Only records after this one in the lookup's order (pagination): newest first by event time, then chain, then seq. */
+  readonly before?: AuditCursor | undefined;
   readonly limit: number;
 }
 
@@ -129,7 +138,9 @@ export interface ChainHead {
 }
 
 /**
- * The audit trail's storage, read asynchronously. Records are appended only by `Storage.commit`
+ * The audit trail's storage, read asynchronously, for one chain: each writer sharing a database
+ * (a worker, a node) appends to its own hash chain, with its own digests and prune anchor, so no
+ * writer waits for another's; LookupEvents reads every chain. Records are appended only by `Storage.commit`
  * (ports/storage.ts), in the transaction of the change they record, which also assigns their chain
  * positions; digests, the signing key and pruning are written here.
  */
@@ -151,4 +162,6 @@ export interface AuditStore {
   signingKey(): Promise<AuditSigningKeyRecord | undefined>;
   putSigningKey(k: AuditSigningKeyRecord): Promise<void>;
   count(): Promise<number>;
+  /** Every chain the database holds records, digests or an anchor of ('' is the first writer's). */
+  chains(): Promise<string[]>;
 }

@@ -12,13 +12,19 @@ import type {
 import type { AliasRecord, KeyUsageRecord } from './key-repository.ts';
 
 export type KeyChange =
-  /** Insert or replace a key's record. */
-  | { readonly kind: 'putKey'; readonly key: KeyRecord }
+  /**
+   * Store a key's record. With `expectRevision` the write is conditional: 0 inserts a key that must
+   * not exist yet, n > 0 replaces the record only while its stored revision is n (the record put
+   * carries the next one); otherwise the commit fails with StorageConflict. Without it (a copy
+   * between backends, a test) the record is stored as it is.
+   */
+  | { readonly kind: 'putKey'; readonly key: KeyRecord; readonly expectRevision?: number }
   /** Remove a key with every material, alias, grant and usage record that refers to it. */
   | { readonly kind: 'deleteKey'; readonly arn: string }
   | { readonly kind: 'putMaterial'; readonly material: MaterialRecord }
   | { readonly kind: 'deleteMaterial'; readonly keyArn: string; readonly materialId: string }
-  | { readonly kind: 'putAlias'; readonly alias: AliasRecord }
+  /** `expect: 'absent'` (CreateAlias) or `'present'` (UpdateAlias): otherwise StorageConflict; absent: an upsert. */
+  | { readonly kind: 'putAlias'; readonly alias: AliasRecord; readonly expect?: 'absent' | 'present' }
   | { readonly kind: 'deleteAlias'; readonly accountId: string; readonly region: string; readonly name: string }
   | { readonly kind: 'putGrant'; readonly grant: GrantRecord }
   | { readonly kind: 'deleteGrant'; readonly grant: GrantRecord }

@@ -3,9 +3,12 @@
  * material, the usage flush) every interval. A pass runs under the state-change lock like any
  * change, records its writes in a change set of its own, and commits them with its service events'
  * records in one transaction. A run never overlaps another, and each step is idempotent, so
- * running late, twice, or after a crash does the right thing.
+ * running late, twice, or after a crash does the right thing. Where several processes share the
+ * storage, only the holder of the database's lease runs the due work; and should two ever run it
+ * at once, each key's change is conditional on the revision it read, so one of them commits.
  */
 import { runDueWork } from '../services/lifecycle.ts';
+import { topicsOf } from '../services/coherence.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, newUnitOfWork } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
@@ -22,6 +25,11 @@ export interface SchedulerDeps {
   /** Told of each piece of work done (eventName as CloudTrail's service events: DeleteKey, RotateKey, ...). */
   readonly onEvent?: (event: string, keyArn: string) => void;
   readonly onRun?: (seconds: number, failed: boolean) => void;
+  /**
+   * Whether this process may run the due work now (several processes share the storage: the one
+   * holding the database's lease does it; ports/storage.ts Leases). Absent: always.
+   */
+  readonly lease?: (() => Promise<boolean>) | undefined;
 }
 
 export class Scheduler {
@@ -39,10 +47,17 @@ export class Scheduler {
     const { keyring, usage, audit, lock, log } = this.deps;
     try {
       await usage.flush();
+      if (this.deps.lease !== undefined && !await this.deps.lease()) return { deleted: 0, rotated: 0, expired: 0 };
       return await lock.run(async () => {
         const uow = newUnitOfWork();
         const pass = await runDueWork(new KeySession(keyring, uow));
-        if (uow.changes.length > 0) await audit.commit(uow.changes, undefined, pass.events);
+        try {
+          if (uow.changes.length > 0) await audit.commit(uow.changes, undefined, pass.events);
+        } catch (e) {
+          // Another writer changed one of these keys first (a conflict): the next pass reads them afresh.
+          keyring.invalidate(topicsOf(uow.changes));
+          throw e;
+        }
         for (const e of pass.events) {
           if (e.eventName === 'DeleteKey') usage.forget(e.keyArn);
           this.deps.onEvent?.(e.eventName, e.keyArn);

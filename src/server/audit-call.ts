@@ -8,7 +8,8 @@ import type { ApiCall, AuditService, AuditSink } from '../ports/audit.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import { KMSInternalException } from '../errors/kms-errors.ts';
 import type { Mutex } from '../core/mutex.ts';
-import type { UnitOfWork } from '../ports/changes.ts';
+import type { Change, UnitOfWork } from '../ports/changes.ts';
+import { StorageConflict } from '../errors/storage-conflict.ts';
 import { claimedScope } from './route.ts';
 
 export interface CallFacts {
@@ -67,8 +68,17 @@ export interface BoundOperation<T> {
   readonly mutating: boolean;
   /** A state change's slow part, which changes nothing itself (generating a key pair): run before the lock. */
   readonly prepare?: (() => Promise<unknown>) | undefined;
-  readonly run: (prepared: unknown) => Promise<T>;
+  /** Runs the operation once, recording its writes in `uow` (a fresh one for each attempt). */
+  readonly run: (prepared: unknown, uow: UnitOfWork) => Promise<T>;
+  /**
+   * Told of a change set that lost a race with another writer (StorageConflict), before the
+   * operation runs again: drops what the caches hold of what it touched.
+   */
+  readonly onConflict?: ((changes: readonly Change[]) => void) | undefined;
 }
+
+/** How many times a state change runs when its commit keeps losing races to other writers. */
+export const MAX_ATTEMPTS = 5;
 
 /**
  * Runs an operation. A state change runs under `lock` (one at a time: between its awaits it reads
@@ -78,25 +88,38 @@ export interface BoundOperation<T> {
  * change; its record is written by the caller (success) or its catch (failure).
  */
 export async function invoke<T extends object | undefined>(
-  audit: AuditSink, lock: Mutex, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>, uow: UnitOfWork,
+  audit: AuditSink, lock: Mutex, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>,
 ): Promise<T> {
   if (!op.mutating) {
-    const out = await op.run(undefined);
+    const uow: UnitOfWork = { changes: [] };
+    const out = await op.run(undefined, uow);
     if (uow.changes.length > 0) throw new Error(`${f.operation ?? 'an operation'} is read-only in the operation table but recorded changes`);
     return out;
   }
   const prepared = op.prepare ? await op.prepare() : undefined;
   return lock.run(async () => {
-    let out: T;
-    try {
-      out = await op.run(prepared);
-      f.recorded = true;
-      await audit.commit(uow.changes, toCall(f, out, undefined));
-    } catch (e) {
-      f.recorded = false;
-      recordCall(audit, f, undefined, errorOf(e));
-      throw e;
+    // Another writer (worker, node) may commit a change of the same key or name between this
+    // operation's reads and its commit: storage then refuses the commit (StorageConflict) and the
+    // operation runs again on fresh state, where it answers as it would have had it come second.
+    for (let attempt = 1; ; attempt++) {
+      const uow: UnitOfWork = { changes: [] };
+      try {
+        const out = await op.run(prepared, uow);
+        f.recorded = true;
+        await audit.commit(uow.changes, toCall(f, out, undefined));
+        return out;
+      } catch (e) {
+        f.recorded = false;
+        if (e instanceof StorageConflict) {
+          op.onConflict?.(uow.changes);
+          if (attempt < MAX_ATTEMPTS) continue;
+          const refused = new KMSInternalException('The request lost repeated races with concurrent changes of the same resource. Retry it.');
+          recordCall(audit, f, undefined, errorOf(refused));
+          throw refused;
+        }
+        recordCall(audit, f, undefined, errorOf(e));
+        throw e;
+      }
     }
-    return out;
   });
 }

@@ -24,16 +24,24 @@ export class StorageHealth {
   private fault: { since: number; cause: string } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  /** `probe` makes a small durable write and throws when it cannot. */
-  constructor(private readonly probe: () => void, private readonly probeEveryMs = 1000) {}
+  /**
+   * `probe` makes a small durable write and rejects when it cannot; `isFault` says whether an error
+   * is a fault of the storage itself (the backend knows: SQLite's I/O, full-disk and corruption
+   * codes; PostgreSQL's lost or refused connections, timeouts, server shutdowns).
+   */
+  constructor(
+    private readonly probe: () => void | Promise<void>,
+    private readonly isFault: (e: unknown) => boolean = (e) => sqliteFaultCode(e) !== undefined,
+    private readonly probeEveryMs = 1000,
+  ) {}
 
   /**
-   * Told of an error; a fault of the storage itself (an SQLite I/O, full-disk or corruption code)
-   * marks it failing until a probe write succeeds. One damaged record does not: it is answered
-   * and logged where it is read, and the server goes on serving everything else.
+   * Told of an error; a fault of the storage itself marks it failing until a probe write
+   * succeeds. One damaged record does not: it is answered and logged where it is read, and the
+   * server goes on serving everything else.
    */
   report(e: unknown): void {
-    if (sqliteFaultCode(e) === undefined) return;
+    if (!this.isFault(e)) return;
     if (this.fault === undefined) this.fault = { since: Date.now(), cause: describeFault(e) };
     this.schedule();
   }
@@ -43,20 +51,26 @@ export class StorageHealth {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  private stopped = false;
+
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     this.timer = setTimeout(() => {
-      this.timer = undefined;
-      try {
-        this.probe();
-        this.fault = undefined;
-      } catch {
-        this.schedule();
-      }
+      void (async () => {
+        try {
+          await this.probe();
+          this.fault = undefined;
+          this.timer = undefined;
+        } catch {
+          this.timer = undefined;
+          this.schedule();
+        }
+      })();
     }, this.probeEveryMs);
     this.timer.unref();
   }

@@ -8,11 +8,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricSources {
   /** Keys per state, read at scrape time. */
-  readonly keysByState: () => ReadonlyMap<string, number>;
+  readonly keysByState: () => ReadonlyMap<string, number> | Promise<ReadonlyMap<string, number>>;
   readonly cache: () => { readonly hits: number; readonly misses: number };
   readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number };
   /** The HTTP listener's connections and admission control (http.ts `stats`). */
   readonly http?: () => { readonly open: number; readonly busy: number; readonly evicted: number; readonly refused: number; readonly shed: number };
+  /** Statements sent to the database server (PostgreSQL), by kind. */
+  readonly database?: (() => { readonly reads: number; readonly writes: number }) | undefined;
 }
 
 export interface Metrics {
@@ -41,9 +43,10 @@ export function createMetrics(sources: MetricSources): Metrics {
   const schedulerEvents = new Counter({ name: 'coffer_scheduler_events_total', help: 'Scheduled work done, by event (DeleteKey, RotateKey, ...).', labelNames: ['event'] as const, registers: [registry] });
   new Gauge({
     name: 'coffer_keys', help: 'KMS keys by key state.', labelNames: ['state'] as const, registers: [registry],
-    collect() {
+    async collect() {
+      const counts = await sources.keysByState();
       this.reset();
-      for (const [state, n] of sources.keysByState()) this.set({ state }, n);
+      for (const [state, n] of counts) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -60,6 +63,14 @@ export function createMetrics(sources: MetricSources): Metrics {
   new Gauge({ name: 'coffer_audit_records_written', help: 'Audit records written since start.', registers: [registry], collect() { this.set(sources.audit().recordsWritten); } });
   new Gauge({ name: 'coffer_audit_flushes', help: 'Audit group commits since start.', registers: [registry], collect() { this.set(sources.audit().flushes); } });
   new Gauge({ name: 'coffer_audit_digests', help: 'Signed audit digests written since start.', registers: [registry], collect() { this.set(sources.audit().digests); } });
+  const database = sources.database;
+  if (database) {
+    new Gauge({
+      name: 'coffer_database_statements', help: 'Statements sent to the database server since start, by kind (read: answers rows; write: the others, BEGIN and COMMIT included).',
+      labelNames: ['kind'] as const, registers: [registry],
+      collect() { const d = database(); this.set({ kind: 'read' }, d.reads); this.set({ kind: 'write' }, d.writes); },
+    });
+  }
   const http = sources.http;
   if (http) {
     new Gauge({ name: 'coffer_http_connections', help: 'Open client connections.', registers: [registry], collect() { this.set(http().open); } });

@@ -17,7 +17,7 @@ import type { AuditService, AuditSink } from '../ports/audit.ts';
 import type { Logger } from '../core/log.ts';
 import type { Mutex } from '../core/mutex.ts';
 import { AwsError } from '../errors/aws-error.ts';
-import type { UnitOfWork } from '../ports/changes.ts';
+import type { Change, UnitOfWork } from '../ports/changes.ts';
 import { operationFacts } from '../wire/operation-table.ts';
 import { requestInfo } from './request-info.ts';
 import { invoke, newCallFacts, recordCall, refuseWhileAuditFull, type ErrorInfo } from './audit-call.ts';
@@ -92,6 +92,8 @@ export interface PipelineDeps {
   readonly region: string;
   /** Told of every unexpected error (a storage fault, a bug) after it is logged. */
   readonly onUnexpected?: ((cause: unknown) => void) | undefined;
+  /** Told of a change set that lost a race with another writer, before the operation runs again (drop the caches of what it touched). */
+  readonly onConflict?: ((changes: readonly Change[]) => void) | undefined;
   /** Request quotas (server/request-quotas.ts): throws ThrottlingException for a call over its account's quota. */
   readonly quota?: ((service: AuditService, accountId: string, region: string, operation: string) => void) | undefined;
 }
@@ -122,14 +124,15 @@ export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, P
       deps.quota?.(facts.service, signed.identity.accountId, signed.region, name);
       const input = routed.input();
       facts.input = input;
-      const uow: UnitOfWork = { changes: [] };
-      const ctx = codec.context(facts.service, signed.identity, signed.region, requestId, info, facts.resources, uow);
+      const contextWith = (uow: UnitOfWork): Ctx => codec.context(facts.service, signed.identity, signed.region, requestId, info, facts.resources, uow);
       const { op } = routed;
       const output = await invoke(deps.audit, deps.lock, facts, errorOf, {
         mutating: operationFacts(facts.service, name)?.mutating ?? false,
-        prepare: op.prepare ? () => (op.prepare as NonNullable<typeof op.prepare>)(input, ctx) : undefined,
-        run: (prepared) => op.run(input, ctx, prepared),
-      }, uow);
+        // The slow part changes nothing: its context's unit of work stays empty.
+        prepare: op.prepare ? () => (op.prepare as NonNullable<typeof op.prepare>)(input, contextWith({ changes: [] })) : undefined,
+        run: (prepared, uow) => op.run(input, contextWith(uow), prepared),
+        onConflict: deps.onConflict,
+      });
       recordCall(deps.audit, facts, output, undefined);
       const a = codec.answer(facts.service, name, output, requestId);
       return { status: 200, body: a.body, contentType: a.contentType, operation: name, errorCode: undefined, principal: signed.identity.arn };

@@ -110,6 +110,15 @@ export class CredentialResolver {
    * STS session is not such a change (its access key id is new and random, so nothing cached can
    * name it, and an expired one is refused by its expiration), so AssumeRole keeps the caches warm.
    */
+  /** Another writer changed identities (services/coherence.ts): every cached answer is stale. */
+  invalidate(topics: readonly string[]): void {
+    if (topics.includes('identity')) this.identityGeneration++;
+  }
+
+  invalidateAll(): void {
+    this.identityGeneration++;
+  }
+
   applyCommitted(changes: readonly Change[]): void {
     if (changes.some((c) => !KEY_CHANGE_KINDS.has(c.kind) && c.kind !== 'putSession' && c.kind !== 'purgeSessions')) this.identityGeneration++;
   }

@@ -184,17 +184,29 @@ export class KeySession {
 
   // ---- writes (recorded; stored when the pipeline commits)
 
-  /** Creates a key with its materials (none for an EXTERNAL key). */
+  /**
+   * Creates a key with its materials (none for an EXTERNAL key). The key must not exist yet: if
+   * another writer created it meanwhile (a replica of the same key), the commit fails with
+   * StorageConflict and the pipeline runs the request again on fresh state.
+   */
   create(key: KeyRecord, materials: readonly MaterialRecord[]): KeyRecord {
-    this.put(key);
+    const { revision: _, ...fresh } = key;
+    const put = this.put(fresh);
     for (const m of materials) this.putMaterial(m);
-    return key;
+    return put;
   }
 
+  /**
+   * Records a key's new record, made from the revision it carries (the one this request read; none:
+   * a new key). The record stored carries the next revision, and storage refuses the change when
+   * the stored revision has moved meanwhile: no writer's update is lost.
+   */
   put(key: KeyRecord): KeyRecord {
-    this.writes.keys.set(key.arn, key);
-    this.uow.changes.push({ kind: 'putKey', key });
-    return key;
+    const from = key.revision ?? 0;
+    const next: KeyRecord = { ...key, revision: from + 1 };
+    this.writes.keys.set(next.arn, next);
+    this.uow.changes.push({ kind: 'putKey', key: next, expectRevision: from });
+    return next;
   }
 
   /** Reads the key (as this request sees it), applies `change`, records the result. */
@@ -232,9 +244,10 @@ export class KeySession {
     this.uow.changes.push({ kind: 'deleteMaterial', keyArn, materialId });
   }
 
-  putAlias(a: AliasRecord): void {
+  /** `expect`: the alias must not exist yet (CreateAlias) or must still exist (UpdateAlias) when the change commits. */
+  putAlias(a: AliasRecord, expect?: 'absent' | 'present'): void {
     this.writes.aliases.set(aliasKey(a.accountId, a.region, a.name), { accountId: a.accountId, region: a.region, name: a.name, alias: a });
-    this.uow.changes.push({ kind: 'putAlias', alias: a });
+    this.uow.changes.push({ kind: 'putAlias', alias: a, ...(expect !== undefined ? { expect } : {}) });
   }
 
   deleteAlias(accountId: string, region: string, name: string): void {

@@ -215,6 +215,46 @@ export class Keyring {
     }
   }
 
+  /** Drops what another writer's notice names (services/coherence.ts topics). */
+  invalidate(topics: readonly string[]): void {
+    for (const t of topics) {
+      const colon = t.indexOf(':');
+      const kind = colon < 0 ? t : t.slice(0, colon);
+      const arn = colon < 0 ? '' : t.slice(colon + 1);
+      switch (kind) {
+        case 'key':
+          this.keys.delete(arn);
+          this.materials.delete(arn);
+          break;
+        case 'key-deleted':
+          this.forget(arn);
+          break;
+        case 'material-deleted':
+          this.store.forget(arn);
+          break;
+        case 'grant':
+          this.grantsByKey.delete(arn);
+          break;
+        case 'alias':
+          this.aliasTargets.clear();
+          this.aliasesByKey.clear();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Drops every cached record (notices may have been missed); unwrapped material stays (its versions never change). */
+  invalidateAll(): void {
+    this.keys.clear();
+    this.materials.clear();
+    this.aliasTargets.clear();
+    this.aliasesByKey.clear();
+    this.grantsByKey.clear();
+    this.idIndex.clear();
+  }
+
   private forget(arn: string): void {
     this.keys.delete(arn);
     this.materials.delete(arn);

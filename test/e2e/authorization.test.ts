@@ -16,7 +16,7 @@ import {
   GenerateDataKeyCommand, GenerateDataKeyWithoutPlaintextCommand, GetKeyPolicyCommand, KMSClient, ListKeysCommand, PutKeyPolicyCommand,
   ReEncryptCommand, RetireGrantCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, databaseFor, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const skipCli = !hasAws && process.env.CI !== 'true' ? 'the aws CLI is not installed (apt-get install awscli, or pip install awscli)' : false;
@@ -79,8 +79,10 @@ let sharedKey: string;
 
 before(async () => {
   const dataDir = newDataDir();
+  // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
+  const databaseUrl = await databaseFor(dataDir);
   const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
-    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir }, encoding: 'utf8',
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);
   const b = JSON.parse(readFileSync(join(dataDir, 'accounts', OTHER, 'root-credentials.json'), 'utf8')) as Creds;

@@ -3,6 +3,7 @@
  * out clients for it. Every process started here is stopped by `stop()` / `kill9()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { freshDatabase, type TestDatabase } from '../support/postgres.ts';
 import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,11 @@ export interface StartOptions {
   openFileLimit?: number;
   /** Lower the running server's open-file limit to this (`prlimit`) once it listens. */
   openFileLimitAfterStart?: number;
+  /**
+   * The storage: SQLite in the data folder, or a fresh PostgreSQL database for the data folder
+   * (the same one again on a restart); default COFFER_TEST_BACKEND's. `env.COFFER_DATABASE_URL` wins.
+   */
+  backend?: 'sqlite' | 'postgres';
 }
 
 export interface Coffer {
@@ -76,8 +82,28 @@ export const testCredentials = (): Credentials => ({
   secretAccessKey: 'test-secret-key-0123456789abcdefghijklmnop',
 });
 
+/**
+ * COFFER_TEST_BACKEND=postgres runs the servers of the end-to-end suites on PostgreSQL: each data
+ * folder gets a fresh database of the test server (test/support/postgres.ts), the same one again
+ * when a test restarts a server on that folder.
+ */
+const testBackend = process.env.COFFER_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+const databases = new Map<string, TestDatabase>();
+
+/** The database URL a server on `dataDir` uses under COFFER_TEST_BACKEND=postgres, or on the backend named (undefined on SQLite). */
+export async function databaseFor(dataDir: string, backend: 'sqlite' | 'postgres' = testBackend): Promise<string | undefined> {
+  if (backend !== 'postgres') return undefined;
+  let db = databases.get(dataDir);
+  if (db === undefined) {
+    db = await freshDatabase();
+    databases.set(dataDir, db);
+  }
+  return db.url;
+}
+
 export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   const dataDir = opts.dataDir ?? newDataDir();
+  const databaseUrl = opts.env?.COFFER_DATABASE_URL ?? await databaseFor(dataDir, opts.backend);
   const credentials = opts.credentials ?? testCredentials();
   const node = [process.execPath, '--import', 'tsx', 'src/main.ts'];
   // `exec` keeps the process id, so signals reach the server itself.
@@ -96,6 +122,7 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       // AWS's request quotas (CreateKey: 5 a second) and admission control are off unless a test
       // turns them on: the suites make calls as fast as they can, with SDK retries off.
       ...NO_THROTTLING,
+      ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,6 +203,10 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
 
 export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  const db = databases.get(dir);
+  databases.delete(dir);
+  // The database goes with its folder (a test server's throwaway database: not waited for).
+  db?.close().catch(() => undefined);
 }
 
 /** Asserts that a promise rejects with an AWS error of the given name; returns the error. */

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import pg from 'pg';
+import { databaseFor, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const skip = !hasAws && process.env.CI !== 'true' ? 'the aws CLI is not installed (apt-get install awscli, or pip install awscli)' : false;
@@ -405,28 +406,49 @@ test('secrets never appear in the server output', { skip }, () => {
   for (const s of secrets) assert.ok(!output.includes(s), 'a secret appeared in the server output');
 });
 
-test('secret access keys are stored sealed: no file of the data folder holds one in the clear', { skip }, () => {
+test('secret access keys are stored sealed: no file of the data folder, no row of the database holds one in the clear', { skip }, async () => {
   assert.ok(secrets.length > 10, 'the tests before this one handed out secrets');
   const files = readdirSync(coffer.dataDir).map((n) => join(coffer.dataDir, n)).filter((f) => statSync(f).isFile() && !f.endsWith('root-credentials.json'));
-  assert.ok(files.some((f) => f.endsWith('coffer.db')));
+  const url = await databaseFor(coffer.dataDir);
+  if (url === undefined) assert.ok(files.some((f) => f.endsWith('coffer.db')));
   for (const f of files) {
     const bytes = readFileSync(f);
     for (const s of secrets) assert.equal(bytes.indexOf(Buffer.from(s)), -1, `${f} holds a secret in the clear`);
   }
+  if (url !== undefined) {
+    // On PostgreSQL: every text cell of every table, as the server returns it.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const tables = (await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).rows;
+      assert.ok(tables.some((t) => t.table_name === 'iam_access_keys'));
+      for (const { table_name: table } of tables) {
+        // The name is the catalog's, quoted as an identifier.
+        const dump = (await client.query<{ t: string }>(`SELECT t::text AS t FROM "${table.replaceAll('"', '""')}" AS t`)).rows.map((r) => r.t).join('\n');
+        for (const s of secrets) assert.equal(dump.includes(s), false, `table ${table} holds a secret in the clear`);
+      }
+    } finally {
+      await client.end();
+    }
+  }
 });
 
 test('accounts create through `npm run coffer` on a stopped server\'s data folder; the new root works', { skip }, async () => {
+  // The command works on the server's storage: its PostgreSQL database when the suites run on it.
+  const databaseUrl = await databaseFor(coffer.dataDir);
   const npm = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
     const r = spawnSync('npm', ['run', '-s', 'coffer', '--', ...args], {
       cwd: REPO_ROOT, encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: coffer.dataDir },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: coffer.dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  // While the server runs, the database is locked: the command says so.
-  const busy = npm(['accounts', 'create', '444455556666']);
-  assert.equal(busy.status, 1);
-  assert.match(busy.stderr, /in use: a running Coffer server holds its owner lock\. Stop the server/);
+  // While the server runs, a SQLite database is locked: the command says so (PostgreSQL is shared with running nodes).
+  if (databaseUrl === undefined) {
+    const busy = npm(['accounts', 'create', '444455556666']);
+    assert.equal(busy.status, 1);
+    assert.match(busy.stderr, /in use: a running Coffer server holds its owner lock\. Stop the server/);
+  }
 
   assert.equal(await coffer.stop(), 0);
   const created = npm(['accounts', 'create', '444455556666']);

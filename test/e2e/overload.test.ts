@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
-import { newDataDir, REPO_ROOT, removeDataDir, rejectsWith, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { newDataDir, REPO_ROOT, databaseFor, removeDataDir, rejectsWith, startCoffer, type Coffer, type Credentials } from './harness.ts';
 import { closeAllConnections, metric, openConnections, RawConnection, signedRequest, sleep, until, type Outcome, type RawResponse } from './raw-http.ts';
 
 const THROTTLED_JSON = '{"__type":"ThrottlingException","message":"Rate exceeded"}';
@@ -186,8 +186,10 @@ test('admission control: requests lined up behind a saturated event-loop turn ge
 test('request quotas: the (N+1)th CreateKey within a second is ThrottlingException, per account and per region, and audited', async () => {
   const OTHER = '444455556666';
   const dataDir = newDataDir();
+  // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
+  const databaseUrl = await databaseFor(dataDir);
   const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
-    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir }, encoding: 'utf8',
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);
   const other = JSON.parse(readFileSync(join(dataDir, 'accounts', OTHER, 'root-credentials.json'), 'utf8')) as Credentials;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, databaseFor, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
 
 const OTHER = '444455556666';
 const SLASHES = '/'.repeat(500);
@@ -25,8 +25,10 @@ let blob: Uint8Array;
 
 before(async () => {
   const dataDir = newDataDir();
+  // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
+  const databaseUrl = await databaseFor(dataDir);
   const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
-    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir }, encoding: 'utf8',
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);
   const b = JSON.parse(readFileSync(join(dataDir, 'accounts', OTHER, 'root-credentials.json'), 'utf8')) as Credentials;

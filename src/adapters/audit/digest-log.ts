@@ -208,3 +208,13 @@ export function openDigestLogs(o: DigestLogOptions): DigestLogs {
     },
   };
 }
+
+/** The data folder's digest log of a chain: `audit-digests.jsonl` for the first writer's (''), `audit-digests.<chain>.jsonl` for another's. */
+export function digestLogFileOf(chain: string): string {
+  return chain === '' ? DIGEST_LOG_FILE : DIGEST_LOG_FILE.replace(/\.jsonl$/, `.${chain}.jsonl`);
+}
+
+/** A configured digest log's path for a chain: the path itself for the first writer's, `<path>.<chain>` for another's. */
+export function chainLogPath(path: string, chain: string): string {
+  return chain === '' ? path : `${path}.${chain}`;
+}

@@ -1,78 +1,62 @@
 /**
  * The audit trail in the data folder's SQLite database (the handle the key repository uses, so a
- * mutation and its record share one transaction). Records are rows keyed by their chain position;
- * the lookup columns are plain columns and LookupEvents scans newest first from a position, so an
- * insert updates one B-tree only (the hot path's group commit stays cheap).
+ * mutation and its record share one transaction). Records are rows keyed by their chain and their
+ * position in it (each writer sharing the database appends to its own chain: the workers of
+ * COFFER_WORKERS); the lookup columns are plain columns, and LookupEvents scans every chain newest
+ * first by event time (one index beside the records' own).
  */
 import type Database from 'better-sqlite3';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
+import { toRow, type RecordRow } from './audit-rows.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_records (
-  seq INTEGER PRIMARY KEY, event_time INTEGER NOT NULL, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
+  chain TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, event_time INTEGER NOT NULL, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
   event_source TEXT NOT NULL, read_only INTEGER NOT NULL, username TEXT, access_key_id TEXT,
   account_id TEXT NOT NULL, owner_account_id TEXT, resources TEXT NOT NULL,
-  record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (chain, seq));
+CREATE INDEX IF NOT EXISTS audit_records_by_time ON audit_records (event_time, chain, seq);
 CREATE TABLE IF NOT EXISTS audit_digests (
-  seq_to INTEGER PRIMARY KEY, seq_from INTEGER NOT NULL, last_hash TEXT NOT NULL, first_time INTEGER NOT NULL,
+  chain TEXT NOT NULL DEFAULT '', seq_to INTEGER NOT NULL, seq_from INTEGER NOT NULL, last_hash TEXT NOT NULL, first_time INTEGER NOT NULL,
   last_time INTEGER NOT NULL, created_at INTEGER NOT NULL, prev_digest_hash TEXT NOT NULL, key_id TEXT NOT NULL,
-  signature TEXT NOT NULL);
+  signature TEXT NOT NULL, PRIMARY KEY (chain, seq_to));
 CREATE TABLE IF NOT EXISTS audit_signing_keys (
   id TEXT PRIMARY KEY, public_key BLOB NOT NULL, domain_key_id TEXT NOT NULL, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-/** A type, not an interface, so that a row is also a plain Record of its cells (see malformedColumn). */
-type RecordRow = {
-  seq: number; event_time: number; event_id: string; event_name: string; event_source: string; read_only: number;
-  username: string | null; access_key_id: string | null; account_id: string; owner_account_id: string | null;
-  resources: string; record: string; prev_hash: string; hash: string;
-};
+/**
+ * Trails written before chains (one writer per data folder) keyed records by seq alone: their
+ * tables are rebuilt with a chain column, every old record and digest in the chain '' (the first
+ * writer's), in one transaction, before anything else reads them.
+ */
+function ensureSchema(db: Database.Database): void {
+  const cols = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('audit_records')").all();
+  if (cols.length > 0 && !cols.some((c) => c.name === 'chain')) {
+    db.transaction(() => {
+      db.exec('ALTER TABLE audit_records RENAME TO audit_records_v1');
+      db.exec('ALTER TABLE audit_digests RENAME TO audit_digests_v1');
+      db.exec(SCHEMA);
+      db.exec(`INSERT INTO audit_records SELECT '', seq, event_time, event_id, event_name, event_source, read_only, username, access_key_id,
+        account_id, owner_account_id, resources, record, prev_hash, hash FROM audit_records_v1`);
+      db.exec(`INSERT INTO audit_digests SELECT '', seq_to, seq_from, last_hash, first_time, last_time, created_at, prev_digest_hash, key_id,
+        signature FROM audit_digests_v1`);
+      db.exec('DROP TABLE audit_records_v1');
+      db.exec('DROP TABLE audit_digests_v1');
+    }).immediate();
+    return;
+  }
+  db.exec(SCHEMA);
+}
+
+/** The audit_state row of a chain's prune anchor ('anchor' for the first chain, as before chains). */
+const anchorName = (chain: string): string => (chain === '' ? 'anchor' : `anchor:${chain}`);
+
 interface DigestRow {
-  seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
+  chain: string; seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
   prev_digest_hash: string; key_id: string; signature: string;
 }
 
-type Resources = AuditRow['resources'];
-
-function parseResources(text: string): Resources | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? (v as Resources) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The first lookup column holding a value `append` never writes. SQLite compares such a value
- * otherwise than its JavaScript reading (read_only 2 matches neither ReadOnly=true nor false;
- * json_extract takes a repeated key's first value, JSON.parse its last), so it is reported rather
- * than read as something that would agree with the record.
- */
-function malformedColumn(r: RecordRow, resources: Resources | undefined): string | undefined {
-  const cells: Readonly<Record<string, unknown>> = r;
-  if (typeof cells.event_time !== 'number' || !Number.isSafeInteger(cells.event_time)) return 'event_time';
-  for (const c of ['event_id', 'event_name', 'event_source', 'account_id']) if (typeof cells[c] !== 'string') return c;
-  for (const c of ['username', 'access_key_id', 'owner_account_id']) if (cells[c] !== null && typeof cells[c] !== 'string') return c;
-  if (cells.read_only !== 0 && cells.read_only !== 1) return 'read_only';
-  const canonical = resources?.every((e) => typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.name === 'string')
-    ? JSON.stringify(resources.map((e) => ({ type: e.type, name: e.name })))
-    : undefined;
-  return canonical === r.resources ? undefined : 'resources';
-}
-
-const toRow = (r: RecordRow): AuditRow => {
-  const resources = parseResources(r.resources);
-  const malformed = malformedColumn(r, resources);
-  return {
-    seq: r.seq, eventTime: r.event_time, eventId: r.event_id, eventName: r.event_name, eventSource: r.event_source,
-    readOnly: r.read_only === 1, username: r.username ?? undefined, accessKeyId: r.access_key_id ?? undefined,
-    accountId: r.account_id, ownerAccountId: r.owner_account_id ?? undefined,
-    resources: resources ?? [], record: r.record, prevHash: r.prev_hash, hash: r.hash,
-    ...(malformed !== undefined ? { malformedColumn: malformed } : {}),
-  };
-};
 const toDigest = (r: DigestRow): AuditDigest => ({
   seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
   createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
@@ -90,35 +74,42 @@ const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
   ResourceType: "EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$.type') = @value)",
 };
 
-/** The AuditStore port's reads and its own writes (digests, signing key, pruning), each durable. */
-export function createSqliteAuditStore(db: Database.Database): AuditStore {
-  db.exec(SCHEMA);
+/**
+ * The AuditStore port's reads and its own writes (digests, signing key, pruning), each durable, for
+ * one chain of the database (each writer appends to its own; '' is the first writer's). Lookups
+ * read every chain's records, newest first by event time.
+ */
+export function createSqliteAuditStore(db: Database.Database, chain = ''): AuditStore {
+  ensureSchema(db);
   const q = {
-    scan: db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?'),
-    digests: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to'),
-    lastDigest: db.prepare<[], DigestRow>('SELECT * FROM audit_digests ORDER BY seq_to DESC LIMIT 1'),
-    digestsFrom: db.prepare<[number], DigestRow>('SELECT * FROM audit_digests WHERE seq_to >= ? ORDER BY seq_to'),
-    putDigest: db.prepare(`INSERT INTO audit_digests (seq_to, seq_from, last_hash, first_time, last_time, created_at, prev_digest_hash, key_id, signature)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    scan: db.prepare<[string, number, number], RecordRow>('SELECT * FROM audit_records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+    digests: db.prepare<[string], DigestRow>('SELECT * FROM audit_digests WHERE chain = ? ORDER BY seq_to'),
+    lastDigest: db.prepare<[string], DigestRow>('SELECT * FROM audit_digests WHERE chain = ? ORDER BY seq_to DESC LIMIT 1'),
+    digestsFrom: db.prepare<[string, number], DigestRow>('SELECT * FROM audit_digests WHERE chain = ? AND seq_to >= ? ORDER BY seq_to'),
+    putDigest: db.prepare(`INSERT INTO audit_digests (chain, seq_to, seq_from, last_hash, first_time, last_time, created_at, prev_digest_hash, key_id, signature)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getState: db.prepare<[string], { value: string }>('SELECT value FROM audit_state WHERE name = ?'),
     setState: db.prepare('INSERT INTO audit_state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-    prune: db.prepare('DELETE FROM audit_records WHERE seq <= ?'),
+    prune: db.prepare('DELETE FROM audit_records WHERE chain = ? AND seq <= ?'),
     signingKey: db.prepare<[], { id: string; public_key: Buffer; domain_key_id: string; wrapped: Buffer; created_at: number }>(
       'SELECT * FROM audit_signing_keys ORDER BY created_at DESC LIMIT 1'),
     putSigningKey: db.prepare('INSERT INTO audit_signing_keys (id, public_key, domain_key_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
-    count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_records'),
+    count: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM audit_records WHERE chain = ?'),
+    chains: db.prepare<[], { chain: string }>("SELECT chain FROM audit_records UNION SELECT chain FROM audit_digests UNION SELECT substr(name, 8) FROM audit_state WHERE name LIKE 'anchor:%' UNION SELECT '' FROM audit_state WHERE name = 'anchor' ORDER BY 1"),
   };
-  const head = auditHead(db);
+  const head = auditHead(db, chain);
   const lookups = new Map<string, Database.Statement<Record<string, string | number>, RecordRow>>();
-  const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean) => {
-    const cacheKey = `${attribute ?? ''}|${start}|${end}`;
+  const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean, before: boolean) => {
+    const cacheKey = `${attribute ?? ''}|${start}|${end}|${before}`;
     let st = lookups.get(cacheKey);
     if (!st) {
-      const where = ['seq < @before', '(account_id = @account OR owner_account_id = @account)'];
+      const where = ['(account_id = @account OR owner_account_id = @account)'];
+      if (before) where.push('(event_time, chain, seq) < (@beforeTime, @beforeChain, @beforeSeq)');
       if (attribute !== undefined) where.push(ATTRIBUTE_SQL[attribute] ?? '0');
       if (start) where.push('event_time >= @start');
       if (end) where.push('event_time <= @end');
-      st = db.prepare<Record<string, string | number>, RecordRow>(`SELECT * FROM audit_records WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT @limit`);
+      st = db.prepare<Record<string, string | number>, RecordRow>(
+        `SELECT * FROM audit_records WHERE ${where.join(' AND ')} ORDER BY event_time DESC, chain DESC, seq DESC LIMIT @limit`);
       lookups.set(cacheKey, st);
     }
     return st;
@@ -127,22 +118,27 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
 
   return {
     head: async () => head(),
-    scan: async (fromSeq, limit) => q.scan.all(fromSeq, limit).map(toRow),
+    scan: async (fromSeq, limit) => q.scan.all(chain, fromSeq, limit).map(toRow),
     lookup: async (l: AuditLookup) => {
-      const params: Record<string, string | number> = { before: l.beforeSeq ?? Number.MAX_SAFE_INTEGER, account: l.accountId, limit: l.limit };
+      const params: Record<string, string | number> = { account: l.accountId, limit: l.limit };
+      if (l.before !== undefined) {
+        params.beforeTime = l.before.eventTime;
+        params.beforeChain = l.before.chain;
+        params.beforeSeq = l.before.seq;
+      }
       if (l.attribute) params.value = l.attribute.key === 'ReadOnly' ? (l.attribute.value === 'true' ? 1 : 0) : l.attribute.value;
       if (l.startTime !== undefined) params.start = l.startTime;
       if (l.endTime !== undefined) params.end = l.endTime;
-      return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined).all(params).map(toRow);
+      return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined, l.before !== undefined).all(params).map(toRow);
     },
-    digests: async () => q.digests.all().map(toDigest),
-    digestsFrom: async (seqTo) => q.digestsFrom.all(seqTo).map(toDigest),
-    lastDigest: async () => { const r = q.lastDigest.get(); return r ? toDigest(r) : undefined; },
-    putDigest: async (d) => { write(() => q.putDigest.run(d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature)); },
-    anchor: async () => readAnchor(q.getState.get('anchor')),
+    digests: async () => q.digests.all(chain).map(toDigest),
+    digestsFrom: async (seqTo) => q.digestsFrom.all(chain, seqTo).map(toDigest),
+    lastDigest: async () => { const r = q.lastDigest.get(chain); return r ? toDigest(r) : undefined; },
+    putDigest: async (d) => { write(() => q.putDigest.run(chain, d.seqTo, d.seqFrom, d.lastHash, d.firstTime, d.lastTime, d.createdAt, d.prevDigestHash, d.keyId, d.signature)); },
+    anchor: async () => readAnchor(q.getState.get(anchorName(chain))),
     prune: async (anchor) => write(() => {
-      const n = q.prune.run(anchor.seq).changes;
-      q.setState.run('anchor', JSON.stringify(anchor));
+      const n = q.prune.run(chain, anchor.seq).changes;
+      q.setState.run(anchorName(chain), JSON.stringify(anchor));
       return n;
     }),
     signingKey: async (): Promise<AuditSigningKeyRecord | undefined> => {
@@ -150,40 +146,41 @@ export function createSqliteAuditStore(db: Database.Database): AuditStore {
       return r ? { id: r.id, publicKey: r.public_key, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at } : undefined;
     },
     putSigningKey: async (k) => { write(() => q.putSigningKey.run(k.id, k.publicKey, k.domainKeyId, k.wrapped, k.createdAt)); },
-    count: async () => q.count.get()?.n ?? 0,
+    count: async () => q.count.get(chain)?.n ?? 0,
+    chains: async () => q.chains.all().map((r) => r.chain),
   };
 }
 
 const readAnchor = (r: { value: string } | undefined): AuditAnchor | undefined => (r ? (JSON.parse(r.value) as AuditAnchor) : undefined);
 
-/** The chain head as the next record must link to it: the newest record, else the prune anchor. */
-export function auditHead(db: Database.Database): () => ChainHead | undefined {
-  db.exec(SCHEMA);
-  const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+/** The chain head as the next record must link to it: the chain's newest record, else its prune anchor. */
+export function auditHead(db: Database.Database, chain = ''): () => ChainHead | undefined {
+  ensureSchema(db);
+  const last = db.prepare<[string], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records WHERE chain = ? ORDER BY seq DESC LIMIT 1');
   const anchor = db.prepare<[string], { value: string }>('SELECT value FROM audit_state WHERE name = ?');
-  return () => last.get() ?? readAnchor(anchor.get('anchor'));
+  return () => last.get(chain) ?? readAnchor(anchor.get(anchorName(chain)));
 }
 
-/** Appends chained rows; called by sqlite-storage.ts inside the commit's transaction. */
-export function auditRowAppender(db: Database.Database): (rows: readonly AuditRow[]) => void {
-  db.exec(SCHEMA);
-  const insert = db.prepare(`INSERT INTO audit_records (seq, event_time, event_id, event_name, event_source, read_only, username,
+/** Appends chained rows to a chain; called by sqlite-storage.ts inside the commit's transaction. */
+export function auditRowAppender(db: Database.Database, chain = ''): (rows: readonly AuditRow[]) => void {
+  ensureSchema(db);
+  const insert = db.prepare(`INSERT INTO audit_records (chain, seq, event_time, event_id, event_name, event_source, read_only, username,
       access_key_id, account_id, owner_account_id, resources, record, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   return (rows) => {
     for (const r of rows) {
-      insert.run(r.seq, r.eventTime, r.eventId, r.eventName, r.eventSource, r.readOnly ? 1 : 0, r.username ?? null,
+      insert.run(chain, r.seq, r.eventTime, r.eventId, r.eventName, r.eventSource, r.readOnly ? 1 : 0, r.username ?? null,
         r.accessKeyId ?? null, r.accountId, r.ownerAccountId ?? null, JSON.stringify(r.resources), r.record, r.prevHash, r.hash);
     }
   };
 }
 
-/** Every record in seq order, read page by page (the admin command's verify and export, on a stopped server). */
-export function* auditRowsOf(db: Database.Database, pageSize = 1000): Generator<AuditRow> {
-  db.exec(SCHEMA);
-  const scan = db.prepare<[number, number], RecordRow>('SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?');
+/** Every record of a chain in seq order, read page by page (the admin command's verify and export, on a stopped server). */
+export function* auditRowsOf(db: Database.Database, pageSize = 1000, chain = ''): Generator<AuditRow> {
+  ensureSchema(db);
+  const scan = db.prepare<[string, number, number], RecordRow>('SELECT * FROM audit_records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?');
   for (let from = 0; ;) {
-    const page = scan.all(from, pageSize).map(toRow);
+    const page = scan.all(chain, from, pageSize).map(toRow);
     yield* page;
     const last = page.at(-1);
     if (!last || page.length < pageSize) return;
@@ -191,9 +188,17 @@ export function* auditRowsOf(db: Database.Database, pageSize = 1000): Generator<
   }
 }
 
-/** The digests whose last record is `seqTo` or later, read synchronously (the digest logs' catch-up at start and after a failed append). */
-export function sqliteDigestsFrom(db: Database.Database): (seqTo: number) => AuditDigest[] {
-  db.exec(SCHEMA);
-  const q = db.prepare<[number], DigestRow>('SELECT * FROM audit_digests WHERE seq_to >= ? ORDER BY seq_to');
-  return (seqTo) => q.all(seqTo).map(toDigest);
+/** A chain's digests whose last record is `seqTo` or later, read synchronously (the digest logs' catch-up at start and after a failed append). */
+export function sqliteDigestsFrom(db: Database.Database, chain = ''): (seqTo: number) => AuditDigest[] {
+  ensureSchema(db);
+  const q = db.prepare<[string, number], DigestRow>('SELECT * FROM audit_digests WHERE chain = ? AND seq_to >= ? ORDER BY seq_to');
+  return (seqTo) => q.all(chain, seqTo).map(toDigest);
+}
+
+/** Every audit signing key, oldest first (a copy to another backend: `migrate-storage`). */
+export function sqliteAuditSigningKeys(db: Database.Database): AuditSigningKeyRecord[] {
+  ensureSchema(db);
+  return db.prepare<[], { id: string; public_key: Buffer; domain_key_id: string; wrapped: Buffer; created_at: number }>(
+    'SELECT * FROM audit_signing_keys ORDER BY created_at, id').all()
+    .map((r) => ({ id: r.id, publicKey: r.public_key, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at }));
 }

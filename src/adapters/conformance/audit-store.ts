@@ -1,6 +1,6 @@
 /**
  * The conformance suite of the AuditStore port and of how `Storage.commit` appends records: every
- * adapter (SQLite, memory; PostgreSQL to come) runs these cases, so that the audit writer, the
+ * adapter (SQLite, PostgreSQL, memory) runs these cases, so that the audit writer, the
  * verifier and LookupEvents rely on one behaviour: records chained from the head found inside
  * the commit, read in seq order, looked up newest first by one attribute within an account and a
  * time range, digests by their last record, pruning up to an anchor that then heads the chain.
@@ -17,8 +17,18 @@ import type { Change } from '../../ports/changes.ts';
 export interface AuditStoreFixture {
   readonly audit: AuditStore;
   readonly storage: Storage;
+  /** The chain `audit` and `storage` write ('' when absent). */
+  readonly chain?: string;
+  /**
+   * Another writer's store and storage on the same database, on chain `chain` (adapters that
+   * several writers share: SQLite for workers, PostgreSQL for nodes); absent for the memory adapter.
+   */
+  readonly otherChain?: ((chain: string) => Promise<{ readonly audit: AuditStore; readonly storage: Storage }>) | undefined;
   close(): Promise<void> | void;
 }
+
+/** The chain of the case running (rows read back name it). */
+let currentChain = '';
 
 const ACCOUNT = '111122223333';
 const OTHER = '444455556666';
@@ -38,7 +48,7 @@ interface Spec {
 }
 
 /** The rows of `specs`, chained after `head` as the audit writer chains them. */
-function chained(head: ChainHead | undefined, specs: readonly Spec[]): AuditRow[] {
+function chained(head: ChainHead | undefined, specs: readonly Spec[], chain = currentChain): AuditRow[] {
   let seq = head?.seq ?? 0;
   let prevHash = head?.hash ?? GENESIS;
   return specs.map((s) => {
@@ -48,7 +58,7 @@ function chained(head: ChainHead | undefined, specs: readonly Spec[]): AuditRow[
     const row: AuditRow = {
       seq, eventTime: s.eventTime ?? 1_000 + seq, eventId: `event-${seq}`, eventName: s.eventName ?? 'Encrypt',
       eventSource: s.eventSource ?? 'kms.amazonaws.com', readOnly: s.readOnly ?? true, username: s.username, accessKeyId: s.accessKeyId,
-      accountId: s.accountId ?? ACCOUNT, ownerAccountId: s.ownerAccountId, resources: s.resources ?? [], record, prevHash, hash,
+      accountId: s.accountId ?? ACCOUNT, ownerAccountId: s.ownerAccountId, resources: s.resources ?? [], record, prevHash, hash, chain,
     };
     prevHash = hash;
     return row;
@@ -59,10 +69,10 @@ function chained(head: ChainHead | undefined, specs: readonly Spec[]): AuditRow[
  * Commits `specs` as one commit's records (with `changes`); resolves with the rows, the head the
  * commit handed to `records` (once: `seen` has one element) and the head it answered.
  */
-async function append(storage: Storage, specs: readonly Spec[], changes: readonly Change[] = []) {
+async function append(storage: Storage, specs: readonly Spec[], changes: readonly Change[] = [], chain = currentChain) {
   const seen: (ChainHead | undefined)[] = [];
   const rows: AuditRow[] = [];
-  const head = await storage.commit({ changes, records: (h) => { seen.push(h); rows.push(...chained(h, specs)); return rows; } });
+  const head = await storage.commit({ changes, records: (h) => { seen.push(h); rows.push(...chained(h, specs, chain)); return rows; } });
   return { rows, seen, head };
 }
 
@@ -73,20 +83,28 @@ const digest = (seqFrom: number, seqTo: number, createdAt = seqTo): AuditDigest 
 
 const KEY_ARN = `arn:aws:kms:us-east-1:${ACCOUNT}:key/k1`;
 
-/** Registers the suite for one adapter; `open` makes a fresh, empty store for each case. */
-export function auditStoreConformance(adapter: string, open: () => Promise<AuditStoreFixture>): void {
-  const run = (name: string, body: (audit: AuditStore, storage: Storage) => Promise<void>): void => {
+export interface AuditStoreOptions {
+  /** Why the adapter cannot run here (its server is not installed): every case is reported skipped. */
+  readonly skip?: string | undefined;
+  /** Whether one database holds several writers' chains (otherChain): SQLite and PostgreSQL; not the memory adapter. */
+  readonly chains?: boolean;
+}
+
+/** Registers the suite for one adapter; `open` makes a fresh, empty store (of one chain, where the adapter has several) for each case. */
+export function auditStoreConformance(adapter: string, open: () => Promise<AuditStoreFixture>, options: AuditStoreOptions = {}): void {
+  const run = (name: string, body: (audit: AuditStore, storage: Storage, f: AuditStoreFixture) => Promise<void>): void => {
     test(name, async () => {
       const f = await open();
+      currentChain = f.chain ?? '';
       try {
-        await body(f.audit, f.storage);
+        await body(f.audit, f.storage, f);
       } finally {
         await f.close();
       }
     });
   };
 
-  describe(`AuditStore conformance: ${adapter}`, () => {
+  describe(`AuditStore conformance: ${adapter}`, options.skip === undefined ? {} : { skip: options.skip }, () => {
     run('an empty trail: no head, record, digest, anchor or signing key', async (audit) => {
       assert.equal(await audit.head(), undefined);
       assert.deepEqual(await audit.scan(0, 10), []);
@@ -171,10 +189,13 @@ export function auditStoreConformance(adapter: string, open: () => Promise<Audit
       assert.deepEqual(await audit.lookup({ accountId: ACCOUNT, attribute: { key: 'EventId', value: 'event-1' }, limit: 5 }), [rows[0]]);
     });
 
-    run('lookup: a time range with both ends included, beforeSeq for the next page, limit', async (audit, storage) => {
+    run('lookup: a time range with both ends included, a cursor for the next page, limit', async (audit, storage) => {
       await append(storage, [10, 20, 30, 40, 50, 60].map((eventTime) => ({ eventTime })));
-      const seqs = async (q: { startTime?: number; endTime?: number; beforeSeq?: number; limit: number }) =>
-        (await audit.lookup({ accountId: ACCOUNT, ...q })).map((r) => r.seq);
+      const seqs = async (q: { startTime?: number; endTime?: number; beforeSeq?: number; limit: number }) => {
+        const { beforeSeq, ...rest } = q;
+        const before = beforeSeq === undefined ? undefined : { eventTime: beforeSeq * 10, chain: currentChain, seq: beforeSeq };
+        return (await audit.lookup({ accountId: ACCOUNT, ...rest, before })).map((r) => r.seq);
+      };
       assert.deepEqual(await seqs({ startTime: 20, endTime: 50, limit: 10 }), [5, 4, 3, 2]);
       assert.deepEqual(await seqs({ startTime: 45, limit: 10 }), [6, 5]);
       assert.deepEqual(await seqs({ endTime: 15, limit: 10 }), [1]);
@@ -184,6 +205,13 @@ export function auditStoreConformance(adapter: string, open: () => Promise<Audit
       assert.deepEqual(await seqs({ beforeSeq: 1, limit: 2 }), []);
       const eventName = { key: 'EventName', value: 'Encrypt' };
       assert.deepEqual((await audit.lookup({ accountId: ACCOUNT, attribute: eventName, startTime: 30, endTime: 40, limit: 5 })).map((r) => r.seq), [4, 3]);
+    });
+
+    run('lookup: records of one time are newest first by position', async (audit, storage) => {
+      await append(storage, [{ eventTime: 5 }, { eventTime: 5 }]);
+      await append(storage, [{ eventTime: 5 }]);
+      assert.deepEqual((await audit.lookup({ accountId: ACCOUNT, limit: 10 })).map((r) => r.seq), [3, 2, 1]);
+      assert.deepEqual((await audit.lookup({ accountId: ACCOUNT, startTime: 5, endTime: 5, before: { eventTime: 5, chain: currentChain, seq: 3 }, limit: 1 })).map((r) => r.seq), [2]);
     });
 
     run('digests: in order of their last record, the last one, and those ending at or after a record', async (audit) => {
@@ -223,6 +251,41 @@ export function auditStoreConformance(adapter: string, open: () => Promise<Audit
       const second = { ...first, id: 'b'.repeat(64), publicKey: Buffer.from('public-2'), wrapped: Buffer.from('wrapped-2'), createdAt: 200 };
       await audit.putSigningKey(second);
       assert.deepEqual(await audit.signingKey(), second);
+    });
+
+    if (options.chains === true) run('several chains in one database: each its own head, seqs, digests and anchor; lookup merges them newest first by time', async (audit, storage, f) => {
+      assert.ok(f.otherChain, 'an adapter with chains gives otherChain');
+      const b = await f.otherChain('node-b');
+      const a1 = await append(storage, [{ eventTime: 10 }, { eventTime: 30 }]);
+      const b1 = await append(b.storage, [{ eventTime: 20 }, { eventTime: 30 }, { eventTime: 40 }], [], 'node-b');
+      assert.deepEqual(b1.seen, [undefined], 'the other chain starts empty');
+      assert.deepEqual(await audit.head(), { seq: 2, hash: a1.rows[1]?.hash });
+      assert.deepEqual(await b.audit.head(), { seq: 3, hash: b1.rows[2]?.hash });
+      assert.deepEqual(await b.audit.scan(0, 10), b1.rows);
+      assert.equal(await audit.count(), 2);
+      assert.deepEqual((await audit.chains()).sort(), [currentChain, 'node-b'].sort());
+      await b.audit.putDigest(digest(1, 3));
+      assert.deepEqual(await audit.digests(), []);
+      assert.equal((await b.audit.lastDigest())?.seqTo, 3);
+      const order = async (before?: { eventTime: number; chain: string; seq: number }) =>
+        (await audit.lookup({ accountId: ACCOUNT, limit: 2, before })).map((r) => [r.chain, r.seq, r.eventTime]);
+      // Time 30 in both chains: the chain names order them, then seq; pages continue from a cursor.
+      const page1 = await order();
+      assert.equal(page1.length, 2);
+      assert.deepEqual(page1[0], ['node-b', 3, 40]);
+      const tie = [['node-b', 2, 30], [currentChain, 2, 30]].sort((x, y) => (x[0] as string) < (y[0] as string) ? 1 : -1);
+      assert.deepEqual(page1[1], tie[0]);
+      const last = page1[1] as [string, number, number];
+      const page2 = await order({ eventTime: last[2], chain: last[0], seq: last[1] });
+      assert.deepEqual(page2, [tie[1], ['node-b', 1, 20]]);
+      const page3 = await order({ eventTime: 20, chain: 'node-b', seq: 1 });
+      assert.deepEqual(page3, [[currentChain, 1, 10]]);
+      // Pruning one chain leaves the other whole.
+      await b.audit.prune({ seq: 3, hash: b1.rows[2]?.hash ?? '' });
+      assert.equal(await b.audit.count(), 0);
+      assert.equal(await audit.count(), 2);
+      assert.deepEqual(await b.audit.head(), { seq: 3, hash: b1.rows[2]?.hash });
+      assert.equal(await audit.anchor(), undefined);
     });
   });
 }

@@ -30,6 +30,8 @@ export type KnownGap = 'renames';
 export interface RepositoryOptions {
   /** The gaps of this adapter, each with what is wrong. */
   readonly knownGaps?: Partial<Readonly<Record<KnownGap, string>>>;
+  /** Why the adapter cannot run here (its server is not installed): every case is reported skipped. */
+  readonly skip?: string | undefined;
 }
 
 /** One case: a name, what it does with a fresh store's ports, and the gap it shows if an adapter has one. */

@@ -4,6 +4,7 @@
  * and their attachments, STS sessions; names unique per account and matched without regard to
  * case; lists in lower-case name order; relationships removed with what they relate.
  */
+import { StorageConflict } from '../../errors/storage-conflict.ts';
 import assert from 'node:assert/strict';
 import type { Change } from '../../ports/changes.ts';
 import type { Storage } from '../../ports/storage.ts';
@@ -37,7 +38,7 @@ export function identityConformanceCases(run: Case): void {
     await commit(storage, { kind: 'putUser', user: tagged });
     assert.deepEqual(await ids.getUser(ACCOUNT, 'bob'), tagged);
     // Names are unique per account without regard to case: another user named BOB is refused…
-    await assert.rejects(commit(storage, { kind: 'putUser', user: user('AIDABOB2', 'BOB') }));
+    await assert.rejects(commit(storage, { kind: 'putUser', user: user('AIDABOB2', 'BOB') }), StorageConflict);
     assert.equal(await ids.getUserById('AIDABOB2'), undefined);
     // …but the name is free in another account.
     await commit(storage, { kind: 'putUser', user: user('AIDABOB3', 'BOB', OTHER_ACCOUNT) });

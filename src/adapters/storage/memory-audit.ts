@@ -3,15 +3,16 @@
  * records by chain position, LookupEvents newest first by one attribute within an account and a
  * time range, digests by their last record, pruning up to an anchor that then heads the chain.
  * Records are appended only by the memory storage's commit (memory.ts), inside its transaction.
+ * One chain only (''): the memory adapter serves one process, never writers that share storage.
  */
-import type { AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
+import type { AuditCursor, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
 import { ConstraintError, type Draft, type MemoryDatabase, type Tables } from './memory-tables.ts';
 
 /** A row with exactly the port's fields, as SQLite reads one back (nothing shared with the caller's). */
 const copyRow = (r: AuditRow): AuditRow => ({
   seq: r.seq, eventTime: r.eventTime, eventId: r.eventId, eventName: r.eventName, eventSource: r.eventSource, readOnly: r.readOnly,
   username: r.username, accessKeyId: r.accessKeyId, accountId: r.accountId, ownerAccountId: r.ownerAccountId,
-  resources: r.resources.map((e) => ({ type: e.type, name: e.name })), record: r.record, prevHash: r.prevHash, hash: r.hash,
+  resources: r.resources.map((e) => ({ type: e.type, name: e.name })), record: r.record, prevHash: r.prevHash, hash: r.hash, chain: '',
 });
 const copyKey = (k: AuditSigningKeyRecord): AuditSigningKeyRecord => ({ ...k, publicKey: Buffer.from(k.publicKey), wrapped: Buffer.from(k.wrapped) });
 
@@ -27,8 +28,12 @@ const ATTRIBUTES: Readonly<Record<string, (r: AuditRow, value: string) => boolea
   ResourceType: (r, v) => r.resources.some((e) => e.type === v),
 };
 
+/** LookupEvents' order, newest first: event time, then chain, then seq (every record here is in the chain ''). */
+const newerFirst = (a: AuditCursor, b: AuditCursor): number =>
+  b.eventTime - a.eventTime || (a.chain < b.chain ? 1 : a.chain > b.chain ? -1 : 0) || b.seq - a.seq;
+
 function matches(r: AuditRow, q: AuditLookup): boolean {
-  if (r.seq >= (q.beforeSeq ?? Number.MAX_SAFE_INTEGER)) return false;
+  if (q.before !== undefined && newerFirst({ eventTime: r.eventTime, chain: '', seq: r.seq }, q.before) <= 0) return false;
   if (r.accountId !== q.accountId && r.ownerAccountId !== q.accountId) return false;
   if (q.startTime !== undefined && r.eventTime < q.startTime) return false;
   if (q.endTime !== undefined && r.eventTime > q.endTime) return false;
@@ -69,13 +74,9 @@ export function memoryAuditStore(db: MemoryDatabase): AuditStore {
     head: async () => auditHeadOf(db.tables),
     scan: async (fromSeq, limit) => rows().filter((r) => r.seq >= fromSeq).slice(0, Math.max(0, limit)).map(copyRow),
     lookup: async (q) => {
-      const found: AuditRow[] = [];
-      const all = rows();
-      for (let i = all.length - 1; i >= 0 && found.length < q.limit; i--) {
-        const r = all[i];
-        if (r !== undefined && matches(r, q)) found.push(copyRow(r));
-      }
-      return found;
+      const found = rows().filter((r) => matches(r, q))
+        .sort((a, b) => newerFirst({ eventTime: a.eventTime, chain: '', seq: a.seq }, { eventTime: b.eventTime, chain: '', seq: b.seq }));
+      return found.slice(0, Math.max(0, q.limit)).map(copyRow);
     },
     digests: async () => digests().map((x) => ({ ...x })),
     digestsFrom: async (seqTo) => digests().filter((x) => x.seqTo >= seqTo).map((x) => ({ ...x })),
@@ -102,5 +103,6 @@ export function memoryAuditStore(db: MemoryDatabase): AuditStore {
       d.write('signingKeys').set(k.id, copyKey(k));
     }),
     count: async () => db.tables.records.size,
+    chains: async () => [''],
   };
 }

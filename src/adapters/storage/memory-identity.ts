@@ -5,6 +5,7 @@
  * Secret access keys are kept as given, not sealed (SQLite seals them with the key store's
  * SecretBox): this adapter is for tests and as a reference, never for production.
  */
+import { StorageConflict } from '../../errors/storage-conflict.ts';
 import type { IdentityChange } from '../../ports/changes.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { SessionRecord } from '../../domain/identity.ts';
@@ -69,7 +70,7 @@ export function memoryIdentityRepository(tables: () => Tables): IdentityReposito
 /** Refuses a second entity of the same name (ignoring case) in the account, as SQLite's unique index does. */
 function requireUniqueName<T extends Named>(items: ReadonlyMap<string, T>, id: string, entity: T, what: string): void {
   const other = named(items.values(), entity.accountId, entity.name);
-  if (other !== undefined && items.get(id) !== other) throw new ConstraintError(`another ${what} of account ${entity.accountId} is named ${entity.name}`);
+  if (other !== undefined && items.get(id) !== other) throw new StorageConflict(`another ${what} of account ${entity.accountId} is named ${entity.name}`);
 }
 
 /** Removes every pair of `set` that has `id` on the given side (a cascade). */

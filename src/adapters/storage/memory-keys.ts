@@ -5,6 +5,7 @@
  * copies of what was committed (documents through JSON, as SQLite keeps them) and blobs are copied
  * again as they are read, so no caller shares storage's bytes.
  */
+import { StorageConflict } from '../../errors/storage-conflict.ts';
 import { nextMaterialExpiry, type KeyRecord, type MaterialRecord } from '../../domain/key.ts';
 import type { KeyChange } from '../../ports/changes.ts';
 import type { AliasRecord, KeyRepository } from '../../ports/key-repository.ts';
@@ -75,7 +76,17 @@ function requireKey(d: Draft, arn: string, what: string): void {
 /** Applies one KeyChange to a commit's draft (sqlite-keys.ts's keyChangeApplier, in memory). */
 export function applyKeyChange(d: Draft, c: KeyChange): void {
   switch (c.kind) {
-    case 'putKey': d.write('keys').set(c.key.arn, doc(c.key)); return;
+    case 'putKey': {
+      // Conditional writes as SQLite's: 0 = must not exist, n = stored revision must be n.
+      if (c.expectRevision !== undefined) {
+        const stored = d.read.keys.get(c.key.arn);
+        if (c.expectRevision === 0 ? stored !== undefined : stored === undefined || (stored.revision ?? 0) !== c.expectRevision) {
+          throw new StorageConflict(c.expectRevision === 0 ? `key ${c.key.arn} exists already` : `key ${c.key.arn} is no longer at revision ${c.expectRevision}`);
+        }
+      }
+      d.write('keys').set(c.key.arn, doc(c.key));
+      return;
+    }
     case 'deleteKey': {
       if (!d.read.keys.has(c.arn)) return;
       d.write('keys').delete(c.arn);
@@ -105,6 +116,8 @@ export function applyKeyChange(d: Draft, c: KeyChange): void {
       requireKey(d, a.targetKeyArn, `alias ${a.name}`);
       const id = aliasId(a.accountId, a.region, a.name);
       const old = d.read.aliases.get(id);
+      if (c.expect === 'absent' && old !== undefined) throw new StorageConflict(`alias ${a.name} exists already`);
+      if (c.expect === 'present' && old === undefined) throw new StorageConflict(`alias ${a.name} no longer exists`);
       // As SQLite's upsert: a retargeted alias keeps its creation date.
       const stored: AliasRecord = old ? { ...old, targetKeyArn: a.targetKeyArn, lastUpdatedDate: a.lastUpdatedDate } : { ...a };
       d.write('aliases').set(id, stored);

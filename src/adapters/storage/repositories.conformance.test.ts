@@ -1,7 +1,8 @@
 /**
  * Runs the repositories' conformance suite (../conformance/repositories.ts) against every storage
  * adapter there is: SQLite in a temporary data folder (its IAM secrets sealed by a SecretBox, as
- * in production) and the in-memory adapter.
+ * in production), PostgreSQL in a fresh database per case (test/support/postgres.ts; skipped
+ * outside CI when PostgreSQL is not installed) and the in-memory adapter.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,11 @@ import { createSqliteKeyRepository } from './sqlite-keys.ts';
 import { createSqliteIdentityRepository } from './sqlite-identity.ts';
 import { createSqliteStorage } from './sqlite-storage.ts';
 import { openMemoryStorage } from './memory.ts';
+import { closePostgres, openPostgres } from '../postgres/connection.ts';
+import { createPgKeyRepository } from '../postgres/keys.ts';
+import { createPgIdentityRepository } from '../postgres/identity.ts';
+import { createPgStorage } from '../postgres/storage.ts';
+import { freshDatabase, postgresSkip } from '../../../test/support/postgres.ts';
 
 repositoryConformance('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-conformance-'));
@@ -30,6 +36,22 @@ repositoryConformance('sqlite', async () => {
     },
   };
 });
+
+repositoryConformance('postgresql', async () => {
+  const db = await freshDatabase();
+  const pool = await openPostgres(db.url, { poolSize: 4 });
+  const domainKey = randomBytes(32);
+  const box = createSecretBox({ activeId: 'dk-1', key: () => domainKey });
+  return {
+    keys: createPgKeyRepository(pool),
+    identities: createPgIdentityRepository(pool, box),
+    storage: createPgStorage(pool, box, 'node-1'),
+    close: async () => {
+      await closePostgres(pool);
+      await db.close();
+    },
+  };
+}, { skip: await postgresSkip() });
 
 repositoryConformance('memory', async () => {
   const m = openMemoryStorage();

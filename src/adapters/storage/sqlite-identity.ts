@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type {
-  AccessKeyRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
+  AccessKeyRecord, AccountRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
 } from '../../domain/identity.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { IdentityChange } from '../../ports/changes.ts';
@@ -175,5 +175,39 @@ export function identityChangeApplier(db: Database.Database, box: SecretBox): (c
       }
       case 'purgeSessions': q.purgeSessions.run(c.before); return;
     }
+  };
+}
+
+/**
+ * The identity tables' rows as a copy to another backend enumerates them (`migrate-storage`, on a
+ * stopped server). Sealed secrets are not read here: access keys and sessions are listed by id, to
+ * be read (and opened) through the repository.
+ */
+export function sqliteIdentityTables(db: Database.Database): {
+  accounts(): AccountRecord[]; users(): UserRecord[]; roles(): RoleRecord[]; groups(): GroupRecord[];
+  members(): { groupId: string; userId: string }[]; inlinePolicies(): InlinePolicyRecord[]; managedPolicies(): ManagedPolicyRecord[];
+  attachments(): { principalId: string; policyArn: string }[]; accessKeyIds(): string[];
+  /** STS sessions that expire at `notBefore` or later. */
+  sessionIds(notBefore: number): string[];
+} {
+  db.exec(SCHEMA);
+  const docs = <T>(table: 'iam_users' | 'iam_roles' | 'iam_groups' | 'iam_managed_policies'): T[] =>
+    // The table is one of these four names, never input.
+    all<T>(db.prepare<[], Doc>(`SELECT doc FROM ${table} ORDER BY rowid`).all());
+  return {
+    accounts: () => db.prepare<[], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts ORDER BY account_id').all()
+      .map((r) => ({ accountId: r.account_id, createDate: r.created_at })),
+    users: () => docs<UserRecord>('iam_users'),
+    roles: () => docs<RoleRecord>('iam_roles'),
+    groups: () => docs<GroupRecord>('iam_groups'),
+    members: () => db.prepare<[], { group_id: string; user_id: string }>('SELECT * FROM iam_group_members ORDER BY group_id, user_id').all()
+      .map((r) => ({ groupId: r.group_id, userId: r.user_id })),
+    inlinePolicies: () => db.prepare<[], { principal_id: string; name: string; document: string }>('SELECT * FROM iam_inline_policies ORDER BY principal_id, name_lc').all()
+      .map((r) => ({ principalId: r.principal_id, name: r.name, document: r.document })),
+    managedPolicies: () => docs<ManagedPolicyRecord>('iam_managed_policies'),
+    attachments: () => db.prepare<[], { principal_id: string; policy_arn: string }>('SELECT * FROM iam_policy_attachments ORDER BY principal_id, policy_arn').all()
+      .map((r) => ({ principalId: r.principal_id, policyArn: r.policy_arn })),
+    accessKeyIds: () => db.prepare<[], { id: string }>('SELECT access_key_id AS id FROM iam_access_keys ORDER BY created_at, access_key_id').all().map((r) => r.id),
+    sessionIds: (notBefore) => db.prepare<[number], { id: string }>('SELECT access_key_id AS id FROM sts_sessions WHERE expiration >= ? ORDER BY access_key_id').all(notBefore).map((r) => r.id),
   };
 }

@@ -10,6 +10,8 @@ import type { GrantRecord } from '../../domain/grant.ts';
 import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
 import type { KeyChange } from '../../ports/changes.ts';
 import { StorageFault } from '../../errors/storage-fault.ts';
+import { StorageConflict } from '../../errors/storage-conflict.ts';
+import { insertOrConflict } from './sqlite-conflict.ts';
 import { readDoc } from './sqlite-docs.ts';
 
 export const KEYS_SCHEMA = `
@@ -17,7 +19,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS domain_keys (id TEXT PRIMARY KEY, wrapped BLOB NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
   arn TEXT PRIMARY KEY, key_id TEXT NOT NULL, account_id TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL,
-  deletion_date INTEGER, next_rotation INTEGER, material_expiry INTEGER);
+  deletion_date INTEGER, next_rotation INTEGER, material_expiry INTEGER, revision INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS keys_by_id ON keys (key_id, region);
 CREATE INDEX IF NOT EXISTS keys_by_scope ON keys (account_id, region, arn);
 CREATE INDEX IF NOT EXISTS keys_by_deletion ON keys (deletion_date) WHERE deletion_date IS NOT NULL;
@@ -46,6 +48,8 @@ CREATE TABLE IF NOT EXISTS key_usage (
 export function migrateKeys(db: Database.Database): void {
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')").all();
   if (!columns.some((c) => c.name === 'material_expiry')) db.exec('ALTER TABLE keys ADD COLUMN material_expiry INTEGER');
+  // The record's revision (KeyRecord.revision), what conditional writes compare; 0 for records written before it.
+  if (!columns.some((c) => c.name === 'revision')) db.exec('ALTER TABLE keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0');
   db.exec('CREATE INDEX IF NOT EXISTS keys_by_material_expiry ON keys (material_expiry) WHERE material_expiry IS NOT NULL');
 }
 
@@ -124,7 +128,11 @@ export function createSqliteKeyRepository(db: Database.Database): KeyRepository 
 /** Applies one KeyChange; called by sqlite-storage.ts inside the commit's transaction. */
 export function keyChangeApplier(db: Database.Database): (c: KeyChange) => void {
   const q = {
-    putKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation, material_expiry) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot, @exp) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, deletion_date = excluded.deletion_date, next_rotation = excluded.next_rotation, material_expiry = excluded.material_expiry'),
+    putKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation, material_expiry, revision) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot, @exp, @rev) ON CONFLICT(arn) DO UPDATE SET doc = excluded.doc, deletion_date = excluded.deletion_date, next_rotation = excluded.next_rotation, material_expiry = excluded.material_expiry, revision = excluded.revision'),
+    insertKey: db.prepare('INSERT INTO keys (arn, key_id, account_id, region, doc, deletion_date, next_rotation, material_expiry, revision) VALUES (@arn, @keyId, @account, @region, @doc, @del, @rot, @exp, @rev)'),
+    updateKey: db.prepare('UPDATE keys SET doc = @doc, deletion_date = @del, next_rotation = @rot, material_expiry = @exp, revision = @rev WHERE arn = @arn AND revision = @expect'),
+    insertAlias: db.prepare('INSERT INTO aliases (account_id, region, name, target_key_arn, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    updateAlias: db.prepare('UPDATE aliases SET target_key_arn = ?, updated_at = ? WHERE account_id = ? AND region = ? AND name = ?'),
     deleteKey: db.prepare('DELETE FROM keys WHERE arn = ?'),
     putMaterial: db.prepare('INSERT INTO key_materials (key_arn, material_id, domain_key_id, wrapped, created_at, rotation_type) VALUES (?, ?, ?, ?, ?, ?)'),
     deleteMaterial: db.prepare('DELETE FROM key_materials WHERE key_arn = ? AND material_id = ?'),
@@ -139,13 +147,19 @@ export function keyChangeApplier(db: Database.Database): (c: KeyChange) => void 
     switch (c.kind) {
       case 'putKey': {
         const k = c.key;
-        q.putKey.run({
+        const row = {
           arn: k.arn, keyId: k.keyId, account: k.accountId, region: k.region, doc: JSON.stringify(k),
           del: k.state === 'PendingDeletion' ? (k.deletionDate ?? null) : null,
           // A replica rotates with its primary, never on its own.
           rot: k.rotation.enabled && k.state === 'Enabled' && k.multiRegionKeyType !== 'REPLICA' ? (k.rotation.nextRotationDate ?? null) : null,
           exp: nextMaterialExpiry(k) ?? null,
-        });
+          rev: k.revision ?? 0,
+        };
+        if (c.expectRevision === undefined) q.putKey.run(row);
+        else if (c.expectRevision === 0) insertOrConflict(() => q.insertKey.run(row), `key ${k.arn} exists already`);
+        else if (q.updateKey.run({ ...row, expect: c.expectRevision }).changes === 0) {
+          throw new StorageConflict(`key ${k.arn} is no longer at revision ${c.expectRevision}`);
+        }
         return;
       }
       case 'deleteKey': q.deleteKey.run(c.arn); return;
@@ -157,7 +171,13 @@ export function keyChangeApplier(db: Database.Database): (c: KeyChange) => void 
       case 'deleteMaterial': q.deleteMaterial.run(c.keyArn, c.materialId); return;
       case 'putAlias': {
         const a = c.alias;
-        q.putAlias.run(a.accountId, a.region, a.name, a.targetKeyArn, a.creationDate, a.lastUpdatedDate);
+        if (c.expect === 'absent') {
+          insertOrConflict(() => q.insertAlias.run(a.accountId, a.region, a.name, a.targetKeyArn, a.creationDate, a.lastUpdatedDate), `alias ${a.name} exists already`);
+        } else if (c.expect === 'present') {
+          if (q.updateAlias.run(a.targetKeyArn, a.lastUpdatedDate, a.accountId, a.region, a.name).changes === 0) throw new StorageConflict(`alias ${a.name} no longer exists`);
+        } else {
+          q.putAlias.run(a.accountId, a.region, a.name, a.targetKeyArn, a.creationDate, a.lastUpdatedDate);
+        }
         return;
       }
       case 'deleteAlias': q.deleteAlias.run(c.accountId, c.region, c.name); return;
@@ -178,5 +198,23 @@ export function sqliteDomainKeys(db: Database.Database): { all(): DomainKeyRecor
   return {
     all: () => list.all().map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
     add: (k) => { db.transaction(() => put.run(k.id, k.wrapped, k.createdAt)).immediate(); },
+  };
+}
+
+/**
+ * The key tables' rows as a copy to another backend enumerates them (`migrate-storage`, on a
+ * stopped server): every key's ARN in the order keys were first stored, and every alias, grant,
+ * usage and meta row. Records are read whole; what they hold is wrapped already.
+ */
+export function sqliteKeyTables(db: Database.Database): {
+  arns(): string[]; aliases(): AliasRecord[]; grants(): GrantRecord[]; usage(): KeyUsageRecord[]; meta(): { name: string; value: string }[];
+} {
+  return {
+    arns: () => db.prepare<[], { arn: string }>('SELECT arn FROM keys ORDER BY rowid').all().map((r) => r.arn),
+    aliases: () => db.prepare<[], AliasRow>('SELECT * FROM aliases ORDER BY account_id, region, name').all().map(toAlias),
+    grants: () => db.prepare<[], { doc: string }>('SELECT doc FROM grants ORDER BY rowid').all().map((r) => parseGrant(r.doc)),
+    usage: () => db.prepare<[], { key_arn: string; operation: string; ts: number; request_id: string }>('SELECT * FROM key_usage ORDER BY key_arn').all()
+      .map((r) => ({ keyArn: r.key_arn, operation: r.operation, timestamp: r.ts, requestId: r.request_id })),
+    meta: () => db.prepare<[], { name: string; value: string }>('SELECT name, value FROM meta ORDER BY name').all(),
   };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { closeDatabase, openDatabase } from './sqlite.ts';
+import { closeDatabase, openDatabase, SQLITE_SCHEMA_VERSION } from './sqlite.ts';
 import { createSqliteKeyRepository } from './sqlite-keys.ts';
 
 test('a data folder from before imported material gains the material_expiry column and keeps its keys', async () => {
@@ -22,6 +22,7 @@ test('a data folder from before imported material gains the material_expiry colu
     const repo = createSqliteKeyRepository(db);
     assert.deepEqual(await repo.keysDueForMaterialExpiry(Date.now()), []);
     assert.equal((await repo.keysWithKeyId('111122223333', 'k')).length, 1);
+    assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION, 'a folder without a version is version 1 once migrated');
     closeDatabase(db);
     closeDatabase(openDatabase(file)); // idempotent
   } finally {
@@ -40,6 +41,31 @@ test('the owner lock: a second open of the same data folder is refused until the
     assert.equal(helper.pragma('journal_mode', { simple: true }), 'wal');
     helper.close();
     closeDatabase(first);
+    closeDatabase(openDatabase(file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database of a newer schema version is refused, and left as it was', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-version-'));
+  try {
+    const file = join(dir, 'coffer.db');
+    closeDatabase(openDatabase(file));
+    const newer = new Database(file);
+    newer.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    newer.close();
+    assert.throws(() => openDatabase(file), {
+      name: 'SchemaTooNew',
+      message: `${file} schema version ${SQLITE_SCHEMA_VERSION + 1} is newer than this Coffer (${SQLITE_SCHEMA_VERSION}): upgrade Coffer`,
+    });
+    const after = new Database(file, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION + 1);
+    after.close();
+    // The refusal released the owner lock: with the version back, the folder opens.
+    const back = new Database(file);
+    back.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    back.close();
     closeDatabase(openDatabase(file));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,6 +9,14 @@ import Database from 'better-sqlite3';
 import { describeFault, isStorageFault } from '../../errors/storage-fault.ts';
 import { checkWal } from './sqlite-wal-check.ts';
 import { KEYS_SCHEMA, migrateKeys } from './sqlite-keys.ts';
+import { SchemaTooNew } from '../../errors/schema-version.ts';
+
+/**
+ * The schema version this code writes, kept in SQLite's `user_version`. A data folder without one
+ * (0: made before versions were kept) is version 1 and is migrated as before; one above this
+ * version was written by a newer Coffer and is refused.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 
 /** The owner lock of each open database (see takeOwnerLock), released by closeDatabase. */
@@ -20,7 +28,7 @@ const ownerLocks = new WeakMap<Database.Database, Database.Database>();
  * database is open; the database itself stays in normal locking mode, so a helper thread of the
  * same process (the background checkpointer) can open it too.
  */
-function takeOwnerLock(file: string): Database.Database {
+export function takeOwnerLock(file: string): Database.Database {
   const lock = new Database(`${file}-lock`);
   try {
     lock.pragma('busy_timeout = 2000');
@@ -48,6 +56,14 @@ export interface OpenOptions {
   readonly integrityCheck?: IntegrityCheck;
   /** Told what the write-ahead log shows before SQLite recovers it (changes it will drop). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Whether this handle takes the data folder's owner lock (the default). A worker of an
+   * installation (COFFER_WORKERS) opens the database without it: its primary process holds the
+   * lock for them all, and checked the write-ahead log and the integrity before starting them.
+   */
+  readonly ownerLock?: boolean;
+  /** Whether to check the write-ahead log and the integrity at open (default: when taking the owner lock). */
+  readonly checks?: boolean;
 }
 
 /** Thrown when the database is damaged: the message says what SQLite found and what to do. */
@@ -73,15 +89,18 @@ function checkIntegrity(db: Database.Database, file: string, check: IntegrityChe
 /**
  * Opens the data folder's database with Coffer's durability settings (WAL, synchronous=FULL),
  * after taking the data folder's owner lock and, before SQLite sees it, reading the write-ahead
- * log for changes a recovery would drop (sqlite-wal-check.ts); then runs the integrity check.
+ * log for changes a recovery would drop (sqlite-wal-check.ts); then runs the integrity check and
+ * the schema version's (a database of a newer Coffer is refused with SchemaTooNew).
  * The repositories of each port are built on the handle this returns; closeDatabase closes it
  * and releases the lock.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
-  const lock = takeOwnerLock(file);
+  const owner = options.ownerLock !== false;
+  const lock = owner ? takeOwnerLock(file) : undefined;
   let db: Database.Database | undefined;
   try {
-    const wal = checkWal(file);
+    const checks = options.checks ?? owner;
+    const wal = checks ? checkWal(file) : undefined;
     for (const problem of wal?.problems ?? []) {
       options.onWarning?.(`${problem}; SQLite recovers the ${wal?.committedFrames ?? 0} committed frame(s) before it, so changes acknowledged after them may be lost`);
     }
@@ -90,16 +109,19 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    checkIntegrity(db, file, options.integrityCheck ?? 'quick');
+    if (checks) checkIntegrity(db, file, options.integrityCheck ?? 'quick');
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > SQLITE_SCHEMA_VERSION) throw new SchemaTooNew(file, version, SQLITE_SCHEMA_VERSION);
     db.exec(KEYS_SCHEMA);
     migrateKeys(db);
+    if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   } catch (e) {
     db?.close();
-    lock.close();
+    lock?.close();
     if (e instanceof DamagedDatabaseError || !isStorageFault(e)) throw e;
     throw new DamagedDatabaseError(`${file} cannot be opened (${describeFault(e)}). Restore the data folder from a backup.`, { cause: e });
   }
-  ownerLocks.set(db, lock);
+  if (lock) ownerLocks.set(db, lock);
   return db;
 }
 

@@ -14,7 +14,7 @@ import {
   InvalidEventCategoryException, InvalidLookupAttributesException, InvalidMaxResultsException, InvalidNextTokenException,
   InvalidTimeRangeException,
 } from '../../errors/cloudtrail-errors.ts';
-import type { AuditRow, AuditStore } from '../../ports/audit.ts';
+import type { AuditCursor, AuditRow, AuditStore } from '../../ports/audit.ts';
 import type { Caller } from '../context.ts';
 
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
@@ -88,11 +88,16 @@ export function parseLookupEvents(body: unknown): LookupEventsInput {
   return out;
 }
 
-const encodeToken = (seq: number): string => Buffer.from(JSON.stringify({ v: 1, before: seq })).toString('base64url');
-function decodeToken(t: string): number {
+/** A page's end as a NextToken: the last record's place in the order (time, chain, seq), opaque to the client. */
+const encodeToken = (r: AuditRow): string =>
+  Buffer.from(JSON.stringify({ v: 2, t: r.eventTime, c: r.chain ?? '', s: r.seq })).toString('base64url');
+function decodeToken(t: string): AuditCursor {
   try {
-    const p = JSON.parse(Buffer.from(t, 'base64url').toString('utf8')) as { v?: unknown; before?: unknown };
-    if (p.v === 1 && typeof p.before === 'number' && Number.isSafeInteger(p.before) && p.before > 0) return p.before;
+    const p = JSON.parse(Buffer.from(t, 'base64url').toString('utf8')) as { v?: unknown; t?: unknown; c?: unknown; s?: unknown };
+    if (p.v === 2 && typeof p.t === 'number' && Number.isSafeInteger(p.t) && typeof p.c === 'string' && p.c.length <= 200
+      && typeof p.s === 'number' && Number.isSafeInteger(p.s) && p.s > 0) {
+      return { eventTime: p.t, chain: p.c, seq: p.s };
+    }
   } catch { /* answered below */ }
   throw new InvalidNextTokenException('Invalid NextToken.');
 }
@@ -124,15 +129,15 @@ export async function lookupEvents(input: LookupEventsInput, ctx: LookupEventsCo
   }
   const max = input.MaxResults ?? DEFAULT_MAX;
   if (max < 1 || max > 50) throw new InvalidMaxResultsException('MaxResults must be between 1 and 50.');
-  const beforeSeq = input.NextToken !== undefined ? decodeToken(input.NextToken) : undefined;
+  const before = input.NextToken !== undefined ? decodeToken(input.NextToken) : undefined;
   if (input.EventCategory === 'insight') return { Events: [] };
   await ctx.flush();
   const rows = await ctx.store.lookup({
     accountId: ctx.caller.accountId,
     attribute: attribute ? { key: attribute.AttributeKey, value: attribute.AttributeValue } : undefined,
-    startTime: input.StartTime?.getTime(), endTime: input.EndTime?.getTime(), beforeSeq, limit: max + 1,
+    startTime: input.StartTime?.getTime(), endTime: input.EndTime?.getTime(), before, limit: max + 1,
   });
   const page = rows.slice(0, max);
   const last = page.at(-1);
-  return { Events: page.map(toEvent), ...(rows.length > max && last ? { NextToken: encodeToken(last.seq) } : {}) };
+  return { Events: page.map(toEvent), ...(rows.length > max && last ? { NextToken: encodeToken(last) } : {}) };
 }

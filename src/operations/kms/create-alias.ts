@@ -24,6 +24,6 @@ export const createAlias = defineOperation<CreateAliasRequest, undefined>('Creat
     throw new LimitExceededException(`The key ${key.arn} already has ${MAX_ALIASES_PER_KEY} aliases.`);
   }
   const now = ctx.clock.now();
-  ctx.keyring.putAlias({ accountId, region, name, targetKeyArn: key.arn, creationDate: now, lastUpdatedDate: now });
+  ctx.keyring.putAlias({ accountId, region, name, targetKeyArn: key.arn, creationDate: now, lastUpdatedDate: now }, 'absent');
   return undefined;
 });

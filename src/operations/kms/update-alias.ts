@@ -28,6 +28,6 @@ export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('Updat
   if (target.arn !== alias.targetKeyArn && await ctx.keyring.repo.countAliases(target.arn) >= MAX_ALIASES_PER_KEY) {
     throw new LimitExceededException(`The key ${target.arn} already has ${MAX_ALIASES_PER_KEY} aliases.`);
   }
-  ctx.keyring.putAlias({ ...alias, targetKeyArn: target.arn, lastUpdatedDate: ctx.clock.now() });
+  ctx.keyring.putAlias({ ...alias, targetKeyArn: target.arn, lastUpdatedDate: ctx.clock.now() }, 'present');
   return undefined;
 });

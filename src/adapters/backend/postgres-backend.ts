@@ -1,0 +1,104 @@
+/**
+ * The PostgreSQL backend: every storage port on one database shared by any number of Coffer
+ * processes (nodes and their workers), through a pool per process, with change notices by
+ * LISTEN/NOTIFY and leases on the database's clock (../postgres/coherence.ts). The database's
+ * reachability is checked every few seconds, so /health says whether this node can reach it even
+ * while no request needs it.
+ */
+import type pg from 'pg';
+import { closePostgres, openPostgres } from '../postgres/connection.ts';
+import { createPgKeyRepository, pgDomainKeys } from '../postgres/keys.ts';
+import { createPgIdentityRepository } from '../postgres/identity.ts';
+import { createPgAuditStore } from '../postgres/audit.ts';
+import { createPgStorage, inTransaction } from '../postgres/storage.ts';
+import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
+import { pgCall } from '../postgres/errors.ts';
+import { rows, run, statementCounts } from '../postgres/query.ts';
+import { StorageFault, describeFault } from '../../errors/storage-fault.ts';
+import type { DomainKeyRecord } from '../../ports/key-repository.ts';
+import type { Backend } from './backend.ts';
+
+/** The advisory lock under which processes read and add the key store's domain keys ("coffer-dk"). */
+const DOMAIN_KEYS_LOCK = 0x636f666b64;
+/** How often the database's reachability is checked. */
+const REACH_EVERY_MS = 2_000;
+
+export interface PostgresBackendOptions {
+  readonly poolSize: number;
+  readonly onWarning: (message: string) => void;
+}
+
+/** The URL as it may be shown: without its password. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/** A fault of the database (as errors.ts maps one: a lost connection, a timeout, a server shutting down): it carries an SQLSTATE or connection code. */
+const isDatabaseFault = (e: unknown): boolean =>
+  e instanceof StorageFault && typeof (e as { code?: unknown }).code === 'string';
+
+export async function openPostgresBackend(url: string, o: PostgresBackendOptions): Promise<Backend> {
+  const pool: pg.Pool = await openPostgres(url, { poolSize: o.poolSize, onIdleError: (e) => o.onWarning(`idle database connection lost: ${e.message}`) });
+  const feeds: PgChangeFeed[] = [];
+  let unreachable: { since: number; cause: string } | undefined;
+  const reach = setInterval(() => {
+    rows(pool, 'SELECT 1').then(() => { unreachable = undefined; }, (e: unknown) => { unreachable ??= { since: Date.now(), cause: describeFault(e) }; });
+  }, REACH_EVERY_MS);
+  reach.unref();
+  const leases = createPgLeases(pool);
+  return {
+    kind: 'postgres',
+    where: redactedUrl(url),
+    keys: createPgKeyRepository(pool),
+    identities: (box) => createPgIdentityRepository(pool, box),
+    audit: (chain) => createPgAuditStore(pool, chain),
+    storage: (box, chain) => createPgStorage(pool, box, chain),
+    withDomainKeys: async (open) => {
+      // One connection holds the lock while the keys are read, the store opened and its new keys added.
+      const client = await pgCall(() => pool.connect());
+      try {
+        await run(client, 'SELECT pg_advisory_lock($1)', [DOMAIN_KEYS_LOCK]);
+        try {
+          const stored = await pgDomainKeys(pool).all();
+          const added: DomainKeyRecord[] = [];
+          const result = open({ all: () => [...stored, ...added], add: (k) => { added.push(k); } });
+          for (const k of added) await run(client, 'INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)', [k.id, k.wrapped, k.createdAt]);
+          return result;
+        } finally {
+          await run(client, 'SELECT pg_advisory_unlock($1)', [DOMAIN_KEYS_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    feed: (origin) => {
+      // Listening starts at once; the first poll waits for it.
+      const listening = listenForNotices(url, origin, (e) => o.onWarning(`change notices: ${e.message}`));
+      listening.then((f) => feeds.push(f), () => undefined);
+      return {
+        poll: async () => (await listening).poll(),
+      };
+    },
+    leases,
+    isFault: isDatabaseFault,
+    probe: async () => {
+      await inTransaction(pool, true, (client) => run(client,
+        "INSERT INTO storage_state (name, value) VALUES ('probe', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value", [String(Date.now())]));
+    },
+    statements: () => ({ ...statementCounts }),
+    problem: () => (unreachable ? `the database cannot be reached since ${new Date(unreachable.since).toISOString()} (${unreachable.cause})` : undefined),
+    keysByState: async () => new Map((await rows<{ state: string; n: number }>(pool,
+      "SELECT doc::json->>'state' AS state, count(*)::bigint AS n FROM keys GROUP BY 1")).map((r) => [r.state, r.n])),
+    close: async () => {
+      clearInterval(reach);
+      for (const f of feeds) await f.close();
+      await closePostgres(pool);
+    },
+  };
+}
