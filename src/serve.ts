@@ -153,6 +153,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     audit: () => audit.stats(),
     http: () => http.stats(),
     database: backend.statements,
+    repositoryReads: () => backend.repositoryReads(),
   });
   // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
   const lock = new Mutex();

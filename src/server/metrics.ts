@@ -13,6 +13,8 @@ export interface MetricSources {
   readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number };
   /** The HTTP listener's connections and admission control (http.ts `stats`). */
   readonly http?: () => { readonly open: number; readonly busy: number; readonly evicted: number; readonly refused: number; readonly shed: number };
+  /** Reads through the key and identity repositories (either backend). */
+  readonly repositoryReads?: (() => number) | undefined;
   /** Statements sent to the database server (PostgreSQL), by kind. */
   readonly database?: (() => { readonly reads: number; readonly writes: number }) | undefined;
 }
@@ -63,6 +65,10 @@ export function createMetrics(sources: MetricSources): Metrics {
   new Gauge({ name: 'coffer_audit_records_written', help: 'Audit records written since start.', registers: [registry], collect() { this.set(sources.audit().recordsWritten); } });
   new Gauge({ name: 'coffer_audit_flushes', help: 'Audit group commits since start.', registers: [registry], collect() { this.set(sources.audit().flushes); } });
   new Gauge({ name: 'coffer_audit_digests', help: 'Signed audit digests written since start.', registers: [registry], collect() { this.set(sources.audit().digests); } });
+  const repositoryReads = sources.repositoryReads;
+  if (repositoryReads) {
+    new Gauge({ name: 'coffer_repository_reads', help: 'Reads through the key and identity repositories since start (a warm Encrypt, Decrypt, GenerateDataKey or Sign makes none).', registers: [registry], collect() { this.set(repositoryReads()); } });
+  }
   const database = sources.database;
   if (database) {
     new Gauge({

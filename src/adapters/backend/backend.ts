@@ -33,6 +33,8 @@ export interface Backend {
   probe(): Promise<void>;
   /** What keeps the database from serving, noticed without a request (an unreachable server), for /health. */
   readonly problem?: (() => string | undefined) | undefined;
+  /** Reads through the key and identity repositories so far (every backend; metrics). */
+  readonly repositoryReads: () => number;
   /** Statements sent to a database server so far (PostgreSQL; SQLite reads its file in process): metrics. */
   readonly statements?: (() => { readonly reads: number; readonly writes: number }) | undefined;
   /** Keys by state (metrics). */

@@ -17,6 +17,7 @@ import { rows, run, statementCounts } from '../postgres/query.ts';
 import { StorageFault, describeFault } from '../../errors/storage-fault.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
 import type { Backend } from './backend.ts';
+import { counting, type ReadCounter } from './counting.ts';
 
 /** The advisory lock under which processes read and add the key store's domain keys ("coffer-dk"). */
 const DOMAIN_KEYS_LOCK = 0x636f666b64;
@@ -52,11 +53,13 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
   }, REACH_EVERY_MS);
   reach.unref();
   const leases = createPgLeases(pool);
+  const counter: ReadCounter = { reads: 0 };
   return {
     kind: 'postgres',
     where: redactedUrl(url),
-    keys: createPgKeyRepository(pool),
-    identities: (box) => createPgIdentityRepository(pool, box),
+    keys: counting(createPgKeyRepository(pool), counter),
+    identities: (box) => counting(createPgIdentityRepository(pool, box), counter),
+    repositoryReads: () => counter.reads,
     audit: (chain) => createPgAuditStore(pool, chain),
     storage: (box, chain) => createPgStorage(pool, box, chain),
     withDomainKeys: async (open) => {

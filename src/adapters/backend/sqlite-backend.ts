@@ -14,6 +14,7 @@ import { createKeyStateCounter } from '../storage/sqlite-stats.ts';
 import { auditRowsOf, createSqliteAuditStore } from '../audit/sqlite-audit.ts';
 import { sqliteFaultCode } from '../../errors/storage-fault.ts';
 import type { Backend } from './backend.ts';
+import { counting, type ReadCounter } from './counting.ts';
 
 /** How often the helper thread checkpoints the WAL into the database. */
 const CHECKPOINT_INTERVAL_MS = 100;
@@ -35,11 +36,13 @@ export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backen
   const checkpointer = startCheckpointer(db, CHECKPOINT_INTERVAL_MS, o.onCheckpointError);
   const countStates = createKeyStateCounter(db);
   const leases = createSqliteLeases(db);
+  const counter: ReadCounter = { reads: 0 };
   return {
     kind: 'sqlite',
     where: file,
-    keys: createSqliteKeyRepository(db),
-    identities: (box) => createSqliteIdentityRepository(db, box),
+    keys: counting(createSqliteKeyRepository(db), counter),
+    identities: (box) => counting(createSqliteIdentityRepository(db, box), counter),
+    repositoryReads: () => counter.reads,
     audit: (chain) => createSqliteAuditStore(db, chain),
     storage: (box, chain) => createSqliteStorage(db, box, chain),
     // SQLite writes at once (and one writer at a time): the table is the database's.
