@@ -11,18 +11,10 @@
  */
 import type pg from 'pg';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
-import { toRow, type RecordRow } from '../audit/audit-rows.ts';
+import { toDigest, toRow, type DigestRow, type RecordRow } from '../audit/audit-rows.ts';
 import { pgCall } from './errors.ts';
 import { rows, run, type Param, type Queryable } from './query.ts';
 
-interface DigestRow {
-  seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
-  prev_digest_hash: string; key_id: string; signature: string;
-}
-const toDigest = (r: DigestRow): AuditDigest => ({
-  seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
-  createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
-});
 
 /** The lookup attribute → SQL condition on the row, its value as parameter `$v` (one attribute per lookup, as CloudTrail allows). */
 const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
