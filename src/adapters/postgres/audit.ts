@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
 import { toDigest, toRow, type DigestRow, type RecordRow } from '../audit/audit-rows.ts';
-import { pgCall } from './errors.ts';
+import { rollback, withConnection } from './checkout.ts';
 import { rows, run, type Param, type Queryable } from './query.ts';
 
 
@@ -108,21 +108,14 @@ async function readAnchor(db: Queryable, chain: string): Promise<AuditAnchor | u
 
 /** Removes the chain's records up to the anchor and stores it, in one durable transaction. */
 async function prune(pool: pg.Pool, chain: string, anchor: AuditAnchor): Promise<number> {
-  const client = await pgCall(() => pool.connect());
-  let failed = false;
-  try {
+  return withConnection(pool, async (client) => {
     await run(client, 'BEGIN');
     const n = await run(client, 'DELETE FROM audit_records WHERE chain = $1 AND seq <= $2', [chain, anchor.seq]);
     await run(client, 'INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
       [chain, anchor.seq, anchor.hash]);
     await run(client, 'COMMIT');
     return n;
-  } catch (e) {
-    failed = await client.query('ROLLBACK').then(() => false, () => true);
-    throw e;
-  } finally {
-    client.release(failed);
-  }
+  }, rollback);
 }
 
 /** The chain head as the next record must link to it: the chain's newest record, else its prune anchor. */
