@@ -64,7 +64,10 @@ test('PostgreSQL away for 10 s under load: retryable errors, no hang, /health te
       }
     }
   };
-  const health = async (n: Coffer) => (await fetch(`${n.endpoint}/health`)).status;
+  // A node that stopped answering (it died) fails the test with its own last words.
+  const health = async (n: Coffer) => (await fetch(`${n.endpoint}/health`).catch((e: Error) => {
+    throw new Error(`the node at ${n.endpoint} did not answer /health (${e.message}); its output ends:\n${n.output().slice(-3000)}`);
+  })).status;
   const running = [load(a.client(), false), load(b.client(), false), load(a.client(), true), load(b.client(), true)];
   let unhealthy = false;
   let recovered: number[] = [];

@@ -4,7 +4,7 @@
  * writers never write is reported by name (`malformedColumn`) rather than read as something that
  * would agree with the record.
  */
-import type { AuditRow } from '../../ports/audit.ts';
+import type { AuditDigest, AuditRow } from '../../ports/audit.ts';
 
 /** A type, not an interface, so that a row is also a plain Record of its cells (see malformedColumn). */
 export type RecordRow = {
@@ -56,3 +56,14 @@ export const toRow = (r: RecordRow): AuditRow => {
     ...(malformed !== undefined ? { malformedColumn: malformed } : {}),
   };
 };
+
+/** A signed digest's row (its chain's column aside). */
+export interface DigestRow {
+  seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
+  prev_digest_hash: string; key_id: string; signature: string;
+}
+
+export const toDigest = (r: DigestRow): AuditDigest => ({
+  seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
+  createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
+});

@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
-import { toRow, type RecordRow } from './audit-rows.ts';
+import { toDigest, toRow, type DigestRow, type RecordRow } from './audit-rows.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_records (
@@ -52,15 +52,6 @@ function ensureSchema(db: Database.Database): void {
 /** The audit_state row of a chain's prune anchor ('anchor' for the first chain, as before chains). */
 const anchorName = (chain: string): string => (chain === '' ? 'anchor' : `anchor:${chain}`);
 
-interface DigestRow {
-  chain: string; seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
-  prev_digest_hash: string; key_id: string; signature: string;
-}
-
-const toDigest = (r: DigestRow): AuditDigest => ({
-  seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
-  createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
-});
 
 /** The lookup attribute → SQL condition on the row (one attribute per lookup, as CloudTrail allows). */
 const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {

@@ -12,7 +12,7 @@ import { createPgIdentityRepository } from '../postgres/identity.ts';
 import { createPgAuditStore } from '../postgres/audit.ts';
 import { createPgStorage, inTransaction } from '../postgres/storage.ts';
 import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
-import { pgCall } from '../postgres/errors.ts';
+import { withConnection } from '../postgres/checkout.ts';
 import { rows, run, statementCounts } from '../postgres/query.ts';
 import { StorageFault, describeFault } from '../../errors/storage-fault.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
@@ -64,8 +64,7 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
     storage: (box, chain) => createPgStorage(pool, box, chain),
     withDomainKeys: async (open) => {
       // One connection holds the lock while the keys are read, the store opened and its new keys added.
-      const client = await pgCall(() => pool.connect());
-      try {
+      return withConnection(pool, async (client) => {
         await run(client, 'SELECT pg_advisory_lock($1)', [DOMAIN_KEYS_LOCK]);
         try {
           const stored = await pgDomainKeys(pool).all();
@@ -76,9 +75,7 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
         } finally {
           await run(client, 'SELECT pg_advisory_unlock($1)', [DOMAIN_KEYS_LOCK]);
         }
-      } finally {
-        client.release();
-      }
+      });
     },
     feed: (origin) => {
       // Listening starts at once; the first poll waits for it.

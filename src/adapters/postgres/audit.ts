@@ -11,18 +11,10 @@
  */
 import type pg from 'pg';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
-import { toRow, type RecordRow } from '../audit/audit-rows.ts';
-import { pgCall } from './errors.ts';
+import { toDigest, toRow, type DigestRow, type RecordRow } from '../audit/audit-rows.ts';
+import { rollback, withConnection } from './checkout.ts';
 import { rows, run, type Param, type Queryable } from './query.ts';
 
-interface DigestRow {
-  seq_to: number; seq_from: number; last_hash: string; first_time: number; last_time: number; created_at: number;
-  prev_digest_hash: string; key_id: string; signature: string;
-}
-const toDigest = (r: DigestRow): AuditDigest => ({
-  seqFrom: r.seq_from, seqTo: r.seq_to, lastHash: r.last_hash, firstTime: r.first_time, lastTime: r.last_time,
-  createdAt: r.created_at, prevDigestHash: r.prev_digest_hash, keyId: r.key_id, signature: r.signature,
-});
 
 /** The lookup attribute → SQL condition on the row, its value as parameter `$v` (one attribute per lookup, as CloudTrail allows). */
 const ATTRIBUTE_SQL: Readonly<Record<string, string>> = {
@@ -116,21 +108,14 @@ async function readAnchor(db: Queryable, chain: string): Promise<AuditAnchor | u
 
 /** Removes the chain's records up to the anchor and stores it, in one durable transaction. */
 async function prune(pool: pg.Pool, chain: string, anchor: AuditAnchor): Promise<number> {
-  const client = await pgCall(() => pool.connect());
-  let failed = false;
-  try {
+  return withConnection(pool, async (client) => {
     await run(client, 'BEGIN');
     const n = await run(client, 'DELETE FROM audit_records WHERE chain = $1 AND seq <= $2', [chain, anchor.seq]);
     await run(client, 'INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
       [chain, anchor.seq, anchor.hash]);
     await run(client, 'COMMIT');
     return n;
-  } catch (e) {
-    failed = await client.query('ROLLBACK').then(() => false, () => true);
-    throw e;
-  } finally {
-    client.release(failed);
-  }
+  }, rollback);
 }
 
 /** The chain head as the next record must link to it: the chain's newest record, else its prune anchor. */

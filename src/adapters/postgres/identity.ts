@@ -6,6 +6,7 @@
  * Secret access keys are stored sealed by the SecretBox and opened as they are read; session
  * tokens only as SHA-256. Writes are IdentityChanges applied by storage.ts inside its transaction.
  */
+import { accessKeyOf, sessionOf, type AccessKeyRow, type SessionRow } from '../storage/identity-rows.ts';
 import type pg from 'pg';
 import type {
   AccessKeyRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
@@ -17,11 +18,7 @@ import { readDoc } from '../storage/sqlite-docs.ts';
 import { rows, run, type Queryable } from './query.ts';
 
 interface Doc { doc: string }
-interface KeyRow { access_key_id: string; account_id: string; owner: string; secret: string; status: string; created_at: number }
-interface SessionRow {
-  access_key_id: string; account_id: string; secret: string; token_hash: Buffer; role_id: string; role_name: string;
-  role_arn: string; session_name: string; expiration: number; created_at: number;
-}
+type KeyRow = AccessKeyRow;
 interface InlineRow { principal_id: string; name: string; document: string }
 
 const lc = (s: string): string => s.toLowerCase();
@@ -33,14 +30,8 @@ export function createPgIdentityRepository(pool: pg.Pool, box: SecretBox): Ident
     return r ? readDoc<T>(r.doc, 'identity') : undefined;
   };
   const all = async <T>(text: string, params: readonly string[]): Promise<T[]> => (await rows<Doc>(pool, text, params)).map((r) => readDoc<T>(r.doc, 'identity'));
-  const toKey = (r: KeyRow): AccessKeyRecord => ({
-    accessKeyId: r.access_key_id, accountId: r.account_id, owner: r.owner, secretAccessKey: box.open(r.access_key_id, r.secret),
-    status: r.status === 'Inactive' ? 'Inactive' : 'Active', createDate: r.created_at,
-  });
-  const toSession = (r: SessionRow): SessionRecord => ({
-    accessKeyId: r.access_key_id, accountId: r.account_id, secretAccessKey: box.open(r.access_key_id, r.secret), sessionTokenHash: r.token_hash,
-    roleId: r.role_id, roleName: r.role_name, roleArn: r.role_arn, sessionName: r.session_name, expiration: r.expiration, createDate: r.created_at,
-  });
+  const toKey = accessKeyOf(box);
+  const toSession = sessionOf(box);
   const toInline = (r: InlineRow): InlinePolicyRecord => ({ principalId: r.principal_id, name: r.name, document: r.document });
   return {
     getAccount: async (id) => {

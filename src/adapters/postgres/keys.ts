@@ -13,29 +13,13 @@ import type { GrantRecord } from '../../domain/grant.ts';
 import type { AliasRecord, DomainKeyRecord, KeyRepository, KeyUsageRecord } from '../../ports/key-repository.ts';
 import type { KeyChange } from '../../ports/changes.ts';
 import { StorageFault } from '../../errors/storage-fault.ts';
-import { readDoc } from '../storage/sqlite-docs.ts';
+import { parseGrantDoc, parseKeyDoc, toAlias, toMaterial, type AliasRow, type DocRow, type MaterialRow } from '../storage/key-rows.ts';
 import { rows, run, type Queryable } from './query.ts';
 
-interface Doc { doc: string }
-interface MaterialRow { key_arn: string; material_id: string; domain_key_id: string; wrapped: Buffer; created_at: number; rotation_type: string | null }
-interface AliasRow { account_id: string; region: string; name: string; target_key_arn: string; created_at: number; updated_at: number }
+type Doc = DocRow;
 
-/** The fields every Coffer version has written. */
-const isKeyDoc = (d: Record<string, unknown>): boolean =>
-  typeof d.arn === 'string' && typeof d.keyId === 'string' && typeof d.state === 'string' && typeof d.policy === 'string' && typeof d.keySpec === 'string';
-const isGrantDoc = (d: Record<string, unknown>): boolean =>
-  typeof d.grantId === 'string' && typeof d.keyArn === 'string' && typeof d.granteePrincipal === 'string' && Array.isArray(d.operations);
-
-const toMaterial = (r: MaterialRow): MaterialRecord => ({
-  keyArn: r.key_arn, materialId: r.material_id, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at,
-  ...(r.rotation_type === 'AUTOMATIC' || r.rotation_type === 'ON_DEMAND' ? { rotationType: r.rotation_type } : {}),
-});
-const toAlias = (r: AliasRow): AliasRecord => ({
-  accountId: r.account_id, region: r.region, name: r.name, targetKeyArn: r.target_key_arn,
-  creationDate: r.created_at, lastUpdatedDate: r.updated_at,
-});
-const parseKey = (r: Doc): KeyRecord => readDoc<KeyRecord>(r.doc, 'key', isKeyDoc);
-const parseGrant = (r: Doc): GrantRecord => readDoc<GrantRecord>(r.doc, 'grant', isGrantDoc);
+const parseKey = (r: Doc): KeyRecord => parseKeyDoc(r.doc);
+const parseGrant = (r: Doc): GrantRecord => parseGrantDoc(r.doc);
 const arnsOf = async (p: Promise<{ arn: string }[]>): Promise<string[]> => (await p).map((r) => r.arn);
 const countOf = async (p: Promise<{ n: number }[]>): Promise<number> => (await p)[0]?.n ?? 0;
 

@@ -18,7 +18,8 @@ import { user, key } from '../conformance/repositories-fixtures.ts';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../../../test/support/postgres.ts';
 import { closePostgres, openPostgres } from './connection.ts';
 import { createPgAuditStore, pgAuditChains } from './audit.ts';
-import { createPgStorage } from './storage.ts';
+import { createPgStorage, inTransaction } from './storage.ts';
+import { run } from './query.ts';
 import { createPgIdentityRepository } from './identity.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 
@@ -243,4 +244,20 @@ pgTest('schema versions: two processes opening a new database at once both succe
     name: 'SchemaTooNew',
     message: `the PostgreSQL database's schema version ${SCHEMA_VERSION + 1} is newer than this Coffer (${SCHEMA_VERSION}): upgrade Coffer`,
   });
+});
+
+pgTest('a connection lost between two statements of a transaction (the server shut it down) fails that transaction as a StorageFault; the process and the pool go on', async (_db, open) => {
+  const pool = await open();
+  const other = await open();
+  let pid = 0;
+  await assert.rejects(inTransaction(pool, true, async (client) => {
+    pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+    await other.query('SELECT pg_terminate_backend($1)', [pid]);
+    // The server's FATAL arrives while no statement runs: pg emits it as the connection's `error` event.
+    await new Promise((r) => setTimeout(r, 300));
+    await run(client, 'SELECT 1');
+  }), (e: unknown) => isStorageFault(e));
+  assert.ok(pid > 0);
+  const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  assert.notEqual(rows[0]?.pid, pid, 'the lost connection was not handed out again');
 });

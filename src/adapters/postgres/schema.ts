@@ -14,6 +14,7 @@
 import type pg from 'pg';
 import { SchemaTooNew } from '../../errors/schema-version.ts';
 import { pgCall } from './errors.ts';
+import { rollback, withConnection } from './checkout.ts';
 
 /** The key of the advisory lock migrations hold (an arbitrary constant: "coffer" in ASCII). */
 const MIGRATION_LOCK = 0x636f66666572;
@@ -104,9 +105,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the database to SCHEMA_VERSION (see the module comment); refuses a newer one with SchemaTooNew. */
 export async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await pgCall(() => pool.connect());
-  let failed = false;
-  try {
+  await withConnection(pool, async (client) => {
     await pgCall(async () => {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -121,11 +120,5 @@ export async function migrate(pool: pg.Pool): Promise<void> {
       else await client.query('UPDATE schema_version SET version = $1', [SCHEMA_VERSION]);
       await client.query('COMMIT');
     });
-  } catch (e) {
-    failed = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release(failed);
-  }
+  }, rollback);
 }

@@ -26,7 +26,7 @@ import { Mutex } from '../../core/mutex.ts';
 import { applyKeyChange } from './keys.ts';
 import { applyIdentityChange } from './identity.ts';
 import { appendPgAuditRows, checkChain, pgChainHead } from './audit.ts';
-import { pgCall } from './errors.ts';
+import { rollback, withConnection } from './checkout.ts';
 import { run } from './query.ts';
 
 const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
@@ -35,21 +35,14 @@ const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
 const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
 
 /** Runs `body` in a transaction on a pooled connection: COMMIT after it, ROLLBACK (and a broken connection dropped) if it throws. */
-export async function inTransaction<T>(pool: pg.Pool, durable: boolean, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pgCall(() => pool.connect());
-  let broken = false;
-  try {
+export function inTransaction<T>(pool: pg.Pool, durable: boolean, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withConnection(pool, async (client) => {
     await run(client, 'BEGIN');
     if (!durable) await run(client, 'SET LOCAL synchronous_commit = off');
     const result = await body(client);
     await run(client, 'COMMIT');
     return result;
-  } catch (e) {
-    broken = await client.query('ROLLBACK').then(() => false, () => true);
-    throw e;
-  } finally {
-    client.release(broken);
-  }
+  }, rollback);
 }
 
 /** The Storage port on PostgreSQL for the audit chain `chain` (see the module comment). */

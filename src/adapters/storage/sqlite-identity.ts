@@ -4,6 +4,7 @@
  * lower-case column (IAM names ignore case). Secret access keys (SigV4 needs them) are stored
  * sealed under the key store (ports/secret-box.ts); session tokens only as SHA-256.
  */
+import { accessKeyOf, sessionOf, type AccessKeyRow, type SessionRow } from './identity-rows.ts';
 import type Database from 'better-sqlite3';
 import type {
   AccessKeyRecord, AccountRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
@@ -45,11 +46,7 @@ CREATE INDEX IF NOT EXISTS sts_sessions_by_expiration ON sts_sessions (expiratio
 `;
 
 interface Doc { doc: string }
-interface KeyRow { access_key_id: string; account_id: string; owner: string; secret: string; status: string; created_at: number }
-interface SessionRow {
-  access_key_id: string; account_id: string; secret: string; token_hash: Buffer; role_id: string; role_name: string;
-  role_arn: string; session_name: string; expiration: number; created_at: number;
-}
+type KeyRow = AccessKeyRow;
 
 function parse<T>(row: Doc | undefined): T | undefined {
   return row ? readDoc<T>(row.doc, 'identity') : undefined;
@@ -60,14 +57,8 @@ const lc = (s: string): string => s.toLowerCase();
 /** The IdentityRepository port's reads. Secret access keys are opened from their seal (ports/secret-box.ts) as they are read. */
 export function createSqliteIdentityRepository(db: Database.Database, box: SecretBox): IdentityRepository {
   db.exec(SCHEMA);
-  const toKey = (r: KeyRow): AccessKeyRecord => ({
-    accessKeyId: r.access_key_id, accountId: r.account_id, owner: r.owner, secretAccessKey: box.open(r.access_key_id, r.secret),
-    status: r.status === 'Inactive' ? 'Inactive' : 'Active', createDate: r.created_at,
-  });
-  const toSession = (r: SessionRow): SessionRecord => ({
-    accessKeyId: r.access_key_id, accountId: r.account_id, secretAccessKey: box.open(r.access_key_id, r.secret), sessionTokenHash: r.token_hash,
-    roleId: r.role_id, roleName: r.role_name, roleArn: r.role_arn, sessionName: r.session_name, expiration: r.expiration, createDate: r.created_at,
-  });
+  const toKey = accessKeyOf(box);
+  const toSession = sessionOf(box);
   const q = {
     getAccount: db.prepare<[string], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts WHERE account_id = ?'),
     listAccounts: db.prepare<[], { account_id: string; created_at: number }>('SELECT * FROM iam_accounts ORDER BY account_id'),

@@ -12,7 +12,7 @@ import type { KeyChange } from '../../ports/changes.ts';
 import { StorageFault } from '../../errors/storage-fault.ts';
 import { StorageConflict } from '../../errors/storage-conflict.ts';
 import { insertOrConflict } from './sqlite-conflict.ts';
-import { readDoc } from './sqlite-docs.ts';
+import { parseGrantDoc, parseKeyDoc, toAlias, toMaterial, type AliasRow, type DocRow, type MaterialRow } from './key-rows.ts';
 
 export const KEYS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,26 +53,10 @@ export function migrateKeys(db: Database.Database): void {
   db.exec('CREATE INDEX IF NOT EXISTS keys_by_material_expiry ON keys (material_expiry) WHERE material_expiry IS NOT NULL');
 }
 
-interface KeyRow { doc: string }
-interface MaterialRow { key_arn: string; material_id: string; domain_key_id: string; wrapped: Buffer; created_at: number; rotation_type: string | null }
-interface AliasRow { account_id: string; region: string; name: string; target_key_arn: string; created_at: number; updated_at: number }
+type KeyRow = DocRow;
 
-/** The fields every Coffer version has written (data folders of older versions must still read). */
-const isKeyDoc = (d: Record<string, unknown>): boolean =>
-  typeof d.arn === 'string' && typeof d.keyId === 'string' && typeof d.state === 'string' && typeof d.policy === 'string' && typeof d.keySpec === 'string';
-const isGrantDoc = (d: Record<string, unknown>): boolean =>
-  typeof d.grantId === 'string' && typeof d.keyArn === 'string' && typeof d.granteePrincipal === 'string' && Array.isArray(d.operations);
-
-const toMaterial = (r: MaterialRow): MaterialRecord => ({
-  keyArn: r.key_arn, materialId: r.material_id, domainKeyId: r.domain_key_id, wrapped: r.wrapped, createdAt: r.created_at,
-  ...(r.rotation_type === 'AUTOMATIC' || r.rotation_type === 'ON_DEMAND' ? { rotationType: r.rotation_type } : {}),
-});
-const toAlias = (r: AliasRow): AliasRecord => ({
-  accountId: r.account_id, region: r.region, name: r.name, targetKeyArn: r.target_key_arn,
-  creationDate: r.created_at, lastUpdatedDate: r.updated_at,
-});
-const parseKey = (row: KeyRow | undefined): KeyRecord | undefined => (row ? readDoc<KeyRecord>(row.doc, 'key', isKeyDoc) : undefined);
-const parseGrant = (doc: string): GrantRecord => readDoc<GrantRecord>(doc, 'grant', isGrantDoc);
+const parseKey = (row: KeyRow | undefined): KeyRecord | undefined => (row ? parseKeyDoc(row.doc) : undefined);
+const parseGrant = parseGrantDoc;
 
 /** The KeyRepository port's reads (SQLite answers at once; the promises keep the port's shape). */
 export function createSqliteKeyRepository(db: Database.Database): KeyRepository {
