@@ -15,7 +15,8 @@ import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
 import { openSqliteBackend } from './adapters/backend/sqlite-backend.ts';
 import type { Backend } from './adapters/backend/backend.ts';
-import { openSealedKeyStore } from './adapters/keystore/open.ts';
+import { openSealedKeyStore, sealSettingsFromConfig } from './adapters/keystore/open.ts';
+import { loadPkcs11Module } from './adapters/pkcs11/load.ts';
 import { Keyring } from './services/keyring.ts';
 import { Authorizer } from './services/authorizer.ts';
 import { UsageTracker } from './services/usage.ts';
@@ -103,7 +104,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // anything is unsealed, so a replaced database (or key file) stops here with that said.
   const auditKeyFile = join(dataDir, PUBLIC_KEY_FILE);
   const auditKeyPinned = pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), backend.where);
-  const store = await backend.withDomainKeys((table) => openSealedKeyStore(dataDir, config.rootPassphrase, table, () => now.now()));
+  const store = await openSealedKeyStore(dataDir, sealSettingsFromConfig(config, loadPkcs11Module), (open) => backend.withDomainKeys(open), () => now.now());
   const auditSigner = await loadOrCreateSigningKey(auditStore, store, now.now());
   const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), backend.where) === 'created';
   // The digest logs outside the database, brought up to it (a crash may have come between a

@@ -32,6 +32,10 @@ import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identi
 import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult, type AuditSource } from './audit.ts';
 import { backendAuditSource, openCliBackend, openIdentities, type Identities } from './backend.ts';
 import { migrateStorage } from './migrate-storage.ts';
+import { sealSettingsFromConfig } from '../adapters/keystore/open.ts';
+import { loadPkcs11Module } from '../adapters/pkcs11/load.ts';
+
+const sealOf = (config: Config) => sealSettingsFromConfig(config, loadPkcs11Module);
 
 const USAGE = `Usage:
   npm run coffer -- accounts create <12-digit account id>
@@ -106,7 +110,7 @@ async function withBackend<T>(config: Config, dataDir: string, body: (backend: B
 /** Opens the identity store on the configured backend for `body` and closes both after. */
 async function withIdentities<T>(config: Config, dataDir: string, body: (ids: Identities) => Promise<T>): Promise<T> {
   return withBackend(config, dataDir, async (backend) => {
-    const ids = await openIdentities(backend, dataDir, config.rootPassphrase);
+    const ids = await openIdentities(backend, dataDir, sealOf(config));
     try {
       return await body(ids);
     } finally {
@@ -189,7 +193,7 @@ async function migrate(config: Config, dataDir: string, rest: readonly string[])
   const to = options(rest, { '--to': 'value' }).get('--to');
   if (to === undefined || !/^postgres(ql)?:\/\//.test(to)) throw new UsageError('migrate-storage needs --to <postgres://user:password@host:5432/database>');
   const lines = await migrateStorage({
-    dataDir, to, passphrase: config.rootPassphrase, configuredDigestLog: config.auditDigestLog, now: Date.now(),
+    dataDir, to, seal: sealOf(config), configuredDigestLog: config.auditDigestLog, now: Date.now(),
     warn: (message) => console.error(`coffer: warning: ${message}`),
   });
   for (const line of lines) console.log(line);

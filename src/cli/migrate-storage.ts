@@ -29,7 +29,7 @@ import { createSqliteKeyRepository, sqliteDomainKeys, sqliteKeyTables } from '..
 import { createSqliteIdentityRepository, sqliteIdentityTables } from '../adapters/storage/sqlite-identity.ts';
 import { auditRowsOf, createSqliteAuditStore, sqliteAuditSigningKeys } from '../adapters/audit/sqlite-audit.ts';
 import { chainLogPath, digestLogFileOf } from '../adapters/audit/digest-log.ts';
-import { openSealedKeyStore } from '../adapters/keystore/open.ts';
+import { openSealedKeyStore, type SealSettings } from '../adapters/keystore/open.ts';
 import { openPostgresBackend, redactedUrl } from '../adapters/backend/postgres-backend.ts';
 import type { Backend } from '../adapters/backend/backend.ts';
 import type { Change } from '../ports/changes.ts';
@@ -46,7 +46,7 @@ export const FIRST_CHAIN = 'main';
 export interface MigrateOptions {
   readonly dataDir: string;
   readonly to: string;
-  readonly passphrase: string | undefined;
+  readonly seal: SealSettings;
   /** COFFER_AUDIT_DIGEST_LOG. */
   readonly configuredDigestLog: string | undefined;
   readonly now: number;
@@ -114,7 +114,8 @@ export async function migrateStorage(o: MigrateOptions): Promise<string[]> {
   const logs = digestLogCopies(o);
   const db = sqliteOpen(o.dataDir, (file) => openDatabase(file));
   try {
-    const store = openSealedKeyStore(o.dataDir, o.passphrase, sqliteDomainKeys(db), () => o.now);
+    const domainKeys = sqliteDomainKeys(db);
+    const store = await openSealedKeyStore(o.dataDir, o.seal, async (open) => db.transaction(() => open(domainKeys)).immediate(), () => o.now);
     try {
       const target = await openPostgresBackend(o.to, { poolSize: 4, onWarning: o.warn });
       try {

@@ -37,7 +37,7 @@ test('root credentials come in pairs', () => {
 
 test('every setting is documented', () => {
   for (const s of SETTINGS) {
-    assert.match(s.env, /^COFFER_[A-Z_]+$/);
+    assert.match(s.env, /^COFFER_[A-Z0-9_]+$/);
     assert.ok(s.doc.length > 10, s.env);
   }
 });

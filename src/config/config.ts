@@ -16,6 +16,13 @@ export interface Config {
   readonly rootAccessKeyId: string | undefined;
   readonly rootSecretAccessKey: string | undefined;
   readonly rootPassphrase: string | undefined;
+  /** Which root seal: `auto` is the passphrase seal when a passphrase is set, else the key file. */
+  readonly seal: 'auto' | 'key-file' | 'passphrase' | 'pkcs11';
+  readonly sealPkcs11TokenLabel: string | undefined;
+  readonly sealPkcs11Pin: string | undefined;
+  readonly sealPkcs11KeyLabel: string;
+  /** The PKCS#11 library (the HSM tier, the token seal); undefined when none is configured or found. */
+  readonly pkcs11Module: string | undefined;
   readonly schedulerIntervalMs: number;
   readonly testMode: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -128,6 +135,11 @@ export const SETTINGS = [
   s({ key: 'rootAccessKeyId', env: 'COFFER_ROOT_ACCESS_KEY_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[\w]{16,128}$/, '16-128 word characters')(r, n)), doc: "Account root's access key id; generated into the data folder when unset." }),
   s({ key: 'rootSecretAccessKey', env: 'COFFER_ROOT_SECRET_ACCESS_KEY', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{16,128}$/, '16-128 characters')(r, n)), doc: "Account root's secret access key; set together with the id." }),
   s({ key: 'rootPassphrase', env: 'COFFER_ROOT_PASSPHRASE', fallback: '', parse: optional, doc: 'Seal the root key with this passphrase (scrypt) instead of the development key file.' }),
+  s({ key: 'seal', env: 'COFFER_SEAL', fallback: 'auto', parse: oneOf(['auto', 'key-file', 'passphrase', 'pkcs11'] as const), doc: 'The root seal, which wraps the domain keys: `key-file` (`root.key` in the data folder, for development), `passphrase` (scrypt of COFFER_ROOT_PASSPHRASE), `pkcs11` (a non-extractable AES key inside a PKCS#11 token: COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*) or `auto` (passphrase when COFFER_ROOT_PASSPHRASE is set, else key file). `npm run coffer -- seal migrate` moves a data folder from one to another.' }),
+  s({ key: 'sealPkcs11TokenLabel', env: 'COFFER_SEAL_PKCS11_TOKEN_LABEL', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{1,32}$/, 'a token label of 1-32 characters')(r, n)), doc: 'With COFFER_SEAL=pkcs11: the label of the (initialised) token that keeps the root key.' }),
+  s({ key: 'sealPkcs11Pin', env: 'COFFER_SEAL_PKCS11_PIN', fallback: '', parse: optional, doc: "With COFFER_SEAL=pkcs11: the token's user PIN." }),
+  s({ key: 'sealPkcs11KeyLabel', env: 'COFFER_SEAL_PKCS11_KEY_LABEL', fallback: 'coffer-root-key', parse: matching(/^.{1,64}$/, 'a key label of 1-64 characters'), doc: 'With COFFER_SEAL=pkcs11: the label (and CKA_ID) of the root key in the token; created there, non-extractable, on first start.' }),
+  s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: optional, doc: 'The PKCS#11 library (a vendor\'s, or SoftHSM2\'s `/usr/lib/softhsm/libsofthsm2.so`) of the token seal and the HSM tier.' }),
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),
@@ -168,6 +180,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');
   }
+  if (cfg.seal === 'pkcs11') {
+    for (const [value, name] of [[cfg.pkcs11Module, 'COFFER_PKCS11_MODULE'], [cfg.sealPkcs11TokenLabel, 'COFFER_SEAL_PKCS11_TOKEN_LABEL'], [cfg.sealPkcs11Pin, 'COFFER_SEAL_PKCS11_PIN']] as const) {
+      if (value === undefined) throw new ConfigError(`COFFER_SEAL=pkcs11 needs ${name}`);
+    }
+  }
+  if (cfg.seal === 'passphrase' && cfg.rootPassphrase === undefined) throw new ConfigError('COFFER_SEAL=passphrase needs COFFER_ROOT_PASSPHRASE');
   if (cfg.requestTimeoutSeconds < cfg.headersTimeoutSeconds) {
     throw new ConfigError(`COFFER_REQUEST_TIMEOUT_S (${cfg.requestTimeoutSeconds}) must be at least COFFER_HEADERS_TIMEOUT_S (${cfg.headersTimeoutSeconds})`);
   }
