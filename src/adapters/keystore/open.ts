@@ -79,7 +79,7 @@ export async function unwrapDomainKeys(seal: RootSeal, records: readonly DomainK
         keys.set(r.id, await seal.unwrap(r.wrapped, domainKeyAad(r.id)));
       } catch (e) {
         if (e instanceof AuthenticationError) {
-          throw new SealError(`${SETTING[seal.kind]} does not open this data folder (wrong ${seal.kind === 'key-file' ? 'root key file' : seal.kind === 'passphrase' ? 'COFFER_ROOT_PASSPHRASE' : 'token or key label'}?)`);
+          throw new SealError(`the root key does not open this data folder (wrong ${seal.kind === 'key-file' ? 'root key file' : seal.kind === 'passphrase' ? 'COFFER_ROOT_PASSPHRASE' : 'token or COFFER_SEAL_PKCS11_KEY_LABEL'}?)`);
         }
         throw e;
       }

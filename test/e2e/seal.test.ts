@@ -1,0 +1,74 @@
+/**
+ * The root seal moved with `seal migrate`, its server stopped: key file → passphrase → key file,
+ * and (with SoftHSM) into a token and back. After each move every ciphertext made before decrypts,
+ * the old seal no longer opens the folder, and a folder started with the wrong kind of seal stops
+ * with a message saying which seal it has.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { databaseFor, newDataDir, REPO_ROOT, removeDataDir, startCoffer } from './harness.ts';
+
+const PASSPHRASE = 'correct horse battery staple';
+
+const cli = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000,
+  });
+const runMain = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
+  });
+
+test('seal migrate: key file → passphrase → key file; every old ciphertext and MAC still works, the old seal no longer opens the folder', { timeout: 180_000 }, async () => {
+  const dataDir = newDataDir();
+  const db = await databaseFor(dataDir);
+  const base: Record<string, string> = { COFFER_DATA_DIR: dataDir, ...(db !== undefined ? { COFFER_DATABASE_URL: db } : {}) };
+  try {
+    const first = await startCoffer({ dataDir, env: db !== undefined ? { COFFER_DATABASE_URL: db } : {} });
+    const kms = first.client();
+    const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata?.KeyId as string;
+    const blob = (await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('before the move') }))).CiphertextBlob as Uint8Array;
+    const mac = (await kms.send(new GenerateMacCommand({ KeyId: macKey, MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from('m') }))).Mac as Uint8Array;
+    assert.equal(await first.stop(), 0);
+
+    const still = async (env: Record<string, string>) => {
+      const c = await startCoffer({ dataDir, env: { ...(db !== undefined ? { COFFER_DATABASE_URL: db } : {}), ...env } });
+      try {
+        const k = c.client();
+        assert.equal(Buffer.from((await k.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext ?? []).toString(), 'before the move');
+        assert.equal((await k.send(new VerifyMacCommand({ KeyId: macKey, MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from('m'), Mac: mac }))).MacValid, true);
+      } finally {
+        assert.equal(await c.stop(), 0);
+      }
+    };
+
+    const toPassphrase = cli({ ...base, COFFER_ROOT_PASSPHRASE: PASSPHRASE }, 'seal', 'migrate', '--from', 'key-file', '--to', 'passphrase');
+    assert.equal(toPassphrase.status, 0, toPassphrase.stderr);
+    assert.match(toPassphrase.stdout, /Moved 1 domain key from the key-file seal to the passphrase seal/);
+    await still({ COFFER_ROOT_PASSPHRASE: PASSPHRASE });
+    const byFile = runMain(base);
+    assert.equal(byFile.status, 1);
+    assert.match(byFile.stderr, /root key does not open this data folder/);
+
+    const again = cli({ ...base, COFFER_ROOT_PASSPHRASE: PASSPHRASE }, 'seal', 'migrate', '--from', 'passphrase', '--to', 'passphrase');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /nothing to move/);
+    const wrongSource = cli({ ...base, COFFER_ROOT_PASSPHRASE: 'not it' }, 'seal', 'migrate', '--from', 'passphrase', '--to', 'key-file');
+    assert.equal(wrongSource.status, 1);
+    assert.match(wrongSource.stderr, /root key does not open this data folder/);
+
+    const back = cli({ ...base, COFFER_ROOT_PASSPHRASE: PASSPHRASE }, 'seal', 'migrate', '--from', 'passphrase', '--to', 'key-file');
+    assert.equal(back.status, 0, back.stderr);
+    await still({});
+    const byPassphrase = runMain({ ...base, COFFER_ROOT_PASSPHRASE: PASSPHRASE });
+    assert.equal(byPassphrase.status, 1);
+    assert.match(byPassphrase.stderr, /root key does not open this data folder/);
+    const usage = cli(base, 'seal', 'migrate', '--from', 'vault', '--to', 'key-file');
+    assert.equal(usage.status, 2);
+  } finally {
+    removeDataDir(dataDir);
+  }
+});
