@@ -23,7 +23,7 @@
  * COFFER_AUDIT_DIGEST_LOG's). `migrate-storage` copies the data folder's SQLite installation, its
  * server stopped, into an empty PostgreSQL database (cli/migrate-storage.ts) and prints the counts
  * copied. `seal migrate` moves the data folder's domain keys from one root seal to another, its
- * server stopped (cli/seal-migrate.ts), with the seals' settings from the environment. Exit status: 0 done, 1 failed, 2 usage.
+ * server stopped (adapters/keystore/seal-migration.ts), with the seals' settings from the environment. Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -34,7 +34,7 @@ import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identi
 import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult, type AuditSource } from './audit.ts';
 import { backendAuditSource, openCliBackend, openIdentities, type Identities } from './backend.ts';
 import { migrateStorage } from './migrate-storage.ts';
-import { migrateSeal } from './seal-migrate.ts';
+import { migrateSeal } from '../adapters/keystore/seal-migration.ts';
 import { sealSettingsFromConfig } from '../adapters/keystore/open.ts';
 import { loadPkcs11Module } from '../adapters/pkcs11/load.ts';
 

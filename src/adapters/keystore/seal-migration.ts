@@ -11,11 +11,11 @@
  * Every plaintext domain key is zeroed when done.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { zero } from '../crypto/bytes.ts';
-import { domainKeyAad } from '../crypto/wrap.ts';
-import { openRootSeal, unwrapDomainKeys, type SealSettings, type WithDomainKeys } from '../adapters/keystore/open.ts';
-import type { RootSeal } from '../adapters/keystore/root-seal.ts';
-import type { DomainKeyRecord } from '../ports/key-repository.ts';
+import { zero } from '../../crypto/bytes.ts';
+import { domainKeyAad } from '../../crypto/wrap.ts';
+import { openRootSeal, unwrapDomainKeys, type SealSettings, type WithDomainKeys } from './open.ts';
+import type { RootSeal } from './root-seal.ts';
+import type { DomainKeyRecord } from '../../ports/key-repository.ts';
 
 export interface SealMigration {
   readonly dataDir: string;
