@@ -213,7 +213,7 @@ export async function issueHsmCertificate(ca: HardwareCa, hsmPublicKeySpki: Buff
     throw new InvalidKeyError('the hardware CA private key is not PKCS#8', { cause: e });
   }
   const caSpki = caCert.asn.tbsCertificate.subjectPublicKeyInfo;
-  if (!spkiDer(createPublicKey(caKey)).equals(spkiDer(caCert.x509.publicKey))) {
+  if (!spkiDer(createPublicKey(caKey)).equals(spkiDer(caCert.publicKey))) {
     throw new CryptoError('the hardware CA private key does not match its certificate');
   }
   const validity = validityProblem(caCert, now, 'the hardware CA certificate');
@@ -252,6 +252,8 @@ interface ParsedCertificate {
   readonly der: Buffer;
   readonly x509: X509Certificate;
   readonly asn: Certificate;
+  /** The subject public key (node's getter throws on a key it cannot read, so it is read once, here). */
+  readonly publicKey: KeyObject;
   /** Content octets of the issuer and subject Names, as encoded in the certificate. */
   readonly issuer: Buffer;
   readonly subject: Buffer;
@@ -304,7 +306,13 @@ function parseCertificate(pem: unknown, what: string): Parsed<ParsedCertificate>
     const asn = AsnConvert.parse(decoded.der, Certificate);
     asn.tbsCertificate.validity.notBefore.getTime();
     asn.tbsCertificate.validity.notAfter.getTime();
-    return { ok: true, cert: { der: decoded.der, x509, asn, ...names } };
+    let publicKey: KeyObject;
+    try {
+      publicKey = x509.publicKey;
+    } catch {
+      return { ok: false, reason: `${what} has a public key that cannot be read` };
+    }
+    return { ok: true, cert: { der: decoded.der, x509, asn, publicKey, ...names } };
   } catch {
     return malformed;
   }
@@ -331,6 +339,15 @@ const spkiDer = (key: KeyObject): Buffer => key.export({ type: 'spki', format: '
 function signedBy(cert: ParsedCertificate, key: KeyObject): boolean {
   try {
     return cert.x509.verify(key);
+  } catch {
+    return false;
+  }
+}
+
+/** OpenSSL's X509_check_issued: names equal under canonical comparison, and key identifiers and key usage consistent. */
+function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return cert.x509.checkIssued(issuer.x509);
   } catch {
     return false;
   }
@@ -396,7 +413,7 @@ export function checkClusterInitialization(input: ClusterInitializationInput): C
   const anchor = anchorParsed.cert;
   const signed = signedParsed.cert;
 
-  if (!signedBy(anchor, anchor.x509.publicKey)) {
+  if (!signedBy(anchor, anchor.publicKey)) {
     return { ok: false, reason: 'TrustAnchor is not self-signed: its signature does not verify with its own public key' };
   }
   if (!anchor.issuer.equals(anchor.subject)) return { ok: false, reason: 'TrustAnchor is not self-signed: its issuer and subject differ' };
@@ -405,11 +422,11 @@ export function checkClusterInitialization(input: ClusterInitializationInput): C
   const extensionsProblem = anchorExtensionsProblem(anchor);
   if (extensionsProblem) return { ok: false, reason: extensionsProblem };
 
-  if (!signedBy(signed, anchor.x509.publicKey)) return { ok: false, reason: 'SignedCert was not signed by TrustAnchor: its signature does not verify with the trust anchor\'s public key' };
-  if (!signed.issuer.equals(anchor.subject) && !signed.x509.checkIssued(anchor.x509)) {
+  if (!signedBy(signed, anchor.publicKey)) return { ok: false, reason: 'SignedCert was not signed by TrustAnchor: its signature does not verify with the trust anchor\'s public key' };
+  if (!signed.issuer.equals(anchor.subject) && !issuedBy(signed, anchor)) {
     return { ok: false, reason: 'SignedCert\'s issuer is not the subject of TrustAnchor' };
   }
-  if (!spkiDer(signed.x509.publicKey).equals(spkiDer(csr.cert.publicKey))) {
+  if (!spkiDer(signed.publicKey).equals(spkiDer(csr.cert.publicKey))) {
     return { ok: false, reason: 'SignedCert does not certify the cluster CSR: its public key differs from the CSR\'s' };
   }
   const signedValidity = validityProblem(signed, now, 'SignedCert');
