@@ -49,11 +49,15 @@ const HSM_CERT_YEARS = 20;
 // ---------------------------------------------------------------------------------------------
 // Building
 
-/** Identifiers that go into subjects: Coffer's own ids (`cluster-…`, `hsm-…`), so a short plain alphabet. */
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/;
+/**
+ * Identifiers that go into subjects: Coffer's own ids (AWS's shape is `cluster-` or `hsm-` and 11
+ * characters), so a plain alphabet, and at most 24 characters so that the CSR's CN stays within
+ * RFC 5280's ub-common-name (64).
+ */
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,23}$/;
 
 function checkId(what: string, id: string): void {
-  if (!ID.test(id)) throw new CryptoError(`${what} must be 1-48 characters of letters, digits, '.', '_' and '-'`);
+  if (!ID.test(id)) throw new CryptoError(`${what} must be 1-24 characters of letters, digits, '.', '_' and '-'`);
 }
 
 /** A Name from (type, value) pairs, one attribute per RDN, values as UTF8String (RFC 5280 §4.1.2.6). */
