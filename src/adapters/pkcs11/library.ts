@@ -59,6 +59,7 @@ export interface Pkcs11Api {
   C_GetAttributeValue(session: Handle, object: Handle, template: readonly Attribute[]): { type: number; value: Buffer }[];
   C_EncryptInit(session: Handle, mechanism: Mechanism, key: Handle): void;
   C_EncryptAsync(session: Handle, inData: Buffer, outData: Buffer): Promise<Buffer>;
+  C_EncryptFinalAsync(session: Handle, outData: Buffer): Promise<Buffer>;
   C_DecryptInit(session: Handle, mechanism: Mechanism, key: Handle): void;
   C_DecryptAsync(session: Handle, inData: Buffer, outData: Buffer): Promise<Buffer>;
   C_SignInit(session: Handle, mechanism: Mechanism, key: Handle): void;

@@ -36,29 +36,31 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     return new HsmError('authentication', err.code, `${action}: the data does not authenticate (${err.code})`);
   };
   let closed = false;
+  const run = <T>(action: string, fn: (session: Handle) => Promise<T> | T): Promise<T> =>
+    closed ? Promise.reject(hsmError('COFFER_SESSION_CLOSED', `${action}: this TokenSession is closed`)) : pool.run(action, fn);
 
   return {
     async generateAes(template, bytes) {
       if (bytes !== 16 && bytes !== 24 && bytes !== 32) throw hsmError('CKR_KEY_SIZE_RANGE', `AES keys are 16, 24 or 32 bytes, not ${bytes}`);
-      await pool.run('C_GenerateKey (AES)', async (s) => {
+      await run('C_GenerateKey (AES)', async (s) => {
         await api.C_GenerateKeyAsync(s, { mechanism: CKM.AES_KEY_GEN }, secretKeyTemplate(template, bytes));
       });
     },
 
     async generateRsaPair(id, label, bits) {
       const t = rsaPairTemplates(id, label, bits);
-      return pool.run('C_GenerateKeyPair (RSA)', async (s) => {
+      return run('C_GenerateKeyPair (RSA)', async (s) => {
         const pair = await api.C_GenerateKeyPairAsync(s, { mechanism: CKM.RSA_PKCS_KEY_PAIR_GEN }, t.publicKey, t.privateKey);
         return publicKeyOf(s, pair.publicKey);
       });
     },
 
     rsaPublicKey(id) {
-      return pool.run('reading an RSA public key', (s) => pool.withObject(s, CKO.PUBLIC_KEY, id, (h) => publicKeyOf(s, h)));
+      return run('reading an RSA public key', (s) => pool.withObject(s, CKO.PUBLIC_KEY, id, (h) => publicKeyOf(s, h)));
     },
 
     signRsaSha256(id, data) {
-      return pool.run('C_Sign (SHA256_RSA_PKCS)', (s) => pool.withObject(s, CKO.PRIVATE_KEY, id, async (h) => {
+      return run('C_Sign (SHA256_RSA_PKCS)', (s) => pool.withObject(s, CKO.PRIVATE_KEY, id, async (h) => {
         api.C_SignInit(s, { mechanism: CKM.SHA256_RSA_PKCS }, h);
         return Buffer.from(await api.C_SignAsync(s, data, Buffer.alloc(1024)));
       }));
@@ -66,16 +68,19 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
 
     encryptGcm(id, iv, aad, plaintext) {
       const mech = gcm(iv, aad);
-      return pool.run('C_Encrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
+      return run('C_Encrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
         api.C_EncryptInit(s, mech, h);
-        return Buffer.from(await api.C_EncryptAsync(s, plaintext, Buffer.alloc(plaintext.length + GCM_TAG_BYTES)));
+        const out = Buffer.alloc(plaintext.length + GCM_TAG_BYTES);
+        // pkcs11js hands an empty input to the module as a null pointer (SoftHSM: CKR_ARGUMENTS_BAD);
+        // the tag alone comes from C_EncryptFinal.
+        return Buffer.from(plaintext.length === 0 ? await api.C_EncryptFinalAsync(s, out) : await api.C_EncryptAsync(s, plaintext, out));
       }));
     },
 
     decryptGcm(id, iv, aad, ciphertextAndTag) {
       const mech = gcm(iv, aad);
       if (ciphertextAndTag.length < GCM_TAG_BYTES) return Promise.reject(hsmError('CKR_ENCRYPTED_DATA_LEN_RANGE', 'C_Decrypt (AES-GCM): shorter than its tag'));
-      return pool.run('C_Decrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
+      return run('C_Decrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
         api.C_DecryptInit(s, mech, h);
         // SoftHSM wants room for the whole input; the answer is the plaintext only.
         const out = Buffer.alloc(ciphertextAndTag.length);
@@ -91,13 +96,13 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     },
 
     wrap(wrappingId, targetId) {
-      return pool.run('C_WrapKey (AES_KEY_WRAP_PAD)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, (wh) =>
+      return run('C_WrapKey (AES_KEY_WRAP_PAD)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, (wh) =>
         pool.withObject(s, CKO.SECRET_KEY, targetId, async (th) =>
           Buffer.from(await api.C_WrapKeyAsync(s, KWP, wh, th, Buffer.alloc(WRAP_BUFFER_BYTES))))));
     },
 
     async unwrap(wrappingId, wrapped, template) {
-      await pool.run('C_UnwrapKey (AES_KEY_WRAP_PAD)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, async (wh) => {
+      await run('C_UnwrapKey (AES_KEY_WRAP_PAD)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, async (wh) => {
         try {
           await api.C_UnwrapKeyAsync(s, KWP, wh, wrapped, secretKeyTemplate(template));
         } catch (e) {
@@ -107,13 +112,13 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     },
 
     async has(id) {
-      const found = await pool.run('finding an object', (s) => pool.search(s, [{ type: CKA.ID, value: id }], 1).length > 0);
+      const found = await run('finding an object', (s) => pool.search(s, [{ type: CKA.ID, value: id }], 1).length > 0);
       if (!found) pool.probe('finding an object');
       return found;
     },
 
     list() {
-      return pool.run('listing objects', (s) => {
+      return run('listing objects', (s) => {
         pool.probe('listing objects');
         const byId = new Map<string, { id: Buffer; label: string; kind: 'secret' | 'private' | 'public' }>();
         // Strongest class first: a pair is listed once, as its private key.
@@ -130,7 +135,7 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     },
 
     async destroy(id) {
-      const n = await pool.run('C_DestroyObject', (s) => {
+      const n = await run('C_DestroyObject', (s) => {
         const found = pool.search(s, [{ type: CKA.ID, value: id }]);
         for (const h of found) api.C_DestroyObject(s, h);
         return found.length;
@@ -142,7 +147,7 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
 
     random(bytes) {
       if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1_048_576) return Promise.reject(hsmError('CKR_ARGUMENTS_BAD', 'C_GenerateRandom: 1 to 1048576 bytes'));
-      return pool.run('C_GenerateRandom', (s) => {
+      return run('C_GenerateRandom', (s) => {
         pool.probe('C_GenerateRandom');
         return Buffer.from(api.C_GenerateRandom(s, Buffer.alloc(bytes)));
       });
