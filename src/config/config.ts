@@ -3,6 +3,8 @@
  * parser, description); the README's configuration table is this table. A bad value stops
  * start-up with a message that names the variable.
  */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseManagementQuotas, resolveKmsQuotas, type KmsQuota, type ManagementQuotaSetting } from './kms-quotas.ts';
 
 export interface Config {
@@ -47,6 +49,8 @@ export interface Config {
   /** This node's name among the nodes sharing one database (its audit chain's name); derived when empty. */
   readonly nodeId: string | undefined;
   readonly coherencePollMs: number;
+  /** The PKCS#11 module (shared library path) of the HSM tier; undefined: none on this machine. */
+  readonly pkcs11Module: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -102,6 +106,15 @@ const databaseUrl: Parser<string | undefined> = (raw, name) => {
   if (u.hostname === '' || u.pathname.length < 2) throw new ConfigError(`${name} must name a host and a database (postgres://user:password@host:5432/database)`);
   return raw;
 };
+/** Debian's SoftHSM2 (package softhsm2), the module used when COFFER_PKCS11_MODULE is unset. */
+export const DEFAULT_PKCS11_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+/** An absolute path to an existing file; unset: the SoftHSM2 default when it is installed. */
+const pkcs11Module: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return existsSync(DEFAULT_PKCS11_MODULE) ? DEFAULT_PKCS11_MODULE : undefined;
+  if (!isAbsolute(raw)) throw new ConfigError(`${name} must be the absolute path of a PKCS#11 module (a .so file), got '${raw}'`);
+  if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
+  return raw;
+};
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -155,6 +168,7 @@ export const SETTINGS = [
   s({ key: 'workerIndex', env: 'COFFER_WORKER_INDEX', fallback: '0', parse: int(0, 256), doc: 'Set by Coffer for its own worker processes; never set it yourself.' }),
   s({ key: 'nodeId', env: 'COFFER_NODE_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, dots, dashes or underscores')(r, n)), doc: "This node's name among the nodes sharing a PostgreSQL database: its audit records form the hash chain of that name (default: the host name and the port). Keep it stable across restarts, and unique." }),
   s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
+  s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: pkcs11Module, doc: 'The PKCS#11 module (absolute path of its .so) whose tokens are the HSM tier\'s HSMs and partitions. Unset: `/usr/lib/softhsm/libsofthsm2.so` (Debian\'s `softhsm2`) when that file exists, else none. Loading it needs the optional `pkcs11js` package (built by `npm ci`).' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
