@@ -351,6 +351,18 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
       });
     });
 
+    run('module.close closes the sessions and admins opened through it, ending their logins', async ({ module: m }) => {
+      const info = await m.initToken(unique('close'), SO_PIN);
+      const admin = await m.openAdmin(info.serial, SO_PIN);
+      await admin.initUserPin(USER_PIN);
+      await m.close();
+      await rejects(admin.initUserPin('user-pin-2222'), 'other', 'COFFER_SESSION_CLOSED');
+      const s = await m.openSession(info.serial, USER_PIN);
+      await m.close();
+      await rejects(s.random(4), 'other', 'COFFER_SESSION_CLOSED');
+      await (await m.openAdmin(info.serial, SO_PIN)).close();
+    });
+
     run("a lost token (its files removed): calls fail with 'token-not-present' or 'device-error', and close still works", async (f) => {
       const m = f.module;
       const info = await freshToken(m, unique('lost'));
