@@ -163,6 +163,12 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
       } finally {
         await s.close();
       }
+      const admin = await m.openAdmin(info.serial, SO_PIN);
+      try {
+        await rejects(m.openSession(info.serial, USER_PIN), 'other', 'CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
+      } finally {
+        await admin.close();
+      }
       await rejects(m.openSession('0000000000000000', USER_PIN), 'token-not-present', 'COFFER_TOKEN_NOT_FOUND');
     });
 
@@ -208,6 +214,7 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
         const ct2 = await s.encryptGcm(encryptOnly, iv, aad, Buffer.from('x'));
         await rejects(s.decryptGcm(encryptOnly, iv, aad, ct2), 'not-permitted', 'CKR_KEY_FUNCTION_NOT_PERMITTED');
         await rejects(s.generateAes(template(keyId()), 20), 'other', 'CKR_KEY_SIZE_RANGE');
+        await rejects(s.encryptGcm(id, randomBytes(16), aad, Buffer.from('x')), 'other', 'CKR_MECHANISM_PARAM_INVALID');
       });
     });
 

@@ -55,18 +55,18 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       });
     },
 
-    rsaPublicKey(id) {
+    async rsaPublicKey(id) {
       return run('reading an RSA public key', (s) => pool.withObject(s, CKO.PUBLIC_KEY, id, (h) => publicKeyOf(s, h)));
     },
 
-    signRsaSha256(id, data) {
+    async signRsaSha256(id, data) {
       return run('C_Sign (SHA256_RSA_PKCS)', (s) => pool.withObject(s, CKO.PRIVATE_KEY, id, async (h) => {
         api.C_SignInit(s, { mechanism: CKM.SHA256_RSA_PKCS }, h);
         return Buffer.from(await api.C_SignAsync(s, data, Buffer.alloc(1024)));
       }));
     },
 
-    encryptGcm(id, iv, aad, plaintext) {
+    async encryptGcm(id, iv, aad, plaintext) {
       const mech = gcm(iv, aad);
       return run('C_Encrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
         api.C_EncryptInit(s, mech, h);
@@ -77,9 +77,9 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       }));
     },
 
-    decryptGcm(id, iv, aad, ciphertextAndTag) {
+    async decryptGcm(id, iv, aad, ciphertextAndTag) {
       const mech = gcm(iv, aad);
-      if (ciphertextAndTag.length < GCM_TAG_BYTES) return Promise.reject(hsmError('CKR_ENCRYPTED_DATA_LEN_RANGE', 'C_Decrypt (AES-GCM): shorter than its tag'));
+      if (ciphertextAndTag.length < GCM_TAG_BYTES) throw hsmError('CKR_ENCRYPTED_DATA_LEN_RANGE', 'C_Decrypt (AES-GCM): shorter than its tag');
       return run('C_Decrypt (AES-GCM)', (s) => pool.withObject(s, CKO.SECRET_KEY, id, async (h) => {
         api.C_DecryptInit(s, mech, h);
         // SoftHSM wants room for the whole input; the answer is the plaintext only.
@@ -95,7 +95,7 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       }));
     },
 
-    wrap(wrappingId, targetId) {
+    async wrap(wrappingId, targetId) {
       return run('C_WrapKey (AES_KEY_WRAP_PAD)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, (wh) =>
         pool.withObject(s, CKO.SECRET_KEY, targetId, async (th) =>
           Buffer.from(await api.C_WrapKeyAsync(s, KWP, wh, th, Buffer.alloc(WRAP_BUFFER_BYTES))))));
@@ -117,7 +117,7 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       return found;
     },
 
-    list() {
+    async list() {
       return run('listing objects', (s) => {
         pool.probe('listing objects');
         const byId = new Map<string, { id: Buffer; label: string; kind: 'secret' | 'private' | 'public' }>();
@@ -145,8 +145,8 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       return n;
     },
 
-    random(bytes) {
-      if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1_048_576) return Promise.reject(hsmError('CKR_ARGUMENTS_BAD', 'C_GenerateRandom: 1 to 1048576 bytes'));
+    async random(bytes) {
+      if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1_048_576) throw hsmError('CKR_ARGUMENTS_BAD', 'C_GenerateRandom: 1 to 1048576 bytes');
       return run('C_GenerateRandom', (s) => {
         pool.probe('C_GenerateRandom');
         return Buffer.from(api.C_GenerateRandom(s, Buffer.alloc(bytes)));
