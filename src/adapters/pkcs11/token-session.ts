@@ -28,10 +28,14 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     if (iv.length !== GCM_IV_BYTES) throw hsmError('CKR_MECHANISM_PARAM_INVALID', `AES-GCM needs a ${GCM_IV_BYTES}-byte IV`);
     return { mechanism: CKM.AES_GCM, parameter: { type: lib.gcmParamsType, iv, aad, ivBits: GCM_IV_BYTES * 8, tagBits: GCM_TAG_BYTES * 8 } };
   };
-  /** A decrypt or unwrap failure that means "does not verify", once the token has answered the probe. */
-  const unauthentic = (e: unknown, action: string): HsmError => {
+  /**
+   * A decrypt or unwrap failure that means "does not verify" (once the token has answered the
+   * probe) as an 'authentication' HsmError; any other failure as it came, so that a stale handle
+   * is still found again by withObject.
+   */
+  const unauthentic = (e: unknown, action: string): unknown => {
     const err = toHsmError(e, action);
-    if (!UNAUTHENTIC.has(err.code)) return err;
+    if (!UNAUTHENTIC.has(err.code)) return e;
     pool.probe(action);
     return new HsmError('authentication', err.code, `${action}: the data does not authenticate (${err.code})`);
   };
