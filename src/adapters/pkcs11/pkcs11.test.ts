@@ -119,6 +119,26 @@ test('the session pool is bounded: 64 operations in flight over 2 sessions all s
   }
 });
 
+test('the event loop keeps turning while the token generates and signs (async calls on the libuv pool)', { skip }, async () => {
+  const serial = await token(`loop-${randomBytes(3).toString('hex')}`);
+  const m = await openSoftHsm();
+  const s = await m.openSession(serial, USER_PIN);
+  try {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 2);
+    const started = Date.now();
+    const ids = Array.from({ length: 4 }, () => randomBytes(8));
+    await Promise.all(ids.map((id) => s.generateRsaPair(id, 'loop', 2048)));
+    await Promise.all(ids.flatMap((id) => Array.from({ length: 16 }, () => s.signRsaSha256(id, randomBytes(64)))));
+    clearInterval(timer);
+    const elapsed = Date.now() - started;
+    // Synchronous calls would let the timer fire at most once, after the work (HSM.md §c: 0 times in 2-3 s).
+    assert.ok(ticks >= Math.min(5, elapsed / 20), `${ticks} timer ticks in ${elapsed} ms`);
+  } finally {
+    await m.close();
+  }
+});
+
 test('a cached handle that went stale (the object destroyed and made again elsewhere) is found again', { skip }, async () => {
   const ck = randomBytes(32);
   const serial = await token(`stale-${randomBytes(3).toString('hex')}`, ck);
