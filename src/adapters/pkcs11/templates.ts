@@ -82,6 +82,13 @@ export function rsaPairTemplates(id: Buffer, label: string, bits: number): { pub
  * The cluster key as the SO creates it: trusted, WRAP and UNWRAP only, sensitive, never
  * extractable. Public (CKA_PRIVATE=false) because the SoftHSM SO can create nothing else (HSM.md
  * gotcha 12); `value` is the caller's.
+ *
+ * Limit, seen on SoftHSM 2.6.1 with pkcs11js 2.1.7: without a CKA_UNWRAP_TEMPLATE on this key, a
+ * logged-in user can wrap a WRAP_WITH_TRUSTED key under it and unwrap the blob into a
+ * non-sensitive object whose CKA_VALUE reads in clear. pkcs11js 2.1.7 cannot pass an
+ * attribute-array value ("Property 'value' should be a Number, Boolean, String or Buffer"), so no
+ * unwrap template is set here; whoever holds a user PIN of a token with the cluster key can read
+ * its keys.
  */
 export function trustedKeyTemplate(id: Buffer, label: string, value: Buffer): Attribute[] {
   return [
