@@ -3,6 +3,8 @@
  * parser, description); the README's configuration table is this table. A bad value stops
  * start-up with a message that names the variable.
  */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseManagementQuotas, resolveKmsQuotas, type KmsQuota, type ManagementQuotaSetting } from './kms-quotas.ts';
 
 export interface Config {
@@ -21,8 +23,6 @@ export interface Config {
   readonly sealPkcs11TokenLabel: string | undefined;
   readonly sealPkcs11Pin: string | undefined;
   readonly sealPkcs11KeyLabel: string;
-  /** The PKCS#11 library (the HSM tier, the token seal); undefined when none is configured or found. */
-  readonly pkcs11Module: string | undefined;
   readonly schedulerIntervalMs: number;
   readonly testMode: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -54,6 +54,8 @@ export interface Config {
   /** This node's name among the nodes sharing one database (its audit chain's name); derived when empty. */
   readonly nodeId: string | undefined;
   readonly coherencePollMs: number;
+  /** The PKCS#11 module (shared library path) of the HSM tier; undefined: none on this machine. */
+  readonly pkcs11Module: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -109,6 +111,15 @@ const databaseUrl: Parser<string | undefined> = (raw, name) => {
   if (u.hostname === '' || u.pathname.length < 2) throw new ConfigError(`${name} must name a host and a database (postgres://user:password@host:5432/database)`);
   return raw;
 };
+/** Debian's SoftHSM2 (package softhsm2), the module used when COFFER_PKCS11_MODULE is unset. */
+export const DEFAULT_PKCS11_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+/** An absolute path to an existing file; unset: the SoftHSM2 default when it is installed. */
+const pkcs11Module: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return existsSync(DEFAULT_PKCS11_MODULE) ? DEFAULT_PKCS11_MODULE : undefined;
+  if (!isAbsolute(raw)) throw new ConfigError(`${name} must be the absolute path of a PKCS#11 module (a .so file), got '${raw}'`);
+  if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
+  return raw;
+};
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -139,7 +150,6 @@ export const SETTINGS = [
   s({ key: 'sealPkcs11TokenLabel', env: 'COFFER_SEAL_PKCS11_TOKEN_LABEL', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{1,32}$/, 'a token label of 1-32 characters')(r, n)), doc: 'With COFFER_SEAL=pkcs11: the label of the (initialised) token that keeps the root key.' }),
   s({ key: 'sealPkcs11Pin', env: 'COFFER_SEAL_PKCS11_PIN', fallback: '', parse: optional, doc: "With COFFER_SEAL=pkcs11: the token's user PIN." }),
   s({ key: 'sealPkcs11KeyLabel', env: 'COFFER_SEAL_PKCS11_KEY_LABEL', fallback: 'coffer-root-key', parse: matching(/^.{1,64}$/, 'a key label of 1-64 characters'), doc: 'With COFFER_SEAL=pkcs11: the label (and CKA_ID) of the root key in the token; created there, non-extractable, on first start.' }),
-  s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: optional, doc: 'The PKCS#11 library (a vendor\'s, or SoftHSM2\'s `/usr/lib/softhsm/libsofthsm2.so`) of the token seal and the HSM tier.' }),
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),
@@ -167,6 +177,7 @@ export const SETTINGS = [
   s({ key: 'workerIndex', env: 'COFFER_WORKER_INDEX', fallback: '0', parse: int(0, 256), doc: 'Set by Coffer for its own worker processes; never set it yourself.' }),
   s({ key: 'nodeId', env: 'COFFER_NODE_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, dots, dashes or underscores')(r, n)), doc: "This node's name among the nodes sharing a PostgreSQL database: its audit records form the hash chain of that name (default: the host name and the port). Keep it stable across restarts, and unique." }),
   s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
+  s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: pkcs11Module, doc: 'The PKCS#11 module (absolute path of its .so) whose tokens are the HSM tier\'s HSMs and partitions. Unset: `/usr/lib/softhsm/libsofthsm2.so` (Debian\'s `softhsm2`) when that file exists, else none. Loading it needs the optional `pkcs11js` package (built by `npm ci`).' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

@@ -35,12 +35,17 @@ export type HsmErrorKind =
   | 'no-free-slot'      // no uninitialised slot to initialise a token on
   | 'object-not-found'  // no object with that CKA_ID
   | 'not-permitted'     // CKR_ATTRIBUTE_SENSITIVE, CKR_KEY_NOT_WRAPPABLE, CKR_KEY_UNEXTRACTABLE, CKR_KEY_FUNCTION_NOT_PERMITTED, CKR_USER_NOT_LOGGED_IN
-  | 'authentication'    // a GCM tag or an unwrap that does not verify (CKR_ENCRYPTED_DATA_INVALID, CKR_WRAPPED_KEY_INVALID, ...)
+  | 'authentication'    // a GCM tag or an unwrap that does not verify (CKR_ENCRYPTED_DATA_INVALID, CKR_WRAPPED_KEY_INVALID, ...;
+                        // SoftHSM 2.6.1 says CKR_GENERAL_ERROR there, reported with this kind once the token answers)
   | 'other';
 
 export class HsmError extends Error {
   override readonly name = 'HsmError';
-  /** `code` is the PKCS#11 return value's name (`CKR_PIN_INCORRECT`), or a Coffer one for what PKCS#11 has no value for. */
+  /**
+   * `code` is the PKCS#11 return value's name (`CKR_PIN_INCORRECT`), or a Coffer one for what PKCS#11
+   * has no value for: COFFER_TOKEN_NOT_FOUND, COFFER_NO_FREE_SLOT, COFFER_OBJECT_NOT_FOUND,
+   * COFFER_SESSION_CLOSED (a call after close), COFFER_PKCS11JS_MISSING, COFFER_NATIVE_ERROR.
+   */
   constructor(readonly kind: HsmErrorKind, readonly code: string, message: string) {
     super(message);
   }
@@ -81,7 +86,10 @@ export interface TokenSession {
   unwrap(wrappingId: Buffer, wrapped: Buffer, template: SecretKeyTemplate): Promise<void>;
   /** Whether an object with this CKA_ID exists (any class). */
   has(id: Buffer): Promise<boolean>;
-  /** The CKA_IDs of the token's objects of a class Coffer makes (secret keys and private keys), each once. */
+  /**
+   * The CKA_IDs of the token's keys (secret, private and public), each id once, with its strongest
+   * class (secret, then private, then public): a key pair is listed once, as 'private'.
+   */
   list(): Promise<readonly { readonly id: Buffer; readonly label: string; readonly kind: 'secret' | 'private' | 'public' }[]>;
   /** Destroys every object with this CKA_ID; answers how many. */
   destroy(id: Buffer): Promise<number>;
@@ -115,11 +123,21 @@ export interface HsmModule {
    * answers its info (with its new serial). No free slot: HsmError 'no-free-slot'.
    */
   initToken(label: string, soPin: string): Promise<TokenInfo>;
-  /** Wipes the token with this serial (C_InitToken with its SO PIN and an empty label): every object goes. */
+  /**
+   * Wipes the token with this serial (C_InitToken with its SO PIN and an empty label): every object
+   * and the user PIN go; the serial stays. Refused (CKR_SESSION_EXISTS) while a session or admin of
+   * this process is open on it.
+   */
   wipeToken(serial: string, soPin: string): Promise<void>;
   /** Logs in as the SO of the token with this serial. */
   openAdmin(serial: string, soPin: string): Promise<TokenAdmin>;
-  /** Logs in as the user of the token with this serial; a wrong PIN is HsmError 'pin-incorrect'. */
+  /**
+   * Logs in as the user of the token with this serial; a wrong PIN is HsmError 'pin-incorrect'.
+   * PKCS#11 logs in once per process and token, so the sessions of one token share that login: a
+   * second openSession must give the same PIN, and the login ends when the last one closes. While
+   * a session is open the token's SO cannot log in (CKR_USER_ANOTHER_ALREADY_LOGGED_IN), and the
+   * other way round.
+   */
   openSession(serial: string, userPin: string): Promise<TokenSession>;
   /** Changes the user PIN (C_SetPIN, logged in as the user with the old one). */
   setUserPin(serial: string, oldPin: string, newPin: string): Promise<void>;

@@ -3,8 +3,8 @@
  * a PKCS#11 feature is configured, so a machine without it still runs everything else.
  */
 import type { HsmModule } from '../../ports/hsm.ts';
-import { SealError } from '../../crypto/errors.ts';
 
 export async function loadPkcs11Module(path: string): Promise<HsmModule> {
-  throw new SealError(`the PKCS#11 adapter is not built into this Coffer yet (${path})`);
+  const { openPkcs11Module } = await import('./module.ts');
+  return openPkcs11Module(path);
 }
