@@ -140,3 +140,34 @@ test('COFFER_SEAL=pkcs11: the root key is made in the token, non-extractable; a 
     await module.close();
   }
 });
+
+test('COFFER_SEAL=pkcs11 on a new data folder: the first start makes the root key in the token and seals the first domain key with it; a restart opens it', { skip: softhsmSkip(), timeout: 120_000 }, async () => {
+  const module = await openSoftHsm();
+  const label = `fresh-${process.pid}`;
+  const token = await module.initToken(label, 'so-pin-1234');
+  const admin = await module.openAdmin(token.serial, 'so-pin-1234');
+  await admin.initUserPin('user-pin-5678');
+  await admin.close();
+  const env = {
+    SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(),
+    COFFER_SEAL: 'pkcs11', COFFER_SEAL_PKCS11_TOKEN_LABEL: label, COFFER_SEAL_PKCS11_PIN: 'user-pin-5678', COFFER_SEAL_PKCS11_KEY_LABEL: 'root-of-this-test',
+  };
+  const dataDir = newDataDir();
+  try {
+    const first = await startCoffer({ dataDir, env });
+    const k = first.client();
+    const keyId = (await k.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    const blob = (await k.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('fresh') }))).CiphertextBlob as Uint8Array;
+    assert.equal(await first.stop(), 0);
+    assert.match(pkcs11Tool(['--token-label', label, '--login', '--pin', 'user-pin-5678', '-O']).output, /root-of-this-test/);
+    const again = await startCoffer({ dataDir, env });
+    try {
+      assert.equal(Buffer.from((await again.client().send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext ?? []).toString(), 'fresh');
+    } finally {
+      assert.equal(await again.stop(), 0);
+    }
+  } finally {
+    removeDataDir(dataDir);
+    await module.close();
+  }
+});
