@@ -34,6 +34,8 @@ export interface HsmRecord {
   readonly systemPinSealed: string;
   /** The token's serial, once the job initialised it. */
   readonly tokenSerial?: string;
+  /** When a failed creation made it DELETED (it stays in Cluster.Hsms, with its StateMessage, FAILED_HSM_VISIBLE_MS). */
+  readonly deletedAt?: number;
 }
 
 export interface ClusterRecord {
@@ -154,6 +156,8 @@ export const QUOTAS = { clustersPerRegion: 4, hsmsPerRegion: 6, hsmsPerCluster: 
 export const RETENTION_DAYS = { min: 7, max: 379, default: 90 } as const;
 /** A DELETED cluster's record stays visible this long (Coffer choice, design §2.1). */
 export const DELETED_VISIBLE_MS = 7 * 86_400_000;
+/** An HSM whose creation failed stays in Cluster.Hsms this long, DELETED with its StateMessage (Coffer choice). */
+export const FAILED_HSM_VISIBLE_MS = 3_600_000;
 
 export const INITIALIZE_MESSAGE = 'Cluster is initializing. State will change to INITIALIZED upon completion.';
 
@@ -176,14 +180,22 @@ export const liveHsms = (c: ClusterRecord): readonly HsmRecord[] => c.hsms.filte
 export const clusterCounts = (c: ClusterRecord): boolean => c.state !== 'DELETED';
 
 /**
- * Whether the scheduler's job runner has something to do for this cluster at `now`: a state in
- * progress (the cluster's or an HSM's), or a DELETED record past its visibility (purge).
+ * When the job runner next has something to do for this cluster (undefined: nothing): now (0) for
+ * a state in progress, the cluster's or an HSM's; later for a DELETED record's purge or a failed
+ * HSM's removal from the list.
  */
 export function dueAt(c: ClusterRecord): number | undefined {
   if (c.state === 'DELETED') return (c.deletedAt ?? 0) + DELETED_VISIBLE_MS;
-  const busy = c.state === 'CREATE_IN_PROGRESS' || c.state === 'INITIALIZE_IN_PROGRESS' || c.state === 'DELETE_IN_PROGRESS'
-    || c.hsms.some((h) => h.state === 'CREATE_IN_PROGRESS' || h.state === 'DELETE_IN_PROGRESS' || h.state === 'DELETED');
-  return busy ? 0 : undefined;
+  if (c.state === 'CREATE_IN_PROGRESS' || c.state === 'INITIALIZE_IN_PROGRESS' || c.state === 'DELETE_IN_PROGRESS') return 0;
+  let due: number | undefined;
+  for (const h of c.hsms) {
+    const at = h.state === 'CREATE_IN_PROGRESS' || h.state === 'DELETE_IN_PROGRESS' ? 0
+      : h.state === 'DELETED' ? (h.deletedAt ?? 0) + FAILED_HSM_VISIBLE_MS : undefined;
+    if (at !== undefined && (due === undefined || at < due)) due = at;
+  }
+  // An UNINITIALIZED cluster whose identity HSM was deleted makes a new CSR on an ACTIVE one.
+  if (c.state === 'UNINITIALIZED' && c.clusterCsr === undefined && c.hsms.some((h) => h.state === 'ACTIVE')) due = 0;
+  return due;
 }
 
 /** `ClusterCsr` is answered only while UNINITIALIZED with at least one HSM (design §2.1). */
