@@ -67,7 +67,7 @@ export function clusterConformanceCases(run: ClusterCase): void {
     assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc']);
     assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc', 'cluster-ddddddddddd']);
     const c = await clusters.getCluster('cluster-ccccccccccc') as ClusterRecord;
-    await storage.commit({ changes: [{ kind: 'putCluster', cluster: { ...c, hsms: [{ ...hsm('hsm-aaaaaaaaaaa', 'ACTIVE') }], revision: 2 }, expectRevision: 1 }] });
+    await storage.commit({ changes: [{ kind: 'putCluster', cluster: { ...c, hsms: [{ ...hsm('hsm-aaaaaaaaaaa', 'ACTIVE') }], clusterCsr: 'csr', revision: 2 }, expectRevision: 1 }] });
     assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa']);
     await storage.commit({ changes: [{ kind: 'purgeCluster', clusterId: 'cluster-ddddddddddd' }] });
     assert.equal(await clusters.getCluster('cluster-ddddddddddd'), undefined);
