@@ -62,15 +62,17 @@ export function clusterConformanceCases(run: ClusterCase): void {
       cluster('cluster-bbbbbbbbbbb'),
       cluster('cluster-ccccccccccc', { hsms: [hsm('hsm-aaaaaaaaaaa', 'CREATE_IN_PROGRESS')] }),
       cluster('cluster-ddddddddddd', { state: 'DELETED', deletedAt }),
-      cluster('cluster-eeeeeeeeeee', { hsms: [hsm('hsm-bbbbbbbbbbb', 'ACTIVE')] }),
+      cluster('cluster-eeeeeeeeeee', { hsms: [hsm('hsm-bbbbbbbbbbb', 'ACTIVE')], clusterCsr: 'csr' }),
+      // An ACTIVE HSM and no CSR: the cluster identity is to be made.
+      cluster('cluster-fffffffffff', { hsms: [hsm('hsm-ccccccccccc', 'ACTIVE')] }),
     ].map((c) => ({ kind: 'putCluster' as const, cluster: c })) });
-    assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc']);
-    assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc', 'cluster-ddddddddddd']);
+    assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc', 'cluster-fffffffffff']);
+    assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa', 'cluster-ccccccccccc', 'cluster-ddddddddddd', 'cluster-fffffffffff']);
     const c = await clusters.getCluster('cluster-ccccccccccc') as ClusterRecord;
     await storage.commit({ changes: [{ kind: 'putCluster', cluster: { ...c, hsms: [{ ...hsm('hsm-aaaaaaaaaaa', 'ACTIVE') }], clusterCsr: 'csr', revision: 2 }, expectRevision: 1 }] });
-    assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa']);
+    assert.deepEqual(await clusters.clustersDue(deletedAt), ['cluster-aaaaaaaaaaa', 'cluster-fffffffffff']);
     await storage.commit({ changes: [{ kind: 'purgeCluster', clusterId: 'cluster-ddddddddddd' }] });
     assert.equal(await clusters.getCluster('cluster-ddddddddddd'), undefined);
-    assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa']);
+    assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa', 'cluster-fffffffffff']);
   });
 }

@@ -36,6 +36,12 @@ export function createSqliteClusterRepository(db: Database.Database): ClusterRep
   };
 }
 
+/** Every cluster record, in id order (migrate-storage copies them). */
+export function sqliteClusterRecords(db: Database.Database): ClusterRecord[] {
+  db.exec(CLUSTERS_SCHEMA);
+  return db.prepare<[], { doc: string }>('SELECT doc FROM hsm_clusters ORDER BY cluster_id').all().map((r) => parse(r.doc));
+}
+
 /** Applies a cluster change inside the caller's transaction (sqlite-storage.ts). */
 export function clusterChangeApplier(db: Database.Database): (c: ClusterChange) => void {
   db.exec(CLUSTERS_SCHEMA);
