@@ -33,6 +33,13 @@ import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
 import { kmsCodec } from './server/kms-codec.ts';
 import { queryCodec } from './server/query-codec.ts';
 import { cloudTrailCodec } from './server/cloudtrail-codec.ts';
+import { cloudHsmCodec } from './server/cloudhsm-codec.ts';
+import { CLOUDHSM_OPERATIONS } from './operations/cloudhsm/registry.ts';
+import { createCloudHsmContextFactory } from './operations/cloudhsm/factory.ts';
+import { ClusterJobs } from './services/cluster-jobs.ts';
+import type { HsmModule } from './ports/hsm.ts';
+import { createMemoryHsmModule } from './adapters/test-hsm/memory-hsm-module.ts';
+import { buildInterimClusterCsr, checkInterimClusterCertificates } from './crypto/interim-cluster-certificates.ts';
 import { createRouter } from './server/route.ts';
 import { Mutex } from './core/mutex.ts';
 import { notifyingStorage } from './services/committer.ts';
@@ -161,7 +168,19 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // Where the storage is shared, one process runs the due work: the lease's holder, which renews
   // it each pass; another takes over once it expires (a dead holder's after SCHEDULER_LEASE_MS).
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
+  // The HSM tier's module: none configured yet in production (COFFER_PKCS11_MODULE comes with the
+  // PKCS#11 adapter); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
+  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? createMemoryHsmModule() : undefined;
+  if (!config.testMode && config.testHsm !== 'none') log.warn('COFFER_TEST_HSM is ignored outside test mode');
+  // The cluster jobs commit without a call record, like a scheduler pass.
+  const clusterJobs = new ClusterJobs({
+    clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
+    // INTERIM until crypto/cluster-certificates.ts (buildClusterCsr) lands.
+    buildCsr: buildInterimClusterCsr,
+    commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
+  });
   const scheduler = new Scheduler({
+    jobs: clusterJobs,
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
     onEvent: (event) => metrics.observeSchedulerEvent(event),
@@ -169,7 +188,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
 
   const verifier = new Authenticator<Caller>({
-    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail',
+    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
     // A KMS request for a region not in COFFER_REGIONS is InvalidSignatureException, as AWS answers a wrong scope.
     isRegionAllowed: (r, service) => config.regions.includes(r) || (service !== 'kms' && r === 'us-east-1'),
@@ -194,7 +213,13 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     caller, store: auditStore, flush: () => audit.flush(),
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
-  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle });
+  const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
+    // INTERIM until crypto/cluster-certificates.ts (the real checker) lands.
+    checkCertificates: checkInterimClusterCertificates,
+    kick: () => scheduler.kick(),
+  })));
+  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,
@@ -252,6 +277,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
+    await step('closing the HSM module', () => hsmModule?.close());
     await step('closing the key store', () => store.close());
     await step('releasing the scheduler lease', () => (origin !== undefined ? backend.leases.release('scheduler', origin) : undefined));
     await step('closing the database', () => backend.close());

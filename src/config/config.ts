@@ -25,6 +25,8 @@ export interface Config {
   readonly sealPkcs11KeyLabel: string;
   readonly schedulerIntervalMs: number;
   readonly testMode: boolean;
+  /** Test mode only: the HSM module CloudHSM clusters use ('memory': an in-memory test module). */
+  readonly testHsm: 'none' | 'memory';
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly auditFlushMs: number;
   readonly auditDigestIntervalSeconds: number;
@@ -152,6 +154,7 @@ export const SETTINGS = [
   s({ key: 'sealPkcs11KeyLabel', env: 'COFFER_SEAL_PKCS11_KEY_LABEL', fallback: 'coffer-root-key', parse: matching(/^.{1,64}$/, 'a key label of 1-64 characters'), doc: 'With COFFER_SEAL=pkcs11: the label (and CKA_ID) of the root key in the token; created there, non-extractable, on first start.' }),
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
+  s({ key: 'testHsm', env: 'COFFER_TEST_HSM', fallback: 'none', parse: oneOf(['none', 'memory'] as const), doc: 'Test mode only (ignored otherwise): `memory` gives CloudHSM clusters an in-memory HSM module, for tests. Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),
   s({ key: 'auditFlushMs', env: 'COFFER_AUDIT_FLUSH_MS', fallback: '250', parse: int(1, 1000), doc: 'Audit records of read-only calls (Encrypt, Decrypt, Describe…) are group-committed at most this long after the call (at most 1000); state changes commit with their record.' }),
   s({ key: 'auditDigestIntervalSeconds', env: 'COFFER_AUDIT_DIGEST_INTERVAL_S', fallback: '60', parse: int(1, 86_400), doc: 'How often a signed digest of the new audit records is written (also every 10000 records and at shutdown).' }),

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { closePostgres, openPostgres } from '../postgres/connection.ts';
 import { createPgKeyRepository, pgDomainKeys } from '../postgres/keys.ts';
 import { createPgIdentityRepository } from '../postgres/identity.ts';
+import { createPgClusterRepository } from '../postgres/clusters.ts';
 import { createPgAuditStore } from '../postgres/audit.ts';
 import { createPgStorage, inTransaction } from '../postgres/storage.ts';
 import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
@@ -58,6 +59,7 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
     kind: 'postgres',
     where: redactedUrl(url),
     keys: counting(createPgKeyRepository(pool), counter),
+    clusters: createPgClusterRepository(pool),
     identities: (box) => counting(createPgIdentityRepository(pool, box), counter),
     repositoryReads: () => counter.reads,
     audit: (chain) => createPgAuditStore(pool, chain),
