@@ -38,8 +38,9 @@ import { CLOUDHSM_OPERATIONS } from './operations/cloudhsm/registry.ts';
 import { createCloudHsmContextFactory } from './operations/cloudhsm/factory.ts';
 import { ClusterJobs } from './services/cluster-jobs.ts';
 import type { HsmModule } from './ports/hsm.ts';
-import { createMemoryHsmModule } from './adapters/test-hsm/memory-hsm-module.ts';
-import { buildInterimClusterCsr, checkInterimClusterCertificates } from './crypto/interim-cluster-certificates.ts';
+import { openMemoryHsmModule } from './adapters/hsm/memory-module.ts';
+import { lazyPkcs11Module } from './adapters/pkcs11/load.ts';
+import { buildClusterCsr, checkClusterInitialization } from './crypto/cluster-certificates.ts';
 import { createRouter } from './server/route.ts';
 import { Mutex } from './core/mutex.ts';
 import { notifyingStorage } from './services/committer.ts';
@@ -168,15 +169,15 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // Where the storage is shared, one process runs the due work: the lease's holder, which renews
   // it each pass; another takes over once it expires (a dead holder's after SCHEDULER_LEASE_MS).
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
-  // The HSM tier's module: none configured yet in production (COFFER_PKCS11_MODULE comes with the
-  // PKCS#11 adapter); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
-  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? createMemoryHsmModule() : undefined;
+  // The HSM tier's module: COFFER_PKCS11_MODULE's library, loaded when an HSM is first used (so a
+  // server that uses none never loads it); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
+  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
+    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
   if (!config.testMode && config.testHsm !== 'none') log.warn('COFFER_TEST_HSM is ignored outside test mode');
   // The cluster jobs commit without a call record, like a scheduler pass.
   const clusterJobs = new ClusterJobs({
     clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
-    // INTERIM until crypto/cluster-certificates.ts (buildClusterCsr) lands.
-    buildCsr: buildInterimClusterCsr,
+    buildCsr: buildClusterCsr,
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
   });
   const scheduler = new Scheduler({
@@ -215,8 +216,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
     authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
-    // INTERIM until crypto/cluster-certificates.ts (the real checker) lands.
-    checkCertificates: checkInterimClusterCertificates,
+    checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));
   const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle });

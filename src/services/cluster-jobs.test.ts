@@ -8,8 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { ClusterJobs, type ClusterCsrBuilder } from './cluster-jobs.ts';
 import { openMemoryStorage } from '../adapters/storage/memory.ts';
 import { createSecretBox } from '../adapters/keystore/secret-box.ts';
-import { createMemoryHsmModule } from '../adapters/test-hsm/memory-hsm-module.ts';
-import { buildInterimClusterCsr, csrPublicKey } from '../crypto/interim-cluster-certificates.ts';
+import { openMemoryHsmModule } from '../adapters/hsm/memory-module.ts';
+import { buildClusterCsr } from '../crypto/cluster-certificates.ts';
+import { execFileSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+
+/** The CSR's public key (SPKI DER), as OpenSSL reads it. */
+const csrPublicKey = (csrPem: string): Buffer =>
+  createPublicKey(execFileSync('openssl', ['req', '-pubkey', '-noout'], { input: csrPem, encoding: 'utf8' })).export({ type: 'spki', format: 'der' });
 import { Mutex } from '../core/mutex.ts';
 import { createLogger } from '../core/log.ts';
 import {
@@ -17,7 +23,7 @@ import {
 } from '../domain/cluster.ts';
 import type { HsmModule } from '../ports/hsm.ts';
 
-function setup(given: HsmModule | 'none' = createMemoryHsmModule(), buildCsr: ClusterCsrBuilder = buildInterimClusterCsr) {
+function setup(given: HsmModule | 'none' = openMemoryHsmModule(), buildCsr: ClusterCsrBuilder = buildClusterCsr) {
   const module = given === 'none' ? undefined : given;
   const m = openMemoryStorage();
   const key = randomBytes(32);
@@ -47,7 +53,7 @@ function setup(given: HsmModule | 'none' = createMemoryHsmModule(), buildCsr: Cl
 }
 
 test('CREATE_IN_PROGRESS → UNINITIALIZED; HSMs → ACTIVE with their token; the first makes the identity key and the CSR in its token', async () => {
-  const module = createMemoryHsmModule();
+  const module = openMemoryHsmModule();
   const s = setup(module);
   await s.put(s.cluster());
   await s.jobs.run();
@@ -73,7 +79,7 @@ test('CREATE_IN_PROGRESS → UNINITIALIZED; HSMs → ACTIVE with their token; th
 });
 
 test('after a crash between the token and the commit, the job finds the token by its label and makes no second one', async () => {
-  const module = createMemoryHsmModule();
+  const module = openMemoryHsmModule();
   const s = setup(module);
   const h = s.hsm('hsm-aaaaaaaaaaa');
   await s.put(s.cluster({ state: 'UNINITIALIZED', hsms: [h] }));
@@ -87,7 +93,7 @@ test('after a crash between the token and the commit, the job finds the token by
 });
 
 test('a module failure (no free slot) → DELETED with a StateMessage, shown for an hour, then dropped', async () => {
-  const s = setup(createMemoryHsmModule(1));
+  const s = setup(openMemoryHsmModule({ slots: 1 }));
   await s.put(s.cluster({ state: 'UNINITIALIZED', hsms: [s.hsm('hsm-aaaaaaaaaaa'), s.hsm('hsm-bbbbbbbbbbb')] }));
   await s.jobs.run();
   const c = await s.get();
@@ -107,7 +113,7 @@ test('without a module an HSM cannot be made: DELETED, said so', async () => {
 });
 
 test('DeleteHsm: the token is wiped and the HSM dropped; losing the identity HSM while UNINITIALIZED makes a new CSR on another', async () => {
-  const module = createMemoryHsmModule();
+  const module = openMemoryHsmModule();
   const s = setup(module);
   await s.put(s.cluster({ state: 'UNINITIALIZED', hsms: [s.hsm('hsm-aaaaaaaaaaa'), s.hsm('hsm-bbbbbbbbbbb')] }));
   await s.jobs.run();
@@ -118,7 +124,8 @@ test('DeleteHsm: the token is wiped and the HSM dropped; losing the identity HSM
   await s.jobs.run();
   const after = await s.get();
   assert.deepEqual(after.hsms.map((h) => h.hsmId), ['hsm-bbbbbbbbbbb']);
-  assert.equal((await module.tokens()).some((t) => t.serial === serial), false, 'wiped');
+  // Wiping re-initialises the token (C_InitToken): its serial stays, its label and objects go.
+  assert.equal((await module.tokens()).find((t) => t.serial === serial)?.label, '', 'wiped');
   assert.equal(after.identityHsmId, 'hsm-bbbbbbbbbbb');
   assert.ok(after.clusterCsr !== undefined && after.clusterCsr !== firstCsr);
 });

@@ -117,7 +117,7 @@ test('SDK: create-cluster → UNINITIALIZED; two HSMs in two AZs → ACTIVE with
     const signed = readFileSync(f('cluster.crt'), 'utf8');
     // The checker's failure path: the anchor as the cluster's certificate (not over the CSR's key).
     await rejectsWith(hsm.send(new InitializeClusterCommand({ ClusterId: id, SignedCert: anchor, TrustAnchor: anchor })),
-      'CloudHsmInvalidRequestException', "The signed certificate is not for the cluster CSR's public key.");
+      'CloudHsmInvalidRequestException', /SignedCert does not certify the cluster CSR: its public key differs from the CSR's/);
     const init = await hsm.send(new InitializeClusterCommand({ ClusterId: id, SignedCert: signed, TrustAnchor: anchor }));
     assert.equal(init.State, 'INITIALIZE_IN_PROGRESS');
     assert.equal(init.StateMessage, 'Cluster is initializing. State will change to INITIALIZED upon completion.');
