@@ -1,10 +1,13 @@
-// Generates src/wire/kms-model.json from the botocore KMS model: the operations (input/output shape
-// names and modeled errors) and every shape stripped to what validation and (de)serialization need.
-// Documentation, examples, http bindings and other presentation-only fields are dropped.
+// Generates src/wire/<service>-model.json from a botocore JSON-protocol model: the operations
+// (input/output shape names and modeled errors) and every shape stripped to what validation and
+// (de)serialization need. Documentation, examples, http bindings and other presentation-only fields
+// are dropped.
 //
 //   node scripts/gen-model.mjs [path/to/kms-service-2.json]
+//   node scripts/gen-model.mjs --service cloudhsmv2 [path/to/cloudhsmv2-service-2.json]
 //
-// The default source is ../shared/specs/kms-service-2.json relative to the repo root. The output is
+// The service is kms unless --service names another (kms, cloudhsmv2); the default source is
+// ../shared/specs/<service>-service-2.json relative to the repo root. The output is
 // deterministic (operations and shapes sorted by name, fixed key order, 2-space indent) so that a
 // model update shows up as a readable diff.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,8 +15,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = resolve(repoRoot, process.argv[2] ?? '../shared/specs/kms-service-2.json');
-const target = resolve(repoRoot, 'src/wire/kms-model.json');
+const args = process.argv.slice(2);
+const at = args.indexOf('--service');
+const service = at >= 0 ? args.splice(at, 2)[1] : 'kms';
+const TARGETS = { kms: 'src/wire/kms-model.json', cloudhsmv2: 'src/wire/cloudhsmv2-model.json' };
+if (!Object.hasOwn(TARGETS, service)) throw new Error(`unknown service ${service}: one of ${Object.keys(TARGETS).join(', ')}`);
+const source = resolve(repoRoot, args[0] ?? `../shared/specs/${service}-service-2.json`);
+const target = resolve(repoRoot, TARGETS[service]);
 
 const model = JSON.parse(readFileSync(source, 'utf8'));
 
@@ -27,7 +35,7 @@ const SHAPE_KEYS = [
 const REF_KEYS = ['shape', 'jsonvalue', 'idempotencyToken', 'deprecated'];
 const METADATA_KEYS = [
   'apiVersion', 'endpointPrefix', 'jsonVersion', 'protocol', 'protocols', 'serviceAbbreviation',
-  'serviceFullName', 'serviceId', 'signatureVersion', 'targetPrefix', 'uid', 'auth',
+  'serviceFullName', 'serviceId', 'signatureVersion', 'signingName', 'targetPrefix', 'uid', 'auth',
 ];
 
 function pick(obj, keys) {

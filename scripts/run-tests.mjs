@@ -21,9 +21,9 @@ function find(dir, out = []) {
  * PostgreSQL ones (nodes, failures) choose their backend themselves.
  */
 const BOTH_BACKENDS = [
-  'authorization', 'cli', 'crypto', 'data-key-pair', 'fuzz', 'grants', 'hmac', 'iam', 'import', 'key-agreement',
+  'authorization', 'cli', 'cloudhsm', 'crypto', 'data-key-pair', 'fuzz', 'grants', 'hmac', 'iam', 'import', 'key-agreement',
   'key-capabilities', 'keys', 'mldsa', 'multi-region', 'policy-dos', 'protocol', 'rsa-encryption', 'scheduler', 'signing',
-  'smoke', 'workers', 'hot-path',
+  'smoke', 'workers', 'hot-path', 'seal', 'encryption-sdk',
 ].map((n) => join('test', 'e2e', `${n}.test.ts`));
 
 const filter = process.argv.slice(2);

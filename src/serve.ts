@@ -15,7 +15,8 @@ import { Authenticator } from './auth/authenticator.ts';
 import { loadRootCredentials } from './adapters/credentials/root-credentials.ts';
 import { openSqliteBackend } from './adapters/backend/sqlite-backend.ts';
 import type { Backend } from './adapters/backend/backend.ts';
-import { openSealedKeyStore } from './adapters/keystore/open.ts';
+import { openSealedKeyStore, sealSettingsFromConfig } from './adapters/keystore/open.ts';
+import { loadPkcs11Module } from './adapters/pkcs11/load.ts';
 import { Keyring } from './services/keyring.ts';
 import { Authorizer } from './services/authorizer.ts';
 import { UsageTracker } from './services/usage.ts';
@@ -32,6 +33,14 @@ import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
 import { kmsCodec } from './server/kms-codec.ts';
 import { queryCodec } from './server/query-codec.ts';
 import { cloudTrailCodec } from './server/cloudtrail-codec.ts';
+import { cloudHsmCodec } from './server/cloudhsm-codec.ts';
+import { CLOUDHSM_OPERATIONS } from './operations/cloudhsm/registry.ts';
+import { createCloudHsmContextFactory } from './operations/cloudhsm/factory.ts';
+import { ClusterJobs } from './services/cluster-jobs.ts';
+import type { HsmModule } from './ports/hsm.ts';
+import { openMemoryHsmModule } from './adapters/hsm/memory-module.ts';
+import { lazyPkcs11Module } from './adapters/pkcs11/load.ts';
+import { buildClusterCsr, checkClusterInitialization } from './crypto/cluster-certificates.ts';
 import { createRouter } from './server/route.ts';
 import { Mutex } from './core/mutex.ts';
 import { notifyingStorage } from './services/committer.ts';
@@ -103,7 +112,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // anything is unsealed, so a replaced database (or key file) stops here with that said.
   const auditKeyFile = join(dataDir, PUBLIC_KEY_FILE);
   const auditKeyPinned = pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), backend.where);
-  const store = await backend.withDomainKeys((table) => openSealedKeyStore(dataDir, config.rootPassphrase, table, () => now.now()));
+  const store = await openSealedKeyStore(dataDir, sealSettingsFromConfig(config, loadPkcs11Module), (open) => backend.withDomainKeys(open), () => now.now());
   const auditSigner = await loadOrCreateSigningKey(auditStore, store, now.now());
   const auditKeyExported = auditKeyPinned === 'created' || pinPublicKeyFile(auditKeyFile, await auditStore.signingKey(), backend.where) === 'created';
   // The digest logs outside the database, brought up to it (a crash may have come between a
@@ -160,7 +169,19 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // Where the storage is shared, one process runs the due work: the lease's holder, which renews
   // it each pass; another takes over once it expires (a dead holder's after SCHEDULER_LEASE_MS).
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
+  // The HSM tier's module: COFFER_PKCS11_MODULE's library, loaded when an HSM is first used (so a
+  // server that uses none never loads it); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
+  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
+    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
+  if (!config.testMode && config.testHsm !== 'none') log.warn('COFFER_TEST_HSM is ignored outside test mode');
+  // The cluster jobs commit without a call record, like a scheduler pass.
+  const clusterJobs = new ClusterJobs({
+    clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
+    buildCsr: buildClusterCsr,
+    commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
+  });
   const scheduler = new Scheduler({
+    jobs: clusterJobs,
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
     onEvent: (event) => metrics.observeSchedulerEvent(event),
@@ -168,7 +189,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
 
   const verifier = new Authenticator<Caller>({
-    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail',
+    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
     // A KMS request for a region not in COFFER_REGIONS is InvalidSignatureException, as AWS answers a wrong scope.
     isRegionAllowed: (r, service) => config.regions.includes(r) || (service !== 'kms' && r === 'us-east-1'),
@@ -193,7 +214,12 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     caller, store: auditStore, flush: () => audit.flush(),
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
-  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle });
+  const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
+    checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
+    kick: () => scheduler.kick(),
+  })));
+  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,
@@ -251,6 +277,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
+    await step('closing the HSM module', () => hsmModule?.close());
     await step('closing the key store', () => store.close());
     await step('releasing the scheduler lease', () => (origin !== undefined ? backend.leases.release('scheduler', origin) : undefined));
     await step('closing the database', () => backend.close());

@@ -6,6 +6,7 @@
  */
 import { getShape, kmsModel } from '../wire/model.ts';
 import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
+import { cloudHsmModel, cloudHsmShape } from '../wire/cloudhsm-model.ts';
 import type { ApiCall, AuditService, RecordIndex } from '../ports/audit.ts';
 import { operationFacts } from '../wire/operation-table.ts';
 import type { Caller } from '../domain/principal.ts';
@@ -56,6 +57,7 @@ const MODELS: Readonly<Record<Exclude<AuditService, 'cloudtrail'>, ServiceModel>
   kms: { lookup: getShape, operations: kmsModel.operations },
   iam: { lookup: queryLookup(iamModel), operations: iamModel.operations },
   sts: { lookup: queryLookup(stsModel), operations: stsModel.operations },
+  cloudhsm: { lookup: cloudHsmShape, operations: cloudHsmModel.operations },
 };
 
 /** LookupEvents' own parameters (no model is loaded for CloudTrail): every member is plain. */
@@ -123,6 +125,7 @@ function resourceEntry(arn: string): { readonly accountId: string | undefined; r
 export function resourceType(arn: string): string {
   if (/^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(arn)) return 'AWS::KMS::Key';
   if (/^arn:[^:]+:kms:[^:]*:\d{12}:alias\//.test(arn)) return 'AWS::KMS::Alias';
+  if (/^arn:[^:]+:cloudhsm:[^:]*:\d{12}:cluster\//.test(arn)) return 'AWS::CloudHSM::Cluster';
   const iam = /^arn:[^:]+:iam::\d{12}:(user|role|group|policy)\//.exec(arn)?.[1];
   if (iam !== undefined) return `AWS::IAM::${iam.charAt(0).toUpperCase()}${iam.slice(1)}`;
   return 'AWS::Resource';

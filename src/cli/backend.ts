@@ -10,7 +10,7 @@ import type { Config } from '../config/config.ts';
 import type { Backend } from '../adapters/backend/backend.ts';
 import { openSqliteBackend } from '../adapters/backend/sqlite-backend.ts';
 import { openPostgresBackend } from '../adapters/backend/postgres-backend.ts';
-import { openSealedKeyStore } from '../adapters/keystore/open.ts';
+import { openSealedKeyStore, type SealSettings } from '../adapters/keystore/open.ts';
 import type { IdentityRepository } from '../ports/identity-repository.ts';
 import type { Storage, Work } from '../ports/storage.ts';
 import type { AuditRow } from '../ports/audit.ts';
@@ -59,8 +59,8 @@ export interface Identities {
 }
 
 /** The identity store; its secrets are sealed under the data folder's key hierarchy, opened with the server's seal. */
-export async function openIdentities(backend: Backend, dataDir: string, passphrase: string | undefined): Promise<Identities> {
-  const store = await backend.withDomainKeys((table) => openSealedKeyStore(dataDir, passphrase, table, () => Date.now()));
+export async function openIdentities(backend: Backend, dataDir: string, seal: SealSettings): Promise<Identities> {
+  const store = await openSealedKeyStore(dataDir, seal, (open) => backend.withDomainKeys(open), () => Date.now());
   return {
     repo: backend.identities(store.secrets),
     storage: backend.storage(store.secrets, commandChain(backend)),

@@ -9,6 +9,7 @@
  *   npm run coffer -- audit public-key [--out <file.pem>]
  *   npm run coffer -- audit prune --before <date>
  *   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
+ *   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
  *
  * The data folder is COFFER_DATA_DIR (default ./data). The storage is the server's: with
  * COFFER_DATABASE_URL set, that PostgreSQL database (cli/backend.ts; nodes may be serving, and a
@@ -21,7 +22,8 @@
  * folder's audit-public-key.pem) and checks each `--digest-log` (else the data folder's and
  * COFFER_AUDIT_DIGEST_LOG's). `migrate-storage` copies the data folder's SQLite installation, its
  * server stopped, into an empty PostgreSQL database (cli/migrate-storage.ts) and prints the counts
- * copied. Exit status: 0 done, 1 failed, 2 usage.
+ * copied. `seal migrate` moves the data folder's domain keys from one root seal to another, its
+ * server stopped (adapters/keystore/seal-migration.ts), with the seals' settings from the environment. Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -32,6 +34,11 @@ import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../domain/identi
 import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult, type AuditSource } from './audit.ts';
 import { backendAuditSource, openCliBackend, openIdentities, type Identities } from './backend.ts';
 import { migrateStorage } from './migrate-storage.ts';
+import { migrateSeal } from '../adapters/keystore/seal-migration.ts';
+import { sealSettingsFromConfig } from '../adapters/keystore/open.ts';
+import { loadPkcs11Module } from '../adapters/pkcs11/load.ts';
+
+const sealOf = (config: Config) => sealSettingsFromConfig(config, loadPkcs11Module);
 
 const USAGE = `Usage:
   npm run coffer -- accounts create <12-digit account id>
@@ -41,10 +48,13 @@ const USAGE = `Usage:
   npm run coffer -- audit public-key [--out <file.pem>]
   npm run coffer -- audit prune --before <date>
   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
+  npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
 
 Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped, or,
 with COFFER_DATABASE_URL set, on that PostgreSQL database (nodes may be serving). migrate-storage
-copies the data folder's SQLite installation (server stopped) into an empty PostgreSQL database.`;
+copies the data folder's SQLite installation (server stopped) into an empty PostgreSQL database.
+seal migrate rewraps the domain keys under another root seal (server stopped); each seal's settings
+come from the environment (COFFER_ROOT_PASSPHRASE, COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*).`;
 
 class UsageError extends Error {}
 
@@ -106,7 +116,7 @@ async function withBackend<T>(config: Config, dataDir: string, body: (backend: B
 /** Opens the identity store on the configured backend for `body` and closes both after. */
 async function withIdentities<T>(config: Config, dataDir: string, body: (ids: Identities) => Promise<T>): Promise<T> {
   return withBackend(config, dataDir, async (backend) => {
-    const ids = await openIdentities(backend, dataDir, config.rootPassphrase);
+    const ids = await openIdentities(backend, dataDir, sealOf(config));
     try {
       return await body(ids);
     } finally {
@@ -189,9 +199,29 @@ async function migrate(config: Config, dataDir: string, rest: readonly string[])
   const to = options(rest, { '--to': 'value' }).get('--to');
   if (to === undefined || !/^postgres(ql)?:\/\//.test(to)) throw new UsageError('migrate-storage needs --to <postgres://user:password@host:5432/database>');
   const lines = await migrateStorage({
-    dataDir, to, passphrase: config.rootPassphrase, configuredDigestLog: config.auditDigestLog, now: Date.now(),
+    dataDir, to, seal: sealOf(config), configuredDigestLog: config.auditDigestLog, now: Date.now(),
     warn: (message) => console.error(`coffer: warning: ${message}`),
   });
+  for (const line of lines) console.log(line);
+  return 0;
+}
+
+const SEAL_KINDS = ['key-file', 'passphrase', 'pkcs11'] as const;
+type SealKindName = typeof SEAL_KINDS[number];
+const sealKind = (value: string | undefined, option: string): SealKindName => {
+  const kind = SEAL_KINDS.find((k) => k === value);
+  if (kind === undefined) throw new UsageError(`seal migrate needs ${option} key-file, passphrase or pkcs11`);
+  return kind;
+};
+
+/** `seal migrate --from <seal> --to <seal>`: the domain keys rewrapped under another root seal. */
+async function sealMigrate(config: Config, dataDir: string, rest: readonly string[]): Promise<number> {
+  const o = options(rest, { '--from': 'value', '--to': 'value' });
+  const from = sealKind(o.get('--from'), '--from');
+  const to = sealKind(o.get('--to'), '--to');
+  const lines = await withBackend(config, dataDir, (backend) => migrateSeal({
+    dataDir, from: sealOf({ ...config, seal: from }), to: sealOf({ ...config, seal: to }), withDomainKeys: (open) => backend.withDomainKeys(open),
+  }));
   for (const line of lines) console.log(line);
   return 0;
 }
@@ -204,6 +234,7 @@ async function run(args: readonly string[]): Promise<number> {
     if (area === 'accounts' && command === 'create' && rest.length <= 1) await createAccount(config, dataDir, rest[0]);
     else if (area === 'accounts' && command === 'list' && rest.length === 0) await listAccounts(config, dataDir);
     else if (area === 'audit') return await audit(config, dataDir, command, rest);
+    else if (area === 'seal' && command === 'migrate') return await sealMigrate(config, dataDir, rest);
     else if (area === 'migrate-storage') return await migrate(config, dataDir, [command, ...rest].filter((a): a is string => a !== undefined));
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;

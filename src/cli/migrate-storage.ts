@@ -27,9 +27,10 @@ import type Database from 'better-sqlite3';
 import { openDatabase, closeDatabase } from '../adapters/storage/sqlite.ts';
 import { createSqliteKeyRepository, sqliteDomainKeys, sqliteKeyTables } from '../adapters/storage/sqlite-keys.ts';
 import { createSqliteIdentityRepository, sqliteIdentityTables } from '../adapters/storage/sqlite-identity.ts';
+import { sqliteClusterRecords } from '../adapters/storage/sqlite-clusters.ts';
 import { auditRowsOf, createSqliteAuditStore, sqliteAuditSigningKeys } from '../adapters/audit/sqlite-audit.ts';
 import { chainLogPath, digestLogFileOf } from '../adapters/audit/digest-log.ts';
-import { openSealedKeyStore } from '../adapters/keystore/open.ts';
+import { openSealedKeyStore, type SealSettings } from '../adapters/keystore/open.ts';
 import { openPostgresBackend, redactedUrl } from '../adapters/backend/postgres-backend.ts';
 import type { Backend } from '../adapters/backend/backend.ts';
 import type { Change } from '../ports/changes.ts';
@@ -46,7 +47,7 @@ export const FIRST_CHAIN = 'main';
 export interface MigrateOptions {
   readonly dataDir: string;
   readonly to: string;
-  readonly passphrase: string | undefined;
+  readonly seal: SealSettings;
   /** COFFER_AUDIT_DIGEST_LOG. */
   readonly configuredDigestLog: string | undefined;
   readonly now: number;
@@ -114,7 +115,8 @@ export async function migrateStorage(o: MigrateOptions): Promise<string[]> {
   const logs = digestLogCopies(o);
   const db = sqliteOpen(o.dataDir, (file) => openDatabase(file));
   try {
-    const store = openSealedKeyStore(o.dataDir, o.passphrase, sqliteDomainKeys(db), () => o.now);
+    const domainKeys = sqliteDomainKeys(db);
+    const store = await openSealedKeyStore(o.dataDir, o.seal, async (open) => db.transaction(() => open(domainKeys)).immediate(), () => o.now);
     try {
       const target = await openPostgresBackend(o.to, { poolSize: 4, onWarning: o.warn });
       try {
@@ -187,11 +189,14 @@ async function copy(db: Database.Database, box: SecretBox, target: Backend, now:
     const session = await identities.getSession(id);
     if (session !== undefined) await w.add('session', { kind: 'putSession', session });
   }
+  // HSM clusters (their PINs stay sealed under the domain keys copied above).
+  for (const cluster of sqliteClusterRecords(db)) await w.add('cluster', { kind: 'putCluster', cluster });
   await w.flush();
   const n = (kind: string): number => w.counts.get(kind) ?? 0;
   const lines = [
     `Copied ${plural(domainKeys.length, 'domain key')} of the key store.`,
     `Copied ${plural(n('key'), 'key')} with ${plural(n('material'), 'key material')}, ${plural(n('alias'), 'alias', 'aliases')}, ${plural(n('grant'), 'grant')}, ${plural(n('usage'), 'usage record')}, ${plural(n('meta'), 'meta value')}.`,
+    `Copied ${plural(n('cluster'), 'HSM cluster')}.`,
     `Copied ${plural(n('account'), 'account')}, ${plural(n('user'), 'IAM user')}, ${plural(n('role'), 'role')}, ${plural(n('group'), 'group')}, ${plural(n('member'), 'group membership')}, ${plural(n('inline'), 'inline policy', 'inline policies')}, ${plural(n('managed'), 'managed policy', 'managed policies')}, ${plural(n('attachment'), 'policy attachment')}, ${plural(n('accessKey'), 'access key')}, ${plural(n('session'), 'unexpired STS session')}.`,
   ];
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig, SETTINGS } from './config.ts';
+import { ConfigError, DEFAULT_PKCS11_MODULE, loadConfig, SETTINGS } from './config.ts';
 
 test('defaults are the documented ones', () => {
   const c = loadConfig({});
@@ -37,7 +37,7 @@ test('root credentials come in pairs', () => {
 
 test('every setting is documented', () => {
   for (const s of SETTINGS) {
-    assert.match(s.env, /^COFFER_[A-Z_]+$/);
+    assert.match(s.env, /^COFFER_[A-Z][A-Z0-9_]+$/);
     assert.ok(s.doc.length > 10, s.env);
   }
 });
@@ -86,4 +86,22 @@ test('quota settings of 0 remove the quotas; the management setting changes sing
   assert.equal(some.kmsQuotas.get('DescribeKey')?.perSecond, 3);
   assert.equal(some.kmsQuotas.get('ListKeys')?.perSecond, 500);
   assert.equal(some.kmsQuotas.get('CreateKey')?.perSecond, 0.5);
+});
+
+test('COFFER_PKCS11_MODULE: unset is SoftHSM2 where it is installed; a set value is an absolute path to a file', async () => {
+  const { existsSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  assert.equal(loadConfig({}).pkcs11Module, existsSync(DEFAULT_PKCS11_MODULE) ? DEFAULT_PKCS11_MODULE : undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-config-'));
+  try {
+    const module = join(dir, 'libvendor-pkcs11.so');
+    writeFileSync(module, '');
+    assert.equal(loadConfig({ COFFER_PKCS11_MODULE: module }).pkcs11Module, module);
+    for (const bad of ['libsofthsm2.so', join(dir, 'missing.so'), dir]) {
+      assert.throws(() => loadConfig({ COFFER_PKCS11_MODULE: bad }), (e: Error) => e instanceof ConfigError && e.message.includes('COFFER_PKCS11_MODULE'), bad);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,6 +3,8 @@
  * parser, description); the README's configuration table is this table. A bad value stops
  * start-up with a message that names the variable.
  */
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseManagementQuotas, resolveKmsQuotas, type KmsQuota, type ManagementQuotaSetting } from './kms-quotas.ts';
 
 export interface Config {
@@ -16,8 +18,15 @@ export interface Config {
   readonly rootAccessKeyId: string | undefined;
   readonly rootSecretAccessKey: string | undefined;
   readonly rootPassphrase: string | undefined;
+  /** Which root seal: `auto` is the passphrase seal when a passphrase is set, else the key file. */
+  readonly seal: 'auto' | 'key-file' | 'passphrase' | 'pkcs11';
+  readonly sealPkcs11TokenLabel: string | undefined;
+  readonly sealPkcs11Pin: string | undefined;
+  readonly sealPkcs11KeyLabel: string;
   readonly schedulerIntervalMs: number;
   readonly testMode: boolean;
+  /** Test mode only: the HSM module CloudHSM clusters use ('memory': an in-memory test module). */
+  readonly testHsm: 'none' | 'memory';
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly auditFlushMs: number;
   readonly auditDigestIntervalSeconds: number;
@@ -47,6 +56,8 @@ export interface Config {
   /** This node's name among the nodes sharing one database (its audit chain's name); derived when empty. */
   readonly nodeId: string | undefined;
   readonly coherencePollMs: number;
+  /** The PKCS#11 module (shared library path) of the HSM tier; undefined: none on this machine. */
+  readonly pkcs11Module: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -102,6 +113,15 @@ const databaseUrl: Parser<string | undefined> = (raw, name) => {
   if (u.hostname === '' || u.pathname.length < 2) throw new ConfigError(`${name} must name a host and a database (postgres://user:password@host:5432/database)`);
   return raw;
 };
+/** Debian's SoftHSM2 (package softhsm2), the module used when COFFER_PKCS11_MODULE is unset. */
+export const DEFAULT_PKCS11_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+/** An absolute path to an existing file; unset: the SoftHSM2 default when it is installed. */
+const pkcs11Module: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return existsSync(DEFAULT_PKCS11_MODULE) ? DEFAULT_PKCS11_MODULE : undefined;
+  if (!isAbsolute(raw)) throw new ConfigError(`${name} must be the absolute path of a PKCS#11 module (a .so file), got '${raw}'`);
+  if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
+  return raw;
+};
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -128,8 +148,13 @@ export const SETTINGS = [
   s({ key: 'rootAccessKeyId', env: 'COFFER_ROOT_ACCESS_KEY_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[\w]{16,128}$/, '16-128 word characters')(r, n)), doc: "Account root's access key id; generated into the data folder when unset." }),
   s({ key: 'rootSecretAccessKey', env: 'COFFER_ROOT_SECRET_ACCESS_KEY', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{16,128}$/, '16-128 characters')(r, n)), doc: "Account root's secret access key; set together with the id." }),
   s({ key: 'rootPassphrase', env: 'COFFER_ROOT_PASSPHRASE', fallback: '', parse: optional, doc: 'Seal the root key with this passphrase (scrypt) instead of the development key file.' }),
+  s({ key: 'seal', env: 'COFFER_SEAL', fallback: 'auto', parse: oneOf(['auto', 'key-file', 'passphrase', 'pkcs11'] as const), doc: 'The root seal, which wraps the domain keys: `key-file` (`root.key` in the data folder, for development), `passphrase` (scrypt of COFFER_ROOT_PASSPHRASE), `pkcs11` (a non-extractable AES key inside a PKCS#11 token: COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*) or `auto` (passphrase when COFFER_ROOT_PASSPHRASE is set, else key file). `npm run coffer -- seal migrate` moves a data folder from one to another.' }),
+  s({ key: 'sealPkcs11TokenLabel', env: 'COFFER_SEAL_PKCS11_TOKEN_LABEL', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{1,32}$/, 'a token label of 1-32 characters')(r, n)), doc: 'With COFFER_SEAL=pkcs11: the label of the (initialised) token that keeps the root key.' }),
+  s({ key: 'sealPkcs11Pin', env: 'COFFER_SEAL_PKCS11_PIN', fallback: '', parse: optional, doc: "With COFFER_SEAL=pkcs11: the token's user PIN." }),
+  s({ key: 'sealPkcs11KeyLabel', env: 'COFFER_SEAL_PKCS11_KEY_LABEL', fallback: 'coffer-root-key', parse: matching(/^.{1,64}$/, 'a key label of 1-64 characters'), doc: 'With COFFER_SEAL=pkcs11: the label (and CKA_ID) of the root key in the token; created there, non-extractable, on first start.' }),
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
+  s({ key: 'testHsm', env: 'COFFER_TEST_HSM', fallback: 'none', parse: oneOf(['none', 'memory'] as const), doc: 'Test mode only (ignored otherwise): `memory` gives CloudHSM clusters an in-memory HSM module, for tests. Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),
   s({ key: 'auditFlushMs', env: 'COFFER_AUDIT_FLUSH_MS', fallback: '250', parse: int(1, 1000), doc: 'Audit records of read-only calls (Encrypt, Decrypt, Describe…) are group-committed at most this long after the call (at most 1000); state changes commit with their record.' }),
   s({ key: 'auditDigestIntervalSeconds', env: 'COFFER_AUDIT_DIGEST_INTERVAL_S', fallback: '60', parse: int(1, 86_400), doc: 'How often a signed digest of the new audit records is written (also every 10000 records and at shutdown).' }),
@@ -155,6 +180,7 @@ export const SETTINGS = [
   s({ key: 'workerIndex', env: 'COFFER_WORKER_INDEX', fallback: '0', parse: int(0, 256), doc: 'Set by Coffer for its own worker processes; never set it yourself.' }),
   s({ key: 'nodeId', env: 'COFFER_NODE_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, dots, dashes or underscores')(r, n)), doc: "This node's name among the nodes sharing a PostgreSQL database: its audit records form the hash chain of that name (default: the host name and the port). Keep it stable across restarts, and unique." }),
   s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
+  s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: pkcs11Module, doc: 'The PKCS#11 module (absolute path of its .so) whose tokens are the HSM tier\'s HSMs and partitions. Unset: `/usr/lib/softhsm/libsofthsm2.so` (Debian\'s `softhsm2`) when that file exists, else none. Loading it needs the optional `pkcs11js` package (built by `npm ci`).' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -168,6 +194,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');
   }
+  if (cfg.seal === 'pkcs11') {
+    for (const [value, name] of [[cfg.pkcs11Module, 'COFFER_PKCS11_MODULE'], [cfg.sealPkcs11TokenLabel, 'COFFER_SEAL_PKCS11_TOKEN_LABEL'], [cfg.sealPkcs11Pin, 'COFFER_SEAL_PKCS11_PIN']] as const) {
+      if (value === undefined) throw new ConfigError(`COFFER_SEAL=pkcs11 needs ${name}`);
+    }
+  }
+  if (cfg.seal === 'passphrase' && cfg.rootPassphrase === undefined) throw new ConfigError('COFFER_SEAL=passphrase needs COFFER_ROOT_PASSPHRASE');
   if (cfg.requestTimeoutSeconds < cfg.headersTimeoutSeconds) {
     throw new ConfigError(`COFFER_REQUEST_TIMEOUT_S (${cfg.requestTimeoutSeconds}) must be at least COFFER_HEADERS_TIMEOUT_S (${cfg.headersTimeoutSeconds})`);
   }

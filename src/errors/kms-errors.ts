@@ -82,3 +82,30 @@ export class InvalidImportTokenException extends AwsError {
 export class IncorrectKeyMaterialException extends AwsError {
   constructor(m: string) { super('IncorrectKeyMaterialException', m); }
 }
+export class CustomKeyStoreNameInUseException extends AwsError {
+  constructor(m: string) { super('CustomKeyStoreNameInUseException', m); }
+}
+export class CustomKeyStoreInvalidStateException extends AwsError {
+  constructor(m: string) { super('CustomKeyStoreInvalidStateException', m); }
+}
+export class CustomKeyStoreHasCMKsException extends AwsError {
+  constructor(m: string) { super('CustomKeyStoreHasCMKsException', m); }
+}
+export class CloudHsmClusterNotFoundException extends AwsError {
+  constructor(m: string) { super('CloudHsmClusterNotFoundException', m); }
+}
+export class CloudHsmClusterNotActiveException extends AwsError {
+  constructor(m: string) { super('CloudHsmClusterNotActiveException', m); }
+}
+export class CloudHsmClusterInvalidConfigurationException extends AwsError {
+  constructor(m: string) { super('CloudHsmClusterInvalidConfigurationException', m); }
+}
+export class CloudHsmClusterInUseException extends AwsError {
+  constructor(m: string) { super('CloudHsmClusterInUseException', m); }
+}
+export class CloudHsmClusterNotRelatedException extends AwsError {
+  constructor(m: string) { super('CloudHsmClusterNotRelatedException', m); }
+}
+export class IncorrectTrustAnchorException extends AwsError {
+  constructor(m: string) { super('IncorrectTrustAnchorException', m); }
+}

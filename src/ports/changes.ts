@@ -10,6 +10,7 @@ import type {
   AccessKeyRecord, AccountRecord, GroupRecord, InlinePolicyRecord, ManagedPolicyRecord, RoleRecord, SessionRecord, UserRecord,
 } from '../domain/identity.ts';
 import type { AliasRecord, KeyUsageRecord } from './key-repository.ts';
+import type { ClusterRecord } from '../domain/cluster.ts';
 
 export type KeyChange =
   /**
@@ -54,7 +55,17 @@ export type IdentityChange =
   /** Removes STS sessions that expired before `before` (epoch ms). */
   | { readonly kind: 'purgeSessions'; readonly before: number };
 
-export type Change = KeyChange | IdentityChange;
+export type ClusterChange =
+  /**
+   * Store a cluster's record (with its HSMs). `expectRevision` as putKey's: 0 creates a cluster
+   * that must not exist, n > 0 replaces it only while its stored revision is n; otherwise the
+   * commit fails with StorageConflict.
+   */
+  | { readonly kind: 'putCluster'; readonly cluster: ClusterRecord; readonly expectRevision?: number }
+  /** Forget a DELETED cluster whose record was visible long enough. */
+  | { readonly kind: 'purgeCluster'; readonly clusterId: string };
+
+export type Change = KeyChange | IdentityChange | ClusterChange;
 
 /** The change set of one request (or one scheduler pass), shared by its sessions and committed by the pipeline. */
 export interface UnitOfWork {

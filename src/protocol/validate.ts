@@ -14,7 +14,7 @@
  * enforced; KMS's semantic rules (PendingWindowInDays 7–30, KeySpec xor NumberOfBytes …) belong to
  * the operations. Validators and RegExps are compiled once per shape and cached.
  */
-import { getShape, kmsModel } from '../wire/model.ts';
+import { kmsModel } from '../wire/model.ts';
 import type { Shape } from '../wire/model.ts';
 import { SerializationException, UnknownOperationException, ValidationException } from '../errors/common-errors.ts';
 import { MEMBER_LIMITS, SHAPE_LIMITS, type MapLimit } from './limits.ts';
@@ -112,67 +112,90 @@ function bounds(shape: Shape, word: 'length' | 'value'): Check[] {
   return checks;
 }
 
-const cache = new Map<string, Node>();
+/** What a reader needs of a service model: its shapes and each operation's input shape. */
+export interface InputModel {
+  readonly shapes: Readonly<Record<string, Shape>>;
+  readonly operations: Readonly<Record<string, { readonly input?: string }>>;
+}
 
-function compile(name: string): Node {
-  const hit = cache.get(name);
-  if (hit) return hit;
-  const shape: Shape = getShape(name);
-  switch (shape.type) {
-    case 'structure': {
-      const node: StructNode = { kind: 'structure', members: [] };
-      cache.set(name, node); // before the members: tolerates recursive shapes
-      const required = new Set(shape.required ?? []);
-      for (const [m, ref] of Object.entries(shape.members)) {
-        node.members.push({ name: m, label: m.charAt(0).toLowerCase() + m.slice(1), required: required.has(m), node: withMemberLimits(name, m, compile(ref.shape)) });
+/** What limits.ts adds to a model's maps, by shape name and by `Structure.Member`. */
+export interface ModelLimits {
+  readonly shapes: ReadonlyMap<string, readonly MapLimit[]>;
+  readonly members: ReadonlyMap<string, readonly MapLimit[]>;
+}
+
+const NO_LIMITS: ModelLimits = { shapes: new Map(), members: new Map() };
+
+/** Every operation's compiled input structure (each shape compiled once per model). */
+function compileModel(model: InputModel, limits: ModelLimits): ReadonlyMap<string, StructNode> {
+  const cache = new Map<string, Node>();
+  const shapeOf = (name: string): Shape => {
+    const shape = model.shapes[name];
+    if (!shape) throw new Error(`unknown shape ${name}`);
+    return shape;
+  };
+
+  function compile(name: string): Node {
+    const hit = cache.get(name);
+    if (hit) return hit;
+    const shape: Shape = shapeOf(name);
+    switch (shape.type) {
+      case 'structure': {
+        const node: StructNode = { kind: 'structure', members: [] };
+        cache.set(name, node); // before the members: tolerates recursive shapes
+        const required = new Set(shape.required ?? []);
+        for (const [m, ref] of Object.entries(shape.members)) {
+          node.members.push({ name: m, label: m.charAt(0).toLowerCase() + m.slice(1), required: required.has(m), node: withMemberLimits(name, m, compile(ref.shape)) });
+        }
+        return node;
       }
-      return node;
-    }
-    case 'list':
-    case 'map': {
-      const count = bounds(shape, 'length');
-      const node: Node = shape.type === 'list'
-        ? { kind: 'list', count, member: compile(shape.member.shape) }
-        : { kind: 'map', count, limits: SHAPE_LIMITS.get(name) ?? [], key: compileMapKey(shape.key.shape), value: compile(shape.value.shape) };
-      cache.set(name, node);
-      return node;
-    }
-    default: {
-      const checks = bounds(shape, shape.type === 'string' || shape.type === 'blob' ? 'length' : 'value');
-      if (shape.type === 'string' && shape.pattern !== undefined) {
-        const re = javaPatternToRegExp(shape.pattern);
-        checks.push({ text: `Member must satisfy regular expression pattern: ${shape.pattern}`, test: (v) => typeof v === 'string' && re.test(v) });
+      case 'list':
+      case 'map': {
+        const count = bounds(shape, 'length');
+        const node: Node = shape.type === 'list'
+          ? { kind: 'list', count, member: compile(shape.member.shape) }
+          : { kind: 'map', count, limits: limits.shapes.get(name) ?? [], key: compileMapKey(shape.key.shape), value: compile(shape.value.shape) };
+        cache.set(name, node);
+        return node;
       }
-      if (shape.type === 'string' && shape.enum !== undefined) {
-        const values = new Set(shape.enum); // AWS lists them in its own (hash) order; the model's is used
-        checks.push({ text: `Member must satisfy enum value set: [${shape.enum.join(', ')}]`, test: (v) => typeof v === 'string' && values.has(v) });
+      default: {
+        const checks = bounds(shape, shape.type === 'string' || shape.type === 'blob' ? 'length' : 'value');
+        if (shape.type === 'string' && shape.pattern !== undefined) {
+          const re = javaPatternToRegExp(shape.pattern);
+          checks.push({ text: `Member must satisfy regular expression pattern: ${shape.pattern}`, test: (v) => typeof v === 'string' && re.test(v) });
+        }
+        if (shape.type === 'string' && shape.enum !== undefined) {
+          const values = new Set(shape.enum); // AWS lists them in its own (hash) order; the model's is used
+          checks.push({ text: `Member must satisfy enum value set: [${shape.enum.join(', ')}]`, test: (v) => typeof v === 'string' && values.has(v) });
+        }
+        const node: ScalarNode = { kind: 'scalar', type: shape.type, echo: shape.type !== 'blob' && !shape.sensitive, checks };
+        cache.set(name, node);
+        return node;
       }
-      const node: ScalarNode = { kind: 'scalar', type: shape.type, echo: shape.type !== 'blob' && !shape.sensitive, checks };
-      cache.set(name, node);
-      return node;
     }
   }
-}
 
-/** A map member with its own limits (limits.ts) gets its own node: the shape's node is shared. */
-function withMemberLimits(structure: string, member: string, node: Node): Node {
-  const extra = MEMBER_LIMITS.get(`${structure}.${member}`);
-  if (extra === undefined) return node;
-  if (node.kind !== 'map') throw new Error(`${structure}.${member} is not a map`);
-  return { ...node, limits: [...node.limits, ...extra] };
-}
+  /** A map member with its own limits (limits.ts) gets its own node: the shape's node is shared. */
+  function withMemberLimits(structure: string, member: string, node: Node): Node {
+    const extra = limits.members.get(`${structure}.${member}`);
+    if (extra === undefined) return node;
+    if (node.kind !== 'map') throw new Error(`${structure}.${member} is not a map`);
+    return { ...node, limits: [...node.limits, ...extra] };
+  }
 
-function compileMapKey(name: string): ScalarNode {
-  const node = compile(name);
-  if (node.kind !== 'scalar' || node.type !== 'string') throw new Error(`map key shape ${name} is not a string`);
-  return node;
-}
+  function compileMapKey(name: string): ScalarNode {
+    const node = compile(name);
+    if (node.kind !== 'scalar' || node.type !== 'string') throw new Error(`map key shape ${name} is not a string`);
+    return node;
+  }
 
-const operationInputs = new Map<string, StructNode>();
-for (const [op, { input }] of Object.entries(kmsModel.operations)) {
-  const node = input === undefined ? { kind: 'structure' as const, members: [] } : compile(input);
-  if (node.kind !== 'structure') throw new Error(`input of ${op} is not a structure`);
-  operationInputs.set(op, node);
+  const inputs = new Map<string, StructNode>();
+  for (const [op, { input }] of Object.entries(model.operations)) {
+    const node = input === undefined ? { kind: 'structure' as const, members: [] } : compile(input);
+    if (node.kind !== 'structure') throw new Error(`input of ${op} is not a structure`);
+    inputs.set(op, node);
+  }
+  return inputs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,19 +329,35 @@ export function validationMessage(errors: readonly string[]): string {
   return `${errors.length} validation error${errors.length === 1 ? '' : 's'} detected: ${errors.join('; ')}`;
 }
 
+/** Reads one operation's JSON-parsed body: see deserializeInput. */
+export type InputReader = (operation: string, body: unknown) => Record<string, unknown>;
+
+/**
+ * A reader for another JSON 1.1 service's model (CloudHSMv2): the same conversion and checks as
+ * deserializeInput, the same errors (a codec maps ValidationException to its service's own error).
+ */
+export function createInputReader(model: InputModel, limits: ModelLimits = NO_LIMITS): InputReader {
+  const inputs = compileModel(model, limits);
+  return (operation, body) => {
+    const node = inputs.get(operation);
+    if (!node) throw new UnknownOperationException();
+    // AWS answers a non-object body with no message, an array with Jackson's wording.
+    if (!isObject(body)) throw Array.isArray(body) ? mismatch(body, '') : new SerializationException('');
+    const errors: string[] = [];
+    const input = read(node, body, '', errors);
+    if (errors.length > 0) throw new ValidationException(validationMessage(errors));
+    if (!isObject(input)) throw new Error('unreachable: a structure reads as an object');
+    return input;
+  };
+}
+
+const readKmsInput = createInputReader(kmsModel, { shapes: SHAPE_LIMITS, members: MEMBER_LIMITS });
+
 /**
  * Converts and validates the JSON-parsed body of `operation`'s request. Returns the input with the
  * model's PascalCase member names, known members only, nulls dropped, blobs as Buffer and
  * timestamps as Date. Throws UnknownOperationException, SerializationException or ValidationException.
  */
 export function deserializeInput(operation: string, body: unknown): Record<string, unknown> {
-  const node = operationInputs.get(operation);
-  if (!node) throw new UnknownOperationException();
-  // AWS answers a non-object body with no message, an array with Jackson's wording.
-  if (!isObject(body)) throw Array.isArray(body) ? mismatch(body, '') : new SerializationException('');
-  const errors: string[] = [];
-  const input = read(node, body, '', errors);
-  if (errors.length > 0) throw new ValidationException(validationMessage(errors));
-  if (!isObject(input)) throw new Error('unreachable: a structure reads as an object');
-  return input;
+  return readKmsInput(operation, body);
 }

@@ -30,11 +30,19 @@ export interface SchedulerDeps {
    * holding the database's lease does it; ports/storage.ts Leases). Absent: always.
    */
   readonly lease?: (() => Promise<boolean>) | undefined;
+  /**
+   * The HSM clusters' jobs (services/cluster-jobs.ts), run after each pass and whenever a request
+   * kicks them; they take the state-change lock themselves, only to commit (token work is slow).
+   */
+  readonly jobs?: { run(): Promise<number> } | undefined;
 }
 
 export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private jobsRunning = false;
+  private jobsAgain = false;
+  private stopped = false;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -48,6 +56,7 @@ export class Scheduler {
     try {
       await usage.flush();
       if (this.deps.lease !== undefined && !await this.deps.lease()) return { deleted: 0, rotated: 0, expired: 0 };
+      this.kick(false);
       return await lock.run(async () => {
         const uow = newUnitOfWork();
         const pass = await runDueWork(new KeySession(keyring, uow));
@@ -75,6 +84,31 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Runs the cluster jobs soon (a request just changed a cluster: its client polls for the next
+   * state), on this process only while it holds the lease. Runs are never concurrent: a kick
+   * during one runs them again after it; a failed run is tried again half a second later.
+   */
+  kick(checkLease = true): void {
+    const jobs = this.deps.jobs;
+    if (jobs === undefined || this.stopped) return;
+    if (this.jobsRunning) { this.jobsAgain = true; return; }
+    this.jobsRunning = true;
+    const again = (ms: number): void => { setTimeout(() => this.kick(), ms).unref(); };
+    void (async () => {
+      try {
+        if (checkLease && this.deps.lease !== undefined && !await this.deps.lease()) return;
+        await jobs.run();
+      } catch (e) {
+        this.deps.log.error('cluster jobs failed', { cause: e instanceof Error ? e.message : String(e) });
+        again(500);
+      } finally {
+        this.jobsRunning = false;
+        if (this.jobsAgain) { this.jobsAgain = false; again(0); }
+      }
+    })();
+  }
+
   start(intervalMs: number): void {
     void this.tick();
     this.timer = setInterval(() => void this.tick(), intervalMs);
@@ -82,6 +116,7 @@ export class Scheduler {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -8,14 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { Authenticator } from '../auth/authenticator.ts';
 import type { Logger } from '../core/log.ts';
 import { Mutex } from '../core/mutex.ts';
 import { openMemoryStorage, type MemoryAdapters } from '../adapters/storage/memory.ts';
-import { openSoftwareKeyStore } from '../adapters/keystore/software.ts';
+import { newDomainKeys, openSoftwareKeyStore } from '../adapters/keystore/software.ts';
 import { loadOrCreateSigningKey, publicKeysOf } from '../audit/signing-key.ts';
 import { verifyTrail } from '../audit/verify.ts';
 import { AuditWriter } from '../audit/writer.ts';
@@ -64,7 +64,7 @@ interface InProcess {
 async function startInProcess(): Promise<InProcess> {
   const clock = { now: () => Date.now() };
   const stored = openMemoryStorage();
-  const store = openSoftwareKeyStore(stored.domainKeys, randomBytes(32), () => clock.now());
+  const store = openSoftwareKeyStore(newDomainKeys());
   const signer = await loadOrCreateSigningKey(stored.audit, store, clock.now());
   const keyring = new Keyring(stored.keys, store, clock);
   const credentials = new CredentialResolver(stored.identities, { accountId: ACCOUNT, ...ROOT });

@@ -8,8 +8,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { FORM_URLENCODED } from '../protocol/aws-query.ts';
 import { TARGET_PREFIX } from '../protocol/aws-json.ts';
 import { CLOUDTRAIL_TARGET_PREFIX } from '../operations/cloudtrail/lookup-events.ts';
+import { CLOUDHSM_TARGET_PREFIX } from '../wire/cloudhsm-model.ts';
 
-export type Api = 'kms' | 'query' | 'cloudtrail';
+export type Api = 'kms' | 'query' | 'cloudtrail' | 'cloudhsm';
 
 /** What the Authorization header claims before it is verified. */
 export interface ClaimedScope {
@@ -37,13 +38,14 @@ export function claimedScope(headers: IncomingHttpHeaders): ClaimedScope | undef
   return m ? { accessKeyId: m[1] as string, region: m[2] as string, service: m[3] as string } : undefined;
 }
 
-const BY_SCOPE: Readonly<Record<string, Api>> = { kms: 'kms', iam: 'query', sts: 'query', cloudtrail: 'cloudtrail' };
+const BY_SCOPE: Readonly<Record<string, Api>> = { kms: 'kms', iam: 'query', sts: 'query', cloudtrail: 'cloudtrail', cloudhsm: 'cloudhsm' };
 
 export function apiOf(headers: IncomingHttpHeaders): Api {
   const scope = claimedScope(headers)?.service;
   if (scope !== undefined && Object.hasOwn(BY_SCOPE, scope)) return BY_SCOPE[scope] as Api;
   const target = header(headers, 'x-amz-target') ?? '';
   if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return 'cloudtrail';
+  if (target.startsWith(CLOUDHSM_TARGET_PREFIX)) return 'cloudhsm';
   if (target.startsWith(TARGET_PREFIX)) return 'kms';
   return (header(headers, 'content-type') ?? '').toLowerCase().startsWith(FORM_URLENCODED) ? 'query' : 'kms';
 }

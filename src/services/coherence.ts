@@ -30,6 +30,8 @@ export function topicsOf(changes: readonly Change[]): string[] {
       case 'putGrant': case 'deleteGrant': topics.add(`grant:${c.grant.keyArn}`); break;
       case 'putAlias': case 'deleteAlias': topics.add('alias'); break;
       case 'putUsage': case 'setMeta': case 'putSession': case 'purgeSessions': break;
+      // Clusters are read from the repository on every call: no cache to drop.
+      case 'putCluster': case 'purgeCluster': break;
       default: topics.add('identity'); break;
     }
   }

@@ -6,7 +6,7 @@
  * Which key states allow an operation is the key-state table (domain/key-states.ts), keyed by the
  * same names; a test checks that the two and the registries agree.
  */
-export type Service = 'kms' | 'iam' | 'sts' | 'cloudtrail';
+export type Service = 'kms' | 'iam' | 'sts' | 'cloudtrail' | 'cloudhsm';
 
 /** The model's KeyUsageType values an operation works with. */
 export type Usage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
@@ -111,6 +111,20 @@ const STS: Readonly<Record<string, Row>> = {
 
 const CLOUDTRAIL: Readonly<Record<string, Row>> = { LookupEvents: read() };
 
+/** CloudHSMv2 (IAM prefix `cloudhsm`): the control-plane operations Coffer answers. */
+const CLOUDHSM: Readonly<Record<string, Row>> = {
+  CreateCluster: change(),
+  CreateHsm: change(),
+  DeleteCluster: change(),
+  DeleteHsm: change(),
+  DescribeClusters: read(),
+  InitializeCluster: change(),
+  ListTags: read(),
+  ModifyCluster: change(),
+  TagResource: change(),
+  UntagResource: change(),
+};
+
 function facts(service: Service, rows: Readonly<Record<string, Row>>): ReadonlyMap<string, OperationFacts> {
   return new Map(Object.entries(rows).map(([name, r]) => [name, { service, name, ...r, actions: r.actions ?? [`${service}:${name}`] }]));
 }
@@ -123,6 +137,7 @@ export const OPERATION_TABLE: Readonly<Record<Service, ReadonlyMap<string, Opera
   }),
   sts: facts('sts', STS),
   cloudtrail: facts('cloudtrail', CLOUDTRAIL),
+  cloudhsm: facts('cloudhsm', CLOUDHSM),
 };
 
 /** The facts of an operation, or undefined for a name the service does not have. */

@@ -83,6 +83,13 @@ test('migrate-storage: a SQLite installation serves from PostgreSQL after the co
     // Before the copy as after it: bob decrypts by the grant, describes by the group's policy, and may do nothing else.
     await kmsOk(c, 'Decrypt', { CiphertextBlob: after }, bob);
     assert.equal((await kms(c, 'Encrypt', { KeyId: sym, Plaintext: b64('x') }, bob)).status, 400);
+    // An HSM cluster (CloudHSMv2 control plane).
+    const hsmCall = async (cf: Coffer, target: string, body: unknown) => {
+      const r = await cf.raw({ service: 'cloudhsm', body: JSON.stringify(body), headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `BaldrApiService.${target}` } });
+      assert.equal(r.status, 200, r.body);
+      return JSON.parse(r.body) as { Cluster?: { ClusterId: string }; Clusters?: { ClusterId: string }[] };
+    };
+    const clusterId = (await hsmCall(c, 'CreateCluster', { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] })).Cluster?.ClusterId;
     assert.equal(await c.stop(), 0);
     coffer = undefined;
 
@@ -93,6 +100,7 @@ test('migrate-storage: a SQLite installation serves from PostgreSQL after the co
     assert.match(migrated.stdout, /Copied 3 keys with 4 key materials, 1 alias, 1 grant, /);
     assert.match(migrated.stdout, /Copied 1 account, 2 IAM users, 0 roles, 1 group, 1 group membership, 1 inline policy, 1 managed policy, 1 policy attachment, 2 access keys, 0 unexpired STS sessions\./);
     assert.match(migrated.stdout, /Copied 1 audit signing key\./);
+    assert.match(migrated.stdout, /Copied 1 HSM cluster\./);
     assert.match(migrated.stdout, /Copied audit chain '' as 'main': \d+ records, [1-9]\d* signed digests?\./);
     if (password !== '') assert.ok(!(migrated.stdout + migrated.stderr).includes(password), 'the database password is not printed');
     assert.ok(existsSync(join(dataDir, 'audit-digests.main.jsonl')), 'the first chain\'s digest log under its PostgreSQL name');
@@ -120,6 +128,7 @@ test('migrate-storage: a SQLite installation serves from PostgreSQL after the co
     assert.equal((await kms(p, 'Encrypt', { KeyId: sym, Plaintext: b64('x') }, bob)).status, 400, 'bob may still do nothing else');
     const rotations = (await kmsOk(p, 'ListKeyRotations', { KeyId: sym })).Rotations as unknown[];
     assert.equal(rotations.length, 1);
+    assert.deepEqual((await hsmCall(p, 'DescribeClusters', {})).Clusters?.map((x) => x.ClusterId), [clusterId]);
     assert.equal(await p.stop(), 0);
     coffer = undefined;
 

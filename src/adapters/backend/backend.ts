@@ -6,6 +6,7 @@
  */
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
+import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 import type { AuditRow, AuditStore } from '../../ports/audit.ts';
 import type { ChangeFeed, Leases, Storage } from '../../ports/storage.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
@@ -16,6 +17,8 @@ export interface Backend {
   /** What to say where the data is (the start-up line): a file, or the database URL without its password. */
   readonly where: string;
   readonly keys: KeyRepository;
+  /** HSM clusters (CloudHSMv2 control plane). */
+  readonly clusters: ClusterRepository;
   identities(box: SecretBox): IdentityRepository;
   audit(chain: string): AuditStore;
   storage(box: SecretBox, chain: string): Storage;

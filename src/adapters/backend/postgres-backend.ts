@@ -9,10 +9,11 @@ import type pg from 'pg';
 import { closePostgres, openPostgres } from '../postgres/connection.ts';
 import { createPgKeyRepository, pgDomainKeys } from '../postgres/keys.ts';
 import { createPgIdentityRepository } from '../postgres/identity.ts';
+import { createPgClusterRepository } from '../postgres/clusters.ts';
 import { createPgAuditStore } from '../postgres/audit.ts';
 import { createPgStorage, inTransaction } from '../postgres/storage.ts';
 import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
-import { withConnection } from '../postgres/checkout.ts';
+import { rollback, withConnection } from '../postgres/checkout.ts';
 import { rows, run, statementCounts } from '../postgres/query.ts';
 import { StorageFault, describeFault } from '../../errors/storage-fault.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
@@ -58,24 +59,34 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
     kind: 'postgres',
     where: redactedUrl(url),
     keys: counting(createPgKeyRepository(pool), counter),
+    clusters: createPgClusterRepository(pool),
     identities: (box) => counting(createPgIdentityRepository(pool, box), counter),
     repositoryReads: () => counter.reads,
     audit: (chain) => createPgAuditStore(pool, chain),
     storage: (box, chain) => createPgStorage(pool, box, chain),
     withDomainKeys: async (open) => {
-      // One connection holds the lock while the keys are read, the store opened and its new keys added.
+      // One transaction holds the lock while the keys are read and opened, and stores what was
+      // added or rewrapped, all or nothing; processes starting together take turns.
       return withConnection(pool, async (client) => {
-        await run(client, 'SELECT pg_advisory_lock($1)', [DOMAIN_KEYS_LOCK]);
-        try {
-          const stored = await pgDomainKeys(pool).all();
-          const added: DomainKeyRecord[] = [];
-          const result = open({ all: () => [...stored, ...added], add: (k) => { added.push(k); } });
-          for (const k of added) await run(client, 'INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)', [k.id, k.wrapped, k.createdAt]);
-          return result;
-        } finally {
-          await run(client, 'SELECT pg_advisory_unlock($1)', [DOMAIN_KEYS_LOCK]);
-        }
-      });
+        await run(client, 'BEGIN');
+        await run(client, 'SELECT pg_advisory_xact_lock($1)', [DOMAIN_KEYS_LOCK]);
+        const stored = await pgDomainKeys(client).all();
+        const added: DomainKeyRecord[] = [];
+        const replaced = new Map<string, DomainKeyRecord>();
+        const current = () => [...stored, ...added].map((k) => replaced.get(k.id) ?? k);
+        const result = open({
+          all: current,
+          add: (k) => { added.push(k); },
+          replace: (k) => {
+            if (!current().some((c) => c.id === k.id)) throw new Error(`no domain key ${k.id} to rewrap`);
+            replaced.set(k.id, k);
+          },
+        });
+        for (const k of added) await run(client, 'INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)', [k.id, (replaced.get(k.id) ?? k).wrapped, k.createdAt]);
+        for (const k of replaced.values()) if (!added.some((a) => a.id === k.id)) await pgDomainKeys(client).replace(k);
+        await run(client, 'COMMIT');
+        return result;
+      }, rollback);
     },
     feed: (origin) => {
       // Listening starts at once; the first poll waits for it.

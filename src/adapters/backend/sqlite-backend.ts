@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { closeDatabase, limitPages, openDatabase, probeWrite, type IntegrityCheck } from '../storage/sqlite.ts';
 import { createSqliteKeyRepository, sqliteDomainKeys } from '../storage/sqlite-keys.ts';
 import { createSqliteIdentityRepository } from '../storage/sqlite-identity.ts';
+import { createSqliteClusterRepository } from '../storage/sqlite-clusters.ts';
 import { createSqliteStorage } from '../storage/sqlite-storage.ts';
 import { createSqliteChangeFeed, createSqliteLeases } from '../storage/sqlite-coherence.ts';
 import { startCheckpointer } from '../storage/sqlite-checkpointer.ts';
@@ -41,6 +42,7 @@ export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backen
     kind: 'sqlite',
     where: file,
     keys: counting(createSqliteKeyRepository(db), counter),
+    clusters: createSqliteClusterRepository(db),
     identities: (box) => counting(createSqliteIdentityRepository(db, box), counter),
     repositoryReads: () => counter.reads,
     audit: (chain) => createSqliteAuditStore(db, chain),

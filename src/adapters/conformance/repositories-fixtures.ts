@@ -12,12 +12,14 @@ import {
 import type { AliasRecord, KeyRepository } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { Storage } from '../../ports/storage.ts';
+import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 
 /** A fresh, empty store of one adapter, and how to dispose of it. */
 export interface RepositoryFixture {
   readonly keys: KeyRepository;
   readonly identities: IdentityRepository;
   readonly storage: Storage;
+  readonly clusters: ClusterRepository;
   close(): Promise<void> | void;
 }
 

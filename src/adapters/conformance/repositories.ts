@@ -14,6 +14,7 @@ import type { GrantRecord } from '../../domain/grant.ts';
 import type { Storage } from '../../ports/storage.ts';
 import type { Change } from '../../ports/changes.ts';
 import { identityConformanceCases } from './repositories-identity.ts';
+import { clusterConformanceCases, type ClusterCase } from './repositories-clusters.ts';
 import { ACCOUNT, alias, grant, key, keyArn, material, materialId, OTHER_ACCOUNT, type Case, type RepositoryFixture, type RepositoryOptions } from './repositories-fixtures.ts';
 
 export type { KnownGap, RepositoryFixture, RepositoryOptions } from './repositories-fixtures.ts';
@@ -34,6 +35,17 @@ export function repositoryConformance(adapter: string, open: () => Promise<Repos
   const skip = options.skip === undefined ? {} : { skip: options.skip };
   describe(`KeyRepository conformance: ${adapter}`, skip, () => keyCases(run));
   describe(`IdentityRepository conformance: ${adapter}`, skip, () => identityConformanceCases(run));
+  const runClusters: ClusterCase = (name, body) => {
+    test(name, async () => {
+      const f = await open();
+      try {
+        await body(f.clusters, f.storage);
+      } finally {
+        await f.close();
+      }
+    });
+  };
+  describe(`ClusterRepository conformance: ${adapter}`, skip, () => clusterConformanceCases(runClusters));
 }
 
 const commit = (storage: Storage, ...changes: Change[]) => storage.commit({ changes });

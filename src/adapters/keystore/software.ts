@@ -1,6 +1,6 @@
 /**
- * The software key store: a root key from a seal (key file or passphrase) opens the domain keys
- * kept in the database; the newest domain key wraps new key material (backing keys, HMAC keys,
+ * The software key store: the domain keys (opened from the database by the root seal, open.ts);
+ * the newest domain key wraps new key material (backing keys, HMAC keys,
  * PKCS#8 private keys: each bound to its key ARN and material id; the sealed parameters of import
  * tokens, bound to the key ARN and token id). Operations run in process (execute-local.ts) on
  * material unwrapped once and kept in memory; plaintext domain keys and material live only in
@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomBytes, zero } from '../../crypto/bytes.ts';
 import { AuthenticationError, SealError } from '../../crypto/errors.ts';
-import { backingKeyAad, domainKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
+import { backingKeyAad, importTokenAad, unwrapKey, wrapKey } from '../../crypto/wrap.ts';
 import type { DomainKeyRecord } from '../../ports/key-repository.ts';
 import type { KeyStore, MaterialRef, SealPurpose, WrappedMaterial } from '../../ports/key-store.ts';
 import { generateKeyPair } from '../../crypto/keypair.ts';
@@ -20,33 +20,30 @@ import { createSecretBox } from './secret-box.ts';
 const aadFor = (keyArn: string, id: string, purpose: SealPurpose): Buffer =>
   (purpose === 'import-token' ? importTokenAad(keyArn, id) : backingKeyAad(keyArn, id));
 
-/** Where the domain keys are kept (wrapped under the root key), read and added at start-up. */
+/** Where the domain keys are kept (wrapped under the root seal), read, added and rewrapped at start-up and by `seal migrate`. */
 export interface DomainKeyTable {
   all(): DomainKeyRecord[];
   add(k: DomainKeyRecord): void;
+  /** Replaces a domain key's wrapped form (the same key under another seal). */
+  replace(k: DomainKeyRecord): void;
 }
 
-export function openSoftwareKeyStore(table: DomainKeyTable, rootKey: Buffer, now: () => number): KeyStore & { readonly secrets: SecretBox } {
-  const domainKeys = new Map<string, Buffer>();
-  for (const d of table.all()) {
-    try {
-      domainKeys.set(d.id, unwrapKey(rootKey, d.wrapped, domainKeyAad(d.id)));
-    } catch (e) {
-      if (e instanceof AuthenticationError) {
-        throw new SealError('the root key does not open this data folder (wrong COFFER_ROOT_PASSPHRASE or root key file?)');
-      }
-      throw e;
-    }
-  }
-  let activeId = [...domainKeys.keys()].at(-1);
-  if (activeId === undefined) {
-    const id = randomUUID();
-    const key = randomBytes(32);
-    table.add({ id, wrapped: wrapKey(rootKey, key, domainKeyAad(id)), createdAt: now() });
-    domainKeys.set(id, key);
-    activeId = id;
-  }
-  const active = activeId;
+/** The domain keys in the clear (the store owns and zeroes them from now on) and the one that wraps new material. */
+export interface OpenDomainKeys {
+  readonly keys: ReadonlyMap<string, Buffer>;
+  readonly activeId: string;
+}
+
+/** One new random domain key (a test's, or a new data folder's before it is wrapped and stored). */
+export function newDomainKeys(): OpenDomainKeys {
+  const id = randomUUID();
+  return { keys: new Map([[id, randomBytes(32)]]), activeId: id };
+}
+
+export function openSoftwareKeyStore(opened: OpenDomainKeys): KeyStore & { readonly secrets: SecretBox } {
+  const domainKeys = new Map(opened.keys);
+  const active = opened.activeId;
+  if (!domainKeys.has(active)) throw new SealError(`the active domain key ${active} is not among the opened ones`);
 
   const domainKey = (id: string): Buffer => {
     const k = domainKeys.get(id);

@@ -129,10 +129,13 @@ export async function applyKeyChange(db: Queryable, c: KeyChange): Promise<void>
 }
 
 /** The software key store's domain keys (read and added at start-up, before any request), oldest first. */
-export function pgDomainKeys(pool: pg.Pool): { all(): Promise<DomainKeyRecord[]>; add(k: DomainKeyRecord): Promise<void> } {
+export function pgDomainKeys(pool: Queryable): { all(): Promise<DomainKeyRecord[]>; add(k: DomainKeyRecord): Promise<void>; replace(k: DomainKeyRecord): Promise<void> } {
   return {
     all: async () => (await rows<{ id: string; wrapped: Buffer; created_at: number }>(pool, 'SELECT id, wrapped, created_at FROM domain_keys ORDER BY created_at, id'))
       .map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
     add: async (k) => { await run(pool, 'INSERT INTO domain_keys (id, wrapped, created_at) VALUES ($1, $2, $3)', [k.id, k.wrapped, k.createdAt]); },
+    replace: async (k) => {
+      if (await run(pool, 'UPDATE domain_keys SET wrapped = $2 WHERE id = $1', [k.id, k.wrapped]) !== 1) throw new Error(`no domain key ${k.id} to rewrap`);
+    },
   };
 }

@@ -19,7 +19,7 @@ import { freshDatabase, postgresSkip, type TestDatabase } from '../../../test/su
 import { closePostgres, openPostgres } from './connection.ts';
 import { createPgAuditStore, pgAuditChains } from './audit.ts';
 import { createPgStorage, inTransaction } from './storage.ts';
-import { run } from './query.ts';
+import { rows, run } from './query.ts';
 import { createPgIdentityRepository } from './identity.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 
@@ -260,4 +260,13 @@ pgTest('a connection lost between two statements of a transaction (the server sh
   assert.ok(pid > 0);
   const { rows } = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   assert.notEqual(rows[0]?.pid, pid, 'the lost connection was not handed out again');
+});
+
+pgTest('a read whose parameter holds U+0000 (which PostgreSQL text cannot) finds nothing instead of failing', async (_db, open) => {
+  const pool = await open();
+  assert.deepEqual(await rows(pool, 'SELECT $1::text AS v', ['a\u0000b']), []);
+  assert.deepEqual(await rows(pool, 'SELECT $1::text[] AS v', [['x', '\u0000']]), []);
+  assert.deepEqual(await rows<{ v: string }>(pool, 'SELECT $1::text AS v', ['ab']), [{ v: 'ab' }]);
+  // Sent as it is, the server refuses it: the reason for the rule.
+  await assert.rejects(pool.query('SELECT $1::text AS v', ['a\u0000b']));
 });

@@ -13,8 +13,17 @@ export type Param = string | number | boolean | Buffer | null | readonly (string
 /** Statements this process sent, reads (rows) and the others (run), for metrics and the hot-path test. */
 export const statementCounts = { reads: 0, writes: 0 };
 
+/**
+ * PostgreSQL's text cannot hold U+0000, so no stored text equals (or starts with) a string that
+ * holds one: a read with such a parameter finds nothing, and is not sent (the server would refuse
+ * it as an invalid byte sequence, which is the client's input, not a fault).
+ */
+const unmatchable = (params: readonly Param[]): boolean =>
+  params.some((p) => (typeof p === 'string' && p.includes('\u0000')) || (Array.isArray(p) && p.some((x) => typeof x === 'string' && x.includes('\u0000'))));
+
 /** The rows a statement answers. */
 export function rows<R extends pg.QueryResultRow>(db: Queryable, text: string, params: readonly Param[] = []): Promise<R[]> {
+  if (unmatchable(params)) return Promise.resolve([]);
   statementCounts.reads++;
   return pgCall(async () => (await db.query<R>(text, [...params])).rows);
 }

@@ -98,6 +98,14 @@ CREATE TABLE audit_signing_keys (
 CREATE TABLE storage_state (name ${T} PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE leases (name ${T} PRIMARY KEY, holder ${T} NOT NULL, expires_at BIGINT NOT NULL);
 `,
+  // 2: HSM clusters (CloudHSMv2 control plane), as storage/sqlite-clusters.ts.
+  `
+CREATE TABLE hsm_clusters (
+  cluster_id ${T} PRIMARY KEY, account_id ${T} NOT NULL, region ${T} NOT NULL, doc TEXT NOT NULL,
+  due BIGINT, revision BIGINT NOT NULL);
+CREATE INDEX hsm_clusters_by_scope ON hsm_clusters (account_id, region, cluster_id);
+CREATE INDEX hsm_clusters_by_due ON hsm_clusters (due) WHERE due IS NOT NULL;
+`,
 ];
 
 /** The version this code writes and reads. */

@@ -18,13 +18,14 @@
  */
 import { sendNotice } from './coherence.ts';
 import type pg from 'pg';
-import type { Change, IdentityChange, KeyChange } from '../../ports/changes.ts';
+import type { Change, ClusterChange, IdentityChange, KeyChange } from '../../ports/changes.ts';
 import type { CommitOptions, Storage, Work } from '../../ports/storage.ts';
 import type { ChainHead } from '../../ports/audit.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 import { Mutex } from '../../core/mutex.ts';
 import { applyKeyChange } from './keys.ts';
 import { applyIdentityChange } from './identity.ts';
+import { applyClusterChange } from './clusters.ts';
 import { appendPgAuditRows, checkChain, pgChainHead } from './audit.ts';
 import { rollback, withConnection } from './checkout.ts';
 import { run } from './query.ts';
@@ -33,6 +34,7 @@ const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
   'putKey', 'deleteKey', 'putMaterial', 'deleteMaterial', 'putAlias', 'deleteAlias', 'putGrant', 'deleteGrant', 'putUsage', 'setMeta',
 ]);
 const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
+const isClusterChange = (c: Change): c is ClusterChange => c.kind === 'putCluster' || c.kind === 'purgeCluster';
 
 /** Runs `body` in a transaction on a pooled connection: COMMIT after it, ROLLBACK (and a broken connection dropped) if it throws. */
 export function inTransaction<T>(pool: pg.Pool, durable: boolean, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -52,6 +54,7 @@ export function createPgStorage(pool: pg.Pool, box: SecretBox, chain: string): S
   const apply = async (client: pg.PoolClient, work: Work): Promise<ChainHead | undefined> => {
     for (const c of work.changes) {
       if (isKeyChange(c)) await applyKeyChange(client, c);
+      else if (isClusterChange(c)) await applyClusterChange(client, c);
       else await applyIdentityChange(client, box, c as IdentityChange);
     }
     if (work.notice !== undefined && work.changes.length > 0) await sendNotice(client, work.notice.origin, work.notice.topics);

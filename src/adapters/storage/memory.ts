@@ -10,7 +10,9 @@
  * that does not exist, a repeated name) fails the commit and leaves nothing of it visible. The
  * records are chained from the head found in that same draft.
  */
-import type { Change, KeyChange } from '../../ports/changes.ts';
+import type { Change, ClusterChange, KeyChange } from '../../ports/changes.ts';
+import type { ClusterRepository } from '../../ports/cluster-repository.ts';
+import { applyClusterChange, memoryClusterRepository } from './memory-clusters.ts';
 import type { Storage, Work } from '../../ports/storage.ts';
 import type { ChainHead, AuditStore } from '../../ports/audit.ts';
 import type { DomainKeyRecord, KeyRepository } from '../../ports/key-repository.ts';
@@ -25,6 +27,7 @@ export { ConstraintError } from './memory-tables.ts';
 export interface MemoryAdapters {
   readonly keys: KeyRepository;
   readonly identities: IdentityRepository;
+  readonly clusters: ClusterRepository;
   readonly audit: AuditStore;
   readonly storage: Storage;
   /** The software key store's domain keys (a DomainKeyTable, adapters/keystore/software.ts). */
@@ -35,6 +38,7 @@ const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
   'putKey', 'deleteKey', 'putMaterial', 'deleteMaterial', 'putAlias', 'deleteAlias', 'putGrant', 'deleteGrant', 'putUsage', 'setMeta',
 ]);
 const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
+const isClusterChange = (c: Change): c is ClusterChange => c.kind === 'putCluster' || c.kind === 'purgeCluster';
 
 /** A fresh, empty set of in-memory adapters sharing one set of tables. */
 export function openMemoryStorage(): MemoryAdapters {
@@ -46,6 +50,7 @@ export function openMemoryStorage(): MemoryAdapters {
     commit: async (work: Work): Promise<ChainHead | undefined> => db.transaction((d) => {
       for (const c of work.changes) {
         if (isKeyChange(c)) applyKeyChange(d, c);
+        else if (isClusterChange(c)) applyClusterChange(d, c);
         else applyIdentityChange(d, c);
       }
       if (work.records === undefined) return undefined;
@@ -61,6 +66,7 @@ export function openMemoryStorage(): MemoryAdapters {
   return {
     keys: memoryKeyRepository(tables),
     identities: memoryIdentityRepository(tables),
+    clusters: memoryClusterRepository(tables),
     audit: memoryAuditStore(db),
     storage,
     domainKeys: {

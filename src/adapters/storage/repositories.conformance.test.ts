@@ -13,11 +13,13 @@ import { createSecretBox } from '../keystore/secret-box.ts';
 import { closeDatabase, openDatabase } from './sqlite.ts';
 import { createSqliteKeyRepository } from './sqlite-keys.ts';
 import { createSqliteIdentityRepository } from './sqlite-identity.ts';
+import { createSqliteClusterRepository } from './sqlite-clusters.ts';
 import { createSqliteStorage } from './sqlite-storage.ts';
 import { openMemoryStorage } from './memory.ts';
 import { closePostgres, openPostgres } from '../postgres/connection.ts';
 import { createPgKeyRepository } from '../postgres/keys.ts';
 import { createPgIdentityRepository } from '../postgres/identity.ts';
+import { createPgClusterRepository } from '../postgres/clusters.ts';
 import { createPgStorage } from '../postgres/storage.ts';
 import { freshDatabase, postgresSkip } from '../../../test/support/postgres.ts';
 
@@ -30,6 +32,7 @@ repositoryConformance('sqlite', async () => {
     keys: createSqliteKeyRepository(db),
     identities: createSqliteIdentityRepository(db, box),
     storage: createSqliteStorage(db, box),
+    clusters: createSqliteClusterRepository(db),
     close: () => {
       closeDatabase(db);
       rmSync(dir, { recursive: true, force: true });
@@ -46,6 +49,7 @@ repositoryConformance('postgresql', async () => {
     keys: createPgKeyRepository(pool),
     identities: createPgIdentityRepository(pool, box),
     storage: createPgStorage(pool, box, 'node-1'),
+    clusters: createPgClusterRepository(pool),
     close: async () => {
       await closePostgres(pool);
       await db.close();
@@ -55,5 +59,5 @@ repositoryConformance('postgresql', async () => {
 
 repositoryConformance('memory', async () => {
   const m = openMemoryStorage();
-  return { keys: m.keys, identities: m.identities, storage: m.storage, close: () => undefined };
+  return { keys: m.keys, identities: m.identities, storage: m.storage, clusters: m.clusters, close: () => undefined };
 });

@@ -176,12 +176,18 @@ export function keyChangeApplier(db: Database.Database): (c: KeyChange) => void 
 }
 
 /** The software key store's domain keys (read and added at start-up, before any request). */
-export function sqliteDomainKeys(db: Database.Database): { all(): DomainKeyRecord[]; add(k: DomainKeyRecord): void } {
+export function sqliteDomainKeys(db: Database.Database): { all(): DomainKeyRecord[]; add(k: DomainKeyRecord): void; replace(k: DomainKeyRecord): void } {
   const list = db.prepare<[], { id: string; wrapped: Buffer; created_at: number }>('SELECT * FROM domain_keys ORDER BY created_at');
   const put = db.prepare('INSERT INTO domain_keys (id, wrapped, created_at) VALUES (?, ?, ?)');
+  const rewrap = db.prepare('UPDATE domain_keys SET wrapped = ? WHERE id = ?');
   return {
     all: () => list.all().map((r) => ({ id: r.id, wrapped: r.wrapped, createdAt: r.created_at })),
     add: (k) => { db.transaction(() => put.run(k.id, k.wrapped, k.createdAt)).immediate(); },
+    replace: (k) => {
+      db.transaction(() => {
+        if (rewrap.run(k.wrapped, k.id).changes !== 1) throw new Error(`no domain key ${k.id} to rewrap`);
+      }).immediate();
+    },
   };
 }
 

@@ -9,12 +9,13 @@
  * in the same transaction (sqlite-coherence.ts).
  */
 import type Database from 'better-sqlite3';
-import type { Change, IdentityChange, KeyChange } from '../../ports/changes.ts';
+import type { Change, ClusterChange, IdentityChange, KeyChange } from '../../ports/changes.ts';
 import type { CommitOptions, Storage, Work } from '../../ports/storage.ts';
 import type { ChainHead } from '../../ports/audit.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
 import { keyChangeApplier } from './sqlite-keys.ts';
 import { identityChangeApplier } from './sqlite-identity.ts';
+import { clusterChangeApplier } from './sqlite-clusters.ts';
 import { auditHead, auditRowAppender } from '../audit/sqlite-audit.ts';
 import { StorageConflict } from '../../errors/storage-conflict.ts';
 import { isUniqueViolation } from './sqlite-conflict.ts';
@@ -24,11 +25,13 @@ const KEY_KINDS: ReadonlySet<string> = new Set<KeyChange['kind']>([
   'putKey', 'deleteKey', 'putMaterial', 'deleteMaterial', 'putAlias', 'deleteAlias', 'putGrant', 'deleteGrant', 'putUsage', 'setMeta',
 ]);
 const isKeyChange = (c: Change): c is KeyChange => KEY_KINDS.has(c.kind);
+const isClusterChange = (c: Change): c is ClusterChange => c.kind === 'putCluster' || c.kind === 'purgeCluster';
 
 /** The storage of one writer: its records go to `chain` ('' the first writer's; see ../audit/sqlite-audit.ts). */
 export function createSqliteStorage(db: Database.Database, box: SecretBox, chain = ''): Storage {
   const applyKey = keyChangeApplier(db);
   const applyIdentity = identityChangeApplier(db, box);
+  const applyCluster = clusterChangeApplier(db);
   const head = auditHead(db, chain);
   const append = auditRowAppender(db, chain);
   const notice = noticeAppender(db);
@@ -40,6 +43,7 @@ export function createSqliteStorage(db: Database.Database, box: SecretBox, chain
     try {
       for (const c of work.changes) {
         if (isKeyChange(c)) applyKey(c);
+        else if (isClusterChange(c)) applyCluster(c);
         else applyIdentity(c as IdentityChange);
       }
     } catch (e) {

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { describeFault, isStorageFault } from '../../errors/storage-fault.ts';
 import { checkWal } from './sqlite-wal-check.ts';
 import { KEYS_SCHEMA, migrateKeys } from './sqlite-keys.ts';
+import { CLUSTERS_SCHEMA } from './sqlite-clusters.ts';
 import { SchemaTooNew } from '../../errors/schema-version.ts';
 
 /**
@@ -16,7 +17,7 @@ import { SchemaTooNew } from '../../errors/schema-version.ts';
  * (0: made before versions were kept) is version 1 and is migrated as before; one above this
  * version was written by a newer Coffer and is refused.
  */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 
 /** The owner lock of each open database (see takeOwnerLock), released by closeDatabase. */
@@ -114,6 +115,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     if (version > SQLITE_SCHEMA_VERSION) throw new SchemaTooNew(file, version, SQLITE_SCHEMA_VERSION);
     db.exec(KEYS_SCHEMA);
     migrateKeys(db);
+    // Version 3: HSM clusters (created where missing).
+    db.exec(CLUSTERS_SCHEMA);
     if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   } catch (e) {
     db?.close();

@@ -1,0 +1,45 @@
+/**
+ * Builds each CloudHSMv2 request's context (context.ts) over the services the composition root
+ * gives: IAM decisions through the authorizer (an IAM deny is CloudHsmAccessDeniedException; the
+ * account root may do anything, as for KMS), the clusters' repository, the key store's SecretBox.
+ */
+import { AccessDeniedException } from '../../errors/common-errors.ts';
+import { CloudHsmAccessDeniedException } from '../../errors/cloudhsm-errors.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { Authorizer } from '../../services/authorizer.ts';
+import type { ClusterRepository } from '../../ports/cluster-repository.ts';
+import type { SecretBox } from '../../ports/secret-box.ts';
+import type { Caller, RequestInfo } from '../context.ts';
+import type { UnitOfWork } from '../../ports/changes.ts';
+import type { CloudHsmContext, ClusterCertificateChecker } from './context.ts';
+
+export interface CloudHsmServices {
+  readonly authorizer: Pick<Authorizer, 'authorizeAccount'>;
+  readonly clusters: ClusterRepository;
+  readonly secrets: SecretBox;
+  readonly clock: Clock;
+  readonly hsmModule: boolean;
+  readonly checkCertificates: ClusterCertificateChecker;
+  /** Runs the cluster jobs soon (Scheduler.kick). */
+  readonly kick: () => void;
+}
+
+export function createCloudHsmContextFactory(s: CloudHsmServices) {
+  return (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork): CloudHsmContext => ({
+    requestId, caller, region, request, resources, uow,
+    clusters: s.clusters,
+    now: () => s.clock.now(),
+    authorize: async (action, resource) => {
+      try {
+        await s.authorizer.authorizeAccount(caller, request, action, resource);
+      } catch (e) {
+        if (e instanceof AccessDeniedException) throw new CloudHsmAccessDeniedException(e.message);
+        throw e;
+      }
+    },
+    seal: (id, secret) => s.secrets.seal(id, secret),
+    hsmModule: s.hsmModule,
+    checkCertificates: s.checkCertificates,
+    kick: s.kick,
+  });
+}

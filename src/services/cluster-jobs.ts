@@ -1,0 +1,194 @@
+/**
+ * The HSM clusters' state machines (design/hsm-tier.md §2.2), run as jobs by the scheduler on the
+ * lease holder only. A job reads a cluster, does ONE step (token work through the HsmModule port
+ * outside the state-change lock), and commits the step's result conditional on the revision it
+ * read; then reads again. Every step is idempotent, so a kill -9 anywhere repeats at most the
+ * step in flight:
+ *
+ * - cluster CREATE_IN_PROGRESS → UNINITIALIZED; INITIALIZE_IN_PROGRESS → INITIALIZED;
+ *   DELETE_IN_PROGRESS → DELETED; DELETED for 7 days → purged.
+ * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
+ *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
+ *   one), then the system PIN is set as SO. The first HSM of an UNINITIALIZED cluster also makes
+ *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
+ *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
+ *   StateMessage (shown for an hour).
+ * - HSM DELETE_IN_PROGRESS → its token wiped with its SO PIN → dropped from the cluster.
+ * A step that loses a race with a request (StorageConflict) is simply done again on fresh state.
+ */
+import {
+  dueAt, FAILED_HSM_VISIBLE_MS, IDENTITY_KEY_ID, pinSealId, revise, tokenLabelOf, withHsm,
+  type ClusterRecord, type HsmRecord,
+} from '../domain/cluster.ts';
+import { HsmError, type HsmModule, type TokenInfo } from '../ports/hsm.ts';
+import type { ClusterRepository } from '../ports/cluster-repository.ts';
+import type { Change } from '../ports/changes.ts';
+import type { SecretBox } from '../ports/secret-box.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import type { Mutex } from '../core/mutex.ts';
+
+/** Builds the cluster's PKCS#10 CSR (PEM) over `spki`, signing its to-be-signed bytes with `sign` (inside the token). */
+export type ClusterCsrBuilder = (spki: Buffer, ids: { clusterId: string; hsmId: string }, sign: (data: Buffer) => Promise<Buffer>) => Promise<string>;
+
+export interface ClusterJobDeps {
+  readonly clusters: ClusterRepository;
+  /** Undefined when no module is configured: HSMs then fail to DELETED (CreateHsm refuses them first). */
+  readonly module: HsmModule | undefined;
+  readonly secrets: SecretBox;
+  readonly buildCsr: ClusterCsrBuilder;
+  /** Commits a step's changes (with no call record: AuditSink.commit), under the state-change lock. */
+  readonly commit: (changes: readonly Change[]) => Promise<void>;
+  readonly lock: Mutex;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** One step's outcome: the changes to commit, or nothing left to do for this cluster now. */
+type Step = readonly Change[] | undefined;
+
+const put = (before: ClusterRecord, after: ClusterRecord): Change[] => [{ kind: 'putCluster', cluster: after, expectRevision: before.revision }];
+
+const failure = (e: unknown): string =>
+  e instanceof HsmError ? `${e.kind} (${e.code})` : e instanceof Error ? e.message.slice(0, 200) : 'unknown error';
+
+export class ClusterJobs {
+  constructor(private readonly deps: ClusterJobDeps) {}
+
+  /** Runs every due cluster's steps until none is left; resolves with the number of steps committed. */
+  async run(): Promise<number> {
+    const { clusters, clock, lock } = this.deps;
+    // Under the lock: a request committing a change (and kicking this) is done before the read.
+    const due = await lock.run(() => clusters.clustersDue(clock.now()));
+    let steps = 0;
+    for (const id of due) {
+      // A bounded number of steps per cluster and pass (an HSM's create and the CSR are two at most each).
+      for (let i = 0; i < 64; i++) {
+        const c = await clusters.getCluster(id);
+        if (c === undefined) break;
+        const changes = await this.step(c);
+        if (changes === undefined) break;
+        try {
+          await this.deps.commit(changes);
+          steps++;
+        } catch (e) {
+          // A request changed the cluster meanwhile (StorageConflict): the next round reads it afresh.
+          this.deps.log.warn('cluster job step not committed', { clusterId: id, cause: failure(e) });
+          if (i > 8) throw e;
+        }
+      }
+    }
+    return steps;
+  }
+
+  /** The next step for this cluster, or undefined when it has none due now. */
+  async step(c: ClusterRecord): Promise<Step> {
+    const now = this.deps.clock.now();
+    const due = dueAt(c);
+    if (due === undefined || due > now) return undefined;
+    switch (c.state) {
+      case 'CREATE_IN_PROGRESS': return put(c, revise(c, { state: 'UNINITIALIZED' }));
+      case 'INITIALIZE_IN_PROGRESS': {
+        const { stateMessage: _, ...rest } = c;
+        return put(c, { ...rest, state: 'INITIALIZED', revision: c.revision + 1 });
+      }
+      case 'DELETE_IN_PROGRESS': return put(c, revise(c, { state: 'DELETED', deletedAt: now }));
+      case 'DELETED': return [{ kind: 'purgeCluster', clusterId: c.clusterId }];
+      default: break;
+    }
+    const deleting = c.hsms.find((h) => h.state === 'DELETE_IN_PROGRESS');
+    if (deleting !== undefined) return this.deleteHsm(c, deleting);
+    const creating = c.hsms.find((h) => h.state === 'CREATE_IN_PROGRESS');
+    if (creating !== undefined) return this.createHsm(c, creating);
+    const expired = c.hsms.find((h) => h.state === 'DELETED' && (h.deletedAt ?? 0) + FAILED_HSM_VISIBLE_MS <= now);
+    if (expired !== undefined) return put(c, revise(c, { hsms: c.hsms.filter((h) => h !== expired) }));
+    const holder = c.state === 'UNINITIALIZED' && c.clusterCsr === undefined ? c.hsms.find((h) => h.state === 'ACTIVE') : undefined;
+    if (holder !== undefined && this.deps.module !== undefined) {
+      const identity = await this.identity(c, holder, this.deps.module);
+      return put(c, revise(c, identity));
+    }
+    return undefined;
+  }
+
+  private open(h: HsmRecord, which: 'so' | 'system'): string {
+    return this.deps.secrets.open(pinSealId(h.hsmId, which), which === 'so' ? h.soPinSealed : h.systemPinSealed);
+  }
+
+  /** The token of this HSM if one was initialised already (a repeat after kill -9), found by its label. */
+  private async tokenOf(module: HsmModule, h: HsmRecord): Promise<TokenInfo | undefined> {
+    const tokens = await module.tokens();
+    if (h.tokenSerial !== undefined) return tokens.find((t) => t.serial === h.tokenSerial);
+    return tokens.find((t) => t.initialized && t.label === tokenLabelOf(h.hsmId));
+  }
+
+  private async createHsm(c: ClusterRecord, h: HsmRecord): Promise<Step> {
+    const { module, log } = this.deps;
+    const fail = (message: string): Step => {
+      log.warn('HSM creation failed', { clusterId: c.clusterId, hsmId: h.hsmId, problem: message });
+      return put(c, withHsm(c, h.hsmId, { state: 'DELETED', stateMessage: message, deletedAt: this.deps.clock.now() }));
+    };
+    if (module === undefined) return fail('No HSM module is configured.');
+    let token: TokenInfo;
+    try {
+      const soPin = this.open(h, 'so');
+      token = await this.tokenOf(module, h) ?? await module.initToken(tokenLabelOf(h.hsmId), soPin);
+      const admin = await module.openAdmin(token.serial, soPin);
+      try {
+        await admin.initUserPin(this.open(h, 'system'));
+      } finally {
+        await admin.close();
+      }
+    } catch (e) {
+      return fail(`The HSM's token could not be initialised: ${failure(e)}.`);
+    }
+    const withToken: HsmRecord = { ...h, tokenSerial: token.serial };
+    // The first HSM of an UNINITIALIZED cluster makes the cluster identity and the CSR, committed with ACTIVE.
+    let identity: Partial<ClusterRecord> = {};
+    if (c.state === 'UNINITIALIZED' && c.clusterCsr === undefined) {
+      try {
+        identity = await this.identity(c, withToken, module);
+      } catch (e) {
+        return fail(`The cluster identity key could not be made in the HSM's token: ${failure(e)}.`);
+      }
+    }
+    const { stateMessage: _, ...rest } = withToken;
+    const active: HsmRecord = { ...rest, state: 'ACTIVE' };
+    return put(c, revise(c, { ...identity, hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
+  }
+
+  /** The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it. */
+  private async identity(c: ClusterRecord, h: HsmRecord, module: HsmModule): Promise<Partial<ClusterRecord>> {
+    const serial = h.tokenSerial;
+    if (serial === undefined) throw new Error(`HSM ${h.hsmId} has no token yet`);
+    const session = await module.openSession(serial, this.open(h, 'system'));
+    try {
+      const spki = await session.has(IDENTITY_KEY_ID)
+        ? await session.rsaPublicKey(IDENTITY_KEY_ID)
+        : await session.generateRsaPair(IDENTITY_KEY_ID, 'coffer-cluster-identity', 2048);
+      const csr = await this.deps.buildCsr(spki, { clusterId: c.clusterId, hsmId: h.hsmId }, (data) => session.signRsaSha256(IDENTITY_KEY_ID, data));
+      return { clusterCsr: csr, identityHsmId: h.hsmId };
+    } finally {
+      await session.close();
+    }
+  }
+
+  private async deleteHsm(c: ClusterRecord, h: HsmRecord): Promise<Step> {
+    const { module, log } = this.deps;
+    if (module !== undefined) {
+      try {
+        const token = await this.tokenOf(module, h);
+        if (token !== undefined) await module.wipeToken(token.serial, this.open(h, 'so'));
+      } catch (e) {
+        // The token is gone or refuses its SO PIN: nothing of the cluster's is lost (the repository
+        // holds it), so the HSM is removed all the same; the operator may reclaim the slot.
+        log.warn('HSM token not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+      }
+    }
+    // The identity key pair was in this token: a later HSM makes a new one (and a new CSR).
+    const lostIdentity = c.identityHsmId === h.hsmId && c.state === 'UNINITIALIZED';
+    const after = revise(c, { hsms: c.hsms.filter((x) => x.hsmId !== h.hsmId) });
+    if (!lostIdentity) return put(c, after);
+    const { clusterCsr: _csr, identityHsmId: _id, ...rest } = after;
+    return put(c, rest);
+  }
+}
