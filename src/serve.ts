@@ -55,6 +55,9 @@ import { healthReport, StorageHealth } from './server/health.ts';
 import { Coherence, topicsOf } from './services/coherence.ts';
 import type { AuditDigest } from './ports/audit.ts';
 import { hostname } from 'node:os';
+import { CustomKeyStores } from './services/custom-key-stores.ts';
+import { routeTokenMaterial } from './services/token-key-store.ts';
+import type { ClusterKeyService } from './ports/cluster-keys.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -128,15 +131,26 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     if (l.created && l.appended > 0) log.warn('audit digest log was missing: started it with the digests the database holds', { path: l.path, digests: l.appended });
   }
 
-  const keyring = new Keyring(repo, store, now);
+  const stateLock = new Mutex();
+  // The HSM cluster side's ClusterKeyService (kmsuser sessions on a cluster's HSMs): not wired in
+  // this branch yet, so connect jobs end FAILED with CLUSTER_NOT_FOUND until it is.
+  const clusterKeyService: ClusterKeyService | undefined = undefined;
+  // AWS_CLOUDHSM custom key stores: their keys' material lives in the cluster's tokens (the KeyStore
+  // below sends `cks:` material there); their state is derived for every key-state check.
+  const customKeyStores = new CustomKeyStores({
+    repo: backend.customKeyStores, clusters: clusterKeyService, secrets: store.secrets, lock: stateLock, log,
+    commit: (changes) => stateLock.run(() => sink.commit(changes, undefined)),
+  });
+  const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id)), now);
+  keyring.shownState = (k) => customKeyStores.stateOf(k);
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
   const identities = backend.identities(store.secrets);
   const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
   // Every commit (a request's change set with its record, a scheduler pass, a usage flush) tells the caches once it is durable.
-  const storage = notifyingStorage(backend.storage(store.secrets, chain), [(c) => keyring.applyCommitted(c), (c) => credentials.applyCommitted(c)], origin);
+  const storage = notifyingStorage(backend.storage(store.secrets, chain), [(c) => keyring.applyCommitted(c), (c) => credentials.applyCommitted(c), (c) => customKeyStores.applyCommitted(c)], origin);
   const coherence = origin === undefined ? undefined : new Coherence({
-    feed: backend.feed(origin), listeners: [keyring, credentials], intervalMs: config.coherencePollMs,
+    feed: backend.feed(origin), listeners: [keyring, credentials, customKeyStores], intervalMs: config.coherencePollMs,
     onError: (e) => { log.warn('change notices could not be read', { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
   });
   await storage.commit({
@@ -165,7 +179,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     repositoryReads: () => backend.repositoryReads(),
   });
   // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
-  const lock = new Mutex();
+  const lock = stateLock;
   // Where the storage is shared, one process runs the due work: the lease's holder, which renews
   // it each pass; another takes over once it expires (a dead holder's after SCHEDULER_LEASE_MS).
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
@@ -181,7 +195,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
   });
   const scheduler = new Scheduler({
-    jobs: clusterJobs,
+    jobs: { run: async () => (await clusterJobs.run()) + (await customKeyStores.run()) },
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
     onEvent: (event) => metrics.observeSchedulerEvent(event),
@@ -198,7 +212,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     domainNow: () => now.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, now);
-  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
+  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick() };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
     verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),
@@ -277,6 +291,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
+    await step('closing custom key store sessions', () => customKeyStores.closeAll());
     await step('closing the HSM module', () => hsmModule?.close());
     await step('closing the key store', () => store.close());
     await step('releasing the scheduler lease', () => (origin !== undefined ? backend.leases.release('scheduler', origin) : undefined));

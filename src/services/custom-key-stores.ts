@@ -147,6 +147,11 @@ export class CustomKeyStores {
     }
   }
 
+  /** Closes every session of this process (shutdown). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
+  }
+
   /** TopicListener: another process changed a store. */
   invalidate(topics: readonly string[]): void {
     for (const t of topics) if (t.startsWith('custom-key-store:')) this.drop(t.slice('custom-key-store:'.length));
@@ -200,4 +205,27 @@ export class CustomKeyStores {
     this.sessions.set(id, Promise.resolve(c.sessions));
     return true;
   }
+}
+
+/** One request's view of the custom key stores: reads the committed records, records its writes in the request's change set. */
+export class CustomKeyStoreSession {
+  constructor(readonly service: CustomKeyStores, private readonly changes: Change[], private readonly kickJobs: () => void) {}
+
+  /** The committed record, read fresh (a request decides on what storage holds, not on a cache). */
+  get(id: string): Promise<CustomKeyStoreRecord | undefined> { return this.service.repo.getCustomKeyStore(id); }
+  list(accountId: string, region: string): Promise<CustomKeyStoreRecord[]> { return this.service.repo.listCustomKeyStores(accountId, region); }
+
+  /** Records the store's next revision, conditional on the one it carries (0: a new store). */
+  put(store: CustomKeyStoreRecord, from: number): CustomKeyStoreRecord {
+    const next = { ...store, revision: from + 1 };
+    this.changes.push({ kind: 'putCustomKeyStore', store: next, expectRevision: from });
+    return next;
+  }
+
+  delete(store: CustomKeyStoreRecord): void {
+    this.changes.push({ kind: 'deleteCustomKeyStore', id: store.id, expectRevision: store.revision });
+  }
+
+  /** Asks the job runner to run soon (after this call's change set is committed). */
+  kick(): void { this.kickJobs(); }
 }
