@@ -196,6 +196,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
   const scheduler = new Scheduler({
     jobs: { run: async () => (await clusterJobs.run()) + (await customKeyStores.run()) },
+    onTokenKeysDeleted: (keys) => void customKeyStores.destroyTokenKeys(keys),
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
     onEvent: (event) => metrics.observeSchedulerEvent(event),

@@ -147,6 +147,25 @@ export class CustomKeyStores {
     }
   }
 
+  /**
+   * Destroys deleted keys' objects in their stores' tokens, best effort: a store not connected, or
+   * a token away, leaves an orphan (its label a deleted key's ARN), as AWS warns.
+   */
+  async destroyTokenKeys(keys: readonly { readonly customKeyStoreId: string; readonly materialIds: readonly string[] }[]): Promise<void> {
+    for (const k of keys) {
+      for (const materialId of k.materialIds) {
+        try {
+          const sessions = await this.sessionsFor(k.customKeyStoreId);
+          await sessions.destroy(tokenKeyRef(materialId));
+        } catch (e) {
+          this.deps.log.warn('a deleted key\'s token object was not destroyed (an orphan remains)', {
+            customKeyStoreId: k.customKeyStoreId, materialId, cause: e instanceof Error ? e.message : String(e),
+          });
+        }
+      }
+    }
+  }
+
   /** Closes every session of this process (shutdown). */
   async closeAll(): Promise<void> {
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
