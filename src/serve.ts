@@ -55,6 +55,7 @@ import { healthReport, StorageHealth } from './server/health.ts';
 import { Coherence, topicsOf } from './services/coherence.ts';
 import type { AuditDigest } from './ports/audit.ts';
 import { hostname } from 'node:os';
+import { createClusterKeyService } from './services/cluster-keys.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -198,7 +199,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     domainNow: () => now.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, now);
-  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
+  // What AWS_CLOUDHSM custom key stores use of the HSM clusters (ports/cluster-keys.ts).
+  const clusterKeys = createClusterKeyService({ clusters: backend.clusters, module: hsmModule, log });
+  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer, clusterKeys };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
     verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),

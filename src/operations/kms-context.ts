@@ -10,6 +10,7 @@ import { KeySession, type UnitOfWork } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
+import type { ClusterKeyService } from '../ports/cluster-keys.ts';
 
 /** What every request's context shares. */
 export interface KmsServices {
@@ -18,6 +19,8 @@ export interface KmsServices {
   readonly clock: Clock;
   readonly usage: UsageTracker;
   readonly authorizer: Authorizer;
+  /** The HSM clusters' keys for AWS_CLOUDHSM custom key stores (services/cluster-keys.ts). */
+  readonly clusterKeys?: ClusterKeyService;
 }
 
 export class KmsRequestContext implements OperationContext {

@@ -5,15 +5,22 @@
  * read; then reads again. Every step is idempotent, so a kill -9 anywhere repeats at most the
  * step in flight:
  *
- * - cluster CREATE_IN_PROGRESS → UNINITIALIZED; INITIALIZE_IN_PROGRESS → INITIALIZED;
- *   DELETE_IN_PROGRESS → DELETED; DELETED for 7 days → purged.
+ * - cluster CREATE_IN_PROGRESS → UNINITIALIZED; DELETE_IN_PROGRESS → DELETED; DELETED for 7 days → purged.
+ * - INITIALIZE_IN_PROGRESS → INITIALIZED in two steps: (1) the cluster key CK (32 random bytes)
+ *   is made and committed sealed, with the unactivated admin (CloudHSM's PRECO); (2) CK is
+ *   installed as the SO in the system partition of every ACTIVE HSM (skipped where it is already),
+ *   then INITIALIZED. CK buffers are zeroed after use.
+ * - An HSM that becomes ACTIVE in a cluster with CK also gets CK in its system partition and every
+ *   crypto user's partition (services/partitions.ts; PIN from the user's sealed PIN), committed with
+ *   ACTIVE. Keys reach it through ClusterKeyService's `ensure` (services/cluster-keys.ts).
  * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
  *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
  *   one), then the system PIN is set as SO. The first HSM of an UNINITIALIZED cluster also makes
  *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
  *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
  *   StateMessage (shown for an hour).
- * - HSM DELETE_IN_PROGRESS → its token wiped with its SO PIN → dropped from the cluster.
+ * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
+ *   from the cluster (and from the users' partition lists).
  * A step that loses a race with a request (StorageConflict) is simply done again on fresh state.
  */
 import {
@@ -21,6 +28,9 @@ import {
   type ClusterRecord, type HsmRecord,
 } from '../domain/cluster.ts';
 import { HsmError, type HsmModule, type TokenInfo } from '../ports/hsm.ts';
+import { clusterKeySealId, FIRST_ADMIN, pinSealOfUser, type HsmUserRecord } from '../domain/hsm-users.ts';
+import { ensurePartition, installClusterKey, openClusterKey, wipePartition } from './partitions.ts';
+import { randomBytes } from 'node:crypto';
 import type { ClusterRepository } from '../ports/cluster-repository.ts';
 import type { Change } from '../ports/changes.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
@@ -88,10 +98,7 @@ export class ClusterJobs {
     if (due === undefined || due > now) return undefined;
     switch (c.state) {
       case 'CREATE_IN_PROGRESS': return put(c, revise(c, { state: 'UNINITIALIZED' }));
-      case 'INITIALIZE_IN_PROGRESS': {
-        const { stateMessage: _, ...rest } = c;
-        return put(c, { ...rest, state: 'INITIALIZED', revision: c.revision + 1 });
-      }
+      case 'INITIALIZE_IN_PROGRESS': return this.initialize(c);
       case 'DELETE_IN_PROGRESS': return put(c, revise(c, { state: 'DELETED', deletedAt: now }));
       case 'DELETED': return [{ kind: 'purgeCluster', clusterId: c.clusterId }];
       default: break;
@@ -108,6 +115,33 @@ export class ClusterJobs {
       return put(c, revise(c, identity));
     }
     return undefined;
+  }
+
+  /** INITIALIZE_IN_PROGRESS: CK and the unactivated admin first, then CK in every ACTIVE HSM, then INITIALIZED. */
+  private async initialize(c: ClusterRecord): Promise<Step> {
+    if (c.ckSealed === undefined) {
+      const ck = randomBytes(32);
+      try {
+        const ckSealed = this.deps.secrets.seal(clusterKeySealId(c.clusterId), ck.toString('base64'));
+        const admin: HsmUserRecord = { username: FIRST_ADMIN, role: 'admin', partitions: {} };
+        return put(c, revise(c, { ckSealed, users: [admin] }));
+      } finally {
+        ck.fill(0);
+      }
+    }
+    const module = this.deps.module;
+    if (module !== undefined) {
+      const ck = openClusterKey(this.deps.secrets, c);
+      try {
+        for (const h of c.hsms.filter((x) => x.state === 'ACTIVE' && x.tokenSerial !== undefined)) {
+          await installClusterKey(module, h.tokenSerial as string, this.open(h, 'so'), this.open(h, 'system'), ck);
+        }
+      } finally {
+        ck.fill(0);
+      }
+    }
+    const { stateMessage: _, ...rest } = c;
+    return put(c, { ...rest, state: 'INITIALIZED', revision: c.revision + 1 });
   }
 
   private open(h: HsmRecord, which: 'so' | 'system'): string {
@@ -151,9 +185,29 @@ export class ClusterJobs {
         return fail(`The cluster identity key could not be made in the HSM's token: ${failure(e)}.`);
       }
     }
+    // In a cluster with CK (INITIALIZED and later): CK in the system partition and every crypto user's partition.
+    let users = c.users;
+    if (c.ckSealed !== undefined) {
+      const ck = openClusterKey(this.deps.secrets, c);
+      try {
+        await installClusterKey(module, token.serial, this.open(h, 'so'), this.open(h, 'system'), ck);
+        const next: HsmUserRecord[] = [];
+        for (const u of c.users ?? []) {
+          if (u.role !== 'crypto-user' || u.pinSealed === undefined) { next.push(u); continue; }
+          const pin = this.deps.secrets.open(pinSealOfUser(c.clusterId, u.username), u.pinSealed);
+          const serial = await ensurePartition(module, this.deps.secrets, c, h, u.username, pin, ck);
+          next.push({ ...u, partitions: { ...u.partitions, [h.hsmId]: serial } });
+        }
+        users = next;
+      } catch (e) {
+        return fail(`The HSM's partitions could not be made: ${failure(e)}.`);
+      } finally {
+        ck.fill(0);
+      }
+    }
     const { stateMessage: _, ...rest } = withToken;
     const active: HsmRecord = { ...rest, state: 'ACTIVE' };
-    return put(c, revise(c, { ...identity, hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
+    return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
   }
 
   /** The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it. */
@@ -183,10 +237,24 @@ export class ClusterJobs {
         // holds it), so the HSM is removed all the same; the operator may reclaim the slot.
         log.warn('HSM token not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
       }
+      for (const u of c.users ?? []) {
+        const serial = u.partitions[h.hsmId];
+        if (serial === undefined) continue;
+        try {
+          await wipePartition(module, this.deps.secrets, h, u.username, serial);
+        } catch (e) {
+          log.warn('HSM partition not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+        }
+      }
     }
     // The identity key pair was in this token: a later HSM makes a new one (and a new CSR).
     const lostIdentity = c.identityHsmId === h.hsmId && c.state === 'UNINITIALIZED';
-    const after = revise(c, { hsms: c.hsms.filter((x) => x.hsmId !== h.hsmId) });
+    const users = c.users?.map((u) => {
+      if (u.partitions[h.hsmId] === undefined) return u;
+      const { [h.hsmId]: _gone, ...partitions } = u.partitions;
+      return { ...u, partitions };
+    });
+    const after = revise(c, { hsms: c.hsms.filter((x) => x.hsmId !== h.hsmId), ...(users !== undefined ? { users } : {}) });
     if (!lostIdentity) return put(c, after);
     const { clusterCsr: _csr, identityHsmId: _id, ...rest } = after;
     return put(c, rest);
