@@ -218,7 +218,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
-    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, module: hsmModule,
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));

@@ -27,7 +27,7 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
       requestId: 'r', caller, region: 'us-east-1', request: { sourceIp: '127.0.0.1', userAgent: 'test' } as CloudHsmContext['request'],
       resources: new Set(), clusters: m.clusters, uow: { changes: [] }, now: () => 1_700_000_000_000,
       authorize: async (action, resource) => { if (opts.deny === true) throw new CloudHsmAccessDeniedException(`denied ${action} on ${resource}`); },
-      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true,
+      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsm: { module: undefined, secrets },
       checkCertificates: (...args) => { checked.push(args); return (opts.checker ?? (() => ({ ok: true, lineageId: 'lin' })))(...args); },
       kick: () => { kicks++; },
     };
