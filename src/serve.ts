@@ -180,6 +180,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
     buildCsr: buildClusterCsr,
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
+    probeMs: config.hsmProbeMs,
   });
   const scheduler = new Scheduler({
     jobs: clusterJobs,
@@ -248,6 +249,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     http.server.listen(config.port, config.host, () => ok());
   });
   scheduler.start(config.schedulerIntervalMs);
+  // The HSM health probe runs with the cluster jobs (on the lease holder): a kick at its interval.
+  const probeTimer = hsmModule === undefined ? undefined : setInterval(() => scheduler.kick(), config.hsmProbeMs);
+  probeTimer?.unref();
   audit.start();
   coherence?.start();
   state = 'ready';
@@ -275,7 +279,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
         log.error(`shutdown: ${what} failed`, { cause: e instanceof Error ? e.message : String(e) });
       }
     };
-    await step('stopping the scheduler', () => scheduler.stop());
+    await step('stopping the scheduler', () => { if (probeTimer !== undefined) clearInterval(probeTimer); scheduler.stop(); });
     await step('stopping change notices', () => coherence?.stop());
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());

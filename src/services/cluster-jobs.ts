@@ -21,6 +21,11 @@
  *   StateMessage (shown for an hour).
  * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
  *   from the cluster (and from the users' partition lists).
+ * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
+ *   HSM's tokens (system partition and its users' partitions) must be listed by the module and a
+ *   session must open on the system partition, else the HSM is DEGRADED with a StateMessage; back
+ *   to ACTIVE once they are. An ACTIVE cluster is DEGRADED while any HSM is, and ACTIVE again when
+ *   none is. ClusterKeyService uses only ACTIVE HSMs.
  * A step that loses a race with a request (StorageConflict) is simply done again on fresh state.
  */
 import {
@@ -52,6 +57,8 @@ export interface ClusterJobDeps {
   readonly lock: Mutex;
   readonly clock: Clock;
   readonly log: Logger;
+  /** How often (ms, wall clock) a run also probes the HSMs' health; default 10 000. */
+  readonly probeMs?: number;
 }
 
 /** One step's outcome: the changes to commit, or nothing left to do for this cluster now. */
@@ -63,7 +70,79 @@ const failure = (e: unknown): string =>
   e instanceof HsmError ? `${e.kind} (${e.code})` : e instanceof Error ? e.message.slice(0, 200) : 'unknown error';
 
 export class ClusterJobs {
+  private lastProbe = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly deps: ClusterJobDeps) {}
+
+  /** Whether a probe is due (the runner calls `run` at least this often: serve.ts kicks it). */
+  get probeMs(): number {
+    return this.deps.probeMs ?? 10_000;
+  }
+
+  /**
+   * Probes every cluster's ACTIVE and DEGRADED HSMs and commits the states that changed
+   * (conditional on the revision read: a lost race is probed again next time). Answers how many
+   * clusters changed.
+   */
+  async probe(): Promise<number> {
+    const { clusters, module, log } = this.deps;
+    this.lastProbe = Date.now();
+    if (module === undefined) return 0;
+    let changed = 0;
+    for (const id of await clusters.clusterIds()) {
+      const c = await clusters.getCluster(id);
+      if (c === undefined || c.state === 'DELETED' || c.state === 'DELETE_IN_PROGRESS') continue;
+      const probed = c.hsms.filter((h) => (h.state === 'ACTIVE' || h.state === 'DEGRADED') && h.tokenSerial !== undefined);
+      if (probed.length === 0) continue;
+      let listed: ReadonlySet<string>;
+      try {
+        listed = new Set((await module.tokens()).filter((t) => t.initialized).map((t) => t.serial));
+      } catch (e) {
+        listed = new Set();
+        log.warn('HSM module does not list its tokens', { problem: failure(e) });
+      }
+      const verdicts = new Map<string, string | undefined>();
+      for (const h of probed) verdicts.set(h.hsmId, await this.problemOf(c, h, module, listed));
+      const hsms = c.hsms.map((h): HsmRecord => {
+        if (!verdicts.has(h.hsmId)) return h;
+        const problem = verdicts.get(h.hsmId);
+        if (problem === undefined) {
+          const { stateMessage: _, ...rest } = h;
+          return h.state === 'ACTIVE' ? h : { ...rest, state: 'ACTIVE' };
+        }
+        return { ...h, state: 'DEGRADED', stateMessage: problem };
+      });
+      const anyDegraded = hsms.some((h) => h.state === 'DEGRADED');
+      const state = c.state === 'ACTIVE' && anyDegraded ? 'DEGRADED' : c.state === 'DEGRADED' && !anyDegraded ? 'ACTIVE' : c.state;
+      const hsmsChanged = hsms.some((h, i) => h.state !== c.hsms[i]?.state || h.stateMessage !== c.hsms[i]?.stateMessage);
+      if (!hsmsChanged && state === c.state) continue;
+      for (const h of hsms) {
+        const before = c.hsms.find((x) => x.hsmId === h.hsmId);
+        if (before?.state !== h.state) log.warn('HSM health changed', { clusterId: id, hsmId: h.hsmId, state: h.state, problem: h.stateMessage ?? '' });
+      }
+      try {
+        await this.deps.commit(put(c, revise(c, { hsms, state })));
+        changed++;
+      } catch (e) {
+        log.warn('HSM health not committed', { clusterId: id, cause: failure(e) });
+      }
+    }
+    return changed;
+  }
+
+  /** Why this HSM is unhealthy, or undefined when its tokens are there and its system partition opens. */
+  private async problemOf(c: ClusterRecord, h: HsmRecord, module: HsmModule, listed: ReadonlySet<string>): Promise<string | undefined> {
+    const serials = [h.tokenSerial as string, ...(c.users ?? []).flatMap((u) => (u.partitions[h.hsmId] !== undefined ? [u.partitions[h.hsmId] as string] : []))];
+    const missing = serials.find((s) => !listed.has(s));
+    if (missing !== undefined) return `The HSM's token ${missing} is not present.`;
+    try {
+      const session = await module.openSession(h.tokenSerial as string, this.open(h, 'system'));
+      await session.close();
+      return undefined;
+    } catch (e) {
+      return `The HSM's system partition does not open: ${failure(e)}.`;
+    }
+  }
 
   /** Runs every due cluster's steps until none is left; resolves with the number of steps committed. */
   async run(): Promise<number> {
@@ -88,6 +167,7 @@ export class ClusterJobs {
         }
       }
     }
+    if (Date.now() - this.lastProbe >= this.probeMs) await this.probe();
     return steps;
   }
 

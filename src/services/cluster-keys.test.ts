@@ -212,3 +212,45 @@ test('a single-HSM cluster answers generation with 1 copy; no ACTIVE HSM is INSU
   const r = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
   assert.equal(r.ok ? 'ok' : r.code, 'INSUFFICIENT_CLOUDHSM_HSMS');
 });
+
+test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto goes on on the other HSM); deleting it and adding one brings ACTIVE back', async () => {
+  const s = await setup();
+  let c = await s.get();
+  await s.save(c, await activateCluster(c, 'adminpass1'));
+  c = await s.get();
+  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
+  assert.equal(await s.jobs.probe(), 0, 'all healthy: nothing changes');
+  c = await s.get();
+  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(conn.ok);
+  const ref = Buffer.from('key-ref-0003');
+  const { blob } = await conn.sessions.generateAes256(ref, 'l');
+  const lost = c.hsms[1] as HsmRecord;
+  s.module.loseToken(c.users?.find((u) => u.username === 'kmsuser')?.partitions[lost.hsmId] as string);
+  assert.equal(await s.jobs.probe(), 1);
+  c = await s.get();
+  assert.equal(c.state, 'DEGRADED');
+  assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'DEGRADED']);
+  assert.match(c.hsms[1]?.stateMessage ?? '', /not present/);
+  assert.equal((await s.service.view('111122223333', 'us-east-1', c.clusterId))?.activeHsms.length, 1);
+  await new Promise((r) => setTimeout(r, 600)); // the sessions' view of the cluster is cached 500 ms
+  for (let i = 0; i < 4; i++) {
+    const iv = randomBytes(12);
+    const ct = await conn.sessions.encryptGcm(ref, iv, Buffer.alloc(0), Buffer.from('still'));
+    assert.equal((await conn.sessions.decryptGcm(ref, iv, Buffer.alloc(0), ct)).toString(), 'still');
+  }
+  await conn.sessions.close();
+  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h.hsmId === lost.hsmId ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.jobs.run();
+  c = await s.get();
+  await s.save(c, { ...c, hsms: [...c.hsms, s.hsm('hsm-ccccccccccc')], revision: c.revision + 1 });
+  await s.jobs.run();
+  await s.jobs.probe();
+  c = await s.get();
+  assert.equal(c.state, 'ACTIVE');
+  assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'ACTIVE']);
+  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(again.ok);
+  assert.equal(await again.sessions.ensure(ref, 'l', blob), 2);
+  await again.sessions.close();
+});
