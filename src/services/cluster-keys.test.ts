@@ -17,10 +17,13 @@ import { Mutex } from '../core/mutex.ts';
 import { createLogger } from '../core/log.ts';
 import { newPin, pinSealId, type ClusterRecord, type HsmRecord } from '../domain/cluster.ts';
 import { CLUSTER_KEY_ID, clusterKeySealId, verifyPassword } from '../domain/hsm-users.ts';
-import { HsmError } from '../ports/hsm.ts';
+import { HsmError, type HsmModule } from '../ports/hsm.ts';
+import { rmSync } from 'node:fs';
+import { openSoftHsm, softhsmSkip, softhsmTokenFolder } from '../../test/support/softhsm.ts';
 
-async function setup(hsmCount = 2) {
-  const module = openMemoryHsmModule();
+async function setup(hsmCount = 2, given?: HsmModule) {
+  const memory = openMemoryHsmModule();
+  const module: HsmModule = given ?? memory;
   const m = openMemoryStorage();
   const key = randomBytes(32);
   const secrets = createSecretBox({ activeId: 'dk-1', key: () => key });
@@ -55,7 +58,7 @@ async function setup(hsmCount = 2) {
   await save(u, { ...u, state: 'INITIALIZE_IN_PROGRESS', trustAnchor: 'anchor', lineageId: 'lineage', revision: u.revision + 1 });
   await jobs.run();
   const service = createClusterKeyService({ clusters: m.clusters, module, log });
-  return { module, m, secrets, jobs, get, save, hsm, service, deps: { module, secrets }, clock };
+  return { module, memory, m, secrets, jobs, get, save, hsm, service, deps: { module, secrets }, clock };
 }
 
 test('InitializeCluster makes CK (sealed), the unactivated admin, and installs CK in every system partition', async () => {
@@ -132,7 +135,7 @@ test('activate, create kmsuser: a partition on each HSM that logs in with the pa
   }
 
   // One token lost: crypto still works (retry on the other HSM).
-  s.module.loseToken(serials[0] as string);
+  s.memory.loseToken(serials[0] as string);
   for (let i = 0; i < 3; i++) {
     const out = await conn.sessions.encryptGcm(ref, iv, aad, Buffer.from('after loss'));
     assert.equal((await conn.sessions.decryptGcm(ref, iv, aad, out)).toString(), 'after loss');
@@ -226,7 +229,7 @@ test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto 
   const ref = Buffer.from('key-ref-0003');
   const { blob } = await conn.sessions.generateAes256(ref, 'l');
   const lost = c.hsms[1] as HsmRecord;
-  s.module.loseToken(c.users?.find((u) => u.username === 'kmsuser')?.partitions[lost.hsmId] as string);
+  s.memory.loseToken(c.users?.find((u) => u.username === 'kmsuser')?.partitions[lost.hsmId] as string);
   assert.equal(await s.jobs.probe(), 1);
   c = await s.get();
   assert.equal(c.state, 'DEGRADED');
@@ -252,5 +255,68 @@ test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto 
   const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
   assert.ok(again.ok);
   assert.equal(await again.sessions.ensure(ref, 'l', blob), 2);
+  await again.sessions.close();
+});
+
+test('on SoftHSM: kmsuser on two HSMs, connect (a wrong PIN is a real CKR_PIN_INCORRECT), generate replicated under CK, GCM across both, a removed token folder → DEGRADED and crypto on the other, a new HSM gets the partition and ensure the key', { skip: softhsmSkip(), timeout: 120_000 }, async () => {
+  const module = await openSoftHsm();
+  const s = await setup(2, module);
+  let c = await s.get();
+  assert.equal(c.state, 'INITIALIZED');
+  await s.save(c, await activateCluster(c, 'adminpass1'));
+  c = await s.get();
+  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
+  c = await s.get();
+  const partitions = c.users?.find((u) => u.username === 'kmsuser')?.partitions ?? {};
+  assert.equal(Object.keys(partitions).length, 2);
+
+  const wrong = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'wrongpass1');
+  assert.equal(wrong.ok ? 'ok' : wrong.code, 'INVALID_CREDENTIALS');
+  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(conn.ok, conn.ok ? '' : conn.message);
+  const ref = Buffer.from('softhsm-key-1');
+  const { blob, hsms } = await conn.sessions.generateAes256(ref, 'arn:aws:kms:us-east-1:111122223333:key/k1');
+  assert.equal(hsms, 2);
+  const iv = randomBytes(12);
+  const aad = Buffer.from('context');
+  const cts: Buffer[] = [];
+  for (let i = 0; i < 4; i++) cts.push(await conn.sessions.encryptGcm(ref, iv, aad, Buffer.from('plaintext')));
+  // Same key, IV and input on both HSMs: the same ciphertext whichever HSM answered.
+  assert.equal(new Set(cts.map((x) => x.toString('hex'))).size, 1);
+  assert.equal((await conn.sessions.decryptGcm(ref, iv, aad, cts[0] as Buffer)).toString(), 'plaintext');
+  assert.equal((await conn.sessions.random(16)).length, 16);
+
+  // The second HSM's kmsuser token folder removed: the probe degrades it; crypto goes on.
+  const second = c.hsms[1] as HsmRecord;
+  await conn.sessions.close();
+  rmSync(softhsmTokenFolder(partitions[second.hsmId] as string), { recursive: true, force: true });
+  await s.jobs.probe();
+  c = await s.get();
+  assert.equal(c.state, 'DEGRADED');
+  assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'DEGRADED']);
+  const after = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(after.ok, after.ok ? '' : after.message);
+  assert.equal((await after.sessions.decryptGcm(ref, iv, aad, cts[0] as Buffer)).toString(), 'plaintext');
+  await after.sessions.close();
+
+  // Replace it: the new HSM gets the partition (CK inside) and, through ensure, the key.
+  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h.hsmId === second.hsmId ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.jobs.run();
+  c = await s.get();
+  await s.save(c, { ...c, hsms: [...c.hsms, s.hsm('hsm-ccccccccccc')], revision: c.revision + 1 });
+  await s.jobs.run();
+  await s.jobs.probe();
+  c = await s.get();
+  assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'ACTIVE']);
+  const fresh = c.users?.find((u) => u.username === 'kmsuser')?.partitions['hsm-ccccccccccc'];
+  assert.ok(fresh !== undefined);
+  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(again.ok, again.ok ? '' : again.message);
+  assert.equal(await again.sessions.ensure(ref, 'arn:aws:kms:us-east-1:111122223333:key/k1', blob), 2);
+  const session = await module.openSession(fresh, 'kmsuserpass');
+  assert.equal(await session.has(ref), true);
+  assert.equal((await session.decryptGcm(ref, iv, aad, cts[0] as Buffer)).toString(), 'plaintext');
+  await session.close();
+  assert.equal(await again.sessions.destroy(ref), 2);
   await again.sessions.close();
 });
