@@ -57,7 +57,7 @@ import type { AuditDigest } from './ports/audit.ts';
 import { hostname } from 'node:os';
 import { CustomKeyStores } from './services/custom-key-stores.ts';
 import { routeTokenMaterial } from './services/token-key-store.ts';
-import type { ClusterKeyService } from './ports/cluster-keys.ts';
+import { createClusterKeyService } from './services/cluster-keys.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -132,9 +132,10 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   }
 
   const stateLock = new Mutex();
-  // The HSM cluster side's ClusterKeyService (kmsuser sessions on a cluster's HSMs): not wired in
-  // this branch yet, so connect jobs end FAILED with CLUSTER_NOT_FOUND until it is.
-  const clusterKeyService: ClusterKeyService | undefined = undefined;
+  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
+    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
+  // What AWS_CLOUDHSM custom key stores use of the HSM clusters (ports/cluster-keys.ts).
+  const clusterKeyService = createClusterKeyService({ clusters: backend.clusters, module: hsmModule, log });
   // AWS_CLOUDHSM custom key stores: their keys' material lives in the cluster's tokens (the KeyStore
   // below sends `cks:` material there); their state is derived for every key-state check.
   const customKeyStores = new CustomKeyStores({
@@ -185,14 +186,13 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
   // The HSM tier's module: COFFER_PKCS11_MODULE's library, loaded when an HSM is first used (so a
   // server that uses none never loads it); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
-  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
-    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
   if (!config.testMode && config.testHsm !== 'none') log.warn('COFFER_TEST_HSM is ignored outside test mode');
   // The cluster jobs commit without a call record, like a scheduler pass.
   const clusterJobs = new ClusterJobs({
     clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
     buildCsr: buildClusterCsr,
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
+    probeMs: config.hsmProbeMs,
   });
   const scheduler = new Scheduler({
     jobs: { run: async () => (await clusterJobs.run()) + (await customKeyStores.run()) },
@@ -230,7 +230,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
-    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, module: hsmModule,
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));
@@ -260,6 +260,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     http.server.listen(config.port, config.host, () => ok());
   });
   scheduler.start(config.schedulerIntervalMs);
+  // The HSM health probe runs with the cluster jobs (on the lease holder): a kick at its interval.
+  const probeTimer = hsmModule === undefined ? undefined : setInterval(() => scheduler.kick(), config.hsmProbeMs);
+  probeTimer?.unref();
   audit.start();
   coherence?.start();
   state = 'ready';
@@ -287,7 +290,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
         log.error(`shutdown: ${what} failed`, { cause: e instanceof Error ? e.message : String(e) });
       }
     };
-    await step('stopping the scheduler', () => scheduler.stop());
+    await step('stopping the scheduler', () => { if (probeTimer !== undefined) clearInterval(probeTimer); scheduler.stop(); });
     await step('stopping change notices', () => coherence?.stop());
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());

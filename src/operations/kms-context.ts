@@ -19,6 +19,7 @@ export interface KmsServices {
   readonly clock: Clock;
   readonly usage: UsageTracker;
   readonly authorizer: Authorizer;
+  /** AWS_CLOUDHSM custom key stores, over the HSM clusters' keys (services/cluster-keys.ts). */
   readonly customKeyStores: CustomKeyStores;
   /** Runs the scheduler's jobs soon (Scheduler.kick): a store to connect or disconnect. */
   readonly kick: () => void;
