@@ -259,3 +259,14 @@ test('describe pages with Limit and Marker in id order', async () => {
   const ids = [...first.CustomKeyStores, ...rest.CustomKeyStores].map((s) => s.CustomKeyStoreId);
   assert.deepEqual(ids, [...ids].sort());
 });
+
+test('the kmsuser password never reaches an audit record: CreateCustomKeyStore and UpdateCustomKeyStore requests are redacted', async () => {
+  const { redact } = await import('../audit/redact.ts');
+  const { getShape } = await import('../wire/model.ts');
+  const created = redact(getShape, 'CreateCustomKeyStoreRequest', { CustomKeyStoreName: 'n', CloudHsmClusterId: VIEW.id, TrustAnchorCertificate: ANCHOR, KeyStorePassword: PASSWORD }, false);
+  assert.equal(created?.customKeyStoreName, 'n');
+  assert.equal(created?.keyStorePassword, undefined);
+  assert.equal(JSON.stringify(created).includes(PASSWORD), false);
+  const updated = redact(getShape, 'UpdateCustomKeyStoreRequest', { CustomKeyStoreId: 'cks-00000000000000000', KeyStorePassword: PASSWORD }, false);
+  assert.equal(JSON.stringify(updated).includes(PASSWORD), false);
+});
