@@ -195,7 +195,14 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     probeMs: config.hsmProbeMs,
   });
   const scheduler = new Scheduler({
-    jobs: { run: async () => (await clusterJobs.run()) + (await customKeyStores.run()) },
+    // Cluster jobs, then custom key stores' connect/disconnect steps (each runs even if the other failed).
+    jobs: {
+      run: async () => {
+        const [clusters, stores] = [await clusterJobs.run().catch((e: unknown) => e), await customKeyStores.run()];
+        if (typeof clusters !== 'number') throw clusters;
+        return clusters + stores;
+      },
+    },
     onTokenKeysDeleted: (keys) => void customKeyStores.destroyTokenKeys(keys),
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
