@@ -6,6 +6,8 @@
  * AAD = blob header + canonical encryption context, exactly as crypto/symmetric.ts builds it, in a
  * version-2 blob so that neither path opens the other's ciphertext. A token key is never in this
  * process: generate, hold, copy and anything but encrypt/decrypt refuse it.
+ * Each store allows 1,800 cryptographic requests a second (AWS's quota for CloudHSM key stores);
+ * beyond it a request fails with ThrottlingException (the token is not the limit: HSM.md §c).
  */
 import { blobHeader, decodeBlob, encodeBlobWithHeader, IV_LENGTH, NONCE_LENGTH, TAG_LENGTH, TOKEN_BLOB_VERSION } from '../crypto/blob.ts';
 import { publicRandomBytes } from '../crypto/bytes.ts';
@@ -16,6 +18,11 @@ import type { KeyOperation, KeyOperationResult } from '../domain/key-operation.t
 import type { ClusterUserSessions } from '../ports/cluster-keys.ts';
 import type { KeyStore, MaterialRef } from '../ports/key-store.ts';
 import { TOKEN_MATERIAL_PREFIX, tokenKeyRef } from './custom-key-stores.ts';
+import { TokenBucket } from '../core/token-bucket.ts';
+import { ThrottlingException } from '../errors/common-errors.ts';
+
+/** AWS's per-store quota of cryptographic requests a second for AWS_CLOUDHSM key stores. */
+export const CUSTOM_KEY_STORE_REQUESTS_PER_SECOND = 1800;
 
 export type SessionsOf = (storeId: string) => Promise<ClusterUserSessions>;
 
@@ -49,15 +56,28 @@ async function tokenDecrypt(sessions: ClusterUserSessions, ref: MaterialRef, blo
   }
 }
 
-export function routeTokenMaterial(inner: KeyStore, sessionsOf: SessionsOf): KeyStore {
+export function routeTokenMaterial(
+  inner: KeyStore, sessionsOf: SessionsOf,
+  quota: { readonly perSecond: number; readonly nowMs: () => number } = { perSecond: CUSTOM_KEY_STORE_REQUESTS_PER_SECOND, nowMs: () => performance.now() },
+): KeyStore {
+  const buckets = new Map<string, TokenBucket>();
+  const admit = (storeId: string): void => {
+    let b = buckets.get(storeId);
+    if (b === undefined) buckets.set(storeId, (b = new TokenBucket(quota.perSecond, quota.nowMs())));
+    if (!b.take(quota.nowMs())) {
+      throw new ThrottlingException(`You have exceeded the rate at which you may call KMS with keys of custom key store ${storeId} (${quota.perSecond} requests a second). Reduce the frequency of your calls.`);
+    }
+  };
   const refuse = (what: string): never => { throw new Error(`a custom key store's key cannot be ${what} in process`); };
   return {
     generate: (keyArn, materialId, spec) => inner.generate(keyArn, materialId, spec),
     hold: (keyArn, materialId, plaintext) => inner.hold(keyArn, materialId, plaintext),
-    copy: (from, toKeyArn) => (isToken(from) ? refuse('copied') : inner.copy(from, toKeyArn)),
+    copy: async (from, toKeyArn) => (isToken(from) ? refuse('copied') : inner.copy(from, toKeyArn)),
     perform: async <O extends KeyOperation>(ref: MaterialRef, op: O): Promise<KeyOperationResult<O>> => {
       if (!isToken(ref)) return inner.perform(ref, op);
-      const sessions = await sessionsOf(ref.domainKeyId.slice(TOKEN_MATERIAL_PREFIX.length));
+      const storeId = ref.domainKeyId.slice(TOKEN_MATERIAL_PREFIX.length);
+      admit(storeId);
+      const sessions = await sessionsOf(storeId);
       if (op.kind === 'encrypt') return await tokenEncrypt(sessions, ref, op.keyId, op.plaintext, op.context) as KeyOperationResult<O>;
       if (op.kind === 'decrypt') return await tokenDecrypt(sessions, ref, op.blob, op.context) as KeyOperationResult<O>;
       return refuse(`used for ${op.kind}`);
