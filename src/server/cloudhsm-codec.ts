@@ -15,6 +15,7 @@ import { createInputReader } from '../protocol/validate.ts';
 import { CLOUDHSM_TARGET_PREFIX, cloudHsmModel } from '../wire/cloudhsm-model.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import type { CloudHsmContext, CloudHsmOperation } from '../operations/cloudhsm/context.ts';
+import { COFFER_HSM_OPERATIONS, COFFER_HSM_TARGET_PREFIX } from '../operations/cloudhsm/hsm-data-plane.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
 import type { Codec, PipelineOperation } from './pipeline.ts';
 import { header, type HttpRequestHeaders } from './route.ts';
@@ -24,11 +25,22 @@ export type CloudHsmContextFactory = (caller: Caller, region: string, requestId:
 const readInput = createInputReader(cloudHsmModel);
 const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
+/** Whether the request is for the Coffer HSM data plane (`CofferHsmService.<Operation>`, operations/cloudhsm/hsm-data-plane.ts). */
+const isDataPlane = (req: HttpRequestHeaders): boolean => (header(req.headers, 'x-amz-target') ?? '').startsWith(COFFER_HSM_TARGET_PREFIX);
+
 const targetName = (req: HttpRequestHeaders): string => {
   const target = header(req.headers, 'x-amz-target') ?? '';
-  const name = target.startsWith(CLOUDHSM_TARGET_PREFIX) ? target.slice(CLOUDHSM_TARGET_PREFIX.length) : '';
+  const name = target.startsWith(CLOUDHSM_TARGET_PREFIX) ? target.slice(CLOUDHSM_TARGET_PREFIX.length)
+    : target.startsWith(COFFER_HSM_TARGET_PREFIX) ? target.slice(COFFER_HSM_TARGET_PREFIX.length) : '';
   return NAME.test(name) ? name : 'UnknownOperation';
 };
+
+/** A data-plane request's body: a JSON object (each operation checks its members). */
+function readDataPlane(body: Buffer): Record<string, unknown> {
+  const input = parseJsonBody(body);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new CloudHsmInvalidRequestException('The request body must be a JSON object.');
+  return input as Record<string, unknown>;
+}
 
 /** The model's validation failures in CloudHSM's error. */
 function read(name: string, body: Buffer): Record<string, unknown> {
@@ -61,6 +73,11 @@ export function cloudHsmCodec(operations: ReadonlyMap<string, CloudHsmOperation>
     },
     route(_service, req, body) {
       const name = targetName(req);
+      if (isDataPlane(req)) {
+        const op = COFFER_HSM_OPERATIONS.get(name);
+        if (op === undefined) throw new UnknownOperationException();
+        return { name, op, input: () => readDataPlane(body) };
+      }
       if (!Object.hasOwn(cloudHsmModel.operations, name)) throw new UnknownOperationException();
       const op = operations.get(name) ?? notYet(name);
       return { name, op, input: () => read(name, body) };
