@@ -140,6 +140,19 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // below sends `cks:` material there); their state is derived for every key-state check.
   const customKeyStores = new CustomKeyStores({
     repo: backend.customKeyStores, clusters: clusterKeyService, secrets: store.secrets, lock: stateLock, log,
+    // Every key version of a store (its blob under the cluster key), for HSMs added to the cluster.
+    materialsOf: async (s) => {
+      const out: { keyArn: string; materialId: string; blob: Buffer }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const batch = await repo.listKeys(s.accountId, s.region, after, 1000);
+        for (const k of batch.filter((x) => x.customKeyStoreId === s.id)) {
+          for (const m of await repo.getMaterials(k.arn)) out.push({ keyArn: k.arn, materialId: m.materialId, blob: m.wrapped });
+        }
+        if (batch.length < 1000) return out;
+        after = batch.at(-1)?.arn;
+      }
+    },
     commit: (changes) => stateLock.run(() => sink.commit(changes, undefined)),
   });
   const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id)), now);

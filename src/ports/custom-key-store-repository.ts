@@ -11,4 +11,6 @@ export interface CustomKeyStoreRepository {
   listCustomKeyStores(accountId: string, region: string): Promise<CustomKeyStoreRecord[]>;
   /** Ids of the stores the connect/disconnect job has work for (CONNECTING or DISCONNECTING), in id order. */
   customKeyStoresDue(): Promise<string[]>;
+  /** Ids of every store, in id order (at most 10 per account and region). */
+  customKeyStoreIds(): Promise<string[]>;
 }

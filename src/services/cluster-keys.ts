@@ -213,6 +213,9 @@ class UserSessions implements ClusterUserSessions {
   }
 
   async ensure(keyRef: Buffer, label: string, blob: Buffer): Promise<number> {
+    // The HSMs as the repository has them now, not as cached for crypto: an HSM just added must be
+    // among them (and one just removed must not be counted).
+    this.cached = undefined;
     const { targets } = await this.targets();
     let hsms = 0;
     for (const t of targets) {

@@ -42,11 +42,19 @@ export interface CustomKeyStoreDeps {
   readonly commit: (changes: readonly Change[]) => Promise<void>;
   readonly lock: Mutex;
   readonly log: Logger;
+  /**
+   * Every key version held in this store: its CKA_ID's material id, its label (the key ARN) and
+   * its blob (the key wrapped under the cluster key), so that an HSM added to the cluster gets
+   * every key (design §1.2). Absent: keys are not brought to new HSMs.
+   */
+  readonly materialsOf?: (store: CustomKeyStoreRecord) => Promise<readonly { readonly keyArn: string; readonly materialId: string; readonly blob: Buffer }[]>;
 }
 
 export class CustomKeyStores {
   private readonly records = new Map<string, CustomKeyStoreRecord>();
   private readonly sessions = new Map<string, Promise<ClusterUserSessions>>();
+  /** Per CONNECTED store, the ACTIVE HSMs of its cluster when its keys were last brought to all of them. */
+  private readonly synced = new Map<string, string>();
 
   constructor(private readonly deps: CustomKeyStoreDeps) {}
 
@@ -191,7 +199,39 @@ export class CustomKeyStores {
         this.deps.log.error('custom key store job failed', { customKeyStoreId: id, cause: e instanceof Error ? e.message : String(e) });
       }
     }
+    await this.syncKeys();
     return steps;
+  }
+
+  /**
+   * Brings every key of each CONNECTED store to every ACTIVE HSM of its cluster (ClusterUserSessions
+   * .ensure unwraps a key's blob where it is missing), whenever the set of ACTIVE HSMs differs from
+   * the one last brought up to date: an HSM added (a replacement for a lost one) receives every key.
+   */
+  private async syncKeys(): Promise<void> {
+    const { materialsOf, clusters } = this.deps;
+    if (materialsOf === undefined || clusters === undefined) return;
+    for (const [id, record] of this.records) if (record.state !== 'CONNECTED') this.synced.delete(id);
+    for (const id of await this.deps.repo.customKeyStoreIds()) {
+      const s = await this.get(id);
+      if (s === undefined || s.state !== 'CONNECTED') continue;
+      const view = await clusters.view(s.accountId, s.region, s.clusterId);
+      const active = (view?.activeHsms ?? []).map((h) => h.hsmId).sort();
+      const hsms = active.join(',');
+      if (hsms === '' || this.synced.get(id) === hsms) continue;
+      try {
+        const sessions = await this.sessionsFor(id);
+        // Done only once every key is on as many HSMs as are ACTIVE (the sessions' own view of the
+        // cluster may lag this one by a moment: then the next pass does it again).
+        let everywhere = true;
+        for (const m of await materialsOf(s)) {
+          if (await sessions.ensure(tokenKeyRef(m.materialId), m.keyArn, m.blob) < active.length) everywhere = false;
+        }
+        if (everywhere) this.synced.set(id, hsms);
+      } catch (e) {
+        this.deps.log.warn('custom key store keys not yet on every HSM; retried at the next pass', { customKeyStoreId: id, cause: e instanceof Error ? e.message : String(e) });
+      }
+    }
   }
 
   private async step(id: string): Promise<boolean> {

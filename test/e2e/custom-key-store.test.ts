@@ -9,10 +9,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster,
+  CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster,
 } from '@aws-sdk/client-cloudhsm-v2';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, ReEncryptCommand,
@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { REGION, REPO_ROOT, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { esdkRoundTrip } from './esdk.ts';
-import { softhsmModulePath, softhsmSkip, softhsmTokenDir } from '../support/softhsm.ts';
+import { pkcs11Tool, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -38,7 +38,11 @@ before(async () => {
   if (skip !== undefined) return;
   softhsmTokenDir();
   coffer = await startCoffer({
-    env: { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_LOG_LEVEL: process.env.HSM_TEST_LOG ?? 'warn' },
+    env: {
+      SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_LOG_LEVEL: process.env.HSM_TEST_LOG ?? 'warn',
+      // The health probe and the jobs (keys brought to a new HSM) run often, so the loss test is quick.
+      COFFER_HSM_PROBE_MS: '300', COFFER_SCHEDULER_INTERVAL_MS: '500',
+    },
   });
   hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
   kms = coffer.client();
@@ -198,4 +202,69 @@ test('AWS_CLOUDHSM custom key store on SoftHSM: create, connect, a key whose cry
   aws(['kms', 'disconnect-custom-key-store', '--custom-key-store-id', storeId]);
   await untilState(storeId, 'DISCONNECTED');
   assert.match(awsFails(['kms', 'describe-custom-key-stores', '--custom-key-store-name', 'nope']), /CustomKeyStoreNotFoundException/);
+});
+
+/** pkcs11-tool's tokens: slot id, label, serial. */
+function tokens(): { slot: string; label: string; serial: string }[] {
+  const out: { slot: string; label: string; serial: string }[] = [];
+  for (const block of pkcs11Tool(['-L']).output.split(/\n(?=Slot \d+ )/)) {
+    const slot = /^Slot \d+ \((0x[0-9a-f]+)\)/m.exec(block)?.[1];
+    const label = /token label\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
+    const serial = /serial num\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
+    if (slot !== undefined && label !== undefined && serial !== undefined) out.push({ slot, label, serial });
+  }
+  return out;
+}
+
+/** Every file under a folder, as bytes. */
+const filesUnder = (dir: string): Buffer[] => readdirSync(dir).flatMap((n) => {
+  const p = join(dir, n);
+  return statSync(p).isDirectory() ? filesUnder(p) : [readFileSync(p)];
+});
+
+test('an HSM lost: it and the cluster DEGRADED while the key still works; delete-hsm + create-hsm: ACTIVE with the key on the new token; no password or data key in the clear on disk', { skip, timeout: 300_000 }, async () => {
+  const { clusterId, anchorFile } = await clusterWithKmsUser();
+  const { CustomKeyStoreId: storeId } = awsJson<{ CustomKeyStoreId: string }>(['kms', 'create-custom-key-store', '--custom-key-store-name', 'store-loss',
+    '--cloud-hsm-cluster-id', clusterId, '--trust-anchor-certificate', `file://${anchorFile}`, '--key-store-password', KMSUSER_PASSWORD]);
+  aws(['kms', 'connect-custom-key-store', '--custom-key-store-id', storeId]);
+  await untilState(storeId, 'CONNECTED');
+  const keyArn = (await kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId }))).KeyMetadata?.Arn as string;
+  const secret = Buffer.from('survives the loss of an HSM');
+  const blob = (await kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: secret }))).CiphertextBlob;
+  const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: 'AES_256' }));
+  const roundTrips = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      assert.deepEqual(bytes((await kms.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext), secret);
+      const again = (await kms.send(new EncryptCommand({ KeyId: keyArn, Plaintext: secret }))).CiphertextBlob;
+      assert.deepEqual(bytes((await kms.send(new DecryptCommand({ CiphertextBlob: again }))).Plaintext), secret);
+    }
+  };
+
+  // One HSM's token files removed: that HSM and the cluster DEGRADED; crypto goes on on the other.
+  const [lost, kept] = (await describeCluster(clusterId)).Hsms ?? [];
+  assert.ok(lost?.HsmId && lost.AvailabilityZone && kept?.HsmId);
+  const system = tokens().find((t) => t.label === `coffer:${lost.HsmId}`);
+  assert.ok(system, 'the lost HSM\'s system partition is a token');
+  rmSync(softhsmTokenFolder(system.serial), { recursive: true, force: true });
+  const degraded = await until(() => describeCluster(clusterId), (c) => c.State === 'DEGRADED' && c.Hsms?.find((h) => h.HsmId === lost.HsmId)?.State === 'DEGRADED', 'HSM and cluster DEGRADED');
+  assert.equal(degraded.Hsms?.find((h) => h.HsmId === kept.HsmId)?.State, 'ACTIVE');
+  await roundTrips(4);
+
+  // Replaced: delete-hsm, create-hsm in the same zone → ACTIVE, with kmsuser's partition holding the key.
+  await hsm.send(new DeleteHsmCommand({ ClusterId: clusterId, HsmId: lost.HsmId }));
+  await until(() => describeCluster(clusterId), (c) => !(c.Hsms ?? []).some((h) => h.HsmId === lost.HsmId), 'lost HSM gone');
+  const kmsuserBeforeNew = new Set(tokens().filter((t) => t.label === 'kmsuser').map((t) => t.serial));
+  await hsm.send(new CreateHsmCommand({ ClusterId: clusterId, AvailabilityZone: lost.AvailabilityZone }));
+  await until(() => describeCluster(clusterId), (c) => c.State === 'ACTIVE' && c.Hsms?.length === 2 && c.Hsms.every((h) => h.State === 'ACTIVE'), 'cluster ACTIVE with a new HSM');
+  const fresh = (await describeCluster(clusterId)).Hsms?.find((h) => h.HsmId !== kept.HsmId)?.HsmId as string;
+  const [partition] = await until(async () => tokens().filter((t) => t.label === 'kmsuser' && !kmsuserBeforeNew.has(t.serial)), (ts) => ts.length === 1, `kmsuser's partition on ${fresh}`);
+  assert.ok(partition);
+  const keyOnNewHsm = () => pkcs11Tool(['--slot', partition.slot, '--login', '--pin', KMSUSER_PASSWORD, '-O']).output;
+  await until(async () => keyOnNewHsm(), (out) => out.includes(keyArn), `the key (label: its ARN) on ${fresh}'s kmsuser partition`);
+  await roundTrips(4);
+
+  // Nothing in the clear: the kmsuser password and a data key's plaintext appear in no file of the data folder or the tokens.
+  const files = [...filesUnder(coffer.dataDir).filter((b) => !b.includes(Buffer.from('-----BEGIN CERTIFICATE-----'))), ...filesUnder(softhsmTokenDir())];
+  const needles = [Buffer.from(KMSUSER_PASSWORD), bytes(dk.Plaintext), Buffer.from(bytes(dk.Plaintext).toString('base64')), Buffer.from(bytes(dk.Plaintext).toString('hex'))];
+  for (const needle of needles) assert.equal(files.filter((f) => f.includes(needle)).length, 0, `no file holds ${needle.length} bytes of a secret in the clear`);
 });

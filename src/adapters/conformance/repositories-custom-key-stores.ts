@@ -69,8 +69,10 @@ export function customKeyStoreConformanceCases(run: CustomKeyStoreCase): void {
     const a = await stores.getCustomKeyStore('cks-aaaaaaaaaaaaaaaaa') as CustomKeyStoreRecord;
     await storage.commit({ changes: [{ kind: 'putCustomKeyStore', store: { ...a, state: 'CONNECTED', revision: 2 }, expectRevision: 1 }] });
     assert.deepEqual(await stores.customKeyStoresDue(), ['cks-ccccccccccccccccc']);
+    assert.deepEqual(await stores.customKeyStoreIds(), ['a', 'b', 'c', 'd', 'e'].map((x) => `cks-${x.repeat(17)}`), 'every store, whatever its state, in id order');
     await storage.commit({ changes: [{ kind: 'deleteCustomKeyStore', id: 'cks-eeeeeeeeeeeeeeeee', expectRevision: 1 }] });
     assert.equal(await stores.getCustomKeyStore('cks-eeeeeeeeeeeeeeeee'), undefined);
+    assert.equal((await stores.customKeyStoreIds()).includes('cks-eeeeeeeeeeeeeeeee'), false);
     await storage.commit({ changes: [{ kind: 'putCustomKeyStore', store: store('cks-fffffffffffffffff', { name: 'store-cks-eeeeeeeeeeeeeeeee' }), expectRevision: 0 }] });
     assert.equal((await stores.listCustomKeyStores(ACCOUNT, 'us-east-1')).length, 5);
   });

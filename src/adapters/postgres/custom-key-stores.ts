@@ -16,6 +16,8 @@ export function createPgCustomKeyStoreRepository(pool: pg.Pool): CustomKeyStoreR
       (await rows<{ doc: string }>(pool, 'SELECT doc FROM custom_key_stores WHERE account_id = $1 AND region = $2 ORDER BY id', [account, region])).map((r) => parseCustomKeyStore(r.doc)),
     customKeyStoresDue: async () =>
       (await rows<{ id: string }>(pool, 'SELECT id FROM custom_key_stores WHERE due ORDER BY id', [])).map((r) => r.id),
+    customKeyStoreIds: async () =>
+      (await rows<{ id: string }>(pool, 'SELECT id FROM custom_key_stores ORDER BY id', [])).map((r) => r.id),
   };
 }
 

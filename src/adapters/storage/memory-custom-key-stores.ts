@@ -15,6 +15,7 @@ export function memoryCustomKeyStoreRepository(tables: () => Tables): CustomKeyS
       .filter((s) => s.accountId === account && s.region === region)
       .sort((a, b) => compareBinary(a.id, b.id)).map(copy),
     customKeyStoresDue: async () => [...tables().customKeyStores.values()].filter(storeDue).map((s) => s.id).sort(compareBinary),
+    customKeyStoreIds: async () => [...tables().customKeyStores.keys()].sort(compareBinary),
   };
 }
 

@@ -26,11 +26,13 @@ export function createSqliteCustomKeyStoreRepository(db: Database.Database): Cus
     get: db.prepare<[string], { doc: string }>('SELECT doc FROM custom_key_stores WHERE id = ?'),
     list: db.prepare<[string, string], { doc: string }>('SELECT doc FROM custom_key_stores WHERE account_id = ? AND region = ? ORDER BY id'),
     due: db.prepare<[], string>('SELECT id FROM custom_key_stores WHERE due = 1 ORDER BY id').pluck(),
+    ids: db.prepare<[], string>('SELECT id FROM custom_key_stores ORDER BY id').pluck(),
   };
   return {
     getCustomKeyStore: async (id) => { const r = q.get.get(id); return r ? parseCustomKeyStore(r.doc) : undefined; },
     listCustomKeyStores: async (account, region) => q.list.all(account, region).map((r) => parseCustomKeyStore(r.doc)),
     customKeyStoresDue: async () => q.due.all(),
+    customKeyStoreIds: async () => q.ids.all(),
   };
 }
 
