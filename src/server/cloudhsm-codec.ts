@@ -8,7 +8,7 @@
  * CloudHsmInvalidRequestException saying so.
  */
 import { AwsError } from '../errors/aws-error.ts';
-import { InvalidSignatureException, UnknownOperationException, UnsupportedMediaTypeException, ValidationException } from '../errors/common-errors.ts';
+import { UnknownOperationException, ValidationException } from '../errors/common-errors.ts';
 import { CloudHsmInternalFailureException, CloudHsmInvalidRequestException } from '../errors/cloudhsm-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { createInputReader } from '../protocol/validate.ts';
@@ -18,6 +18,7 @@ import type { CloudHsmContext, CloudHsmOperation } from '../operations/cloudhsm/
 import { COFFER_HSM_OPERATIONS, COFFER_HSM_TARGET_PREFIX } from '../operations/cloudhsm/hsm-data-plane.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
 import type { Codec, PipelineOperation } from './pipeline.ts';
+import { requireJsonPost, requireScope } from './json-api.ts';
 import { header, type HttpRequestHeaders } from './route.ts';
 
 export type CloudHsmContextFactory = (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork) => CloudHsmContext;
@@ -58,19 +59,9 @@ const notYet = (name: string): PipelineOperation<CloudHsmContext> => ({
 
 export function cloudHsmCodec(operations: ReadonlyMap<string, CloudHsmOperation>, context: CloudHsmContextFactory): Codec<CloudHsmContext, undefined> {
   return {
-    before(req) {
-      if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
-      const contentType = header(req.headers, 'content-type') ?? '';
-      if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
-        throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);
-      }
-      return undefined;
-    },
+    before: requireJsonPost,
     hint: () => 'cloudhsm',
-    service(scope) {
-      if (scope !== 'cloudhsm') throw new InvalidSignatureException("Credential should be scoped to correct service: 'cloudhsm'. ");
-      return 'cloudhsm';
-    },
+    service: (scope) => requireScope(scope, 'cloudhsm'),
     route(_service, req, body) {
       const name = targetName(req);
       if (isDataPlane(req)) {

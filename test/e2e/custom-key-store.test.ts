@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { REGION, REPO_ROOT, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { esdkRoundTrip } from './esdk.ts';
-import { pkcs11Tool, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
+import { pkcs11Tokens, pkcs11Tool, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -204,18 +204,6 @@ test('AWS_CLOUDHSM custom key store on SoftHSM: create, connect, a key whose cry
   assert.match(awsFails(['kms', 'describe-custom-key-stores', '--custom-key-store-name', 'nope']), /CustomKeyStoreNotFoundException/);
 });
 
-/** pkcs11-tool's tokens: slot id, label, serial. */
-function tokens(): { slot: string; label: string; serial: string }[] {
-  const out: { slot: string; label: string; serial: string }[] = [];
-  for (const block of pkcs11Tool(['-L']).output.split(/\n(?=Slot \d+ )/)) {
-    const slot = /^Slot \d+ \((0x[0-9a-f]+)\)/m.exec(block)?.[1];
-    const label = /token label\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
-    const serial = /serial num\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
-    if (slot !== undefined && label !== undefined && serial !== undefined) out.push({ slot, label, serial });
-  }
-  return out;
-}
-
 /** Every file under a folder, as bytes. */
 const filesUnder = (dir: string): Buffer[] => readdirSync(dir).flatMap((n) => {
   const p = join(dir, n);
@@ -243,7 +231,7 @@ test('an HSM lost: it and the cluster DEGRADED while the key still works; delete
   // One HSM's token files removed: that HSM and the cluster DEGRADED; crypto goes on on the other.
   const [lost, kept] = (await describeCluster(clusterId)).Hsms ?? [];
   assert.ok(lost?.HsmId && lost.AvailabilityZone && kept?.HsmId);
-  const system = tokens().find((t) => t.label === `coffer:${lost.HsmId}`);
+  const system = pkcs11Tokens().find((t) => t.label === `coffer:${lost.HsmId}`);
   assert.ok(system, 'the lost HSM\'s system partition is a token');
   rmSync(softhsmTokenFolder(system.serial), { recursive: true, force: true });
   const degraded = await until(() => describeCluster(clusterId), (c) => c.State === 'DEGRADED' && c.Hsms?.find((h) => h.HsmId === lost.HsmId)?.State === 'DEGRADED', 'HSM and cluster DEGRADED');
@@ -253,11 +241,11 @@ test('an HSM lost: it and the cluster DEGRADED while the key still works; delete
   // Replaced: delete-hsm, create-hsm in the same zone → ACTIVE, with kmsuser's partition holding the key.
   await hsm.send(new DeleteHsmCommand({ ClusterId: clusterId, HsmId: lost.HsmId }));
   await until(() => describeCluster(clusterId), (c) => !(c.Hsms ?? []).some((h) => h.HsmId === lost.HsmId), 'lost HSM gone');
-  const kmsuserBeforeNew = new Set(tokens().filter((t) => t.label === 'kmsuser').map((t) => t.serial));
+  const kmsuserBeforeNew = new Set(pkcs11Tokens().filter((t) => t.label === 'kmsuser').map((t) => t.serial));
   await hsm.send(new CreateHsmCommand({ ClusterId: clusterId, AvailabilityZone: lost.AvailabilityZone }));
   await until(() => describeCluster(clusterId), (c) => c.State === 'ACTIVE' && c.Hsms?.length === 2 && c.Hsms.every((h) => h.State === 'ACTIVE'), 'cluster ACTIVE with a new HSM');
   const fresh = (await describeCluster(clusterId)).Hsms?.find((h) => h.HsmId !== kept.HsmId)?.HsmId as string;
-  const [partition] = await until(async () => tokens().filter((t) => t.label === 'kmsuser' && !kmsuserBeforeNew.has(t.serial)), (ts) => ts.length === 1, `kmsuser's partition on ${fresh}`);
+  const [partition] = await until(async () => pkcs11Tokens().filter((t) => t.label === 'kmsuser' && !kmsuserBeforeNew.has(t.serial)), (ts) => ts.length === 1, `kmsuser's partition on ${fresh}`);
   assert.ok(partition);
   const keyOnNewHsm = () => pkcs11Tool(['--slot', partition.slot, '--login', '--pin', KMSUSER_PASSWORD, '-O']).output;
   await until(async () => keyOnNewHsm(), (out) => out.includes(keyArn), `the key (label: its ARN) on ${fresh}'s kmsuser partition`);

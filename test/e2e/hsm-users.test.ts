@@ -16,7 +16,7 @@ import {
   CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster,
 } from '@aws-sdk/client-cloudhsm-v2';
 import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
-import { pkcs11Tool, pkcs11ToolSkip, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
+import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
 
 const skip = softhsmSkip() ?? pkcs11ToolSkip();
 let coffer: Coffer;
@@ -68,18 +68,6 @@ async function until(id: string, ready: (c: Cluster) => boolean, what: string, t
   }
 }
 
-/** pkcs11-tool's slots: slot id, token label, serial. */
-function slots(): { slot: string; label: string; serial: string }[] {
-  const r = pkcs11Tool(['-L']);
-  const out: { slot: string; label: string; serial: string }[] = [];
-  for (const block of r.output.split(/\n(?=Slot \d+ )/)) {
-    const slot = /^Slot \d+ \((0x[0-9a-f]+)\)/m.exec(block)?.[1];
-    const label = /token label\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
-    const serial = /serial num\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
-    if (slot !== undefined && label !== undefined && serial !== undefined) out.push({ slot, label, serial });
-  }
-  return out;
-}
 
 /** Every file under a folder, as bytes (the data folder: database, WAL, audit). */
 const filesUnder = (dir: string): Buffer[] => readdirSync(dir).flatMap((n) => {
@@ -139,8 +127,8 @@ test('coffer hsm on SoftHSM: activate, create kmsuser (a partition on each HSM, 
     [['admin', 'admin'], ['kmsuser', 'crypto-user']]);
 
   // kmsuser's partition on both HSMs: a token labelled kmsuser each, its PIN the password.
-  const partitions = slots().filter((s) => s.label === 'kmsuser');
-  assert.equal(partitions.length, 2, JSON.stringify(slots()));
+  const partitions = pkcs11Tokens().filter((s) => s.label === 'kmsuser');
+  assert.equal(partitions.length, 2, JSON.stringify(pkcs11Tokens()));
   for (const p of partitions) {
     const login = pkcs11Tool(['--slot', p.slot, '--login', '--pin', 'kmsuser-pass-1', '-O']);
     assert.equal(login.status, 0, login.output);
@@ -170,7 +158,7 @@ test('coffer hsm on SoftHSM: activate, create kmsuser (a partition on each HSM, 
   const before = await describe(id);
   const [a, b] = before.Hsms ?? [];
   assert.ok(a !== undefined && b !== undefined);
-  const systemOfA = slots().find((s) => s.label === `coffer:${a.HsmId as string}`);
+  const systemOfA = pkcs11Tokens().find((s) => s.label === `coffer:${a.HsmId as string}`);
   assert.ok(systemOfA);
   rmSync(softhsmTokenFolder(systemOfA.serial), { recursive: true, force: true });
   const degraded = await until(id, (c) => c.State === 'DEGRADED', 'cluster DEGRADED');
@@ -183,7 +171,7 @@ test('coffer hsm on SoftHSM: activate, create kmsuser (a partition on each HSM, 
   const c = (await hsm.send(new CreateHsmCommand({ ClusterId: id, AvailabilityZone: `${REGION}a` }))).Hsm;
   const healed = await until(id, (x) => x.State === 'ACTIVE' && x.Hsms?.length === 2 && x.Hsms.every((h) => h.State === 'ACTIVE'), 'cluster ACTIVE again');
   assert.ok(healed.Hsms?.some((h) => h.HsmId === c?.HsmId));
-  const now = slots().filter((s) => s.label === 'kmsuser');
+  const now = pkcs11Tokens().filter((s) => s.label === 'kmsuser');
   assert.equal(now.length, 2, 'the removed HSM\'s partition was wiped, the new HSM has one');
   const fresh = now.find((s) => !partitions.some((p) => p.serial === s.serial));
   assert.ok(fresh, 'a new kmsuser partition');
