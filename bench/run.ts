@@ -20,7 +20,8 @@
  *   6. the storage cells (bench/storage.ts): SQLite and PostgreSQL, Encrypt at 16 and 64 and CreateKey
  *      at 16, and COFFER_WORKERS=2 against 1; CPU per request of each server's process tree.
  * BENCH_ONLY=overload runs the overload case alone; BENCH_ONLY=compare the comparison alone;
- * BENCH_ONLY=storage the storage cells alone.
+ * BENCH_ONLY=storage the storage cells alone; BENCH_ONLY=cloudhsm the CloudHSM cells alone (bench/cloudhsm.ts:
+ * Encrypt and GenerateDataKey at c=16 on an AWS_CLOUDHSM key on SoftHSM2 beside a software key).
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -35,6 +36,7 @@ import type { LoadResult, LoadSpec } from './loadgen.ts';
 import { overloadMarkdown, runOverload, type OverloadResult } from './overload.ts';
 import { compareMarkdown, runCompare, type CompareResult } from './compare.ts';
 import { runStorageBench, storageMarkdown, type StorageResult } from './storage.ts';
+import { cloudHsmMarkdown, runCloudHsmBench, type CloudHsmResult } from './cloudhsm.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
@@ -106,8 +108,13 @@ function spawnJson<T>(script: string, spec: object): Promise<T> {
 }
 
 async function call(port: number, target: string, body: object): Promise<Record<string, unknown>> {
+  return callService(port, 'kms', `TrentService.${target}`, body);
+}
+
+/** One signed JSON 1.1 call to any of Coffer's APIs (`service`: the SigV4 scope). */
+async function callService(port: number, service: string, target: string, body: object): Promise<Record<string, unknown>> {
   const text = JSON.stringify(body);
-  const headers = new FastSigner(creds, 'us-east-1', 'kms', `127.0.0.1:${port}`).headers(`TrentService.${target}`, text);
+  const headers = new FastSigner(creds, 'us-east-1', service, `127.0.0.1:${port}`).headers(target, text);
   const r = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body: text });
   const answer = await r.text();
   if (r.status !== 200) throw new Error(`${target}: ${r.status} ${answer}`);
@@ -240,6 +247,19 @@ async function main(): Promise<void> {
     });
   }
 
+  let cloudhsm: CloudHsmResult | undefined;
+  if (ONLY === '' || ONLY === 'cloudhsm') {
+    cloudhsm = await runCloudHsmBench({
+      plaintext, call: callService,
+      startCoffer: async (env) => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        const s = await startCoffer(dataDir, true, { ...NO_QUOTAS, ...env });
+        return { port: s.port, dataDir, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+      load: (port, target, body, concurrency) => load({ port, requests: [{ target, body }], concurrency }, SECONDS * 1000, 0),
+    });
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
@@ -247,9 +267,10 @@ async function main(): Promise<void> {
   const over = overload ? overloadMarkdown(overload) : undefined;
   const comp = compare ? compareMarkdown(compare) : undefined;
   const stor = storage ? storageMarkdown(storage) : undefined;
+  const hsmCells = cloudhsm ? cloudHsmMarkdown(cloudhsm) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -258,10 +279,11 @@ async function main(): Promise<void> {
     ...(over?.targets ?? []),
     ...(comp?.targets ?? []),
     ...(stor?.targets ?? []),
+    ...(hsmCells?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -273,6 +295,7 @@ async function main(): Promise<void> {
     ...(over?.lines ?? []),
     ...(comp?.lines ?? []),
     ...(stor?.lines ?? []),
+    ...(hsmCells?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

@@ -23,7 +23,7 @@ function find(dir, out = []) {
 const BOTH_BACKENDS = [
   'authorization', 'cli', 'cloudhsm', 'crypto', 'data-key-pair', 'fuzz', 'grants', 'hmac', 'iam', 'import', 'key-agreement',
   'key-capabilities', 'keys', 'mldsa', 'multi-region', 'policy-dos', 'protocol', 'rsa-encryption', 'scheduler', 'signing',
-  'smoke', 'workers', 'hot-path', 'seal', 'encryption-sdk',
+  'smoke', 'workers', 'hot-path', 'seal', 'encryption-sdk', 'custom-key-store', 'hsm-users',
 ].map((n) => join('test', 'e2e', `${n}.test.ts`));
 
 const filter = process.argv.slice(2);

@@ -55,6 +55,9 @@ import { healthReport, StorageHealth } from './server/health.ts';
 import { Coherence, topicsOf } from './services/coherence.ts';
 import type { AuditDigest } from './ports/audit.ts';
 import { hostname } from 'node:os';
+import { CustomKeyStores } from './services/custom-key-stores.ts';
+import { routeTokenMaterial } from './services/token-key-store.ts';
+import { createClusterKeyService } from './services/cluster-keys.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -128,15 +131,40 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     if (l.created && l.appended > 0) log.warn('audit digest log was missing: started it with the digests the database holds', { path: l.path, digests: l.appended });
   }
 
-  const keyring = new Keyring(repo, store, now);
+  const stateLock = new Mutex();
+  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
+    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
+  // What AWS_CLOUDHSM custom key stores use of the HSM clusters (ports/cluster-keys.ts).
+  const clusterKeyService = createClusterKeyService({ clusters: backend.clusters, module: hsmModule, log });
+  // AWS_CLOUDHSM custom key stores: their keys' material lives in the cluster's tokens (the KeyStore
+  // below sends `cks:` material there); their state is derived for every key-state check.
+  const customKeyStores = new CustomKeyStores({
+    repo: backend.customKeyStores, clusters: clusterKeyService, secrets: store.secrets, lock: stateLock, log,
+    // Every key version of a store (its blob under the cluster key), for HSMs added to the cluster.
+    materialsOf: async (s) => {
+      const out: { keyArn: string; materialId: string; blob: Buffer }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const batch = await repo.listKeys(s.accountId, s.region, after, 1000);
+        for (const k of batch.filter((x) => x.customKeyStoreId === s.id)) {
+          for (const m of await repo.getMaterials(k.arn)) out.push({ keyArn: k.arn, materialId: m.materialId, blob: m.wrapped });
+        }
+        if (batch.length < 1000) return out;
+        after = batch.at(-1)?.arn;
+      }
+    },
+    commit: (changes) => stateLock.run(() => sink.commit(changes, undefined)),
+  });
+  const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id)), now);
+  keyring.shownState = (k) => customKeyStores.stateOf(k);
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
   const identities = backend.identities(store.secrets);
   const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });
   // Every commit (a request's change set with its record, a scheduler pass, a usage flush) tells the caches once it is durable.
-  const storage = notifyingStorage(backend.storage(store.secrets, chain), [(c) => keyring.applyCommitted(c), (c) => credentials.applyCommitted(c)], origin);
+  const storage = notifyingStorage(backend.storage(store.secrets, chain), [(c) => keyring.applyCommitted(c), (c) => credentials.applyCommitted(c), (c) => customKeyStores.applyCommitted(c)], origin);
   const coherence = origin === undefined ? undefined : new Coherence({
-    feed: backend.feed(origin), listeners: [keyring, credentials], intervalMs: config.coherencePollMs,
+    feed: backend.feed(origin), listeners: [keyring, credentials, customKeyStores], intervalMs: config.coherencePollMs,
     onError: (e) => { log.warn('change notices could not be read', { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
   });
   await storage.commit({
@@ -165,23 +193,30 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     repositoryReads: () => backend.repositoryReads(),
   });
   // State changes run one at a time (reads never wait): a change reads and writes a state no other change moves.
-  const lock = new Mutex();
+  const lock = stateLock;
   // Where the storage is shared, one process runs the due work: the lease's holder, which renews
   // it each pass; another takes over once it expires (a dead holder's after SCHEDULER_LEASE_MS).
   const leaseMs = 2 * config.schedulerIntervalMs + 5_000;
   // The HSM tier's module: COFFER_PKCS11_MODULE's library, loaded when an HSM is first used (so a
   // server that uses none never loads it); test mode may use an in-memory one (COFFER_TEST_HSM=memory).
-  const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
-    : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
   if (!config.testMode && config.testHsm !== 'none') log.warn('COFFER_TEST_HSM is ignored outside test mode');
   // The cluster jobs commit without a call record, like a scheduler pass.
   const clusterJobs = new ClusterJobs({
     clusters: backend.clusters, module: hsmModule, secrets: store.secrets, lock, clock: now, log,
     buildCsr: buildClusterCsr,
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
+    probeMs: config.hsmProbeMs,
   });
   const scheduler = new Scheduler({
-    jobs: clusterJobs,
+    // Cluster jobs, then custom key stores' connect/disconnect steps (each runs even if the other failed).
+    jobs: {
+      run: async () => {
+        const [clusters, stores] = [await clusterJobs.run().catch((e: unknown) => e), await customKeyStores.run()];
+        if (typeof clusters !== 'number') throw clusters;
+        return clusters + stores;
+      },
+    },
+    onTokenKeysDeleted: (keys) => void customKeyStores.destroyTokenKeys(keys),
     keyring, usage, audit: sink, lock, log,
     lease: origin === undefined ? undefined : () => backend.leases.acquire('scheduler', origin, leaseMs),
     onEvent: (event) => metrics.observeSchedulerEvent(event),
@@ -198,7 +233,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     domainNow: () => now.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, now);
-  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer };
+  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick() };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
     verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),
@@ -215,7 +250,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
-    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined,
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, module: hsmModule,
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));
@@ -245,6 +280,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     http.server.listen(config.port, config.host, () => ok());
   });
   scheduler.start(config.schedulerIntervalMs);
+  // The HSM health probe runs with the cluster jobs (on the lease holder): a kick at its interval.
+  const probeTimer = hsmModule === undefined ? undefined : setInterval(() => scheduler.kick(), config.hsmProbeMs);
+  probeTimer?.unref();
   audit.start();
   coherence?.start();
   state = 'ready';
@@ -272,11 +310,12 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
         log.error(`shutdown: ${what} failed`, { cause: e instanceof Error ? e.message : String(e) });
       }
     };
-    await step('stopping the scheduler', () => scheduler.stop());
+    await step('stopping the scheduler', () => { if (probeTimer !== undefined) clearInterval(probeTimer); scheduler.stop(); });
     await step('stopping change notices', () => coherence?.stop());
     await step('finishing requests', () => http.stop());
     await step('writing key usage', () => usage.flush());
     await step('writing the audit trail', () => audit.close());
+    await step('closing custom key store sessions', () => customKeyStores.closeAll());
     await step('closing the HSM module', () => hsmModule?.close());
     await step('closing the key store', () => store.close());
     await step('releasing the scheduler lease', () => (origin !== undefined ? backend.leases.release('scheduler', origin) : undefined));

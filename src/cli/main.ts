@@ -10,6 +10,10 @@
  *   npm run coffer -- audit prune --before <date>
  *   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
  *   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
+  npm run coffer -- hsm cluster activate --cluster-id <id> --password <pw> --endpoint-url <url>
+  npm run coffer -- hsm user list --cluster-id <id> --endpoint-url <url>
+  CLOUDHSM_ROLE=admin CLOUDHSM_PIN=<user>:<pw> npm run coffer -- hsm user create|change-password|delete --cluster-id <id> --username <u> --role <admin|crypto-user> [--password <pw>] --endpoint-url <url>
+ *   npm run coffer -- hsm <cluster activate | user create | user list | user change-password | user delete> … (cli/hsm/client.ts)
  *
  * The data folder is COFFER_DATA_DIR (default ./data). The storage is the server's: with
  * COFFER_DATABASE_URL set, that PostgreSQL database (cli/backend.ts; nodes may be serving, and a
@@ -37,6 +41,7 @@ import { migrateStorage } from './migrate-storage.ts';
 import { migrateSeal } from '../adapters/keystore/seal-migration.ts';
 import { sealSettingsFromConfig } from '../adapters/keystore/open.ts';
 import { loadPkcs11Module } from '../adapters/pkcs11/load.ts';
+import { runHsmCli } from './hsm/client.ts';
 
 const sealOf = (config: Config) => sealSettingsFromConfig(config, loadPkcs11Module);
 
@@ -228,6 +233,12 @@ async function sealMigrate(config: Config, dataDir: string, rest: readonly strin
 
 async function run(args: readonly string[]): Promise<number> {
   const [area, command, ...rest] = args;
+  // A client of a running server's HSM data plane: no data folder or storage of its own.
+  if (area === 'hsm') {
+    const result = await runHsmCli(args.slice(1), process.env);
+    console.log(result.output);
+    return result.exitCode;
+  }
   try {
     const config = loadConfig();
     const dataDir = resolve(config.dataDir);

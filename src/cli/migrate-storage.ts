@@ -28,6 +28,7 @@ import { openDatabase, closeDatabase } from '../adapters/storage/sqlite.ts';
 import { createSqliteKeyRepository, sqliteDomainKeys, sqliteKeyTables } from '../adapters/storage/sqlite-keys.ts';
 import { createSqliteIdentityRepository, sqliteIdentityTables } from '../adapters/storage/sqlite-identity.ts';
 import { sqliteClusterRecords } from '../adapters/storage/sqlite-clusters.ts';
+import { sqliteCustomKeyStoreRecords } from '../adapters/storage/sqlite-custom-key-stores.ts';
 import { auditRowsOf, createSqliteAuditStore, sqliteAuditSigningKeys } from '../adapters/audit/sqlite-audit.ts';
 import { chainLogPath, digestLogFileOf } from '../adapters/audit/digest-log.ts';
 import { openSealedKeyStore, type SealSettings } from '../adapters/keystore/open.ts';
@@ -191,12 +192,13 @@ async function copy(db: Database.Database, box: SecretBox, target: Backend, now:
   }
   // HSM clusters (their PINs stay sealed under the domain keys copied above).
   for (const cluster of sqliteClusterRecords(db)) await w.add('cluster', { kind: 'putCluster', cluster });
+  for (const store of sqliteCustomKeyStoreRecords(db)) await w.add('customKeyStore', { kind: 'putCustomKeyStore', store });
   await w.flush();
   const n = (kind: string): number => w.counts.get(kind) ?? 0;
   const lines = [
     `Copied ${plural(domainKeys.length, 'domain key')} of the key store.`,
     `Copied ${plural(n('key'), 'key')} with ${plural(n('material'), 'key material')}, ${plural(n('alias'), 'alias', 'aliases')}, ${plural(n('grant'), 'grant')}, ${plural(n('usage'), 'usage record')}, ${plural(n('meta'), 'meta value')}.`,
-    `Copied ${plural(n('cluster'), 'HSM cluster')}.`,
+    `Copied ${plural(n('cluster'), 'HSM cluster')}, ${plural(n('customKeyStore'), 'custom key store')}.`,
     `Copied ${plural(n('account'), 'account')}, ${plural(n('user'), 'IAM user')}, ${plural(n('role'), 'role')}, ${plural(n('group'), 'group')}, ${plural(n('member'), 'group membership')}, ${plural(n('inline'), 'inline policy', 'inline policies')}, ${plural(n('managed'), 'managed policy', 'managed policies')}, ${plural(n('attachment'), 'policy attachment')}, ${plural(n('accessKey'), 'access key')}, ${plural(n('session'), 'unexpired STS session')}.`,
   ];
 

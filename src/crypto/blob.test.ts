@@ -55,7 +55,7 @@ test('decodeBlob refuses malformed blobs with BlobFormatError', () => {
     ['empty', Buffer.alloc(0)],
     ['one byte', Buffer.of(1)],
     ['version 0', withByte(0, 0)],
-    ['version 2', withByte(0, 2)],
+    ['version 3', withByte(0, 3)],
     ['key id length 0', withByte(1, 0)],
     ['key id length 65', withByte(1, 65)],
     ['key id non-ASCII', withByte(2, 0xe9)],
@@ -80,4 +80,17 @@ test('encodeBlob refuses invalid parts (programming errors) with CryptoError', (
     { ciphertext: Buffer.alloc(0) },
   ];
   for (const b of bad) assert.throws(() => encodeBlob({ ...PARTS, ...b }), CryptoError, JSON.stringify(b));
+});
+
+test('a token blob (version 2) decodes with its version, and the software path refuses it', async () => {
+  const { openSymmetric, sealSymmetric } = await import('./symmetric.ts');
+  const backingKey = Buffer.alloc(32, 7);
+  const v1 = sealSymmetric({ keyId: 'k', materialId: Buffer.alloc(32, 1), backingKey, plaintext: Buffer.from('x') });
+  assert.equal(decodeBlob(v1).version ?? 1, 1);
+  const v2 = Buffer.from(v1);
+  v2[0] = 2;
+  const parts = decodeBlob(v2);
+  assert.equal(parts.version, 2);
+  assert.throws(() => openSymmetric(parts, backingKey), /authentication failed/);
+  assert.deepEqual(openSymmetric(decodeBlob(v1), backingKey), Buffer.from('x'));
 });

@@ -3,16 +3,22 @@
  * everything needed to decrypt without the caller naming a key, so it is a
  * self-describing, versioned binary layout:
  *
- *   u8 version=1 | u8 keyIdLen (1..64) | keyId (printable ASCII) |
+ *   u8 version (1: software, 2: token) | u8 keyIdLen (1..64) | keyId (printable ASCII) |
  *   materialId 32 | nonce 32 | iv 12 | tag 16 | ciphertext (>= 1 byte)
  *
  * Everything before the tag (the "header") is authenticated as GCM AAD, so
- * any change to it is caught by the tag. Parsing is strict: every malformation
+ * any change to it is caught by the tag. Version 1 blobs are sealed in process under a per-request
+ * key derived from the nonce; version 2 blobs were sealed inside an HSM token (a key of an
+ * AWS_CLOUDHSM custom key store) directly under the key, the nonce then random and unused.
+ * A blob says which path made it, and neither path opens the other's. Parsing is strict: every malformation
  * is a BlobFormatError, raised before any key is touched.
  */
 import { BlobFormatError, CryptoError } from './errors.ts';
 
 export const BLOB_VERSION = 1;
+/** Ciphertexts sealed inside an HSM token (AWS_CLOUDHSM custom key stores). */
+export const TOKEN_BLOB_VERSION = 2;
+export type BlobVersion = typeof BLOB_VERSION | typeof TOKEN_BLOB_VERSION;
 export const MATERIAL_ID_LENGTH = 32;
 export const NONCE_LENGTH = 32;
 export const IV_LENGTH = 12;
@@ -20,6 +26,8 @@ export const TAG_LENGTH = 16;
 export const MAX_KEY_ID_LENGTH = 64;
 
 export interface CiphertextParts {
+  /** Absent: 1. */
+  version?: BlobVersion;
   keyId: string;
   materialId: Buffer;
   nonce: Buffer;
@@ -45,14 +53,16 @@ function checkLength(b: Buffer, n: number, what: string): void {
 }
 
 /** The authenticated header: version .. iv. */
-export function blobHeader(p: Pick<CiphertextParts, 'keyId' | 'materialId' | 'nonce' | 'iv'>): Buffer {
+export function blobHeader(p: Pick<CiphertextParts, 'keyId' | 'materialId' | 'nonce' | 'iv' | 'version'>): Buffer {
   const keyId = Buffer.from(String(p.keyId), 'latin1');
   if (keyId.toString('latin1') !== p.keyId) throw new CryptoError('key id must be printable ASCII');
   checkKeyId(keyId, (m) => new CryptoError(m));
   checkLength(p.materialId, MATERIAL_ID_LENGTH, 'material id');
   checkLength(p.nonce, NONCE_LENGTH, 'nonce');
   checkLength(p.iv, IV_LENGTH, 'iv');
-  return Buffer.concat([Buffer.of(BLOB_VERSION, keyId.length), keyId, p.materialId, p.nonce, p.iv]);
+  const version = p.version ?? BLOB_VERSION;
+  if (version !== BLOB_VERSION && version !== TOKEN_BLOB_VERSION) throw new CryptoError('unknown blob version');
+  return Buffer.concat([Buffer.of(version, keyId.length), keyId, p.materialId, p.nonce, p.iv]);
 }
 
 export function encodeBlob(p: CiphertextParts): Buffer {
@@ -69,7 +79,8 @@ export function encodeBlobWithHeader(header: Buffer, tag: Buffer, ciphertext: Bu
 export function decodeBlob(buf: Buffer): CiphertextParts {
   const fail = (m: string): BlobFormatError => new BlobFormatError(`ciphertext blob: ${m}`);
   if (!Buffer.isBuffer(buf) || buf.length < 2) throw fail('too short');
-  if (buf[0] !== BLOB_VERSION) throw fail('unsupported version');
+  const version = buf[0];
+  if (version !== BLOB_VERSION && version !== TOKEN_BLOB_VERSION) throw fail('unsupported version');
   const keyIdLen = buf[1] ?? 0;
   if (keyIdLen < 1 || keyIdLen > MAX_KEY_ID_LENGTH) throw fail('bad key id length');
   if (buf.length < 2 + keyIdLen + FIXED + 1) throw fail('too short');
@@ -78,6 +89,7 @@ export function decodeBlob(buf: Buffer): CiphertextParts {
   const keyIdBytes = take(keyIdLen);
   checkKeyId(keyIdBytes, fail);
   return {
+    ...(version === TOKEN_BLOB_VERSION ? { version } : {}),
     keyId: keyIdBytes.toString('latin1'),
     materialId: take(MATERIAL_ID_LENGTH),
     nonce: take(NONCE_LENGTH),

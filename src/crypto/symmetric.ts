@@ -36,6 +36,8 @@ export function sealSymmetric(p: {
 }
 
 export function openSymmetric(parts: CiphertextParts, backingKey: Buffer, encryptionContext?: Context): Buffer {
+  // A token's ciphertext (version 2) never opens in process.
+  if ((parts.version ?? 1) !== 1) throw new AuthenticationError('authentication failed');
   let header: Buffer;
   try {
     header = blobHeader(parts);

@@ -5,6 +5,7 @@
  * only sealed (the service seals them under the key store's SecretBox before a record is built).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { HsmUserRecord } from './hsm-users.ts';
 
 export type ClusterState =
   | 'CREATE_IN_PROGRESS' | 'UNINITIALIZED' | 'INITIALIZE_IN_PROGRESS' | 'INITIALIZED' | 'ACTIVE' | 'UPDATE_IN_PROGRESS'
@@ -64,6 +65,10 @@ export interface ClusterRecord {
   /** SHA-256 of the cluster certificate: clusters restored from one cluster's backups share it. */
   readonly lineageId?: string;
   readonly tags: readonly ClusterTag[];
+  /** The cluster key (CK, 32 bytes, base64), sealed under clusterKeySealId; made by the INITIALIZE_IN_PROGRESS step. */
+  readonly ckSealed?: string;
+  /** The HSM users (domain/hsm-users.ts): the unactivated admin from InitializeCluster, then admins and crypto users. */
+  readonly users?: readonly HsmUserRecord[];
   /** When it reached DELETED (it stays visible DELETED_VISIBLE_MS). */
   readonly deletedAt?: number;
   /** Conditional writes (ports/changes.ts): 1 for a new record, +1 for each change. */

@@ -73,6 +73,9 @@ export interface KeyRecord {
   readonly tags: readonly Tag[];
   /** Multi-Region keys: this key's role; its set is every key of the account with its key id. */
   readonly multiRegionKeyType?: MultiRegionKeyType;
+  /** Origin AWS_CLOUDHSM: the custom key store holding its material, and that store's cluster when the key was made. */
+  readonly customKeyStoreId?: string;
+  readonly cloudHsmClusterId?: string;
   /** EXTERNAL keys: every material associated with the key, oldest first. */
   readonly importedMaterials?: readonly ImportedMaterial[];
 }
@@ -151,6 +154,8 @@ export function keyMetadata(k: KeyRecord, multiRegion?: MultiRegionConfiguration
   if (caps.legacySpec) m.CustomerMasterKeySpec = k.keySpec as CustomerMasterKeySpec;
   Object.assign(m, algorithmLists(k));
   if (k.deletionDate !== undefined) m.DeletionDate = new Date(k.deletionDate);
+  if (k.customKeyStoreId !== undefined) m.CustomKeyStoreId = k.customKeyStoreId;
+  if (k.cloudHsmClusterId !== undefined) m.CloudHsmClusterId = k.cloudHsmClusterId;
   // A primary waiting for its replicas (PendingReplicaDeletion) has a window but no date yet.
   if (k.pendingWindowInDays !== undefined && (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion')) {
     m.PendingDeletionWindowInDays = k.pendingWindowInDays;

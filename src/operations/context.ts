@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
 import type { KeySession } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
+import type { CustomKeyStoreSession } from '../services/custom-key-stores.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 export type { Caller, ConditionValue, KeyAuthorization, PrincipalType, RequestInfo } from '../domain/principal.ts';
@@ -21,6 +22,8 @@ export interface OperationContext {
   readonly regions: readonly string[];
   /** This request's view of the keys: committed state, plus the writes it recorded. */
   readonly keyring: KeySession;
+  /** This request's view of the AWS_CLOUDHSM custom key stores (writes go into the same change set). */
+  readonly customKeyStores: CustomKeyStoreSession;
   readonly clock: Clock;
   readonly usage: UsageTracker;
   readonly request: RequestInfo;

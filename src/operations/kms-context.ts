@@ -8,6 +8,7 @@ import type { Authorizer } from '../services/authorizer.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, type UnitOfWork } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
+import { CustomKeyStoreSession, type CustomKeyStores } from '../services/custom-key-stores.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
 
@@ -18,6 +19,10 @@ export interface KmsServices {
   readonly clock: Clock;
   readonly usage: UsageTracker;
   readonly authorizer: Authorizer;
+  /** AWS_CLOUDHSM custom key stores, over the HSM clusters' keys (services/cluster-keys.ts). */
+  readonly customKeyStores: CustomKeyStores;
+  /** Runs the scheduler's jobs soon (Scheduler.kick): a store to connect or disconnect. */
+  readonly kick: () => void;
 }
 
 export class KmsRequestContext implements OperationContext {
@@ -26,6 +31,8 @@ export class KmsRequestContext implements OperationContext {
   readonly keyring: KeySession;
   readonly clock: Clock;
   readonly usage: UsageTracker;
+  /** Made at first use (most requests never touch a custom key store). */
+  private stores: CustomKeyStoreSession | undefined;
 
   /** `resources` collects the ARN of every key the request is authorized on (its audit record's resources). */
   constructor(
@@ -42,6 +49,13 @@ export class KmsRequestContext implements OperationContext {
     this.keyring = new KeySession(services.keyring, uow);
     this.clock = services.clock;
     this.usage = services.usage;
+    this.uow = uow;
+  }
+
+  private readonly uow: UnitOfWork;
+
+  get customKeyStores(): CustomKeyStoreSession {
+    return (this.stores ??= new CustomKeyStoreSession(this.services.customKeyStores, this.uow.changes, this.services.kick));
   }
 
   authorizeKey(a: KeyAuthorization): Promise<AuthorizationResult> {

@@ -9,6 +9,7 @@ import { IMPLEMENTED_OPERATIONS, KMS_OPERATIONS } from './registry.ts';
 import { QUERY_OPERATIONS } from './query-registry.ts';
 import { OPERATION_TABLE } from '../wire/operation-table.ts';
 import { CLOUDHSM_OPERATIONS } from './cloudhsm/registry.ts';
+import { COFFER_HSM_OPERATIONS } from './cloudhsm/hsm-data-plane.ts';
 import { cloudHsmModel } from '../wire/cloudhsm-model.ts';
 import { KEY_STATE_TABLE } from '../domain/key-states.ts';
 import { kmsModel } from '../wire/model.ts';
@@ -18,7 +19,7 @@ test('the operation table and the registries name the same operations', () => {
   assert.deepEqual([...OPERATION_TABLE.kms.keys()].sort(), Object.keys(kmsModel.operations).sort(), 'every operation of the KMS model');
   assert.deepEqual([...OPERATION_TABLE.iam.keys()].sort(), [...QUERY_OPERATIONS.iam.keys()].sort());
   assert.deepEqual([...OPERATION_TABLE.sts.keys()].sort(), [...QUERY_OPERATIONS.sts.keys()].sort());
-  assert.deepEqual([...OPERATION_TABLE.cloudhsm.keys()].sort(), [...CLOUDHSM_OPERATIONS.keys()].sort());
+  assert.deepEqual([...OPERATION_TABLE.cloudhsm.keys()].sort(), [...CLOUDHSM_OPERATIONS.keys(), ...COFFER_HSM_OPERATIONS.keys()].sort());
   for (const name of CLOUDHSM_OPERATIONS.keys()) assert.ok(Object.hasOwn(cloudHsmModel.operations, name), `${name} is a CloudHSMv2 operation`);
 });
 

@@ -11,6 +11,7 @@ import type {
 } from '../domain/identity.ts';
 import type { AliasRecord, KeyUsageRecord } from './key-repository.ts';
 import type { ClusterRecord } from '../domain/cluster.ts';
+import type { CustomKeyStoreRecord } from '../domain/custom-key-store.ts';
 
 export type KeyChange =
   /**
@@ -65,7 +66,18 @@ export type ClusterChange =
   /** Forget a DELETED cluster whose record was visible long enough. */
   | { readonly kind: 'purgeCluster'; readonly clusterId: string };
 
-export type Change = KeyChange | IdentityChange | ClusterChange;
+export type CustomKeyStoreChange =
+  /**
+   * Store a custom key store's record. `expectRevision` as putKey's: 0 creates a store that must
+   * not exist, n > 0 replaces it only while its stored revision is n; otherwise StorageConflict.
+   */
+  | { readonly kind: 'putCustomKeyStore'; readonly store: CustomKeyStoreRecord; readonly expectRevision?: number }
+  /** Remove a custom key store (DeleteCustomKeyStore); `expectRevision` as above. */
+  | { readonly kind: 'deleteCustomKeyStore'; readonly id: string; readonly expectRevision?: number };
+
+export const isCustomKeyStoreChange = (c: Change): c is CustomKeyStoreChange => c.kind === 'putCustomKeyStore' || c.kind === 'deleteCustomKeyStore';
+
+export type Change = KeyChange | IdentityChange | ClusterChange | CustomKeyStoreChange;
 
 /** The change set of one request (or one scheduler pass), shared by its sessions and committed by the pipeline. */
 export interface UnitOfWork {

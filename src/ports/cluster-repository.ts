@@ -11,4 +11,6 @@ export interface ClusterRepository {
   listClusters(accountId: string, region: string): Promise<ClusterRecord[]>;
   /** Ids of the clusters the job runner has work for at `now` (domain/cluster.ts dueAt), in id order. */
   clustersDue(now: number): Promise<string[]>;
+  /** Every cluster's id, in id order (the HSM health probe looks at each cluster's HSMs). */
+  clusterIds(): Promise<string[]>;
 }

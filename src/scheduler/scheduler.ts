@@ -7,7 +7,7 @@
  * storage, only the holder of the database's lease runs the due work; and should two ever run it
  * at once, each key's change is conditional on the revision it read, so one of them commits.
  */
-import { runDueWork } from '../services/lifecycle.ts';
+import { runDueWork, type TokenKeysToDestroy } from '../services/lifecycle.ts';
 import { topicsOf } from '../services/coherence.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, newUnitOfWork } from '../services/key-session.ts';
@@ -35,6 +35,8 @@ export interface SchedulerDeps {
    * kicks them; they take the state-change lock themselves, only to commit (token work is slow).
    */
   readonly jobs?: { run(): Promise<number> } | undefined;
+  /** Told, after the deletion committed, of deleted keys' token objects to destroy (best effort: custom key stores). */
+  readonly onTokenKeysDeleted?: ((keys: readonly TokenKeysToDestroy[]) => void) | undefined;
 }
 
 export class Scheduler {
@@ -67,6 +69,7 @@ export class Scheduler {
           keyring.invalidate(topicsOf(uow.changes));
           throw e;
         }
+        if (pass.tokenKeys.length > 0) this.deps.onTokenKeysDeleted?.(pass.tokenKeys);
         for (const e of pass.events) {
           if (e.eventName === 'DeleteKey') usage.forget(e.keyArn);
           this.deps.onEvent?.(e.eventName, e.keyArn);

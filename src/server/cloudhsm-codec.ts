@@ -8,15 +8,17 @@
  * CloudHsmInvalidRequestException saying so.
  */
 import { AwsError } from '../errors/aws-error.ts';
-import { InvalidSignatureException, UnknownOperationException, UnsupportedMediaTypeException, ValidationException } from '../errors/common-errors.ts';
+import { UnknownOperationException, ValidationException } from '../errors/common-errors.ts';
 import { CloudHsmInternalFailureException, CloudHsmInvalidRequestException } from '../errors/cloudhsm-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { createInputReader } from '../protocol/validate.ts';
 import { CLOUDHSM_TARGET_PREFIX, cloudHsmModel } from '../wire/cloudhsm-model.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import type { CloudHsmContext, CloudHsmOperation } from '../operations/cloudhsm/context.ts';
+import { COFFER_HSM_OPERATIONS, COFFER_HSM_TARGET_PREFIX } from '../operations/cloudhsm/hsm-data-plane.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
 import type { Codec, PipelineOperation } from './pipeline.ts';
+import { requireJsonPost, requireScope } from './json-api.ts';
 import { header, type HttpRequestHeaders } from './route.ts';
 
 export type CloudHsmContextFactory = (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork) => CloudHsmContext;
@@ -24,11 +26,22 @@ export type CloudHsmContextFactory = (caller: Caller, region: string, requestId:
 const readInput = createInputReader(cloudHsmModel);
 const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
+/** Whether the request is for the Coffer HSM data plane (`CofferHsmService.<Operation>`, operations/cloudhsm/hsm-data-plane.ts). */
+const isDataPlane = (req: HttpRequestHeaders): boolean => (header(req.headers, 'x-amz-target') ?? '').startsWith(COFFER_HSM_TARGET_PREFIX);
+
 const targetName = (req: HttpRequestHeaders): string => {
   const target = header(req.headers, 'x-amz-target') ?? '';
-  const name = target.startsWith(CLOUDHSM_TARGET_PREFIX) ? target.slice(CLOUDHSM_TARGET_PREFIX.length) : '';
+  const name = target.startsWith(CLOUDHSM_TARGET_PREFIX) ? target.slice(CLOUDHSM_TARGET_PREFIX.length)
+    : target.startsWith(COFFER_HSM_TARGET_PREFIX) ? target.slice(COFFER_HSM_TARGET_PREFIX.length) : '';
   return NAME.test(name) ? name : 'UnknownOperation';
 };
+
+/** A data-plane request's body: a JSON object (each operation checks its members). */
+function readDataPlane(body: Buffer): Record<string, unknown> {
+  const input = parseJsonBody(body);
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new CloudHsmInvalidRequestException('The request body must be a JSON object.');
+  return input as Record<string, unknown>;
+}
 
 /** The model's validation failures in CloudHSM's error. */
 function read(name: string, body: Buffer): Record<string, unknown> {
@@ -46,21 +59,16 @@ const notYet = (name: string): PipelineOperation<CloudHsmContext> => ({
 
 export function cloudHsmCodec(operations: ReadonlyMap<string, CloudHsmOperation>, context: CloudHsmContextFactory): Codec<CloudHsmContext, undefined> {
   return {
-    before(req) {
-      if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
-      const contentType = header(req.headers, 'content-type') ?? '';
-      if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
-        throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);
-      }
-      return undefined;
-    },
+    before: requireJsonPost,
     hint: () => 'cloudhsm',
-    service(scope) {
-      if (scope !== 'cloudhsm') throw new InvalidSignatureException("Credential should be scoped to correct service: 'cloudhsm'. ");
-      return 'cloudhsm';
-    },
+    service: (scope) => requireScope(scope, 'cloudhsm'),
     route(_service, req, body) {
       const name = targetName(req);
+      if (isDataPlane(req)) {
+        const op = COFFER_HSM_OPERATIONS.get(name);
+        if (op === undefined) throw new UnknownOperationException();
+        return { name, op, input: () => readDataPlane(body) };
+      }
       if (!Object.hasOwn(cloudHsmModel.operations, name)) throw new UnknownOperationException();
       const op = operations.get(name) ?? notYet(name);
       return { name, op, input: () => read(name, body) };

@@ -5,8 +5,9 @@
  * LookupEvents is answered; its calls are recorded like any other (eventSource
  * cloudtrail.amazonaws.com).
  */
-import { InvalidSignatureException, UnknownOperationException } from '../errors/common-errors.ts';
+import { UnknownOperationException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
+import { requireScope } from './json-api.ts';
 import { CLOUDTRAIL_TARGET_PREFIX, lookupEvents, parseLookupEvents, type LookupEventsContext } from '../operations/cloudtrail/lookup-events.ts';
 import type { Caller, RequestInfo } from '../operations/context.ts';
 import type { Codec, PipelineOperation } from './pipeline.ts';
@@ -26,10 +27,7 @@ export function cloudTrailCodec(context: (caller: Caller, request: RequestInfo) 
       return undefined;
     },
     hint: () => 'cloudtrail',
-    service(scope) {
-      if (scope !== 'cloudtrail') throw new InvalidSignatureException("Credential should be scoped to correct service: 'cloudtrail'. ");
-      return 'cloudtrail';
-    },
+    service: (scope) => requireScope(scope, 'cloudtrail'),
     route(_service, req, body) {
       if (targetName(req) !== 'LookupEvents') throw new UnknownOperationException();
       return { name: 'LookupEvents', op: lookup, input: () => parseLookupEvents(parseJsonBody(body)) as Record<string, unknown> };

@@ -2,12 +2,12 @@
  * The KMS API's codec (JSON 1.1): `POST /` with `X-Amz-Target: TrentService.<Operation>` and a
  * JSON body validated against the KMS model; answers and `{"__type","message"}` errors in JSON.
  */
-import { InvalidSignatureException, UnknownOperationException, UnsupportedMediaTypeException } from '../errors/common-errors.ts';
 import { errorAnswer, JSON_11, operationOf, parseJsonBody, serializeOutput } from '../protocol/aws-json.ts';
 import { deserializeInput } from '../protocol/validate.ts';
 import type { Caller, Operation, OperationContext, RequestInfo } from '../operations/context.ts';
 import type { UnitOfWork } from '../ports/changes.ts';
 import type { Codec, Routed } from './pipeline.ts';
+import { requireJsonPost, requireScope } from './json-api.ts';
 import { header } from './route.ts';
 
 export type KmsContextFactory = (caller: Caller, region: string, requestId: string, request: RequestInfo, resources: Set<string>, uow: UnitOfWork) => OperationContext;
@@ -28,19 +28,9 @@ class JsonRouted implements Routed<OperationContext> {
 
 export function kmsCodec(operations: ReadonlyMap<string, Operation>, context: KmsContextFactory): Codec<OperationContext, undefined> {
   return {
-    before(req) {
-      if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
-      const contentType = header(req.headers, 'content-type') ?? '';
-      if (!contentType.startsWith(JSON_11) && !contentType.startsWith('application/x-amz-json-1.0')) {
-        throw new UnsupportedMediaTypeException(`Unsupported content type '${contentType.slice(0, 100)}'; use ${JSON_11}.`);
-      }
-      return undefined;
-    },
+    before: requireJsonPost,
     hint: () => 'kms',
-    service(scope) {
-      if (scope !== 'kms') throw new InvalidSignatureException("Credential should be scoped to correct service: 'kms'. ");
-      return 'kms';
-    },
+    service: (scope) => requireScope(scope, 'kms'),
     route(_service, req, body) {
       const name = operationOf(header(req.headers, 'x-amz-target'), operations);
       const op = operations.get(name) as Operation;

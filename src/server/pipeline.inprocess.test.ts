@@ -24,6 +24,7 @@ import { Authorizer } from '../services/authorizer.ts';
 import { CredentialResolver } from '../services/credentials.ts';
 import { UsageTracker } from '../services/usage.ts';
 import { notifyingStorage } from '../services/committer.ts';
+import { CustomKeyStores } from '../services/custom-key-stores.ts';
 import { KMS_OPERATIONS } from '../operations/registry.ts';
 import { QUERY_OPERATIONS } from '../operations/query-registry.ts';
 import { createQueryContextFactory } from '../operations/identity-authorization.ts';
@@ -90,7 +91,10 @@ async function startInProcess(): Promise<InProcess> {
     domainNow: () => clock.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, clock);
-  const services: KmsServices = { regions: [REGION], keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer };
+  const customKeyStores = new CustomKeyStores({
+    repo: stored.customKeyStores, clusters: undefined, secrets: store.secrets, lock: new Mutex(), log, commit: async (changes) => { await storage.commit({ changes }); },
+  });
+  const services: KmsServices = { regions: [REGION], keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer, customKeyStores, kick: () => undefined };
   const deps: PipelineDeps = { verifier, audit, lock: new Mutex(), log, region: REGION };
   const kmsHandler = createPipeline(deps, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));

@@ -9,6 +9,7 @@ import { FORM_URLENCODED } from '../protocol/aws-query.ts';
 import { TARGET_PREFIX } from '../protocol/aws-json.ts';
 import { CLOUDTRAIL_TARGET_PREFIX } from '../operations/cloudtrail/lookup-events.ts';
 import { CLOUDHSM_TARGET_PREFIX } from '../wire/cloudhsm-model.ts';
+import { COFFER_HSM_TARGET_PREFIX } from '../operations/cloudhsm/hsm-data-plane.ts';
 
 export type Api = 'kms' | 'query' | 'cloudtrail' | 'cloudhsm';
 
@@ -45,7 +46,7 @@ export function apiOf(headers: IncomingHttpHeaders): Api {
   if (scope !== undefined && Object.hasOwn(BY_SCOPE, scope)) return BY_SCOPE[scope] as Api;
   const target = header(headers, 'x-amz-target') ?? '';
   if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return 'cloudtrail';
-  if (target.startsWith(CLOUDHSM_TARGET_PREFIX)) return 'cloudhsm';
+  if (target.startsWith(CLOUDHSM_TARGET_PREFIX) || target.startsWith(COFFER_HSM_TARGET_PREFIX)) return 'cloudhsm';
   if (target.startsWith(TARGET_PREFIX)) return 'kms';
   return (header(headers, 'content-type') ?? '').toLowerCase().startsWith(FORM_URLENCODED) ? 'query' : 'kms';
 }

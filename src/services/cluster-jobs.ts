@@ -5,15 +5,27 @@
  * read; then reads again. Every step is idempotent, so a kill -9 anywhere repeats at most the
  * step in flight:
  *
- * - cluster CREATE_IN_PROGRESS → UNINITIALIZED; INITIALIZE_IN_PROGRESS → INITIALIZED;
- *   DELETE_IN_PROGRESS → DELETED; DELETED for 7 days → purged.
+ * - cluster CREATE_IN_PROGRESS → UNINITIALIZED; DELETE_IN_PROGRESS → DELETED; DELETED for 7 days → purged.
+ * - INITIALIZE_IN_PROGRESS → INITIALIZED in two steps: (1) the cluster key CK (32 random bytes)
+ *   is made and committed sealed, with the unactivated admin (CloudHSM's PRECO); (2) CK is
+ *   installed as the SO in the system partition of every ACTIVE HSM (skipped where it is already),
+ *   then INITIALIZED. CK buffers are zeroed after use.
+ * - An HSM that becomes ACTIVE in a cluster with CK also gets CK in its system partition and every
+ *   crypto user's partition (services/partitions.ts; PIN from the user's sealed PIN), committed with
+ *   ACTIVE. Keys reach it through ClusterKeyService's `ensure` (services/cluster-keys.ts).
  * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
  *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
  *   one), then the system PIN is set as SO. The first HSM of an UNINITIALIZED cluster also makes
  *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
  *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
  *   StateMessage (shown for an hour).
- * - HSM DELETE_IN_PROGRESS → its token wiped with its SO PIN → dropped from the cluster.
+ * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
+ *   from the cluster (and from the users' partition lists).
+ * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
+ *   HSM's tokens (system partition and its users' partitions) must be listed by the module and a
+ *   session must open on the system partition, else the HSM is DEGRADED with a StateMessage; back
+ *   to ACTIVE once they are. An ACTIVE cluster is DEGRADED while any HSM is, and ACTIVE again when
+ *   none is. ClusterKeyService uses only ACTIVE HSMs.
  * A step that loses a race with a request (StorageConflict) is simply done again on fresh state.
  */
 import {
@@ -21,6 +33,9 @@ import {
   type ClusterRecord, type HsmRecord,
 } from '../domain/cluster.ts';
 import { HsmError, type HsmModule, type TokenInfo } from '../ports/hsm.ts';
+import { clusterKeySealId, FIRST_ADMIN, pinSealOfUser, type HsmUserRecord } from '../domain/hsm-users.ts';
+import { ensurePartition, installClusterKey, openClusterKey, wipePartition } from './partitions.ts';
+import { randomBytes } from 'node:crypto';
 import type { ClusterRepository } from '../ports/cluster-repository.ts';
 import type { Change } from '../ports/changes.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
@@ -42,6 +57,8 @@ export interface ClusterJobDeps {
   readonly lock: Mutex;
   readonly clock: Clock;
   readonly log: Logger;
+  /** How often (ms, wall clock) a run also probes the HSMs' health; default 10 000. */
+  readonly probeMs?: number;
 }
 
 /** One step's outcome: the changes to commit, or nothing left to do for this cluster now. */
@@ -53,7 +70,79 @@ const failure = (e: unknown): string =>
   e instanceof HsmError ? `${e.kind} (${e.code})` : e instanceof Error ? e.message.slice(0, 200) : 'unknown error';
 
 export class ClusterJobs {
+  private lastProbe = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly deps: ClusterJobDeps) {}
+
+  /** Whether a probe is due (the runner calls `run` at least this often: serve.ts kicks it). */
+  get probeMs(): number {
+    return this.deps.probeMs ?? 10_000;
+  }
+
+  /**
+   * Probes every cluster's ACTIVE and DEGRADED HSMs and commits the states that changed
+   * (conditional on the revision read: a lost race is probed again next time). Answers how many
+   * clusters changed.
+   */
+  async probe(): Promise<number> {
+    const { clusters, module, log } = this.deps;
+    this.lastProbe = Date.now();
+    if (module === undefined) return 0;
+    let changed = 0;
+    for (const id of await clusters.clusterIds()) {
+      const c = await clusters.getCluster(id);
+      if (c === undefined || c.state === 'DELETED' || c.state === 'DELETE_IN_PROGRESS') continue;
+      const probed = c.hsms.filter((h) => (h.state === 'ACTIVE' || h.state === 'DEGRADED') && h.tokenSerial !== undefined);
+      if (probed.length === 0) continue;
+      let listed: ReadonlySet<string>;
+      try {
+        listed = new Set((await module.tokens()).filter((t) => t.initialized).map((t) => t.serial));
+      } catch (e) {
+        listed = new Set();
+        log.warn('HSM module does not list its tokens', { problem: failure(e) });
+      }
+      const verdicts = new Map<string, string | undefined>();
+      for (const h of probed) verdicts.set(h.hsmId, await this.problemOf(c, h, module, listed));
+      const hsms = c.hsms.map((h): HsmRecord => {
+        if (!verdicts.has(h.hsmId)) return h;
+        const problem = verdicts.get(h.hsmId);
+        if (problem === undefined) {
+          const { stateMessage: _, ...rest } = h;
+          return h.state === 'ACTIVE' ? h : { ...rest, state: 'ACTIVE' };
+        }
+        return { ...h, state: 'DEGRADED', stateMessage: problem };
+      });
+      const anyDegraded = hsms.some((h) => h.state === 'DEGRADED');
+      const state = c.state === 'ACTIVE' && anyDegraded ? 'DEGRADED' : c.state === 'DEGRADED' && !anyDegraded ? 'ACTIVE' : c.state;
+      const hsmsChanged = hsms.some((h, i) => h.state !== c.hsms[i]?.state || h.stateMessage !== c.hsms[i]?.stateMessage);
+      if (!hsmsChanged && state === c.state) continue;
+      for (const h of hsms) {
+        const before = c.hsms.find((x) => x.hsmId === h.hsmId);
+        if (before?.state !== h.state) log.warn('HSM health changed', { clusterId: id, hsmId: h.hsmId, state: h.state, problem: h.stateMessage ?? '' });
+      }
+      try {
+        await this.deps.commit(put(c, revise(c, { hsms, state })));
+        changed++;
+      } catch (e) {
+        log.warn('HSM health not committed', { clusterId: id, cause: failure(e) });
+      }
+    }
+    return changed;
+  }
+
+  /** Why this HSM is unhealthy, or undefined when its tokens are there and its system partition opens. */
+  private async problemOf(c: ClusterRecord, h: HsmRecord, module: HsmModule, listed: ReadonlySet<string>): Promise<string | undefined> {
+    const serials = [h.tokenSerial as string, ...(c.users ?? []).flatMap((u) => (u.partitions[h.hsmId] !== undefined ? [u.partitions[h.hsmId] as string] : []))];
+    const missing = serials.find((s) => !listed.has(s));
+    if (missing !== undefined) return `The HSM's token ${missing} is not present.`;
+    try {
+      const session = await module.openSession(h.tokenSerial as string, this.open(h, 'system'));
+      await session.close();
+      return undefined;
+    } catch (e) {
+      return `The HSM's system partition does not open: ${failure(e)}.`;
+    }
+  }
 
   /** Runs every due cluster's steps until none is left; resolves with the number of steps committed. */
   async run(): Promise<number> {
@@ -78,6 +167,7 @@ export class ClusterJobs {
         }
       }
     }
+    if (Date.now() - this.lastProbe >= this.probeMs) await this.probe();
     return steps;
   }
 
@@ -88,10 +178,7 @@ export class ClusterJobs {
     if (due === undefined || due > now) return undefined;
     switch (c.state) {
       case 'CREATE_IN_PROGRESS': return put(c, revise(c, { state: 'UNINITIALIZED' }));
-      case 'INITIALIZE_IN_PROGRESS': {
-        const { stateMessage: _, ...rest } = c;
-        return put(c, { ...rest, state: 'INITIALIZED', revision: c.revision + 1 });
-      }
+      case 'INITIALIZE_IN_PROGRESS': return this.initialize(c);
       case 'DELETE_IN_PROGRESS': return put(c, revise(c, { state: 'DELETED', deletedAt: now }));
       case 'DELETED': return [{ kind: 'purgeCluster', clusterId: c.clusterId }];
       default: break;
@@ -108,6 +195,39 @@ export class ClusterJobs {
       return put(c, revise(c, identity));
     }
     return undefined;
+  }
+
+  /** INITIALIZE_IN_PROGRESS: CK and the unactivated admin first, then CK in every ACTIVE HSM, then INITIALIZED. */
+  private async initialize(c: ClusterRecord): Promise<Step> {
+    if (c.ckSealed === undefined) {
+      const ck = randomBytes(32);
+      try {
+        const ckSealed = this.deps.secrets.seal(clusterKeySealId(c.clusterId), ck.toString('base64'));
+        const admin: HsmUserRecord = { username: FIRST_ADMIN, role: 'admin', partitions: {} };
+        return put(c, revise(c, { ckSealed, users: [admin] }));
+      } finally {
+        ck.fill(0);
+      }
+    }
+    const module = this.deps.module;
+    if (module !== undefined) {
+      const ck = openClusterKey(this.deps.secrets, c);
+      try {
+        for (const h of c.hsms.filter((x) => x.state === 'ACTIVE' && x.tokenSerial !== undefined)) {
+          try {
+            await installClusterKey(module, h.tokenSerial as string, this.open(h, 'so'), this.open(h, 'system'), ck);
+          } catch (e) {
+            // A token away: the cluster initialises all the same (the probe degrades that HSM; the
+            // crypto users' partitions, made later, get CK themselves, and a replacement HSM gets it).
+            this.deps.log.warn('cluster key not installed in an HSM', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+          }
+        }
+      } finally {
+        ck.fill(0);
+      }
+    }
+    const { stateMessage: _, ...rest } = c;
+    return put(c, { ...rest, state: 'INITIALIZED', revision: c.revision + 1 });
   }
 
   private open(h: HsmRecord, which: 'so' | 'system'): string {
@@ -151,9 +271,29 @@ export class ClusterJobs {
         return fail(`The cluster identity key could not be made in the HSM's token: ${failure(e)}.`);
       }
     }
+    // In a cluster with CK (INITIALIZED and later): CK in the system partition and every crypto user's partition.
+    let users = c.users;
+    if (c.ckSealed !== undefined) {
+      const ck = openClusterKey(this.deps.secrets, c);
+      try {
+        await installClusterKey(module, token.serial, this.open(h, 'so'), this.open(h, 'system'), ck);
+        const next: HsmUserRecord[] = [];
+        for (const u of c.users ?? []) {
+          if (u.role !== 'crypto-user' || u.pinSealed === undefined) { next.push(u); continue; }
+          const pin = this.deps.secrets.open(pinSealOfUser(c.clusterId, u.username), u.pinSealed);
+          const serial = await ensurePartition(module, this.deps.secrets, c, h, u.username, pin, ck);
+          next.push({ ...u, partitions: { ...u.partitions, [h.hsmId]: serial } });
+        }
+        users = next;
+      } catch (e) {
+        return fail(`The HSM's partitions could not be made: ${failure(e)}.`);
+      } finally {
+        ck.fill(0);
+      }
+    }
     const { stateMessage: _, ...rest } = withToken;
     const active: HsmRecord = { ...rest, state: 'ACTIVE' };
-    return put(c, revise(c, { ...identity, hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
+    return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
   }
 
   /** The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it. */
@@ -183,10 +323,24 @@ export class ClusterJobs {
         // holds it), so the HSM is removed all the same; the operator may reclaim the slot.
         log.warn('HSM token not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
       }
+      for (const u of c.users ?? []) {
+        const serial = u.partitions[h.hsmId];
+        if (serial === undefined) continue;
+        try {
+          await wipePartition(module, this.deps.secrets, h, u.username, serial);
+        } catch (e) {
+          log.warn('HSM partition not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+        }
+      }
     }
     // The identity key pair was in this token: a later HSM makes a new one (and a new CSR).
     const lostIdentity = c.identityHsmId === h.hsmId && c.state === 'UNINITIALIZED';
-    const after = revise(c, { hsms: c.hsms.filter((x) => x.hsmId !== h.hsmId) });
+    const users = c.users?.map((u) => {
+      if (u.partitions[h.hsmId] === undefined) return u;
+      const { [h.hsmId]: _gone, ...partitions } = u.partitions;
+      return { ...u, partitions };
+    });
+    const after = revise(c, { hsms: c.hsms.filter((x) => x.hsmId !== h.hsmId), ...(users !== undefined ? { users } : {}) });
     if (!lostIdentity) return put(c, after);
     const { clusterCsr: _csr, identityHsmId: _id, ...rest } = after;
     return put(c, rest);

@@ -8,6 +8,7 @@
  *   grant:<arn>             a grant on the key was made, retired or revoked
  *   alias                   an alias was made, moved or deleted
  *   identity                an IAM entity, policy, membership, attachment or access key changed
+ *   custom-key-store:<id>   a custom key store changed (its state: sessions opened or closed)
  *
  * and every other process polls the feed and drops what those topics name from its caches, so a
  * change made anywhere takes effect everywhere within one poll interval (plus the poll's own
@@ -32,6 +33,8 @@ export function topicsOf(changes: readonly Change[]): string[] {
       case 'putUsage': case 'setMeta': case 'putSession': case 'purgeSessions': break;
       // Clusters are read from the repository on every call: no cache to drop.
       case 'putCluster': case 'purgeCluster': break;
+      case 'putCustomKeyStore': topics.add(`custom-key-store:${c.store.id}`); break;
+      case 'deleteCustomKeyStore': topics.add(`custom-key-store:${c.id}`); break;
       default: topics.add('identity'); break;
     }
   }

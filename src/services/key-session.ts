@@ -9,6 +9,7 @@ import { NotFoundException } from '../errors/kms-errors.ts';
 import { aliasArn, type Scope } from '../core/arn.ts';
 import type { Clock } from '../core/clock.ts';
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
+import type { KeyState } from '../domain/key-states.ts';
 import type { GrantRecord } from '../domain/grant.ts';
 import type { AliasRecord, KeyRepository, KeyUsageRecord } from '../ports/key-repository.ts';
 import type { KeyStore, MaterialRef } from '../ports/key-store.ts';
@@ -48,6 +49,9 @@ export class KeySession {
   get repo(): KeyRepository { return this.keyring.repo; }
   get store(): KeyStore { return this.keyring.store; }
   get clock(): Clock { return this.keyring.clock; }
+
+  /** The key's state as shown and checked (Unavailable for a key of a disconnected custom key store). */
+  async stateOf(key: KeyRecord): Promise<KeyState> { return this.keyring.stateOf(key); }
 
   // ---- reads (what is committed, and what this request wrote)
 

@@ -6,6 +6,7 @@
  * its own KeySession (key-session.ts), and the keyring learns of them only once they committed
  * (`applyCommitted`), so the cache never shows what is not durable.
  */
+import type { KeyState } from '../domain/key-states.ts';
 import { NotFoundException } from '../errors/kms-errors.ts';
 import { StorageFault } from '../errors/storage-fault.ts';
 import { aliasArn, keyArn, parseKmsArn, type Scope } from '../core/arn.ts';
@@ -64,11 +65,22 @@ export class Keyring {
   cacheHits = 0;
   cacheMisses = 0;
 
+  /**
+   * The state a key shows when it differs from its record's (a key of a custom key store that is
+   * not connected shows Unavailable: services/custom-key-stores.ts). Set by the composition root.
+   */
+  shownState: ((key: KeyRecord) => Promise<KeyState>) | undefined;
+
   constructor(
     readonly repo: KeyRepository,
     readonly store: KeyStore,
     readonly clock: Clock,
   ) {}
+
+  /** The key's state as KMS shows it and checks it (never written back). */
+  stateOf(key: KeyRecord): Promise<KeyState> | KeyState {
+    return key.customKeyStoreId === undefined || this.shownState === undefined ? key.state : this.shownState(key);
+  }
 
   /** Finds the key a KeyId parameter names, in the caller's scope, or throws NotFoundException. */
   async resolve(scope: Scope, ref: string, opts: ResolveOptions): Promise<KeyRecord> {

@@ -53,7 +53,14 @@ export async function rotate(keys: KeySession, arn: string, type: RotationType):
  * Runs the due scheduled work once into `keys`' change set, and says what it did (the service
  * events to record with it). Idempotent: each step re-reads the state it acts on.
  */
-export async function runDueWork(keys: KeySession): Promise<{ deleted: number; rotated: number; expired: number; events: ServiceEvent[] }> {
+/** A deleted key's token objects (a key of an AWS_CLOUDHSM custom key store), destroyed best effort once the deletion is committed. */
+export interface TokenKeysToDestroy {
+  readonly customKeyStoreId: string;
+  readonly materialIds: readonly string[];
+}
+
+export async function runDueWork(keys: KeySession): Promise<{ deleted: number; rotated: number; expired: number; events: ServiceEvent[]; tokenKeys: TokenKeysToDestroy[] }> {
+  const tokenKeys: TokenKeysToDestroy[] = [];
   const now = keys.clock.now();
   const events: ServiceEvent[] = [];
   let deleted = 0;
@@ -62,6 +69,9 @@ export async function runDueWork(keys: KeySession): Promise<{ deleted: number; r
   for (const arn of await keys.repo.keysDueForDeletion(now)) {
     const k = await keys.get(arn);
     if (!k || k.state !== 'PendingDeletion' || k.deletionDate === undefined || k.deletionDate > now) continue;
+    if (k.customKeyStoreId !== undefined) {
+      tokenKeys.push({ customKeyStoreId: k.customKeyStoreId, materialIds: (await keys.materialsOf(arn)).map((m) => m.materialId) });
+    }
     keys.destroy(arn);
     deleted++;
     events.push({ eventName: 'DeleteKey', keyArn: arn });
@@ -80,5 +90,5 @@ export async function runDueWork(keys: KeySession): Promise<{ deleted: number; r
     expired++;
     events.push({ eventName: 'DeleteExpiredKeyMaterial', keyArn: arn });
   }
-  return { deleted, rotated, expired, events };
+  return { deleted, rotated, expired, events, tokenKeys };
 }

@@ -34,7 +34,9 @@ export function multiRegionConfiguration(key: KeyRecord, set: readonly KeyRecord
 
 /** KeyMetadata with MultiRegionConfiguration for a multi-Region key. */
 export async function describe(keys: KeySession, key: KeyRecord): Promise<KeyMetadata> {
-  return key.multiRegion ? keyMetadata(key, multiRegionConfiguration(key, await multiRegionSet(keys, key))) : keyMetadata(key);
+  const state = await keys.stateOf(key);
+  const shown = state === key.state ? key : { ...key, state };
+  return key.multiRegion ? keyMetadata(shown, multiRegionConfiguration(key, await multiRegionSet(keys, key))) : keyMetadata(shown);
 }
 
 /** Copies of `from`'s materials for the key `toArn`: the key store holds each for it too. */

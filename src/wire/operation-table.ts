@@ -123,6 +123,12 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   ModifyCluster: change(),
   TagResource: change(),
   UntagResource: change(),
+  // The Coffer HSM data plane (X-Amz-Target CofferHsmService.*, operations/cloudhsm/hsm-data-plane.ts).
+  ActivateCluster: change(),
+  CreateUser: change(),
+  ListUsers: read(),
+  ChangePassword: change(),
+  DeleteUser: change(),
 };
 
 function facts(service: Service, rows: Readonly<Record<string, Row>>): ReadonlyMap<string, OperationFacts> {

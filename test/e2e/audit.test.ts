@@ -157,6 +157,21 @@ test('every KMS operation, CreateAccessKey and AssumeRole run with known secrets
   await kms('ReplicateKey', { KeyId: mrk, ReplicaRegion: 'us-west-2' });
   await kms('UpdatePrimaryRegion', { KeyId: mrk, PrimaryRegion: 'us-west-2' });
 
+  // Custom key stores (no HSM cluster here: the calls fail after authorization, and are recorded);
+  // the kmsuser password is a secret that no record may hold.
+  const refused = async (target: string, body: Record<string, unknown>, error: string): Promise<void> => {
+    await assert.rejects(kms(target, body), (e: { status?: number; body?: string }) => e.status === 400 && (e.body ?? '').includes(error));
+  };
+  const storePassword = `pw-${randomBytes(8).toString('hex')}`;
+  remember(storePassword);
+  await refused('CreateCustomKeyStore', { CustomKeyStoreName: 'audit', CloudHsmClusterId: 'cluster-aaaaaaaaaaa', TrustAnchorCertificate: 'anchor', KeyStorePassword: storePassword }, 'CloudHsmClusterNotFoundException');
+  assert.deepEqual((await kms('DescribeCustomKeyStores', {})).CustomKeyStores, []);
+  const noStore = { CustomKeyStoreId: 'cks-0123456789abcdef0' };
+  await refused('ConnectCustomKeyStore', noStore, 'CustomKeyStoreNotFoundException');
+  await refused('DisconnectCustomKeyStore', noStore, 'CustomKeyStoreNotFoundException');
+  await refused('UpdateCustomKeyStore', { ...noStore, KeyStorePassword: storePassword }, 'CustomKeyStoreNotFoundException');
+  await refused('DeleteCustomKeyStore', noStore, 'CustomKeyStoreNotFoundException');
+
   const missing = IMPLEMENTED_OPERATIONS.filter((o) => !ran.has(o));
   assert.deepEqual(missing, [], 'every implemented KMS operation ran');
 

@@ -195,19 +195,20 @@ test('CreateKey rejects invalid spec and usage combinations with ValidationExcep
   await rejectsWith(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'KEY_AGREEMENT' })), 'ValidationException', 'KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048');
 });
 
-test('CreateKey answers UnsupportedOperationException for SM2 and custom key stores, and creates nothing; EXTERNAL and MultiRegion keys are made', async () => {
+test('CreateKey answers UnsupportedOperationException for SM2 and EXTERNAL_KEY_STORE, refuses a custom key store that does not exist, and creates nothing; EXTERNAL and MultiRegion keys are made', async () => {
   const before = new Set(await allKeyIds());
   const notYet: CreateKeyCommandInput[] = [
     { KeySpec: 'SM2', KeyUsage: 'SIGN_VERIFY' },
     { KeySpec: 'SM2', KeyUsage: 'ENCRYPT_DECRYPT' },
-    { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: 'cks-1234567890abcdef0' },
     { Origin: 'EXTERNAL_KEY_STORE' },
-    { CustomKeyStoreId: 'cks-1234567890abcdef0' },
-    { Origin: 'EXTERNAL', CustomKeyStoreId: 'cks-1234567890abcdef0' },
   ];
   for (const input of notYet) {
     await rejectsWith(kms.send(new CreateKeyCommand(input)), 'UnsupportedOperationException', /./);
   }
+  // AWS_CLOUDHSM keys need an existing store (custom-key-store.test.ts makes one); a store id needs that origin.
+  await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: 'cks-1234567890abcdef0' })), 'CustomKeyStoreNotFoundException');
+  await rejectsWith(kms.send(new CreateKeyCommand({ CustomKeyStoreId: 'cks-1234567890abcdef0' })), 'ValidationException');
+  await rejectsWith(kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL', CustomKeyStoreId: 'cks-1234567890abcdef0' })), 'ValidationException');
   // MultiRegion false is the default and is accepted.
   const { meta } = await newKey({ MultiRegion: false, Origin: 'AWS_KMS' });
   assert.equal(meta.MultiRegion, false);

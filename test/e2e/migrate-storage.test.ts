@@ -100,7 +100,7 @@ test('migrate-storage: a SQLite installation serves from PostgreSQL after the co
     assert.match(migrated.stdout, /Copied 3 keys with 4 key materials, 1 alias, 1 grant, /);
     assert.match(migrated.stdout, /Copied 1 account, 2 IAM users, 0 roles, 1 group, 1 group membership, 1 inline policy, 1 managed policy, 1 policy attachment, 2 access keys, 0 unexpired STS sessions\./);
     assert.match(migrated.stdout, /Copied 1 audit signing key\./);
-    assert.match(migrated.stdout, /Copied 1 HSM cluster\./);
+    assert.match(migrated.stdout, /Copied 1 HSM cluster, 0 custom key stores\./);
     assert.match(migrated.stdout, /Copied audit chain '' as 'main': \d+ records, [1-9]\d* signed digests?\./);
     if (password !== '') assert.ok(!(migrated.stdout + migrated.stderr).includes(password), 'the database password is not printed');
     assert.ok(existsSync(join(dataDir, 'audit-digests.main.jsonl')), 'the first chain\'s digest log under its PostgreSQL name');

@@ -99,3 +99,15 @@ export function pkcs11Tool(args: readonly string[]): { status: number | null; ou
   if (r.error !== undefined) throw r.error;
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
+
+/** The tokens pkcs11-tool lists (`-L`): slot id, label, serial. */
+export function pkcs11Tokens(): { slot: string; label: string; serial: string }[] {
+  const out: { slot: string; label: string; serial: string }[] = [];
+  for (const block of pkcs11Tool(['-L']).output.split(/\n(?=Slot \d+ )/)) {
+    const slot = /^Slot \d+ \((0x[0-9a-f]+)\)/m.exec(block)?.[1];
+    const label = /token label\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
+    const serial = /serial num\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
+    if (slot !== undefined && label !== undefined && serial !== undefined) out.push({ slot, label, serial });
+  }
+  return out;
+}

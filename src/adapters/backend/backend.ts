@@ -7,6 +7,7 @@
 import type { KeyRepository } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
+import type { CustomKeyStoreRepository } from '../../ports/custom-key-store-repository.ts';
 import type { AuditRow, AuditStore } from '../../ports/audit.ts';
 import type { ChangeFeed, Leases, Storage } from '../../ports/storage.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
@@ -19,6 +20,8 @@ export interface Backend {
   readonly keys: KeyRepository;
   /** HSM clusters (CloudHSMv2 control plane). */
   readonly clusters: ClusterRepository;
+  /** AWS_CLOUDHSM custom key stores. */
+  readonly customKeyStores: CustomKeyStoreRepository;
   identities(box: SecretBox): IdentityRepository;
   audit(chain: string): AuditStore;
   storage(box: SecretBox, chain: string): Storage;

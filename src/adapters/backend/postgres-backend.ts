@@ -10,6 +10,7 @@ import { closePostgres, openPostgres } from '../postgres/connection.ts';
 import { createPgKeyRepository, pgDomainKeys } from '../postgres/keys.ts';
 import { createPgIdentityRepository } from '../postgres/identity.ts';
 import { createPgClusterRepository } from '../postgres/clusters.ts';
+import { createPgCustomKeyStoreRepository } from '../postgres/custom-key-stores.ts';
 import { createPgAuditStore } from '../postgres/audit.ts';
 import { createPgStorage, inTransaction } from '../postgres/storage.ts';
 import { createPgLeases, listenForNotices, type PgChangeFeed } from '../postgres/coherence.ts';
@@ -60,6 +61,7 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
     where: redactedUrl(url),
     keys: counting(createPgKeyRepository(pool), counter),
     clusters: createPgClusterRepository(pool),
+    customKeyStores: createPgCustomKeyStoreRepository(pool),
     identities: (box) => counting(createPgIdentityRepository(pool, box), counter),
     repositoryReads: () => counter.reads,
     audit: (chain) => createPgAuditStore(pool, chain),

@@ -8,6 +8,7 @@ import { closeDatabase, limitPages, openDatabase, probeWrite, type IntegrityChec
 import { createSqliteKeyRepository, sqliteDomainKeys } from '../storage/sqlite-keys.ts';
 import { createSqliteIdentityRepository } from '../storage/sqlite-identity.ts';
 import { createSqliteClusterRepository } from '../storage/sqlite-clusters.ts';
+import { createSqliteCustomKeyStoreRepository } from '../storage/sqlite-custom-key-stores.ts';
 import { createSqliteStorage } from '../storage/sqlite-storage.ts';
 import { createSqliteChangeFeed, createSqliteLeases } from '../storage/sqlite-coherence.ts';
 import { startCheckpointer } from '../storage/sqlite-checkpointer.ts';
@@ -43,6 +44,7 @@ export function openSqliteBackend(file: string, o: SqliteBackendOptions): Backen
     where: file,
     keys: counting(createSqliteKeyRepository(db), counter),
     clusters: createSqliteClusterRepository(db),
+    customKeyStores: createSqliteCustomKeyStoreRepository(db),
     identities: (box) => counting(createSqliteIdentityRepository(db, box), counter),
     repositoryReads: () => counter.reads,
     audit: (chain) => createSqliteAuditStore(db, chain),

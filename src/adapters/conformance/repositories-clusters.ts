@@ -74,5 +74,6 @@ export function clusterConformanceCases(run: ClusterCase): void {
     await storage.commit({ changes: [{ kind: 'purgeCluster', clusterId: 'cluster-ddddddddddd' }] });
     assert.equal(await clusters.getCluster('cluster-ddddddddddd'), undefined);
     assert.deepEqual(await clusters.clustersDue(deletedAt + DELETED_VISIBLE_MS), ['cluster-aaaaaaaaaaa', 'cluster-fffffffffff']);
+    assert.deepEqual(await clusters.clusterIds(), ['cluster-aaaaaaaaaaa', 'cluster-bbbbbbbbbbb', 'cluster-ccccccccccc', 'cluster-eeeeeeeeeee', 'cluster-fffffffffff']);
   });
 }

@@ -13,6 +13,7 @@ import type { AliasRecord, KeyRepository } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { Storage } from '../../ports/storage.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
+import type { CustomKeyStoreRepository } from '../../ports/custom-key-store-repository.ts';
 
 /** A fresh, empty store of one adapter, and how to dispose of it. */
 export interface RepositoryFixture {
@@ -20,6 +21,7 @@ export interface RepositoryFixture {
   readonly identities: IdentityRepository;
   readonly storage: Storage;
   readonly clusters: ClusterRepository;
+  readonly customKeyStores: CustomKeyStoreRepository;
   close(): Promise<void> | void;
 }
 

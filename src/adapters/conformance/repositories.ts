@@ -15,6 +15,7 @@ import type { Storage } from '../../ports/storage.ts';
 import type { Change } from '../../ports/changes.ts';
 import { identityConformanceCases } from './repositories-identity.ts';
 import { clusterConformanceCases, type ClusterCase } from './repositories-clusters.ts';
+import { customKeyStoreConformanceCases, type CustomKeyStoreCase } from './repositories-custom-key-stores.ts';
 import { ACCOUNT, alias, grant, key, keyArn, material, materialId, OTHER_ACCOUNT, type Case, type RepositoryFixture, type RepositoryOptions } from './repositories-fixtures.ts';
 
 export type { KnownGap, RepositoryFixture, RepositoryOptions } from './repositories-fixtures.ts';
@@ -46,6 +47,17 @@ export function repositoryConformance(adapter: string, open: () => Promise<Repos
     });
   };
   describe(`ClusterRepository conformance: ${adapter}`, skip, () => clusterConformanceCases(runClusters));
+  const runStores: CustomKeyStoreCase = (name, body) => {
+    test(name, async () => {
+      const f = await open();
+      try {
+        await body(f.customKeyStores, f.storage);
+      } finally {
+        await f.close();
+      }
+    });
+  };
+  describe(`CustomKeyStoreRepository conformance: ${adapter}`, skip, () => customKeyStoreConformanceCases(runStores));
 }
 
 const commit = (storage: Storage, ...changes: Change[]) => storage.commit({ changes });

@@ -24,6 +24,8 @@ export function createPgClusterRepository(pool: pg.Pool): ClusterRepository {
     },
     listClusters: async (account, region) =>
       (await rows<{ doc: string }>(pool, 'SELECT doc FROM hsm_clusters WHERE account_id = $1 AND region = $2 ORDER BY cluster_id', [account, region])).map((r) => parse(r.doc)),
+    clusterIds: async () =>
+      (await rows<{ cluster_id: string }>(pool, 'SELECT cluster_id FROM hsm_clusters ORDER BY cluster_id', [])).map((r) => r.cluster_id),
     clustersDue: async (now) =>
       (await rows<{ cluster_id: string }>(pool, 'SELECT cluster_id FROM hsm_clusters WHERE due IS NOT NULL AND due <= $1 ORDER BY cluster_id', [now])).map((r) => r.cluster_id),
   };

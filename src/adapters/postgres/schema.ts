@@ -106,6 +106,14 @@ CREATE TABLE hsm_clusters (
 CREATE INDEX hsm_clusters_by_scope ON hsm_clusters (account_id, region, cluster_id);
 CREATE INDEX hsm_clusters_by_due ON hsm_clusters (due) WHERE due IS NOT NULL;
 `,
+  // 3: AWS_CLOUDHSM custom key stores, as storage/sqlite-custom-key-stores.ts.
+  `
+CREATE TABLE custom_key_stores (
+  id ${T} PRIMARY KEY, account_id ${T} NOT NULL, region ${T} NOT NULL, name ${T} NOT NULL, doc TEXT NOT NULL,
+  due BOOLEAN NOT NULL, revision BIGINT NOT NULL);
+CREATE UNIQUE INDEX custom_key_stores_by_name ON custom_key_stores (account_id, region, name);
+CREATE INDEX custom_key_stores_by_scope ON custom_key_stores (account_id, region, id);
+`,
 ];
 
 /** The version this code writes and reads. */

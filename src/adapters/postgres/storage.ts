@@ -18,7 +18,8 @@
  */
 import { sendNotice } from './coherence.ts';
 import type pg from 'pg';
-import type { Change, ClusterChange, IdentityChange, KeyChange } from '../../ports/changes.ts';
+import { isCustomKeyStoreChange, type Change, type ClusterChange, type IdentityChange, type KeyChange } from '../../ports/changes.ts';
+import { applyCustomKeyStoreChange } from './custom-key-stores.ts';
 import type { CommitOptions, Storage, Work } from '../../ports/storage.ts';
 import type { ChainHead } from '../../ports/audit.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
@@ -55,6 +56,7 @@ export function createPgStorage(pool: pg.Pool, box: SecretBox, chain: string): S
     for (const c of work.changes) {
       if (isKeyChange(c)) await applyKeyChange(client, c);
       else if (isClusterChange(c)) await applyClusterChange(client, c);
+      else if (isCustomKeyStoreChange(c)) await applyCustomKeyStoreChange(client, c);
       else await applyIdentityChange(client, box, c as IdentityChange);
     }
     if (work.notice !== undefined && work.changes.length > 0) await sendNotice(client, work.notice.origin, work.notice.topics);

@@ -11,6 +11,7 @@ export function memoryClusterRepository(tables: () => Tables): ClusterRepository
     listClusters: async (account, region) => [...tables().clusters.values()]
       .filter((c) => c.accountId === account && c.region === region)
       .sort((a, b) => compareBinary(a.clusterId, b.clusterId)).map(doc),
+    clusterIds: async () => [...tables().clusters.keys()].sort(compareBinary),
     clustersDue: async (now) => [...tables().clusters.values()]
       .filter((c) => { const due = dueAt(c); return due !== undefined && due <= now; })
       .map((c) => c.clusterId).sort(compareBinary),

@@ -13,6 +13,7 @@ import type {
 } from '../../domain/identity.ts';
 import type { AliasRecord, DomainKeyRecord, KeyUsageRecord } from '../../ports/key-repository.ts';
 import type { ClusterRecord } from '../../domain/cluster.ts';
+import type { CustomKeyStoreRecord } from '../../domain/custom-key-store.ts';
 import type { AuditAnchor, AuditDigest, AuditRow, AuditSigningKeyRecord } from '../../ports/audit.ts';
 
 export interface Tables {
@@ -42,6 +43,8 @@ export interface Tables {
   sessions: Map<string, SessionRecord>;
   /** HSM clusters by id. */
   clusters: Map<string, ClusterRecord>;
+  /** AWS_CLOUDHSM custom key stores by id. */
+  customKeyStores: Map<string, CustomKeyStoreRecord>;
 
   /** By seq, in seq order. */
   records: Map<number, AuditRow>;
@@ -55,7 +58,7 @@ export function emptyTables(): Tables {
   return {
     meta: new Map(), domainKeys: new Map(), keys: new Map(), materials: new Map(), aliases: new Map(), grants: new Map(), usage: new Map(),
     accounts: new Map(), users: new Map(), accessKeys: new Map(), roles: new Map(), groups: new Map(), members: new Set(),
-    inlinePolicies: new Map(), managedPolicies: new Map(), attachments: new Set(), sessions: new Map(), clusters: new Map(),
+    inlinePolicies: new Map(), managedPolicies: new Map(), attachments: new Set(), sessions: new Map(), clusters: new Map(), customKeyStores: new Map(),
     records: new Map(), digests: new Map(), signingKeys: new Map(), anchor: new Map(),
   };
 }

@@ -10,7 +10,9 @@
  * that does not exist, a repeated name) fails the commit and leaves nothing of it visible. The
  * records are chained from the head found in that same draft.
  */
-import type { Change, ClusterChange, KeyChange } from '../../ports/changes.ts';
+import { isCustomKeyStoreChange, type Change, type ClusterChange, type KeyChange } from '../../ports/changes.ts';
+import type { CustomKeyStoreRepository } from '../../ports/custom-key-store-repository.ts';
+import { applyCustomKeyStoreChange, memoryCustomKeyStoreRepository } from './memory-custom-key-stores.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 import { applyClusterChange, memoryClusterRepository } from './memory-clusters.ts';
 import type { Storage, Work } from '../../ports/storage.ts';
@@ -28,6 +30,7 @@ export interface MemoryAdapters {
   readonly keys: KeyRepository;
   readonly identities: IdentityRepository;
   readonly clusters: ClusterRepository;
+  readonly customKeyStores: CustomKeyStoreRepository;
   readonly audit: AuditStore;
   readonly storage: Storage;
   /** The software key store's domain keys (a DomainKeyTable, adapters/keystore/software.ts). */
@@ -51,6 +54,7 @@ export function openMemoryStorage(): MemoryAdapters {
       for (const c of work.changes) {
         if (isKeyChange(c)) applyKeyChange(d, c);
         else if (isClusterChange(c)) applyClusterChange(d, c);
+        else if (isCustomKeyStoreChange(c)) applyCustomKeyStoreChange(d, c);
         else applyIdentityChange(d, c);
       }
       if (work.records === undefined) return undefined;
@@ -67,6 +71,7 @@ export function openMemoryStorage(): MemoryAdapters {
     keys: memoryKeyRepository(tables),
     identities: memoryIdentityRepository(tables),
     clusters: memoryClusterRepository(tables),
+    customKeyStores: memoryCustomKeyStoreRepository(tables),
     audit: memoryAuditStore(db),
     storage,
     domainKeys: {

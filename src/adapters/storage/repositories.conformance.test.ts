@@ -14,12 +14,14 @@ import { closeDatabase, openDatabase } from './sqlite.ts';
 import { createSqliteKeyRepository } from './sqlite-keys.ts';
 import { createSqliteIdentityRepository } from './sqlite-identity.ts';
 import { createSqliteClusterRepository } from './sqlite-clusters.ts';
+import { createSqliteCustomKeyStoreRepository } from './sqlite-custom-key-stores.ts';
 import { createSqliteStorage } from './sqlite-storage.ts';
 import { openMemoryStorage } from './memory.ts';
 import { closePostgres, openPostgres } from '../postgres/connection.ts';
 import { createPgKeyRepository } from '../postgres/keys.ts';
 import { createPgIdentityRepository } from '../postgres/identity.ts';
 import { createPgClusterRepository } from '../postgres/clusters.ts';
+import { createPgCustomKeyStoreRepository } from '../postgres/custom-key-stores.ts';
 import { createPgStorage } from '../postgres/storage.ts';
 import { freshDatabase, postgresSkip } from '../../../test/support/postgres.ts';
 
@@ -33,6 +35,7 @@ repositoryConformance('sqlite', async () => {
     identities: createSqliteIdentityRepository(db, box),
     storage: createSqliteStorage(db, box),
     clusters: createSqliteClusterRepository(db),
+    customKeyStores: createSqliteCustomKeyStoreRepository(db),
     close: () => {
       closeDatabase(db);
       rmSync(dir, { recursive: true, force: true });
@@ -50,6 +53,7 @@ repositoryConformance('postgresql', async () => {
     identities: createPgIdentityRepository(pool, box),
     storage: createPgStorage(pool, box, 'node-1'),
     clusters: createPgClusterRepository(pool),
+    customKeyStores: createPgCustomKeyStoreRepository(pool),
     close: async () => {
       await closePostgres(pool);
       await db.close();
@@ -59,5 +63,5 @@ repositoryConformance('postgresql', async () => {
 
 repositoryConformance('memory', async () => {
   const m = openMemoryStorage();
-  return { keys: m.keys, identities: m.identities, storage: m.storage, clusters: m.clusters, close: () => undefined };
+  return { keys: m.keys, identities: m.identities, storage: m.storage, clusters: m.clusters, customKeyStores: m.customKeyStores, close: () => undefined };
 });

@@ -27,12 +27,14 @@ export function createSqliteClusterRepository(db: Database.Database): ClusterRep
   const q = {
     get: db.prepare<[string], { doc: string }>('SELECT doc FROM hsm_clusters WHERE cluster_id = ?'),
     list: db.prepare<[string, string], { doc: string }>('SELECT doc FROM hsm_clusters WHERE account_id = ? AND region = ? ORDER BY cluster_id'),
+    ids: db.prepare<[], string>('SELECT cluster_id FROM hsm_clusters ORDER BY cluster_id').pluck(),
     due: db.prepare<[number], string>('SELECT cluster_id FROM hsm_clusters WHERE due IS NOT NULL AND due <= ? ORDER BY cluster_id').pluck(),
   };
   return {
     getCluster: async (id) => { const r = q.get.get(id); return r ? parse(r.doc) : undefined; },
     listClusters: async (account, region) => q.list.all(account, region).map((r) => parse(r.doc)),
     clustersDue: async (now) => q.due.all(now),
+    clusterIds: async () => q.ids.all(),
   };
 }
 

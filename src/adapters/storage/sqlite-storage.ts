@@ -9,7 +9,8 @@
  * in the same transaction (sqlite-coherence.ts).
  */
 import type Database from 'better-sqlite3';
-import type { Change, ClusterChange, IdentityChange, KeyChange } from '../../ports/changes.ts';
+import { isCustomKeyStoreChange, type Change, type ClusterChange, type IdentityChange, type KeyChange } from '../../ports/changes.ts';
+import { customKeyStoreChangeApplier } from './sqlite-custom-key-stores.ts';
 import type { CommitOptions, Storage, Work } from '../../ports/storage.ts';
 import type { ChainHead } from '../../ports/audit.ts';
 import type { SecretBox } from '../../ports/secret-box.ts';
@@ -32,6 +33,7 @@ export function createSqliteStorage(db: Database.Database, box: SecretBox, chain
   const applyKey = keyChangeApplier(db);
   const applyIdentity = identityChangeApplier(db, box);
   const applyCluster = clusterChangeApplier(db);
+  const applyStore = customKeyStoreChangeApplier(db);
   const head = auditHead(db, chain);
   const append = auditRowAppender(db, chain);
   const notice = noticeAppender(db);
@@ -44,6 +46,7 @@ export function createSqliteStorage(db: Database.Database, box: SecretBox, chain
       for (const c of work.changes) {
         if (isKeyChange(c)) applyKey(c);
         else if (isClusterChange(c)) applyCluster(c);
+        else if (isCustomKeyStoreChange(c)) applyStore(c);
         else applyIdentity(c as IdentityChange);
       }
     } catch (e) {

@@ -10,6 +10,7 @@ import { describeFault, isStorageFault } from '../../errors/storage-fault.ts';
 import { checkWal } from './sqlite-wal-check.ts';
 import { KEYS_SCHEMA, migrateKeys } from './sqlite-keys.ts';
 import { CLUSTERS_SCHEMA } from './sqlite-clusters.ts';
+import { CUSTOM_KEY_STORES_SCHEMA } from './sqlite-custom-key-stores.ts';
 import { SchemaTooNew } from '../../errors/schema-version.ts';
 
 /**
@@ -17,7 +18,7 @@ import { SchemaTooNew } from '../../errors/schema-version.ts';
  * (0: made before versions were kept) is version 1 and is migrated as before; one above this
  * version was written by a newer Coffer and is refused.
  */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 
 /** The owner lock of each open database (see takeOwnerLock), released by closeDatabase. */
@@ -117,6 +118,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     migrateKeys(db);
     // Version 3: HSM clusters (created where missing).
     db.exec(CLUSTERS_SCHEMA);
+    // Version 4: AWS_CLOUDHSM custom key stores (created where missing).
+    db.exec(CUSTOM_KEY_STORES_SCHEMA);
     if (version < SQLITE_SCHEMA_VERSION) db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   } catch (e) {
     db?.close();

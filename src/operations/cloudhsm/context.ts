@@ -7,6 +7,7 @@
 import type { Caller, RequestInfo } from '../context.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 import type { UnitOfWork } from '../../ports/changes.ts';
+import type { HsmUserDeps } from '../../services/hsm-users.ts';
 
 /**
  * Checks InitializeCluster's certificates (design §2.1): the trust anchor self-signed and valid,
@@ -33,6 +34,8 @@ export interface CloudHsmContext {
   seal(id: string, secret: string): string;
   /** Whether an HSM module is configured (CreateHsm needs one to make tokens). */
   readonly hsmModule: boolean;
+  /** The HSM module and the SecretBox, for the data plane's token work (CofferHsmService). */
+  readonly hsm: HsmUserDeps;
   readonly checkCertificates: ClusterCertificateChecker;
   /** Asks the job runner to run soon (after this call's change set is committed). */
   kick(): void;

@@ -12,6 +12,7 @@ import type { SecretBox } from '../../ports/secret-box.ts';
 import type { Caller, RequestInfo } from '../context.ts';
 import type { UnitOfWork } from '../../ports/changes.ts';
 import type { CloudHsmContext, ClusterCertificateChecker } from './context.ts';
+import type { HsmModule } from '../../ports/hsm.ts';
 
 export interface CloudHsmServices {
   readonly authorizer: Pick<Authorizer, 'authorizeAccount'>;
@@ -19,6 +20,8 @@ export interface CloudHsmServices {
   readonly secrets: SecretBox;
   readonly clock: Clock;
   readonly hsmModule: boolean;
+  /** The module itself, for the data plane's token work. */
+  readonly module?: HsmModule | undefined;
   readonly checkCertificates: ClusterCertificateChecker;
   /** Runs the cluster jobs soon (Scheduler.kick). */
   readonly kick: () => void;
@@ -39,6 +42,7 @@ export function createCloudHsmContextFactory(s: CloudHsmServices) {
     },
     seal: (id, secret) => s.secrets.seal(id, secret),
     hsmModule: s.hsmModule,
+    hsm: { module: s.module, secrets: s.secrets },
     checkCertificates: s.checkCertificates,
     kick: s.kick,
   });

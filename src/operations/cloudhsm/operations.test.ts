@@ -13,6 +13,8 @@ import type { CloudHsmContext, ClusterCertificateChecker } from './context.ts';
 import type { Caller } from '../context.ts';
 import { INITIALIZE_MESSAGE, subnetPrefixOf, withHsm, type ClusterRecord } from '../../domain/cluster.ts';
 import { CloudHsmAccessDeniedException } from '../../errors/cloudhsm-errors.ts';
+import { COFFER_HSM_OPERATIONS } from './hsm-data-plane.ts';
+import { hashPassword } from '../../domain/hsm-users.ts';
 
 const caller: Caller = { type: 'Root', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', userId: '111122223333', accessKeyId: 'AKIA' } as Caller;
 
@@ -27,11 +29,11 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
       requestId: 'r', caller, region: 'us-east-1', request: { sourceIp: '127.0.0.1', userAgent: 'test' } as CloudHsmContext['request'],
       resources: new Set(), clusters: m.clusters, uow: { changes: [] }, now: () => 1_700_000_000_000,
       authorize: async (action, resource) => { if (opts.deny === true) throw new CloudHsmAccessDeniedException(`denied ${action} on ${resource}`); },
-      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true,
+      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsm: { module: undefined, secrets },
       checkCertificates: (...args) => { checked.push(args); return (opts.checker ?? (() => ({ ok: true, lineageId: 'lin' })))(...args); },
       kick: () => { kicks++; },
     };
-    const op = CLOUDHSM_OPERATIONS.get(name);
+    const op = CLOUDHSM_OPERATIONS.get(name) ?? COFFER_HSM_OPERATIONS.get(name);
     assert.ok(op, name);
     const out = await op.run(input, ctx) as Record<string, unknown>;
     await m.storage.commit({ changes: ctx.uow.changes });
@@ -170,4 +172,46 @@ test('DescribeClusters: filters, pages and bad filters; an IAM deny is CloudHsmA
   const denied = setup({ deny: true });
   await assert.rejects(denied.call('DescribeClusters', {}), { name: 'CloudHsmAccessDeniedException' });
   await assert.rejects(denied.call('DeleteCluster', { ClusterId: ids[0] }), { name: 'CloudHsmAccessDeniedException', message: /cloudhsm:DeleteCluster on arn:aws:cloudhsm:us-east-1:111122223333:cluster\// });
+});
+
+test('data plane: ActivateCluster needs INITIALIZED and a valid password; CreateUser/DeleteUser need admin HSM credentials (one refusal for any wrong part); ListUsers shows no secret; IAM deny first', async () => {
+  const s = setup();
+  const id = await create(s);
+  const initialized = { ...await s.get(id), state: 'INITIALIZED' as const, users: [{ username: 'admin', role: 'admin' as const, partitions: {} }] };
+  await s.set(initialized);
+  await assert.rejects(s.call('ActivateCluster', { ClusterId: id, Password: 'short' }), { name: 'CloudHsmInvalidRequestException', message: /8 to 32/ });
+  await assert.rejects(s.call('CreateUser', { ClusterId: id, Username: 'u1', Role: 'admin', Password: 'password-1', Auth: { Username: 'admin', Role: 'admin', Password: 'whatever1' } }),
+    { name: 'CloudHsmInvalidRequestException', message: /INITIALIZED/ });
+  assert.deepEqual(await s.call('ActivateCluster', { ClusterId: id, Password: 'admin-pass-1' }), { ClusterId: id, State: 'ACTIVE' });
+  const active = await s.get(id);
+  assert.equal(active.state, 'ACTIVE');
+  assert.ok(!JSON.stringify(active).includes('admin-pass-1'));
+  await assert.rejects(s.call('ActivateCluster', { ClusterId: id, Password: 'admin-pass-1' }), { name: 'CloudHsmInvalidRequestException', message: /only an INITIALIZED cluster/ });
+
+  const base = { ClusterId: id, Username: 'admin2', Role: 'admin', Password: 'password-2' };
+  for (const Auth of [undefined, { Username: 'admin', Role: 'admin', Password: 'admin-pass-2' }, { Username: 'admin', Role: 'crypto-user', Password: 'admin-pass-1' }, { Username: 'x', Role: 'admin', Password: 'admin-pass-1' }]) {
+    await assert.rejects(s.call('CreateUser', { ...base, ...(Auth !== undefined ? { Auth } : {}) }), (e: unknown) => {
+      assert.equal((e as Error).name, 'CloudHsmAccessDeniedException');
+      assert.ok(!(e as Error).message.includes('admin-pass'));
+      return true;
+    });
+  }
+  const auth = { Username: 'admin', Role: 'admin', Password: 'admin-pass-1' };
+  await assert.rejects(s.call('CreateUser', { ...base, Role: 'auditor', Auth: auth }), { name: 'CloudHsmInvalidRequestException', message: /Role/ });
+  await assert.rejects(s.call('CreateUser', { ...base, Username: 'bad name', Auth: auth }), { name: 'CloudHsmInvalidRequestException', message: /username/ });
+  // A crypto user needs the HSM module (none here): refused before anything is stored.
+  await assert.rejects(s.call('CreateUser', { ...base, Username: 'cu', Role: 'crypto-user', Auth: auth }), { name: 'CloudHsmInvalidRequestException', message: /No HSM module/ });
+  assert.deepEqual(await s.call('CreateUser', { ...base, Auth: auth }), { Username: 'admin2', Role: 'admin' });
+  const listed = await s.call('ListUsers', { ClusterId: id });
+  assert.deepEqual((listed.Users as { Username: string; Role: string }[]).map((u) => [u.Username, u.Role]), [['admin', 'admin'], ['admin2', 'admin']]);
+  assert.ok(!JSON.stringify(listed).includes('scrypt'));
+  // The user itself may change its own password with its current one; not another's.
+  assert.deepEqual(await s.call('ChangePassword', { ClusterId: id, Username: 'admin2', Password: 'password-3', Auth: { Username: 'admin2', Role: 'admin', Password: 'password-2' } }), { Username: 'admin2', Role: 'admin' });
+  await assert.rejects(s.call('ChangePassword', { ClusterId: id, Username: 'admin2', Password: 'password-4', Auth: { Username: 'admin2', Role: 'admin', Password: 'password-2' } }), { name: 'CloudHsmAccessDeniedException' });
+  assert.deepEqual(await s.call('DeleteUser', { ClusterId: id, Username: 'admin2', Auth: auth }), { Username: 'admin2', Role: 'admin' });
+  await assert.rejects(s.call('DeleteUser', { ClusterId: id, Username: 'admin', Auth: auth }), { name: 'CloudHsmInvalidRequestException', message: /last admin/ });
+  assert.ok((await hashPassword('x-password')).startsWith('scrypt$'));
+
+  const denied = setup({ deny: true });
+  await assert.rejects(denied.call('ListUsers', { ClusterId: id }), { name: 'CloudHsmAccessDeniedException', message: /cloudhsm:ListUsers/ });
 });

@@ -47,7 +47,7 @@ export async function ciphertextSource(
       conditions: { 'kms:EncryptionAlgorithm': algorithm ?? 'SYMMETRIC_DEFAULT' },
       ...(keyRef?.includes('alias/') ? { requestAlias: keyRef.slice(keyRef.indexOf('alias/')) } : {}),
     });
-    assertStateAllows(operation, key.state, key.arn);
+    assertStateAllows(operation, await ctx.keyring.stateOf(key), key.arn);
   };
 
   if (requested && requested.keyUsage === 'ENCRYPT_DECRYPT' && !isSymmetricEncryptionKey(requested)) {

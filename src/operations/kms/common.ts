@@ -35,7 +35,7 @@ export async function authorizedKey(
     key,
     ...(aliases && ref.includes('alias/') ? { requestAlias: ref.slice(ref.indexOf('alias/')) } : {}),
   });
-  assertStateAllows(operation, key.state, key.arn);
+  assertStateAllows(operation, await ctx.keyring.stateOf(key), key.arn);
   return { key, allowedBy };
 }
 

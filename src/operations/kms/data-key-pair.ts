@@ -47,7 +47,7 @@ export async function generateDataKeyPair(ctx: OperationContext, operation: stri
     // The wrapping key may have changed while the pair was being made.
     const current = await ctx.keyring.get(key.arn);
     if (!current) throw new NotFoundException(`Key '${key.arn}' does not exist`);
-    assertStateAllows(operation, current.state, current.arn);
+    assertStateAllows(operation, await ctx.keyring.stateOf(current), current.arn);
     const privateKeyCiphertext = await encryptUnder(ctx.keyring, current, pair.privateKey, input.EncryptionContext);
     ctx.usage.record(current.arn, operation, ctx.clock.now(), ctx.requestId);
     return { key: current, pair, privateKeyCiphertext };

@@ -30,7 +30,9 @@ export async function generateDataKey(ctx: OperationContext, operation: string, 
   });
   requireSymmetricEncryption(key, operation);
   dryRunStop(input.DryRun);
-  const plaintext = randomBytes(bytes);
+  // A key of an AWS_CLOUDHSM store draws the data key from its cluster's token (C_GenerateRandom).
+  const plaintext = key.customKeyStoreId === undefined ? randomBytes(bytes)
+    : await (await ctx.customKeyStores.service.sessionsFor(key.customKeyStoreId)).random(bytes);
   const ciphertext = await encryptUnder(ctx.keyring, key, plaintext, input.EncryptionContext);
   ctx.usage.record(key.arn, operation, ctx.clock.now(), ctx.requestId);
   return { key, plaintext, ciphertext };
