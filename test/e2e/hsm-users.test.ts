@@ -148,6 +148,21 @@ test('coffer hsm on SoftHSM: activate, create kmsuser (a partition on each HSM, 
     assert.match(pkcs11Tool(['--slot', p.slot, '--login', '--pin', 'kmsuser-pass-1', '-O']).output, /CKR_PIN_INCORRECT/);
   }
 
+  // Audited as CloudHSM calls, without their parameters (so without a password).
+  const trail = await coffer.raw({
+    body: JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateUser' }] }), service: 'cloudtrail',
+    headers: { 'x-amz-target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', 'content-type': 'application/x-amz-json-1.1' },
+  });
+  assert.equal(trail.status, 200, trail.body);
+  const records = (JSON.parse(trail.body) as { Events: { CloudTrailEvent: string }[] }).Events.map((e) => JSON.parse(e.CloudTrailEvent) as Record<string, unknown>);
+  assert.ok(records.length >= 5, `CreateUser records: ${records.length}`);
+  for (const r of records) {
+    assert.equal(r.eventSource, 'cloudhsm.amazonaws.com');
+    assert.equal(r.requestParameters, null);
+  }
+  assert.deepEqual(records.map((r) => r.errorCode ?? 'ok').sort(), ['CloudHsmAccessDeniedException', 'CloudHsmAccessDeniedException', 'CloudHsmAccessDeniedException', 'CloudHsmInvalidRequestException', 'CloudHsmInvalidRequestException', 'ok']);
+  assert.ok(!trail.body.includes('kmsuser-pass') && !trail.body.includes('admin-password'));
+
   // No password in the data folder (database, WAL, audit records).
   for (const secret of ['admin-password-1', 'kmsuser-pass-1', 'kmsuser-pass-2']) {
     assert.equal(filesUnder(coffer.dataDir).some((b) => b.includes(Buffer.from(secret))), false, `${secret} stored somewhere`);

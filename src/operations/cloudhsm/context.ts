@@ -43,7 +43,9 @@ export interface CloudHsmContext {
 
 export interface CloudHsmOperation {
   readonly name: string;
-  run(input: Record<string, unknown>, ctx: CloudHsmContext): Promise<object | undefined>;
+  /** The slow part (token work, scrypt), run before the state-change lock with an empty change set; its result goes to `run`. */
+  prepare?(input: Record<string, unknown>, ctx: CloudHsmContext): Promise<unknown>;
+  run(input: Record<string, unknown>, ctx: CloudHsmContext, prepared?: unknown): Promise<object | undefined>;
 }
 
 export function defineCloudHsmOperation<I extends object, O extends object | undefined>(

@@ -14,6 +14,7 @@
  *   a crypto user's partitions get the new PIN (C_SetPIN) on every HSM.
  * - DeleteUser {ClusterId, Username, Auth}: admin only; a crypto user's partitions are wiped.
  *
+ * The slow part of a change (scrypt, token work) runs before the state-change lock (`prepare`).
  * Passwords and PINs appear in no answer, error, log or audit record: these operations are not in
  * the CloudHSMv2 model, so their audit records carry no requestParameters at all.
  */
@@ -69,16 +70,36 @@ function needUsable(c: ClusterRecord): void {
 }
 
 /** Runs the users service: its refusals are 4xx, token failures a 5xx naming the PKCS#11 code (never a PIN). */
-async function change(ctx: CloudHsmContext, c: ClusterRecord, f: () => Promise<ClusterRecord>): Promise<void> {
-  let after: ClusterRecord;
+async function changed(c: ClusterRecord, f: () => Promise<ClusterRecord>): Promise<ClusterRecord> {
   try {
-    after = await f();
+    return await f();
   } catch (e) {
     if (e instanceof HsmUserProblem) throw new CloudHsmInvalidRequestException(e.message);
     if (e instanceof HsmError) throw new CloudHsmInternalFailureException(`An HSM of cluster ${c.clusterId} refused: ${e.kind} (${e.code}).`);
     throw e;
   }
-  save(ctx, c, after);
+}
+
+/** A change planned on the cluster as read: the record to commit and the answer. */
+interface Planned { readonly before: ClusterRecord; readonly after: ClusterRecord; readonly answer: object }
+
+/**
+ * A data-plane change whose slow part (scrypt, token work) runs in `prepare`, outside the
+ * state-change lock; `run` commits it if the cluster did not change meanwhile, else plans it again
+ * on the fresh record (the token work is idempotent: services/partitions.ts).
+ */
+function changeOperation(name: string, plan: (input: Record<string, unknown>, ctx: CloudHsmContext) => Promise<Planned>): CloudHsmOperation {
+  return {
+    name,
+    prepare: (input, ctx) => plan(input, ctx),
+    run: async (input, ctx, prepared) => {
+      const p = prepared as Planned | undefined;
+      const fresh = p === undefined ? undefined : await ctx.clusters.getCluster(p.before.clusterId);
+      const done = p !== undefined && fresh?.revision === p.before.revision ? p : await plan(input, ctx);
+      save(ctx, done.before, done.after);
+      return done.answer;
+    },
+  };
 }
 
 const userShape = (u: HsmUserRecord) => ({
@@ -86,14 +107,14 @@ const userShape = (u: HsmUserRecord) => ({
   ClusterCoverage: 'full', Partitions: Object.keys(u.partitions).length,
 });
 
-export const activate = defineCloudHsmOperation('ActivateCluster', async (input: Record<string, unknown>, ctx) => {
+export const activate = changeOperation('ActivateCluster', async (input, ctx) => {
   const c = await authorizedCluster(ctx, 'ActivateCluster', text(input, 'ClusterId'));
   const pw = password(input);
-  await change(ctx, c, () => activateCluster(c, pw));
-  return { ClusterId: c.clusterId, State: 'ACTIVE' };
+  const after = await changed(c, () => activateCluster(c, pw));
+  return { before: c, after, answer: { ClusterId: c.clusterId, State: 'ACTIVE' } };
 });
 
-export const createHsmUser = defineCloudHsmOperation('CreateUser', async (input: Record<string, unknown>, ctx) => {
+export const createHsmUser = changeOperation('CreateUser', async (input, ctx) => {
   const c = await authorizedCluster(ctx, 'CreateUser', text(input, 'ClusterId'));
   const name = username(input);
   const role = input.Role;
@@ -101,8 +122,8 @@ export const createHsmUser = defineCloudHsmOperation('CreateUser', async (input:
   const pw = password(input);
   needUsable(c);
   await needAdmin(c, input);
-  await change(ctx, c, () => createUser(ctx.hsm, c, name, role, pw));
-  return { Username: name, Role: role };
+  const after = await changed(c, () => createUser(ctx.hsm, c, name, role, pw));
+  return { before: c, after, answer: { Username: name, Role: role } };
 });
 
 export const listUsers = defineCloudHsmOperation('ListUsers', async (input: Record<string, unknown>, ctx) => {
@@ -110,7 +131,7 @@ export const listUsers = defineCloudHsmOperation('ListUsers', async (input: Reco
   return { Users: (c.users ?? []).map(userShape) };
 });
 
-export const changeHsmPassword = defineCloudHsmOperation('ChangePassword', async (input: Record<string, unknown>, ctx) => {
+export const changeHsmPassword = changeOperation('ChangePassword', async (input, ctx) => {
   const c = await authorizedCluster(ctx, 'ChangePassword', text(input, 'ClusterId'));
   const name = username(input);
   const pw = password(input);
@@ -126,19 +147,19 @@ export const changeHsmPassword = defineCloudHsmOperation('ChangePassword', async
   const target = userOf(c.users, name);
   if (target === undefined) throw new CloudHsmInvalidRequestException(`The user ${name} does not exist.`);
   if (input.Role !== undefined && input.Role !== target.role) throw new CloudHsmInvalidRequestException(`The user ${name} has the role ${target.role}.`);
-  await change(ctx, c, () => changePassword(ctx.hsm, c, name, pw));
-  return { Username: name, Role: target.role };
+  const after = await changed(c, () => changePassword(ctx.hsm, c, name, pw));
+  return { before: c, after, answer: { Username: name, Role: target.role } };
 });
 
-export const deleteHsmUser = defineCloudHsmOperation('DeleteUser', async (input: Record<string, unknown>, ctx) => {
+export const deleteHsmUser = changeOperation('DeleteUser', async (input, ctx) => {
   const c = await authorizedCluster(ctx, 'DeleteUser', text(input, 'ClusterId'));
   const name = username(input);
   needUsable(c);
   await needAdmin(c, input);
   const target = userOf(c.users, name);
   if (target === undefined) throw new CloudHsmInvalidRequestException(`The user ${name} does not exist.`);
-  await change(ctx, c, () => deleteUser(ctx.hsm, c, name));
-  return { Username: name, Role: target.role };
+  const after = await changed(c, () => deleteUser(ctx.hsm, c, name));
+  return { before: c, after, answer: { Username: name, Role: target.role } };
 });
 
 export const COFFER_HSM_OPERATIONS: ReadonlyMap<string, CloudHsmOperation> = new Map(

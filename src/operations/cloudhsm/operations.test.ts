@@ -24,15 +24,16 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
   const secrets = createSecretBox({ activeId: 'dk-1', key: () => key });
   let kicks = 0;
   const checked: unknown[][] = [];
-  const call = async (name: string, input: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const ctx: CloudHsmContext = {
+  const context = (): CloudHsmContext => ({
       requestId: 'r', caller, region: 'us-east-1', request: { sourceIp: '127.0.0.1', userAgent: 'test' } as CloudHsmContext['request'],
       resources: new Set(), clusters: m.clusters, uow: { changes: [] }, now: () => 1_700_000_000_000,
       authorize: async (action, resource) => { if (opts.deny === true) throw new CloudHsmAccessDeniedException(`denied ${action} on ${resource}`); },
       seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsm: { module: undefined, secrets },
       checkCertificates: (...args) => { checked.push(args); return (opts.checker ?? (() => ({ ok: true, lineageId: 'lin' })))(...args); },
       kick: () => { kicks++; },
-    };
+  });
+  const call = async (name: string, input: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const ctx = context();
     const op = CLOUDHSM_OPERATIONS.get(name) ?? COFFER_HSM_OPERATIONS.get(name);
     assert.ok(op, name);
     const out = await op.run(input, ctx) as Record<string, unknown>;
@@ -41,7 +42,7 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
   };
   const get = async (id: string) => await m.clusters.getCluster(id) as ClusterRecord;
   const set = (c: ClusterRecord) => m.storage.commit({ changes: [{ kind: 'putCluster', cluster: c }] });
-  return { call, get, set, kicks: () => kicks, checked };
+  return { call, get, set, kicks: () => kicks, checked, context };
 }
 
 const create = async (s: ReturnType<typeof setup>, extra: Record<string, unknown> = {}): Promise<string> => {
@@ -214,4 +215,33 @@ test('data plane: ActivateCluster needs INITIALIZED and a valid password; Create
 
   const denied = setup({ deny: true });
   await assert.rejects(denied.call('ListUsers', { ClusterId: id }), { name: 'CloudHsmAccessDeniedException', message: /cloudhsm:ListUsers/ });
+});
+
+test('data plane: a change planned before the lock (prepare) commits as planned, or is planned again when the cluster changed meanwhile', async () => {
+  const s = setup();
+  const id = await create(s);
+  await s.set({ ...await s.get(id), state: 'INITIALIZED', users: [{ username: 'admin', role: 'admin', partitions: {} }] });
+  const op = COFFER_HSM_OPERATIONS.get('ActivateCluster');
+  assert.ok(op?.prepare);
+  // Planned on revision r, then the cluster changes (a tag, say): run plans again on the fresh record.
+  const ctx = s.context();
+  const planned = await op.prepare({ ClusterId: id, Password: 'admin-pass-1' }, ctx);
+  const changed = await s.get(id);
+  await s.set({ ...changed, tags: [{ Key: 'k', Value: 'v' }], revision: changed.revision + 1 });
+  const runCtx = s.context();
+  await op.run({ ClusterId: id, Password: 'admin-pass-1' }, runCtx, planned);
+  const put = runCtx.uow.changes[0];
+  assert.ok(put?.kind === 'putCluster');
+  assert.equal(put.expectRevision, changed.revision + 1);
+  assert.deepEqual(put.cluster.tags, [{ Key: 'k', Value: 'v' }]);
+  assert.equal(put.cluster.state, 'ACTIVE');
+  // Unchanged meanwhile: the plan is committed as it is.
+  const fresh = await s.get(id);
+  const plan2 = await op.prepare({ ClusterId: id, Password: 'admin-pass-1' }, s.context()) as { after: ClusterRecord };
+  const commitCtx = s.context();
+  await op.run({ ClusterId: id, Password: 'admin-pass-1' }, commitCtx, plan2);
+  const put2 = commitCtx.uow.changes[0];
+  assert.ok(put2?.kind === 'putCluster');
+  assert.equal(put2.expectRevision, fresh.revision);
+  assert.equal(put2.cluster, plan2.after, 'the prepared record itself');
 });
