@@ -58,7 +58,7 @@ const PROBES = 8;
 /** The load's connections, opened before it starts: below COFFER_MAX_CONNECTIONS (512), so that the probes are the only new clients. */
 const CONNECTIONS = 256;
 /** Quotas off (see the top of this file); everything else is Coffer's default. */
-const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0' };
+const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0', COFFER_QUOTA_CUSTOM_KEY_STORE_RPS: '0' };
 
 function summarize(samples: readonly ProbeSample[]): ProbeSummary {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);

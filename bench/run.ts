@@ -134,7 +134,7 @@ function io(pid: number | undefined): { syscw: number; writeBytes: number } | un
 
 interface Cell { readonly server: string; readonly operation: string; readonly concurrency: number; readonly result: LoadResult; readonly writesPerRequest?: number }
 
-const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0' };
+const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '0', COFFER_QUOTA_CREATE_KEY_RPS: '0', COFFER_QUOTA_MANAGEMENT_RPS: '0', COFFER_QUOTA_CUSTOM_KEY_STORE_RPS: '0' };
 
 async function startCoffer(dataDir: string, audit: boolean, env: Record<string, string> = NO_QUOTAS, cwd = ROOT): Promise<Started> {
   mkdirSync(join(OUT, 'profiles'), { recursive: true });

@@ -155,7 +155,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     },
     commit: (changes) => stateLock.run(() => sink.commit(changes, undefined)),
   });
-  const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id)), now);
+  const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id), { perSecond: config.quotaCustomKeyStoreRps, nowMs: () => performance.now() }), now);
   keyring.shownState = (k) => customKeyStores.stateOf(k);
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.

@@ -46,6 +46,7 @@ export interface Config {
   readonly quotaCryptoRps: number;
   readonly quotaAsymmetricRps: number;
   readonly quotaCreateKeyRps: number;
+  readonly quotaCustomKeyStoreRps: number;
   readonly quotaManagement: ManagementQuotaSetting;
   /** PostgreSQL connection URL; undefined: SQLite in the data folder. */
   readonly databaseUrl: string | undefined;
@@ -175,6 +176,7 @@ export const SETTINGS = [
   s({ key: 'quotaCryptoRps', env: 'COFFER_QUOTA_CRYPTO_RPS', fallback: '10000', parse: rate, doc: 'Request quota of each account and region shared by the symmetric cryptographic operations (Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateMac, VerifyMac, GenerateRandom), in requests a second; 0 for none. Calls over a quota are answered ThrottlingException.' }),
   s({ key: 'quotaAsymmetricRps', env: 'COFFER_QUOTA_ASYMMETRIC_RPS', fallback: '1000', parse: rate, doc: 'Request quota of each account and region shared by Sign, Verify and DeriveSharedSecret, in requests a second; 0 for none.' }),
   s({ key: 'quotaCreateKeyRps', env: 'COFFER_QUOTA_CREATE_KEY_RPS', fallback: '5', parse: rate, doc: 'Request quota of each account and region for CreateKey, in requests a second; 0 for none.' }),
+  s({ key: 'quotaCustomKeyStoreRps', env: 'COFFER_QUOTA_CUSTOM_KEY_STORE_RPS', fallback: '1800', parse: rate, doc: "Request quota of each AWS_CLOUDHSM custom key store, shared by the cryptographic operations on its keys (AWS's quota: 1,800 a second), in requests a second; 0 for none." }),
   s({ key: 'quotaManagement', env: 'COFFER_QUOTA_MANAGEMENT_RPS', fallback: 'aws', parse: managementQuotas, doc: "Request quotas of the management operations (DescribeKey, CreateAlias, PutKeyPolicy, …), each its own per account and region: `aws` for AWS's default of each (listed under Overload), a rate for every one, 0 for none; `Operation=rate` items after it change single operations, e.g. `aws,DescribeKey=500`." }),
   s({ key: 'databaseUrl', env: 'COFFER_DATABASE_URL', fallback: '', parse: databaseUrl, doc: 'Keep keys, identities and the audit trail in this PostgreSQL database (`postgres://user:password@host:5432/db`; `?sslmode=require` for TLS) instead of SQLite in the data folder. Every node with the same URL and the same seal serves the same keys (see Running several nodes).' }),
   s({ key: 'databasePoolSize', env: 'COFFER_DATABASE_POOL_SIZE', fallback: '10', parse: int(1, 1000), doc: 'PostgreSQL connections each serving process keeps at most.' }),

@@ -65,3 +65,11 @@ test('cks: material runs in the token as version-2 blobs bound to the context; s
   assert.equal(t.calls, calls);
   await assert.rejects(store.copy(ref, 'arn:aws:kms:us-west-2:111122223333:key/k'));
 });
+
+test('a quota of 0 (COFFER_QUOTA_CUSTOM_KEY_STORE_RPS=0) throttles nothing', async () => {
+  const t = token();
+  const store = routeTokenMaterial(openSoftwareKeyStore(newDomainKeys()), async () => t, { perSecond: 0, nowMs: () => 0 });
+  const ref = { keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', materialId: 'ab'.repeat(32), domainKeyId: tokenDomainKeyId('cks-00000000000000001'), wrapped: Buffer.alloc(1) };
+  for (let i = 0; i < 50; i++) await store.perform(ref, { kind: 'encrypt', keyId: 'k', plaintext: Buffer.from('x'), context: undefined });
+  assert.equal(t.calls, 50);
+});

@@ -6,8 +6,9 @@
  * AAD = blob header + canonical encryption context, exactly as crypto/symmetric.ts builds it, in a
  * version-2 blob so that neither path opens the other's ciphertext. A token key is never in this
  * process: generate, hold, copy and anything but encrypt/decrypt refuse it.
- * Each store allows 1,800 cryptographic requests a second (AWS's quota for CloudHSM key stores);
- * beyond it a request fails with ThrottlingException (the token is not the limit: HSM.md §c).
+ * Each store allows 1,800 cryptographic requests a second by default (AWS's quota for CloudHSM key
+ * stores; COFFER_QUOTA_CUSTOM_KEY_STORE_RPS, 0 for none); beyond it a request fails with
+ * ThrottlingException (the token is not the limit: HSM.md §c).
  */
 import { blobHeader, decodeBlob, encodeBlobWithHeader, IV_LENGTH, NONCE_LENGTH, TAG_LENGTH, TOKEN_BLOB_VERSION } from '../crypto/blob.ts';
 import { publicRandomBytes } from '../crypto/bytes.ts';
@@ -62,6 +63,7 @@ export function routeTokenMaterial(
 ): KeyStore {
   const buckets = new Map<string, TokenBucket>();
   const admit = (storeId: string): void => {
+    if (quota.perSecond <= 0) return;
     let b = buckets.get(storeId);
     if (b === undefined) buckets.set(storeId, (b = new TokenBucket(quota.perSecond, quota.nowMs())));
     if (!b.take(quota.nowMs())) {

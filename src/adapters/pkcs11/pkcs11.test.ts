@@ -119,6 +119,37 @@ test('the session pool is bounded: 64 operations in flight over 2 sessions all s
   }
 });
 
+test('random asks the token whether it is there at most once a second (C_GetTokenInfo reads its file), and again after a failed probe', { skip }, async () => {
+  const serial = await token(`probe-${randomBytes(3).toString('hex')}`);
+  const lib = await loadPkcs11Library(softhsmModulePath());
+  const api = lib.api;
+  const info = api.C_GetTokenInfo;
+  let asked = 0;
+  let failing = false;
+  api.C_GetTokenInfo = function (this: unknown, slot) {
+    asked++;
+    if (failing) throw new Error('CKR_DEVICE_ERROR');
+    return info.call(api, slot);
+  };
+  const m = await openPkcs11Module(softhsmModulePath());
+  try {
+    const s = await m.openSession(serial, USER_PIN);
+    const before = asked;
+    for (let i = 0; i < 200; i++) assert.equal((await s.random(32)).length, 32);
+    assert.equal(asked - before, 1, '200 random calls, one probe');
+    // A probe that fails (here a has() of a missing id, which asks the token) forgets the last answer: random asks again and fails.
+    failing = true;
+    await assert.rejects(s.has(randomBytes(8)), (e: unknown) => e instanceof HsmError && e.kind === 'device-error');
+    await assert.rejects(s.random(8), (e: unknown) => e instanceof HsmError && e.kind === 'device-error');
+    failing = false;
+    assert.equal((await s.random(8)).length, 8);
+    await s.close();
+  } finally {
+    api.C_GetTokenInfo = info;
+    await m.close();
+  }
+});
+
 test('the event loop keeps turning while the token generates and signs (async calls on the libuv pool)', { skip }, async () => {
   const serial = await token(`loop-${randomBytes(3).toString('hex')}`);
   const m = await openSoftHsm();

@@ -11,6 +11,9 @@
  *   is dropped and found again once (`withObject`).
  * A failure is checked against the token itself (C_GetTokenInfo): when the token is gone, the
  * caller sees 'token-not-present' or 'device-error' rather than what the failing call said.
+ * C_GetTokenInfo is not cheap (SoftHSM reads the token's file: 43 µs against 2 µs for 32 random
+ * bytes, measured), so a call that checks the token without having failed (`check`) relies on a
+ * probe that answered within the last second; a probe that fails forgets that answer.
  */
 import type { HsmError } from '../../ports/hsm.ts';
 import { CKA, CKF_RW_SESSION, CKF_SERIAL_SESSION, CKU } from './constants.ts';
@@ -19,6 +22,8 @@ import { unpad, type Handle, type Pkcs11Library } from './library.ts';
 
 const STALE_HANDLE = new Set(['CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID', 'CKR_WRAPPING_KEY_HANDLE_INVALID', 'CKR_UNWRAPPING_KEY_HANDLE_INVALID']);
 const FLAGS = CKF_RW_SESSION | CKF_SERIAL_SESSION;
+/** How long a probe's "the token answers" stands for `check`. */
+const PROBE_STANDS_MS = 1000;
 
 interface Waiter {
   resolve(session: Handle): void;
@@ -32,6 +37,8 @@ export class SessionPool {
   private readonly inflight = new Set<Promise<unknown>>();
   private opened = 0;
   private closed = false;
+  /** When the token last answered a probe (performance.now()); -Infinity: not since the last failed one. */
+  private answeredAt = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly lib: Pkcs11Library,
@@ -135,6 +142,7 @@ export class SessionPool {
 
   /** Throws the token's own error when it no longer answers as the token with our serial. */
   probe(action: string): void {
+    this.answeredAt = Number.NEGATIVE_INFINITY;
     let serial: string;
     try {
       serial = unpad(this.lib.api.C_GetTokenInfo(this.slot).serialNumber);
@@ -144,6 +152,13 @@ export class SessionPool {
       throw err;
     }
     if (serial !== this.serial) throw hsmError('CKR_TOKEN_NOT_PRESENT', `${action} (token ${this.serial} is no longer in its slot)`);
+    this.answeredAt = performance.now();
+  }
+
+  /** `probe`, unless the token answered one within the last second (for calls that succeed on a lost SoftHSM token). */
+  check(action: string): void {
+    if (performance.now() - this.answeredAt < PROBE_STANDS_MS) return;
+    this.probe(action);
   }
 
   /** Waits for the operations in flight, then logs out and closes every session. */
