@@ -57,6 +57,7 @@ import type { AuditDigest } from './ports/audit.ts';
 import { hostname } from 'node:os';
 import { CustomKeyStores } from './services/custom-key-stores.ts';
 import { routeTokenMaterial } from './services/token-key-store.ts';
+import { readHsmPoolFile } from './adapters/hsm/pool-file.ts';
 import { createClusterKeyService } from './services/cluster-keys.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
@@ -132,6 +133,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   }
 
   const stateLock = new Mutex();
+  const hsmPool = config.hsmPool !== undefined ? readHsmPoolFile(config.hsmPool) : undefined;
   const hsmModule: HsmModule | undefined = config.testMode && config.testHsm === 'memory' ? openMemoryHsmModule()
     : config.pkcs11Module !== undefined ? lazyPkcs11Module(config.pkcs11Module) : undefined;
   // What AWS_CLOUDHSM custom key stores use of the HSM clusters (ports/cluster-keys.ts).
@@ -250,7 +252,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
-    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, module: hsmModule,
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, hsmPool, module: hsmModule,
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));

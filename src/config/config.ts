@@ -58,6 +58,8 @@ export interface Config {
   /** This node's name among the nodes sharing one database (its audit chain's name); derived when empty. */
   readonly nodeId: string | undefined;
   readonly coherencePollMs: number;
+  /** The HSM pool file (absolute path; adapters/hsm/pool-file.ts reads it at start-up); undefined: none. */
+  readonly hsmPool: string | undefined;
   /** The PKCS#11 module (shared library path) of the HSM tier; undefined: none on this machine. */
   readonly pkcs11Module: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
@@ -124,6 +126,13 @@ const pkcs11Module: Parser<string | undefined> = (raw, name) => {
   if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
   return raw;
 };
+/** An absolute path to an existing file, or unset. */
+const existingFile: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return undefined;
+  if (!isAbsolute(raw)) throw new ConfigError(`${name} must be an absolute path, got '${raw}'`);
+  if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
+  return raw;
+};
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -185,6 +194,7 @@ export const SETTINGS = [
   s({ key: 'nodeId', env: 'COFFER_NODE_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, dots, dashes or underscores')(r, n)), doc: "This node's name among the nodes sharing a PostgreSQL database: its audit records form the hash chain of that name (default: the host name and the port). Keep it stable across restarts, and unique." }),
   s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
   s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: pkcs11Module, doc: 'The PKCS#11 module (absolute path of its .so) whose tokens are the HSM tier\'s HSMs and partitions. Unset: `/usr/lib/softhsm/libsofthsm2.so` (Debian\'s `softhsm2`) when that file exists, else none. Loading it needs the optional `pkcs11js` package (built by `npm ci`).' }),
+  s({ key: 'hsmPool', env: 'COFFER_HSM_POOL', fallback: '', parse: existingFile, doc: 'The HSM pool file (absolute path, JSON, not readable by group or others since it holds SO PINs): the subnets clusters may use and, in each, the tokens an operator provisioned (serial and SO PIN) or free slots, one HSM each (README: "Tokens an operator provisions"). Unset: any subnet, every HSM a token Coffer initialises on a free slot of COFFER_PKCS11_MODULE.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

@@ -33,8 +33,10 @@ export interface HsmRecord {
   /** The token's SO PIN and the system partition's user PIN, sealed (SecretBox ids: pinSealId). */
   readonly soPinSealed: string;
   readonly systemPinSealed: string;
-  /** The token's serial, once the job initialised it. */
+  /** The token's serial, once the job initialised it (from CreateHsm on, for a token of the HSM pool's). */
   readonly tokenSerial?: string;
+  /** The HSM pool entry it holds (domain/hsm-pool.ts), when COFFER_HSM_POOL is set. */
+  readonly poolEntry?: string;
   /** When a failed creation made it DELETED (it stays in Cluster.Hsms, with its StateMessage, FAILED_HSM_VISIBLE_MS). */
   readonly deletedAt?: number;
 }

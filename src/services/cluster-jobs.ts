@@ -15,7 +15,8 @@
  *   ACTIVE. Keys reach it through ClusterKeyService's `ensure` (services/cluster-keys.ts).
  * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
  *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
- *   one), then the system PIN is set as SO. The first HSM of an UNINITIALIZED cluster also makes
+ *   one), then the system PIN is set as SO. An HSM of the pool's tokens (COFFER_HSM_POOL) has its
+ *   token's serial and SO PIN from CreateHsm and is never initialised by Coffer; not there, it fails. The first HSM of an UNINITIALIZED cluster also makes
  *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
  *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
  *   StateMessage (shown for an hour).
@@ -34,6 +35,7 @@ import {
 } from '../domain/cluster.ts';
 import { HsmError, type HsmModule, type TokenInfo } from '../ports/hsm.ts';
 import { clusterKeySealId, FIRST_ADMIN, pinSealOfUser, type HsmUserRecord } from '../domain/hsm-users.ts';
+import { POOL_TOKEN } from '../domain/hsm-pool.ts';
 import { ensurePartition, installClusterKey, openClusterKey, wipePartition } from './partitions.ts';
 import { randomBytes } from 'node:crypto';
 import type { ClusterRepository } from '../ports/cluster-repository.ts';
@@ -251,7 +253,12 @@ export class ClusterJobs {
     let token: TokenInfo;
     try {
       const soPin = this.open(h, 'so');
-      token = await this.tokenOf(module, h) ?? await module.initToken(tokenLabelOf(h.hsmId), soPin);
+      const found = await this.tokenOf(module, h);
+      // A token of the HSM pool's is the operator's: used as it is, never initialised on a free slot instead.
+      if (h.poolEntry?.startsWith(POOL_TOKEN) === true && (found === undefined || !found.initialized)) {
+        return fail(`The HSM pool's token ${h.tokenSerial ?? '?'} is not present or not initialised (COFFER_HSM_POOL).`);
+      }
+      token = found ?? await module.initToken(tokenLabelOf(h.hsmId), soPin);
       const admin = await module.openAdmin(token.serial, soPin);
       try {
         await admin.initUserPin(this.open(h, 'system'));

@@ -8,6 +8,7 @@ import type { Caller, RequestInfo } from '../context.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 import type { UnitOfWork } from '../../ports/changes.ts';
 import type { HsmUserDeps } from '../../services/hsm-users.ts';
+import type { HsmPool } from '../../domain/hsm-pool.ts';
 
 /**
  * Checks InitializeCluster's certificates (design §2.1): the trust anchor self-signed and valid,
@@ -34,6 +35,8 @@ export interface CloudHsmContext {
   seal(id: string, secret: string): string;
   /** Whether an HSM module is configured (CreateHsm needs one to make tokens). */
   readonly hsmModule: boolean;
+  /** The HSM pool (COFFER_HSM_POOL): the subnets and tokens clusters may use; undefined: any subnet, tokens on free slots. */
+  readonly hsmPool: HsmPool | undefined;
   /** The HSM module and the SecretBox, for the data plane's token work (CofferHsmService). */
   readonly hsm: HsmUserDeps;
   readonly checkCertificates: ClusterCertificateChecker;

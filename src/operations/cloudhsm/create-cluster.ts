@@ -1,7 +1,8 @@
 /**
  * CreateCluster (https://docs.aws.amazon.com/cloudhsm/latest/APIReference/API_CreateCluster.html).
  * Validates HsmType (hsm1.medium, hsm2m.medium), Mode, the retention (DAYS 7–379, default 90) and
- * the tags; synthesises VpcId, SecurityGroup and SubnetMapping (subnets get `<region>a`, `b`, …).
+ * the tags; synthesises VpcId, SecurityGroup and SubnetMapping (subnets get `<region>a`, `b`, …;
+ * with an HSM pool, only the pool's subnets, in the zones it gives them: domain/hsm-pool.ts).
  * Answers the cluster in CREATE_IN_PROGRESS; the job runner makes it UNINITIALIZED.
  * Errors: CloudHsmInvalidRequestException (rules, the quota of 4 clusters per account and region),
  * CloudHsmTagException, CloudHsmAccessDeniedException.
@@ -12,6 +13,7 @@ import {
   clusterCounts, HSM_TYPES, newClusterId, QUOTAS, retentionDaysOf, securityGroupOf, subnetMappingOf, vpcIdOf,
   type ClusterMode, type ClusterRecord, type ClusterTag, type HsmType,
 } from '../../domain/cluster.ts';
+import { poolSubnetMapping } from '../../domain/hsm-pool.ts';
 import { arnOf, clusterShape, mergeTags } from './common.ts';
 import { defineCloudHsmOperation } from './context.ts';
 
@@ -34,7 +36,7 @@ export const createCluster = defineCloudHsmOperation('CreateCluster', async (inp
   if (input.NetworkType === 'DUALSTACK') throw new CloudHsmInvalidRequestException('The DUALSTACK network type is not supported yet.');
   const retention = retentionDaysOf(input.BackupRetentionPolicy);
   if (!retention.ok) throw new CloudHsmInvalidRequestException(retention.reason);
-  const mapping = subnetMappingOf(ctx.region, input.SubnetIds);
+  const mapping = ctx.hsmPool !== undefined ? poolSubnetMapping(ctx.hsmPool, input.SubnetIds) : subnetMappingOf(ctx.region, input.SubnetIds);
   if (!mapping.ok) throw new CloudHsmInvalidRequestException(mapping.reason);
   const tags = mergeTags([], input.TagList ?? []);
   const existing = (await ctx.clusters.listClusters(ctx.caller.accountId, ctx.region)).filter(clusterCounts);

@@ -3,7 +3,9 @@
  * an HSM in an AZ of the cluster's SubnetMapping, with a synthesised ENI (id and an address in the
  * subnet's synthesised /24, or the IpAddress given there). Answers the HSM in CREATE_IN_PROGRESS;
  * the job runner initialises its token through the HSM module and makes it ACTIVE (or DELETED
- * with a StateMessage). Its SO PIN and system PIN are made here and stored only sealed.
+ * with a StateMessage). Its SO PIN and system PIN are made here and stored only sealed. With an
+ * HSM pool (COFFER_HSM_POOL) it claims a free entry of the zone's subnet: an operator's token (its
+ * serial and SO PIN from the pool) or a free slot; none left is CloudHsmInvalidRequestException.
  * Errors: CloudHsmInvalidRequestException (AZ, address, state, quotas of 6 HSMs per account and
  * region and 28 per cluster), CloudHsmResourceNotFoundException, CloudHsmAccessDeniedException,
  * CloudHsmInternalFailureException (no HSM module configured).
@@ -11,7 +13,8 @@
 import { CloudHsmInternalFailureException, CloudHsmInvalidRequestException } from '../../errors/cloudhsm-errors.ts';
 import { eniIpProblem, freeEniIp, liveHsms, newEniId, newHsmId, newPin, pinSealId, QUOTAS, revise, type HsmRecord } from '../../domain/cluster.ts';
 import { authorizedCluster, hsmShape, save, wrongState } from './common.ts';
-import { defineCloudHsmOperation } from './context.ts';
+import { defineCloudHsmOperation, type CloudHsmContext } from './context.ts';
+import { claimablePoolEntry, type HsmPool, type HsmPoolEntry } from '../../domain/hsm-pool.ts';
 
 interface Input { ClusterId: string; AvailabilityZone: string; IpAddress?: string }
 
@@ -41,12 +44,28 @@ export const createHsm = defineCloudHsmOperation('CreateHsm', async (input: Inpu
     eniIp = freeEniIp(subnetId, taken);
     if (eniIp === undefined) throw new CloudHsmInvalidRequestException(`The subnet ${subnetId} has no free address.`);
   }
+  const entry = ctx.hsmPool === undefined ? undefined : await claimEntry(ctx, ctx.hsmPool, subnetId);
   const hsmId = newHsmId();
   const hsm: HsmRecord = {
     hsmId, availabilityZone: input.AvailabilityZone, subnetId, eniId: newEniId(), eniIp, state: 'CREATE_IN_PROGRESS', createdAt: ctx.now(),
-    soPinSealed: ctx.seal(pinSealId(hsmId, 'so'), newPin()), systemPinSealed: ctx.seal(pinSealId(hsmId, 'system'), newPin()),
+    soPinSealed: ctx.seal(pinSealId(hsmId, 'so'), entry?.token?.soPin ?? newPin()), systemPinSealed: ctx.seal(pinSealId(hsmId, 'system'), newPin()),
+    ...(entry !== undefined ? { poolEntry: entry.key } : {}),
+    ...(entry?.token !== undefined ? { tokenSerial: entry.token.serial } : {}),
   };
   save(ctx, c, revise(c, { hsms: [...c.hsms, hsm] }));
   ctx.kick();
   return { Hsm: hsmShape(c, hsm) };
 });
+
+/** A pool entry of the subnet that no live HSM of any cluster holds (the pool is the process's, shared by every account). */
+async function claimEntry(ctx: CloudHsmContext, pool: HsmPool, subnetId: string): Promise<HsmPoolEntry> {
+  const claimed = new Set<string>();
+  for (const id of await ctx.clusters.clusterIds()) {
+    const c = await ctx.clusters.getCluster(id);
+    for (const h of c === undefined ? [] : liveHsms(c)) if (h.poolEntry !== undefined) claimed.add(h.poolEntry);
+  }
+  if (!pool.entries.some((e) => e.subnetId === subnetId)) throw new CloudHsmInvalidRequestException(`The subnet ${subnetId} is no longer in Coffer's HSM pool.`);
+  const entry = claimablePoolEntry(pool, subnetId, claimed);
+  if (entry === undefined) throw new CloudHsmInvalidRequestException(`The subnet ${subnetId} has no free HSM left in Coffer's HSM pool.`);
+  return entry;
+}

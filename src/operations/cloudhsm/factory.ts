@@ -13,6 +13,7 @@ import type { Caller, RequestInfo } from '../context.ts';
 import type { UnitOfWork } from '../../ports/changes.ts';
 import type { CloudHsmContext, ClusterCertificateChecker } from './context.ts';
 import type { HsmModule } from '../../ports/hsm.ts';
+import type { HsmPool } from '../../domain/hsm-pool.ts';
 
 export interface CloudHsmServices {
   readonly authorizer: Pick<Authorizer, 'authorizeAccount'>;
@@ -20,6 +21,8 @@ export interface CloudHsmServices {
   readonly secrets: SecretBox;
   readonly clock: Clock;
   readonly hsmModule: boolean;
+  /** COFFER_HSM_POOL's pool, if set. */
+  readonly hsmPool?: HsmPool | undefined;
   /** The module itself, for the data plane's token work. */
   readonly module?: HsmModule | undefined;
   readonly checkCertificates: ClusterCertificateChecker;
@@ -42,6 +45,7 @@ export function createCloudHsmContextFactory(s: CloudHsmServices) {
     },
     seal: (id, secret) => s.secrets.seal(id, secret),
     hsmModule: s.hsmModule,
+    hsmPool: s.hsmPool,
     hsm: { module: s.module, secrets: s.secrets },
     checkCertificates: s.checkCertificates,
     kick: s.kick,

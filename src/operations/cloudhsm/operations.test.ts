@@ -15,10 +15,12 @@ import { INITIALIZE_MESSAGE, subnetPrefixOf, withHsm, type ClusterRecord } from 
 import { CloudHsmAccessDeniedException } from '../../errors/cloudhsm-errors.ts';
 import { COFFER_HSM_OPERATIONS } from './hsm-data-plane.ts';
 import { hashPassword } from '../../domain/hsm-users.ts';
+import { parseHsmPool, type HsmPool } from '../../domain/hsm-pool.ts';
+import { pinSealId } from '../../domain/cluster.ts';
 
 const caller: Caller = { type: 'Root', accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', userId: '111122223333', accessKeyId: 'AKIA' } as Caller;
 
-function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmModule?: boolean } = {}) {
+function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmModule?: boolean; hsmPool?: HsmPool } = {}) {
   const m = openMemoryStorage();
   const key = randomBytes(32);
   const secrets = createSecretBox({ activeId: 'dk-1', key: () => key });
@@ -28,7 +30,7 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
       requestId: 'r', caller, region: 'us-east-1', request: { sourceIp: '127.0.0.1', userAgent: 'test' } as CloudHsmContext['request'],
       resources: new Set(), clusters: m.clusters, uow: { changes: [] }, now: () => 1_700_000_000_000,
       authorize: async (action, resource) => { if (opts.deny === true) throw new CloudHsmAccessDeniedException(`denied ${action} on ${resource}`); },
-      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsm: { module: undefined, secrets },
+      seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsmPool: opts.hsmPool, hsm: { module: undefined, secrets },
       checkCertificates: (...args) => { checked.push(args); return (opts.checker ?? (() => ({ ok: true, lineageId: 'lin' })))(...args); },
       kick: () => { kicks++; },
   });
@@ -42,7 +44,7 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
   };
   const get = async (id: string) => await m.clusters.getCluster(id) as ClusterRecord;
   const set = (c: ClusterRecord) => m.storage.commit({ changes: [{ kind: 'putCluster', cluster: c }] });
-  return { call, get, set, kicks: () => kicks, checked, context };
+  return { call, get, set, kicks: () => kicks, checked, context, secrets };
 }
 
 const create = async (s: ReturnType<typeof setup>, extra: Record<string, unknown> = {}): Promise<string> => {
@@ -244,4 +246,32 @@ test('data plane: a change planned before the lock (prepare) commits as planned,
   assert.ok(put2?.kind === 'putCluster');
   assert.equal(put2.expectRevision, fresh.revision);
   assert.equal(put2.cluster, plan2.after, 'the prepared record itself');
+});
+
+test('with an HSM pool: only its subnets, in its zones; CreateHsm claims its tokens (serial and SO PIN) and free slots, one HSM each, until none is left; DeleteHsm gives one back', async () => {
+  const pool = parseHsmPool(JSON.stringify({ hsms: [
+    { subnetId: 'subnet-0a1b2c3d', availabilityZone: 'eu-west-1b', tokenSerial: 'a1b2c3d4e5f60718', soPin: 'operator-so-pin-1' },
+    { subnetId: 'subnet-0a1b2c3e', availabilityZone: 'eu-west-1c' },
+  ] }));
+  assert.ok(!('problem' in pool));
+  const s = setup({ hsmPool: pool });
+  await assert.rejects(s.call('CreateCluster', { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d', 'subnet-0ffffff1'] }), { name: 'CloudHsmInvalidRequestException', message: /subnet-0ffffff1 is not one of the subnets of Coffer's HSM pool/ });
+  const out = await s.call('CreateCluster', { HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3e', 'subnet-0a1b2c3d'] });
+  const id = (out.Cluster as { ClusterId: string; SubnetMapping: unknown }).ClusterId;
+  assert.deepEqual((out.Cluster as { SubnetMapping: unknown }).SubnetMapping, { 'eu-west-1c': 'subnet-0a1b2c3e', 'eu-west-1b': 'subnet-0a1b2c3d' });
+  await s.set({ ...await s.get(id), state: 'UNINITIALIZED' });
+  const first = (await s.call('CreateHsm', { ClusterId: id, AvailabilityZone: 'eu-west-1b' })).Hsm as Record<string, string>;
+  const h = (await s.get(id)).hsms.find((x) => x.hsmId === first.HsmId);
+  assert.equal(h?.poolEntry, 'token:a1b2c3d4e5f60718');
+  assert.equal(h?.tokenSerial, 'a1b2c3d4e5f60718');
+  assert.equal(s.secrets.open(pinSealId(first.HsmId ?? '', 'so'), h?.soPinSealed ?? ''), 'operator-so-pin-1');
+  await assert.rejects(s.call('CreateHsm', { ClusterId: id, AvailabilityZone: 'eu-west-1b' }), { name: 'CloudHsmInvalidRequestException', message: /no free HSM left/ });
+  const slot = (await s.call('CreateHsm', { ClusterId: id, AvailabilityZone: 'eu-west-1c' })).Hsm as Record<string, string>;
+  const sh = (await s.get(id)).hsms.find((x) => x.hsmId === slot.HsmId);
+  assert.equal(sh?.poolEntry, 'slot:subnet-0a1b2c3e#1');
+  assert.equal(sh?.tokenSerial, undefined, 'a free slot gets its serial when the job initialises it');
+  // A deleted HSM's entry is free again once the HSM is gone from the cluster.
+  await s.set({ ...await s.get(id), hsms: (await s.get(id)).hsms.filter((x) => x.hsmId !== first.HsmId) });
+  const again = (await s.call('CreateHsm', { ClusterId: id, AvailabilityZone: 'eu-west-1b' })).Hsm as Record<string, string>;
+  assert.equal((await s.get(id)).hsms.find((x) => x.hsmId === again.HsmId)?.poolEntry, 'token:a1b2c3d4e5f60718');
 });
