@@ -20,6 +20,8 @@
  *   6. the storage cells (bench/storage.ts): SQLite and PostgreSQL, Encrypt at 16 and 64 and CreateKey
  *      at 16, and COFFER_WORKERS=2 against 1; CPU per request of each server's process tree.
  * BENCH_ONLY=overload runs the overload case alone; BENCH_ONLY=compare the comparison alone;
+ * BENCH_ONLY=startup the start-up cells alone (bench/startup.ts: `npm start`, `node dist/main.js` and
+ * the old `tsx src/main.ts`: first signed answer, memory, Encrypt c=16);
  * BENCH_ONLY=storage the storage cells alone; BENCH_ONLY=cloudhsm the CloudHSM cells alone (bench/cloudhsm.ts:
  * Encrypt and GenerateDataKey at c=16 on an AWS_CLOUDHSM key on SoftHSM2 beside a software key).
  *
@@ -37,6 +39,8 @@ import { overloadMarkdown, runOverload, type OverloadResult } from './overload.t
 import { compareMarkdown, runCompare, type CompareResult } from './compare.ts';
 import { runStorageBench, storageMarkdown, type StorageResult } from './storage.ts';
 import { cloudHsmMarkdown, runCloudHsmBench, type CloudHsmResult } from './cloudhsm.ts';
+import { runStartupBench, startupMarkdown, type StartupCell } from './startup.ts';
+import { cofferArgs } from '../scripts/server-command.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench-results');
@@ -138,7 +142,7 @@ const NO_QUOTAS = { COFFER_QUOTA_CRYPTO_RPS: '0', COFFER_QUOTA_ASYMMETRIC_RPS: '
 
 async function startCoffer(dataDir: string, audit: boolean, env: Record<string, string> = NO_QUOTAS, cwd = ROOT): Promise<Started> {
   mkdirSync(join(OUT, 'profiles'), { recursive: true });
-  const node = [process.execPath, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles')] : []), '--import', 'tsx', 'src/main.ts'];
+  const node = [process.execPath, ...cofferArgs('main', { root: cwd, nodeFlags: PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(OUT, 'profiles')] : [] })];
   return startProcess(pin(0, node), {
     COFFER_HOST: '127.0.0.1', COFFER_PORT: '0', COFFER_DATA_DIR: dataDir, COFFER_ROOT_ACCESS_KEY_ID: creds.accessKeyId,
     COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'info', COFFER_AUDIT: String(audit), ...env,
@@ -260,6 +264,26 @@ async function main(): Promise<void> {
     });
   }
 
+  let startup: StartupCell[] | undefined;
+  if (ONLY === '' || ONLY === 'startup') {
+    const npm = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).stdout.trim();
+    startup = await runStartupBench({
+      root: ROOT, plaintext, call, pin: (cmd) => pin(0, cmd),
+      env: (port, dataDir) => ({
+        COFFER_HOST: '127.0.0.1', COFFER_PORT: String(port), COFFER_DATA_DIR: dataDir, COFFER_ROOT_ACCESS_KEY_ID: creds.accessKeyId,
+        COFFER_ROOT_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_LOG_LEVEL: 'warn', ...NO_QUOTAS,
+      }),
+      newDataDir: () => mkdtempSync(join(tmpdir(), 'coffer-bench-')),
+      removeDataDir: (dir) => rmSync(dir, { recursive: true, force: true }),
+      load: (port, body) => load({ port, requests: [{ target: 'TrentService.Encrypt', body }], concurrency: 16 }),
+    }, [
+      { way: 'npm start', cmd: [npm, 'start', '--silent'] },
+      { way: 'node dist/main.js', cmd: [process.execPath, ...cofferArgs('main', { from: 'build' })] },
+      // What `npm start` ran before the build: npm, sh, tsx's CLI, then the server's node.
+      { way: 'tsx src/main.ts (the old way)', cmd: [npm, 'exec', '--', 'tsx', 'src/main.ts'] },
+    ]);
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
@@ -268,9 +292,10 @@ async function main(): Promise<void> {
   const comp = compare ? compareMarkdown(compare) : undefined;
   const stor = storage ? storageMarkdown(storage) : undefined;
   const hsmCells = cloudhsm ? cloudHsmMarkdown(cloudhsm) : undefined;
+  const starts = startup ? startupMarkdown(startup) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -280,10 +305,11 @@ async function main(): Promise<void> {
     ...(comp?.targets ?? []),
     ...(stor?.targets ?? []),
     ...(hsmCells?.targets ?? []),
+    ...(starts?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -296,6 +322,7 @@ async function main(): Promise<void> {
     ...(comp?.lines ?? []),
     ...(stor?.lines ?? []),
     ...(hsmCells?.lines ?? []),
+    ...(starts?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

@@ -9,10 +9,13 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { serve } from './serve.ts';
 import { runPrimary, type ReadyMessage } from './primary.ts';
+import { checkPortFree } from './server/port-check.ts';
 
 try {
   const config = loadConfig();
   const count = config.workers === 0 ? availableParallelism() : config.workers;
+  // A worker listens on the primary's port (node:cluster shares it): only the first process checks.
+  if (!cluster.isWorker) await checkPortFree(config.host, config.port);
   if (count > 1 && cluster.isPrimary) {
     await runPrimary(config, count);
   } else if (cluster.isWorker) {

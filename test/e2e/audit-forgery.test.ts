@@ -21,6 +21,7 @@ import { chainHash, digestHash, GENESIS, signDigest } from '../../src/audit/chai
 import { verifyTrail, type VerifyReport } from '../../src/audit/verify.ts';
 import type { AuditAnchor, AuditDigest } from '../../src/ports/audit.ts';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
 const SECOND_LOG = 'disk2/audit-digests.jsonl';
@@ -58,7 +59,7 @@ function verifyCli(i: Install, ...args: string[]) {
   return verifyWithLog(i, i.secondLog, ...args);
 }
 function verifyWithLog(i: Install, secondLog: string, ...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', ...args], {
+  return spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', ...args], {
     cwd: REPO_ROOT, encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: i.data, COFFER_AUDIT_DIGEST_LOG: secondLog },
   });

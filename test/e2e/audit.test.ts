@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { IMPLEMENTED_OPERATIONS } from '../../src/operations/registry.ts';
 import { wrapLocally } from './byok.ts';
 import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
 const CT_TARGET = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
@@ -63,7 +64,7 @@ async function lookup(body: Record<string, unknown>, credentials?: Credentials) 
 const recordsOf = (events: { CloudTrailEvent: string }[] | undefined) => (events ?? []).map((e) => JSON.parse(e.CloudTrailEvent) as Record<string, unknown>);
 
 function cli(args: string[], dataDir: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return spawnSync(process.execPath, [...cofferArgs('cli'), ...args], {
     cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: dataDir },
   });
 }

@@ -17,6 +17,7 @@ import {
   ReEncryptCommand, RetireGrantCommand, RevokeGrantCommand, ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, databaseFor, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const skipCli = !hasAws && process.env.CI !== 'true' ? 'the aws CLI is not installed (apt-get install awscli, or pip install awscli)' : false;
@@ -81,7 +82,7 @@ before(async () => {
   const dataDir = newDataDir();
   // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
   const databaseUrl = await databaseFor(dataDir);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
+  const made = spawnSync(process.execPath, [...cofferArgs('cli'), 'accounts', 'create', OTHER], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);

@@ -21,6 +21,7 @@ import {
 import { REGION, REPO_ROOT, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { esdkRoundTrip } from './esdk.ts';
 import { pkcs11Tokens, pkcs11Tool, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -76,7 +77,7 @@ function awsFails(args: string[]): string {
 
 /** `coffer hsm …` (cloudhsm-cli shape) with the test's AWS credentials. */
 function cofferHsm(args: string[], extra: Record<string, string> = {}): { error_code: number; data: unknown } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
     cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000,
     env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ACCESS_KEY_ID: coffer.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: coffer.credentials.secretAccessKey, AWS_REGION: REGION, ...extra },
   });

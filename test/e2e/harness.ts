@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const ACCOUNT_ID = '111122223333';
@@ -105,7 +106,7 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   const dataDir = opts.dataDir ?? newDataDir();
   const databaseUrl = opts.env?.COFFER_DATABASE_URL ?? await databaseFor(dataDir, opts.backend);
   const credentials = opts.credentials ?? testCredentials();
-  const node = [process.execPath, '--import', 'tsx', 'src/main.ts'];
+  const node = [process.execPath, ...cofferArgs('main')];
   // `exec` keeps the process id, so signals reach the server itself.
   const [bin = process.execPath, ...args] = opts.openFileLimit === undefined ? node : ['/bin/sh', '-c', `ulimit -n ${opts.openFileLimit} && exec "$0" "$@"`, ...node];
   const proc: ChildProcess = spawn(bin, args, {

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-cloudhsm-v2';
 import { newDataDir, REGION, REPO_ROOT, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { pkcs11Tokens, softhsmModulePath, softhsmSkip, softhsmTokenDir } from '../support/softhsm.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = softhsmSkip();
 const A = 'subnet-0a1b2c3d4e5f60718';
@@ -105,7 +106,7 @@ test('a pool file group or others may read stops start-up, naming COFFER_HSM_POO
     const file = join(dir, 'pool.json');
     writeFileSync(file, JSON.stringify({ hsms: [{ subnetId: A, availabilityZone: 'us-east-1a', tokenSerial: 'abc', soPin: 'never-printed-pin' }] }));
     chmodSync(file, 0o644);
-    const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const run = () => spawnSync(process.execPath, cofferArgs('main'), {
       cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000,
       env: { PATH: process.env.PATH ?? '', COFFER_PORT: '0', COFFER_DATA_DIR: dataDir, COFFER_HSM_POOL: file, COFFER_PKCS11_MODULE: softhsmModulePath(), SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '' },
     });

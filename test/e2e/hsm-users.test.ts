@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-cloudhsm-v2';
 import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = softhsmSkip() ?? pkcs11ToolSkip();
 let coffer: Coffer;
@@ -39,7 +40,7 @@ after(async () => {
 
 /** `npm run coffer -- hsm …` with the test's AWS credentials (and `extra` env: CLOUDHSM_ROLE, CLOUDHSM_PIN). */
 function cli(args: string[], extra: Record<string, string> = {}): { status: number | null; json: { error_code: number; data: unknown } } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
     cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000,
     env: {
       PATH: process.env.PATH ?? '', HOME: '/nonexistent',

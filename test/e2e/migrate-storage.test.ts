@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freshDatabase, postgresSkip } from '../support/postgres.ts';
 import { ACCOUNT_ID, REPO_ROOT, newDataDir, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = await postgresSkip() ?? false;
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
@@ -22,7 +23,7 @@ const OTHER = '444455556666';
 
 /** The admin command on `dataDir`, on `databaseUrl` when given. */
 function cli(dataDir: string, args: readonly string[], databaseUrl?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), ...args], {
     cwd: REPO_ROOT, encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) },
   });

@@ -16,6 +16,7 @@ import {
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type StartOptions } from './harness.ts';
 import { severalWritersCases } from './several-writers.ts';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = await postgresSkip();
 
@@ -192,7 +193,7 @@ describe('two nodes on one PostgreSQL database', { skip }, () => {
       await again.stop();
       removeDataDir(node.dataDir);
     }
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], {
+    const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify'], {
       cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: a.dataDir, COFFER_DATABASE_URL: db.url },
     });
     assert.equal(r.status, 0, `audit verify after the kills:\n${r.stdout}${r.stderr}`);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { CreateKeyCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { newDataDir, REPO_ROOT, databaseFor, removeDataDir, rejectsWith, startCoffer, type Coffer, type Credentials } from './harness.ts';
 import { closeAllConnections, metric, openConnections, RawConnection, signedRequest, sleep, until, type Outcome, type RawResponse } from './raw-http.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const THROTTLED_JSON = '{"__type":"ThrottlingException","message":"Rate exceeded"}';
 
@@ -188,7 +189,7 @@ test('request quotas: the (N+1)th CreateKey within a second is ThrottlingExcepti
   const dataDir = newDataDir();
   // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
   const databaseUrl = await databaseFor(dataDir);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
+  const made = spawnSync(process.execPath, [...cofferArgs('cli'), 'accounts', 'create', OTHER], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);

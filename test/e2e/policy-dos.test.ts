@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, databaseFor, rejectsWith, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const OTHER = '444455556666';
 const SLASHES = '/'.repeat(500);
@@ -27,7 +28,7 @@ before(async () => {
   const dataDir = newDataDir();
   // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
   const databaseUrl = await databaseFor(dataDir);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'accounts', 'create', OTHER], {
+  const made = spawnSync(process.execPath, [...cofferArgs('cli'), 'accounts', 'create', OTHER], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);

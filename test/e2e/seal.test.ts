@@ -10,15 +10,16 @@ import { spawnSync } from 'node:child_process';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateMacCommand, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { databaseFor, newDataDir, REPO_ROOT, removeDataDir, startCoffer } from './harness.ts';
 import { openSoftHsm, pkcs11Tool, softhsmModulePath, softhsmSkip } from '../support/softhsm.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 
 const cli = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  spawnSync(process.execPath, [...cofferArgs('cli'), ...args], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000,
   });
 const runMain = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  spawnSync(process.execPath, cofferArgs('main'), {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
   });
 

@@ -10,9 +10,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const runMain = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  spawnSync(process.execPath, cofferArgs('main'), {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
   });
 

@@ -14,6 +14,7 @@ import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, PutKeyPolicyCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 const health = async (c: Coffer): Promise<{ status: number; body: { status: string; problems?: string[] } }> => {
   const r = await fetch(`${c.endpoint}/health`);
@@ -46,7 +47,7 @@ const errorOf = async (p: Promise<unknown>): Promise<{ name: string; message: st
 };
 
 const verifyTrail = (dataDir: string): { status: number | null; out: string } => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify'], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir }, encoding: 'utf8',
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
@@ -227,7 +228,7 @@ test('a damaged page of the keys table or of an index stops start-up with a clea
       for (let i = 0; i < 40; i++) await kms.send(new CreateKeyCommand({ Description: 'd'.repeat(2000) }));
       await first.stop();
       damagePage(`${dataDir}/coffer.db`, table);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const r = spawnSync(process.execPath, cofferArgs('main'), {
         cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000,
         env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, COFFER_PORT: '0', COFFER_ROOT_ACCESS_KEY_ID: 'AKIATESTROOT0000001', COFFER_ROOT_SECRET_ACCESS_KEY: 'test-secret-key-0123456789abcdefghijklmnop' },
       });
@@ -270,7 +271,7 @@ test('an index whose entries no longer match its table: Decrypt answers KMSInter
       await second.stop();
     }
     assert.match(second.output(), /missing from the key-id index: the database is damaged/);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const r = spawnSync(process.execPath, cofferArgs('main'), {
       cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000,
       env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, COFFER_PORT: '0', COFFER_STORAGE_INTEGRITY_CHECK: 'full', COFFER_ROOT_ACCESS_KEY_ID: 'AKIATESTROOT0000001', COFFER_ROOT_SECRET_ACCESS_KEY: 'test-secret-key-0123456789abcdefghijklmnop' },
     });
