@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { serve } from './serve.ts';
 import { runPrimary, type ReadyMessage } from './primary.ts';
+import { TlsFileError } from './server/tls.ts';
 
 try {
   const config = loadConfig();
@@ -24,7 +25,7 @@ try {
     await serve(config);
   }
 } catch (e) {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof TlsFileError) {
     console.error(`Configuration error: ${e.message}`);
   } else {
     console.error(`Coffer failed to start: ${e instanceof Error ? e.message : String(e)}`);
