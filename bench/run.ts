@@ -68,7 +68,7 @@ async function startProcess(cmd: string[], env: Record<string, string>, logFile?
     const timer = setTimeout(() => fail(new Error(`${cmd.join(' ')} did not start:\n${out}`)), 30_000);
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (?:http:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
+      const m = /listening on (?:https?:\/\/127\.0\.0\.1:)?(\d+)/.exec(out);
       if (m) { clearTimeout(timer); ok(Number(m[1])); }
     });
     proc.once('exit', (code) => { clearTimeout(timer); fail(new Error(`${cmd.join(' ')} exited with ${code}:\n${out}`)); });

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from './config/config.ts';
 import { serve } from './serve.ts';
 import { runPrimary, type ReadyMessage } from './primary.ts';
 import { checkPortFree } from './server/port-check.ts';
+import { TlsFileError } from './server/tls.ts';
 
 try {
   const config = loadConfig();
@@ -27,7 +28,7 @@ try {
     await serve(config);
   }
 } catch (e) {
-  if (e instanceof ConfigError) {
+  if (e instanceof ConfigError || e instanceof TlsFileError) {
     console.error(`Configuration error: ${e.message}`);
   } else {
     console.error(`Coffer failed to start: ${e instanceof Error ? e.message : String(e)}`);

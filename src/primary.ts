@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config.ts';
 import { takeOwnerLock } from './adapters/storage/sqlite.ts';
 import { openDataDir } from './data-dir.ts';
+import { readTlsCertificate } from './server/tls.ts';
 
 /** What a worker tells its primary once it serves. */
 export interface ReadyMessage {
@@ -26,6 +27,8 @@ const isReady = (m: unknown): m is ReadyMessage =>
 const RESTART_DELAY_MS = 1_000;
 
 export async function runPrimary(config: Config, count: number): Promise<void> {
+  // Each worker reads the certificate itself; checked here first so that a bad one stops the start at once.
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined ? readTlsCertificate({ certFile: config.tlsCert, keyFile: config.tlsKey }) : undefined;
   const dataDir = openDataDir(config.dataDir);
   const lock = takeOwnerLock(join(dataDir, 'coffer.db'));
   const workers = new Map<number, Worker>();
@@ -66,6 +69,8 @@ export async function runPrimary(config: Config, count: number): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGTERM'));
+  // A renewed certificate: every worker reads the files again (each logs what it did).
+  if (tls !== undefined) process.on('SIGHUP', () => { for (const w of workers.values()) if (!w.isDead()) w.process.kill('SIGHUP'); });
 
   try {
     const first = await start(1);
@@ -73,7 +78,7 @@ export async function runPrimary(config: Config, count: number): Promise<void> {
     for (const l of first.lines) console.log(l);
     const ports = new Set([first.port, ...rest.map((r) => r.port)]);
     if (ports.size !== 1) throw new Error(`the workers listen on different ports (${[...ports].join(', ')})`);
-    console.log(`Coffer listening on http://${config.host}:${first.port} (region ${config.region}, data ${dataDir}${config.databaseUrl !== undefined ? ', PostgreSQL' : ''}, ${count} workers)`);
+    console.log(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${first.port} (region ${config.region}, data ${dataDir}${config.databaseUrl !== undefined ? ', PostgreSQL' : ''}, ${count} workers)`);
   } catch (e) {
     await stopAll('SIGTERM');
     throw e;

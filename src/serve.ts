@@ -28,6 +28,7 @@ import type { Caller } from './operations/context.ts';
 import { KmsRequestContext, type KmsServices } from './operations/kms-context.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
+import { readTlsCertificate, type TlsFiles } from './server/tls.ts';
 import { createLogger, type Logger } from './core/log.ts';
 import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
 import { kmsCodec } from './server/kms-codec.ts';
@@ -100,6 +101,9 @@ async function openBackend(config: Config, dataDir: string, role: Role, log: Log
 export async function serve(config: Config, role: Role = { index: 1, count: 1 }): Promise<void> {
   checkOpenFileLimit(config.maxConnections, readOpenFileLimit());
   const log = createLogger(config.logLevel);
+  // HTTPS: a certificate that cannot serve stops the start before the data folder is touched.
+  const tlsFiles: TlsFiles | undefined = config.tlsCert !== undefined && config.tlsKey !== undefined ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
+  const tls = tlsFiles === undefined ? undefined : readTlsCertificate(tlsFiles);
   const dataDir = openDataDir(config.dataDir);
   const clock = config.testMode ? new OffsetClock() : undefined;
   const now = clock ?? systemClock;
@@ -269,6 +273,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
       requestTimeoutMs: config.requestTimeoutSeconds * 1000, keepAliveTimeoutMs: config.keepAliveTimeoutSeconds * 1000,
       admissionQueueMs: config.admissionQueueMs,
     },
+    ...(tls !== undefined ? { tls } : {}),
     ...(clock
       ? {
         advanceClock: async (seconds: number) => { clock.advance(seconds * 1000); return { offsetSeconds: clock.offset / 1000, ...await scheduler.tick() }; },
@@ -277,6 +282,19 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
       : {}),
   });
 
+  // SIGHUP reads the certificate and key again (a renewal needs no restart); a pair that cannot
+  // serve is logged and the one in use stays. Without TLS, SIGHUP keeps Node's default (exit).
+  if (tlsFiles !== undefined) {
+    process.on('SIGHUP', () => {
+      try {
+        const c = readTlsCertificate(tlsFiles);
+        http.setCertificate(c);
+        log.info('TLS certificate reloaded', { subject: c.subject, serialNumber: c.serialNumber, validTo: c.validTo });
+      } catch (e) {
+        log.error('TLS certificate not reloaded: the one in use stays', { cause: e instanceof Error ? e.message : String(e) });
+      }
+    });
+  }
   await new Promise<void>((ok, fail) => {
     http.server.once('error', fail);
     http.server.listen(config.port, config.host, () => ok());
@@ -335,6 +353,6 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     return;
   }
   for (const l of lines) console.log(l);
-  console.log(`Coffer listening on http://${config.host}:${port} (region ${config.region}, data ${dataDir}${backend.kind === 'postgres' ? `, database ${backend.where}` : ''})`);
+  console.log(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${port} (region ${config.region}, data ${dataDir}${backend.kind === 'postgres' ? `, database ${backend.where}` : ''})`);
 }
 

@@ -105,3 +105,13 @@ test('COFFER_PKCS11_MODULE: unset is SoftHSM2 where it is installed; a set value
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('COFFER_TLS_CERT and COFFER_TLS_KEY: both or neither, made absolute; one alone names the other', () => {
+  const plain = loadConfig({});
+  assert.deepEqual([plain.tlsCert, plain.tlsKey], [undefined, undefined]);
+  const c = loadConfig({ COFFER_TLS_CERT: 'tls/server.pem', COFFER_TLS_KEY: '/etc/coffer/server.key' });
+  assert.equal(c.tlsCert, `${process.cwd()}/tls/server.pem`);
+  assert.equal(c.tlsKey, '/etc/coffer/server.key');
+  assert.throws(() => loadConfig({ COFFER_TLS_CERT: '/x.pem' }), (e: Error) => e instanceof ConfigError && /COFFER_TLS_CERT is set but COFFER_TLS_KEY is not/.test(e.message));
+  assert.throws(() => loadConfig({ COFFER_TLS_KEY: '/x.key' }), (e: Error) => e instanceof ConfigError && /COFFER_TLS_KEY is set but COFFER_TLS_CERT is not/.test(e.message));
+});

@@ -4,7 +4,7 @@
  * start-up with a message that names the variable.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseManagementQuotas, resolveKmsQuotas, type KmsQuota, type ManagementQuotaSetting } from './kms-quotas.ts';
 
 export interface Config {
@@ -62,6 +62,10 @@ export interface Config {
   readonly hsmPool: string | undefined;
   /** The PKCS#11 module (shared library path) of the HSM tier; undefined: none on this machine. */
   readonly pkcs11Module: string | undefined;
+  /** HTTPS: the PEM certificate (chain) file, absolute; undefined (with tlsKey): plain HTTP. Re-read on SIGHUP. */
+  readonly tlsCert: string | undefined;
+  /** HTTPS: the PEM private key file of tlsCert, absolute. */
+  readonly tlsKey: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -133,6 +137,8 @@ const existingFile: Parser<string | undefined> = (raw, name) => {
   if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
   return raw;
 };
+/** A file path, made absolute (a SIGHUP re-reads the same file); its content is checked where it is read (server/tls.ts). */
+const filePath: Parser<string | undefined> = (raw) => (raw === '' ? undefined : resolve(raw));
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -195,6 +201,8 @@ export const SETTINGS = [
   s({ key: 'coherencePollMs', env: 'COFFER_COHERENCE_POLL_MS', fallback: '200', parse: int(10, 10_000), doc: 'Where several processes share the storage (workers, nodes), how often each reads the others\' change notices: a change made through one takes effect in all within this time plus a read.' }),
   s({ key: 'pkcs11Module', env: 'COFFER_PKCS11_MODULE', fallback: '', parse: pkcs11Module, doc: 'The PKCS#11 module (absolute path of its .so) whose tokens are the HSM tier\'s HSMs and partitions. Unset: `/usr/lib/softhsm/libsofthsm2.so` (Debian\'s `softhsm2`) when that file exists, else none. Loading it needs the optional `pkcs11js` package (built by `npm ci`).' }),
   s({ key: 'hsmPool', env: 'COFFER_HSM_POOL', fallback: '', parse: existingFile, doc: 'The HSM pool file (absolute path, JSON, not readable by group or others since it holds SO PINs): the subnets clusters may use and, in each, the tokens an operator provisioned (serial and SO PIN) or free slots, one HSM each (README: "Tokens an operator provisions"). Unset: any subnet, every HSM a token Coffer initialises on a free slot of COFFER_PKCS11_MODULE.' }),
+  s({ key: 'tlsCert', env: 'COFFER_TLS_CERT', fallback: '', parse: filePath, doc: 'Serve HTTPS (HTTP/1.1, TLS 1.2 or later) instead of HTTP: the PEM file of the server certificate, followed by any intermediate certificates. Set together with COFFER_TLS_KEY; both files are read again on SIGHUP, so a renewed certificate needs no restart (see TLS). Policies then see `aws:SecureTransport` true.' }),
+  s({ key: 'tlsKey', env: 'COFFER_TLS_KEY', fallback: '', parse: filePath, doc: "With COFFER_TLS_CERT: the PEM file of the certificate's private key (unencrypted; keep it readable by Coffer's user only)." }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -207,6 +215,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const cfg = out as unknown as Config;
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');
+  }
+  if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
+    const [set, unset] = cfg.tlsCert === undefined ? ['COFFER_TLS_KEY', 'COFFER_TLS_CERT'] : ['COFFER_TLS_CERT', 'COFFER_TLS_KEY'];
+    throw new ConfigError(`${set} is set but ${unset} is not: HTTPS needs both the certificate and its key (PEM files), plain HTTP neither`);
   }
   if (cfg.seal === 'pkcs11') {
     for (const [value, name] of [[cfg.pkcs11Module, 'COFFER_PKCS11_MODULE'], [cfg.sealPkcs11TokenLabel, 'COFFER_SEAL_PKCS11_TOKEN_LABEL'], [cfg.sealPkcs11Pin, 'COFFER_SEAL_PKCS11_PIN']] as const) {

@@ -4,8 +4,10 @@
  * connections (connections.ts), header and request timeouts, and admission control that sheds
  * load before any expensive work (admission.ts) — and a graceful drain on stop().
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Server as NetServer } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { newRequestId } from '../core/ids.ts';
 import { RequestEntityTooLargeException } from '../errors/common-errors.ts';
@@ -17,6 +19,7 @@ import { Admission } from './admission.ts';
 import { answerStarted, clientErrorResponse } from './client-errors.ts';
 import { Connections, type ConnectionStats } from './connections.ts';
 import { throttledAnswer } from './throttled-answer.ts';
+import { TLS_MIN_VERSION, type TlsCertificate } from './tls.ts';
 
 /** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -51,6 +54,8 @@ export interface HttpDeps {
   /** Told of every answered API request (metrics), throttled ones included. */
   readonly onAnswer?: (answer: Answer, seconds: number) => void;
   readonly limits?: HttpLimits;
+  /** Serve HTTPS with this certificate (tls.ts) instead of HTTP. */
+  readonly tls?: TlsCertificate;
 }
 
 export interface HttpStats extends ConnectionStats {
@@ -86,6 +91,8 @@ export interface RunningServer {
    */
   stop(): Promise<void>;
   stats(): HttpStats;
+  /** HTTPS only: new connections get this certificate; established ones keep theirs. */
+  setCertificate(c: TlsCertificate): void;
 }
 
 export function createHttpServer(deps: HttpDeps): RunningServer {
@@ -117,13 +124,15 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
     }
   };
 
-  const server = createServer({
+  const options: ServerOptions = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks the two timeouts on this interval (30 s by default, which would let a silent connection live that much longer).
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-  }, async (req, res) => {
+  };
+  const tls = deps.tls;
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const socket = req.socket;
     // Arrived after the server half-closed this connection (its FIN went first): not answered.
     if (connections.isClosing(socket)) { req.resume(); return; }
@@ -173,7 +182,7 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         return;
       }
       const started = performance.now();
-      const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, sourceIp: req.socket.remoteAddress ?? '' }, body, requestId);
+      const answer = await deps.handle({ method: req.method ?? 'GET', path, query, headers: req.headers, sourceIp: req.socket.remoteAddress ?? '', secureTransport: req.socket instanceof TLSSocket }, body, requestId);
       send(res, answer.status, answer.body, requestId, answer.contentType);
       const seconds = (performance.now() - started) / 1000;
       deps.onAnswer?.(answer, seconds);
@@ -195,11 +204,19 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         res.destroy();
       }
     }
-  });
+  };
+  // HTTPS speaks HTTP/1.1 only (ALPN), and a handshake must finish within the headers timeout
+  // (a connection counts against the cap, and can be drained, once it is encrypted).
+  const secure = tls === undefined ? undefined : createHttpsServer({
+    ...options, cert: tls.cert, key: tls.key, minVersion: TLS_MIN_VERSION, ALPNProtocols: ['http/1.1'], handshakeTimeout: limits.headersTimeoutMs,
+  }, handler);
+  const server: Server = secure ?? createServer(options, handler);
 
-  server.on('connection', (socket) => {
+  server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Duplex) => {
     if (connections.open(socket)) socket.once('close', () => connections.closed(socket));
   });
+  // A failed handshake (plain HTTP to this port, a TLS 1.1 client, a timeout): Node destroys the socket.
+  if (tls !== undefined) server.on('tlsClientError', (err: Error) => deps.log.debug('TLS handshake failed', { cause: err.message }));
   // Timeouts and bytes that are not HTTP: an AWS-shaped answer, then a half-close (never a reset).
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (socket.destroyed || connections.isClosing(socket)) return;
@@ -211,6 +228,10 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
   return {
     server,
     stats: () => ({ ...connections.stats(), shed: admission.shed }),
+    setCertificate: (c) => {
+      if (secure === undefined) throw new Error('this server speaks plain HTTP');
+      secure.setSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
+    },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
         // net.Server's close: stop accepting, call back once every connection has closed.

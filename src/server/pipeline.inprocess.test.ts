@@ -105,7 +105,7 @@ async function startInProcess(): Promise<InProcess> {
     const sig = new SignatureV4({ credentials: creds, region: REGION, service, sha256: Sha256 });
     const signed = await sig.sign({ method: 'POST', protocol: 'http:', hostname: HOST, path: '/', headers: { host: HOST, ...headers }, body });
     const lower = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    return handler({ method: 'POST', path: '/', query: '', headers: { ...lower, 'user-agent': 'in-process-test' }, sourceIp: '127.0.0.1' }, Buffer.from(body), randomUUID());
+    return handler({ method: 'POST', path: '/', query: '', headers: { ...lower, 'user-agent': 'in-process-test' }, sourceIp: '127.0.0.1', secureTransport: false }, Buffer.from(body), randomUUID());
   };
 
   return {

@@ -39,6 +39,8 @@ export interface HttpRequest {
   readonly query: string;
   readonly headers: IncomingHttpHeaders;
   readonly sourceIp: string;
+  /** The request came over TLS (aws:SecureTransport). */
+  readonly secureTransport: boolean;
 }
 
 /** An error as a codec answers it. `cause` is set for an unexpected error: what to log (never sent). */

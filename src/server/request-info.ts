@@ -2,12 +2,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestInfo } from '../operations/context.ts';
 
-export function requestInfo(req: { headers: IncomingHttpHeaders; sourceIp: string }): RequestInfo {
+export function requestInfo(req: { headers: IncomingHttpHeaders; sourceIp: string; secureTransport: boolean }): RequestInfo {
   const ua = req.headers['user-agent'];
   return {
     sourceIp: req.sourceIp.startsWith('::ffff:') ? req.sourceIp.slice(7) : req.sourceIp,
     userAgent: (Array.isArray(ua) ? ua[0] : ua) ?? '',
-    // Coffer listens on plain HTTP; TLS is terminated in front of it when at all.
-    secureTransport: false,
+    // Coffer's own TLS (COFFER_TLS_CERT) only: a proxy terminating TLS in front of plain HTTP is not seen.
+    secureTransport: req.secureTransport,
   };
 }

@@ -8,6 +8,7 @@ import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Agent as HttpsAgent } from 'node:https';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -36,6 +37,11 @@ export interface StartOptions {
    * (the same one again on a restart); default COFFER_TEST_BACKEND's. `env.COFFER_DATABASE_URL` wins.
    */
   backend?: 'sqlite' | 'postgres';
+  /**
+   * The CA (PEM) that `client()` trusts when the server speaks HTTPS (env COFFER_TLS_CERT/KEY);
+   * `raw()` and `advanceClock()` speak plain HTTP only.
+   */
+  ca?: string;
 }
 
 export interface Coffer {
@@ -133,11 +139,12 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   proc.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => proc.once('close', (code) => r(code)));
 
+  let scheme = 'http';
   const port = await new Promise<number>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`Coffer did not start within 30 s:\n${out}`)), 30_000);
     const check = (): void => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+      const m = /listening on (https?):\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); scheme = m[1] ?? 'http'; ok(Number(m[2])); }
     };
     proc.stdout?.on('data', check);
     void exited.then((code) => { clearTimeout(timer); fail(new Error(`Coffer exited with ${code} before listening:\n${out}`)); });
@@ -150,7 +157,8 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       throw new Error(`prlimit (util-linux) could not lower the server's open-file limit to ${n}: ${r.error?.message ?? r.stderr}`);
     }
   }
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${scheme}://127.0.0.1:${port}`;
+  const httpsAgent = scheme === 'https' ? new HttpsAgent({ ca: opts.ca, keepAlive: true }) : undefined;
 
   const clients: KMSClient[] = [];
   const signer = (region: string, service: string, creds: Credentials) =>
@@ -159,7 +167,7 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
   const coffer: Coffer = {
     endpoint, port, dataDir, credentials, output: () => out, pid: proc.pid ?? 0,
     client(region = REGION, creds = credentials) {
-      const c = new KMSClient({ endpoint, region, credentials: creds, maxAttempts: 1 });
+      const c = new KMSClient({ endpoint, region, credentials: creds, maxAttempts: 1, ...(httpsAgent !== undefined ? { requestHandler: { httpsAgent } } : {}) });
       clients.push(c);
       return c;
     },
@@ -167,12 +175,14 @@ export async function startCoffer(opts: StartOptions = {}): Promise<Coffer> {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const code = await exited;
       for (const c of clients) c.destroy();
+      httpsAgent?.destroy();
       return code;
     },
     async kill9() {
       if (proc.exitCode === null) proc.kill('SIGKILL');
       await exited;
       for (const c of clients) c.destroy();
+      httpsAgent?.destroy();
     },
     async advanceClock(seconds) {
       const r = await fetch(`${endpoint}/_coffer/test/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: seconds }) });
