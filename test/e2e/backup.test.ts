@@ -34,7 +34,7 @@ function cli(dataDir: string, args: readonly string[], env: Record<string, strin
 
 interface Acked { readonly blob: Buffer; readonly plaintext: string; readonly keyId: string }
 
-test('backup create under load, restore into a new folder: every ciphertext acknowledged before the backup decrypts there', { timeout: 240_000 }, async () => {
+test('backup create under load, restore into a new folder: every ciphertext acknowledged before the backup decrypts there', { timeout: 240_000 }, async (t) => {
   const dataDir = newDataDir();
   const work = newDataDir();
   const restored = join(work, 'restored');
@@ -77,6 +77,7 @@ test('backup create under load, restore into a new folder: every ciphertext ackn
     assert.match(created.stdout, /The root seal is NOT in the backup \(the key file root\.key\)/);
     assert.ok(beforeBackup.length > 20, `only ${beforeBackup.length} ciphertexts before the backup`);
     assert.ok(duringBackup > 0, 'the server answered nothing while the backup was taken');
+    t.diagnostic(`${beforeBackup.length} ciphertexts acknowledged before the backup, ${duringBackup} while it ran, ${keys.length} keys`);
     const late = (await kms.send(new CreateKeyCommand({ Description: 'after the backup' }))).KeyMetadata?.KeyId ?? '';
 
     // The file: private, and without the root key (in any spelling) or the root secret.
