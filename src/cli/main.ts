@@ -10,6 +10,8 @@
  *   npm run coffer -- audit prune --before <date>
  *   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
  *   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
+ *   npm run coffer -- backup create --out <file>
+ *   npm run coffer -- backup restore <file> --data-dir <new folder>
   npm run coffer -- hsm cluster activate --cluster-id <id> --password <pw> --endpoint-url <url>
   npm run coffer -- hsm user list --cluster-id <id> --endpoint-url <url>
   CLOUDHSM_ROLE=admin CLOUDHSM_PIN=<user>:<pw> npm run coffer -- hsm user create|change-password|delete --cluster-id <id> --username <u> --role <admin|crypto-user> [--password <pw>] --endpoint-url <url>
@@ -27,7 +29,11 @@
  * COFFER_AUDIT_DIGEST_LOG's). `migrate-storage` copies the data folder's SQLite installation, its
  * server stopped, into an empty PostgreSQL database (cli/migrate-storage.ts) and prints the counts
  * copied. `seal migrate` moves the data folder's domain keys from one root seal to another, its
- * server stopped (adapters/keystore/seal-migration.ts), with the seals' settings from the environment. Exit status: 0 done, 1 failed, 2 usage.
+ * server stopped (adapters/keystore/seal-migration.ts), with the seals' settings from the environment.
+ * `backup create` copies the data folder's SQLite installation while its server runs (no owner
+ * lock: a read-only connection of its own), without the seal, into one backup file; `backup
+ * restore` puts one into a new or empty folder after checking it (cli/backup.ts). On PostgreSQL
+ * `backup create` refuses and names the database's own tools. Exit status: 0 done, 1 failed, 2 usage.
  */
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -42,6 +48,7 @@ import { migrateSeal } from '../adapters/keystore/seal-migration.ts';
 import { sealSettingsFromConfig } from '../adapters/keystore/open.ts';
 import { loadPkcs11Module } from '../adapters/pkcs11/load.ts';
 import { runHsmCli } from './hsm/client.ts';
+import { backupCreate, backupRestore } from './backup.ts';
 
 const sealOf = (config: Config) => sealSettingsFromConfig(config, loadPkcs11Module);
 
@@ -54,12 +61,16 @@ const USAGE = `Usage:
   npm run coffer -- audit prune --before <date>
   npm run coffer -- migrate-storage --to <postgres://user:password@host:5432/database>
   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
+  npm run coffer -- backup create --out <file>
+  npm run coffer -- backup restore <file> --data-dir <new folder>
 
 Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped, or,
 with COFFER_DATABASE_URL set, on that PostgreSQL database (nodes may be serving). migrate-storage
 copies the data folder's SQLite installation (server stopped) into an empty PostgreSQL database.
 seal migrate rewraps the domain keys under another root seal (server stopped); each seal's settings
-come from the environment (COFFER_ROOT_PASSPHRASE, COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*).`;
+come from the environment (COFFER_ROOT_PASSPHRASE, COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*).
+backup create copies the data folder's SQLite installation while the server runs, without the
+seal; backup restore puts a backup into a new or empty folder, whose seal the operator brings.`;
 
 class UsageError extends Error {}
 
@@ -231,6 +242,29 @@ async function sealMigrate(config: Config, dataDir: string, rest: readonly strin
   return 0;
 }
 
+/** `backup create --out FILE` (SQLite only: the server may be running) and `backup restore FILE --data-dir DIR`. */
+async function backup(config: Config, dataDir: string, command: string | undefined, rest: readonly string[]): Promise<number> {
+  let lines: string[];
+  if (command === 'create') {
+    const out = options(rest, { '--out': 'value' }).get('--out');
+    if (out === undefined) throw new UsageError('backup create needs --out <file>');
+    if (config.databaseUrl !== undefined) {
+      throw new Error('backup create copies the data folder\'s SQLite database; with COFFER_DATABASE_URL the data lives in PostgreSQL: '
+        + 'back it up with pg_dump (or the database\'s own backups and point-in-time recovery), and keep the seal apart from it');
+    }
+    const configuredSeal = config.seal !== 'auto' ? config.seal : config.rootPassphrase !== undefined ? 'passphrase' : 'key-file';
+    lines = await backupCreate({ dataDir, out, configuredSeal, configuredDigestLog: config.auditDigestLog, now: new Date() });
+  } else if (command === 'restore') {
+    const [file, ...more] = rest;
+    if (file === undefined || file.startsWith('--')) throw new UsageError('backup restore needs the backup file, then --data-dir <new folder>');
+    const to = options(more, { '--data-dir': 'value' }).get('--data-dir');
+    if (to === undefined) throw new UsageError('backup restore needs --data-dir <new folder>');
+    lines = backupRestore({ file, dataDir: to });
+  } else throw new UsageError(`unknown command: backup ${[command, ...rest].join(' ')}`);
+  for (const line of lines) console.log(line);
+  return 0;
+}
+
 async function run(args: readonly string[]): Promise<number> {
   const [area, command, ...rest] = args;
   // A client of a running server's HSM data plane: no data folder or storage of its own.
@@ -246,6 +280,7 @@ async function run(args: readonly string[]): Promise<number> {
     else if (area === 'accounts' && command === 'list' && rest.length === 0) await listAccounts(config, dataDir);
     else if (area === 'audit') return await audit(config, dataDir, command, rest);
     else if (area === 'seal' && command === 'migrate') return await sealMigrate(config, dataDir, rest);
+    else if (area === 'backup') return await backup(config, dataDir, command, rest);
     else if (area === 'migrate-storage') return await migrate(config, dataDir, [command, ...rest].filter((a): a is string => a !== undefined));
     else throw new UsageError(area === undefined || area === 'help' || area === '--help' ? '' : `unknown command: ${args.join(' ')}`);
     return 0;
