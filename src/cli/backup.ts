@@ -121,7 +121,7 @@ function sealNeeds(seal: SealKind): string {
 
 function bringSeal(seal: SealKind, dir: string): string {
   switch (seal) {
-    case 'key-file': return `copy the root key file root.key (kept apart from backups) into ${dir}, mode 0600, BEFORE the first start (a start without it makes a new key file, which opens nothing)`;
+    case 'key-file': return `copy the root key file root.key (kept apart from backups) into ${dir}, mode 0600, before the first start (a start without it stops and says so)`;
     case 'passphrase': return 'set COFFER_ROOT_PASSPHRASE (COFFER_SEAL=passphrase) to the installation\'s passphrase';
     case 'pkcs11': return 'set COFFER_SEAL=pkcs11 with COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_TOKEN_LABEL and COFFER_SEAL_PKCS11_PIN of the token that keeps the root key';
     case 'unknown': return 'bring the seal the installation was started with (its root.key, its passphrase or its token)';

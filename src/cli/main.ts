@@ -12,9 +12,6 @@
  *   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
  *   npm run coffer -- backup create --out <file>
  *   npm run coffer -- backup restore <file> --data-dir <new folder>
-  npm run coffer -- hsm cluster activate --cluster-id <id> --password <pw> --endpoint-url <url>
-  npm run coffer -- hsm user list --cluster-id <id> --endpoint-url <url>
-  CLOUDHSM_ROLE=admin CLOUDHSM_PIN=<user>:<pw> npm run coffer -- hsm user create|change-password|delete --cluster-id <id> --username <u> --role <admin|crypto-user> [--password <pw>] --endpoint-url <url>
  *   npm run coffer -- hsm <cluster activate | user create | user list | user change-password | user delete> … (cli/hsm/client.ts)
  *
  * The data folder is COFFER_DATA_DIR (default ./data). The storage is the server's: with

@@ -14,13 +14,14 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { REPO_ROOT, bytes, newDataDir, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
 /** The admin command, run without blocking this process (the load loop goes on meanwhile). */
 function cli(dataDir: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((ok) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const p = spawn(process.execPath, [...cofferArgs('cli'), ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

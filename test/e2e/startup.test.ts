@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { newDataDir, REPO_ROOT, removeDataDir, startCoffer } from './harness.ts';
@@ -103,6 +103,33 @@ test('a passphrase seal opens the data folder only with the same passphrase', as
     try {
       const dec = await again.client().send(new DecryptCommand({ CiphertextBlob: blob }));
       assert.equal(Buffer.from(dec.Plaintext ?? []).toString(), 'sealed');
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    removeDataDir(dataDir);
+  }
+});
+
+test('a database with keys and no root key file beside it: start-up says to bring the file, makes none, and starts once it is back', async () => {
+  const dataDir = newDataDir();
+  try {
+    const first = await startCoffer({ dataDir });
+    const arn = (await first.client().send(new CreateKeyCommand({}))).KeyMetadata?.Arn as string;
+    const blob = (await first.client().send(new EncryptCommand({ KeyId: arn, Plaintext: Buffer.from('kept') }))).CiphertextBlob;
+    assert.equal(await first.stop(), 0);
+    const keyFile = join(dataDir, 'root.key');
+    const saved = readFileSync(keyFile);
+    rmSync(keyFile);
+    const missing = runMain({ COFFER_DATA_DIR: dataDir });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /has domain keys but .*root\.key was missing: a new one cannot open them/);
+    assert.equal(existsSync(keyFile), false, 'no new root key file is left behind');
+    writeFileSync(keyFile, saved, { mode: 0o600 });
+    const again = await startCoffer({ dataDir });
+    try {
+      const dec = await again.client().send(new DecryptCommand({ CiphertextBlob: blob }));
+      assert.equal(Buffer.from(dec.Plaintext ?? []).toString(), 'kept');
     } finally {
       await again.stop();
     }

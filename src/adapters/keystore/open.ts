@@ -13,6 +13,7 @@
  * - The root key (in memory) is zeroed, or the token session closed, once the domain keys are open.
  */
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, zero } from '../../crypto/bytes.ts';
 import { AuthenticationError, SealError } from '../../crypto/errors.ts';
@@ -46,10 +47,23 @@ export function sealSettingsOf(s: {
 
 /** Opens the root seal the settings name (creating the key file, salt or token key on first use). */
 export async function openRootSeal(dataDir: string, s: SealSettings): Promise<RootSeal> {
+  return (await openRootSealNoting(dataDir, s)).seal;
+}
+
+/** openRootSeal, also saying which file it created (a new root key file or salt), if any. */
+async function openRootSealNoting(dataDir: string, s: SealSettings): Promise<{ seal: RootSeal; created?: string }> {
   switch (s.kind) {
-    case 'key-file': return softwareRootSeal('key-file', loadOrCreateKeyFileSeal(join(dataDir, 'root.key')).rootKey);
-    case 'passphrase': return softwareRootSeal('passphrase', loadOrCreatePassphraseSeal(join(dataDir, 'root-key.salt'), s.passphrase).rootKey);
-    case 'pkcs11': return openTokenRootSeal(await s.module(), s.token);
+    case 'key-file': {
+      const path = join(dataDir, 'root.key');
+      const opened = loadOrCreateKeyFileSeal(path);
+      return { seal: softwareRootSeal('key-file', opened.rootKey), ...(opened.created ? { created: path } : {}) };
+    }
+    case 'passphrase': {
+      const path = join(dataDir, 'root-key.salt');
+      const opened = loadOrCreatePassphraseSeal(path, s.passphrase);
+      return { seal: softwareRootSeal('passphrase', opened.rootKey), ...(opened.created ? { created: path } : {}) };
+    }
+    case 'pkcs11': return { seal: await openTokenRootSeal(await s.module(), s.token) };
   }
 }
 
@@ -96,15 +110,24 @@ export type WithDomainKeys = <T>(open: (table: DomainKeyTable) => T) => Promise<
 
 /** Opens the seal, the domain keys (adding the first to a new folder) and the software key store on them. */
 export async function openSealedKeyStore(dataDir: string, settings: SealSettings, withDomainKeys: WithDomainKeys, now: () => number) {
-  const seal = await openRootSeal(dataDir, settings);
+  const { seal, created } = await openRootSealNoting(dataDir, settings);
   const candidateId = randomUUID();
   const candidate = randomBytes(32);
   try {
     const record: DomainKeyRecord = { id: candidateId, wrapped: await seal.wrap(candidate, domainKeyAad(candidateId)), createdAt: now() };
+    let hadKeys = false;
     const records = await withDomainKeys((table) => {
-      if (table.all().length === 0) table.add(record);
+      hadKeys = table.all().length > 0;
+      if (!hadKeys) table.add(record);
       return table.all();
     });
+    // A database with domain keys and no key file (or salt) beside it: a restored backup, or a lost
+    // file. A new one cannot open them; it is removed again so that the right one can be copied in.
+    if (created !== undefined && hadKeys) {
+      rmSync(created, { force: true });
+      throw new SealError(`this data folder's database has domain keys but ${created} was missing: a new one cannot open them. `
+        + `Bring the folder's own ${settings.kind === 'key-file' ? 'root key file' : 'salt file (root-key.salt)'} (a backup does not hold the root key) and start again`);
+    }
     const keys = await unwrapDomainKeys(seal, records);
     const activeId = records.at(-1)?.id ?? candidateId;
     return openSoftwareKeyStore({ keys, activeId });
