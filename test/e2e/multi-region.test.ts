@@ -56,7 +56,10 @@ test('one endpoint, several regions: the credential scope picks one; keys and al
   await rejectsWith(describe('us-west-2', east.KeyId as string), 'NotFoundException', `Key '${arnIn('us-west-2', east.KeyId as string)}' does not exist`);
   await rejectsWith(describe('us-west-2', east.Arn as string), 'NotFoundException', 'Invalid arn us-east-1');
   // A single-Region key's ciphertext names a key the other region does not have.
-  await rejectsWith(decrypt('us-west-2', await encrypt('us-east-1', east.KeyId as string, 'stays home')), 'InvalidCiphertextException');
+  await rejectsWith(
+    decrypt('us-west-2', await encrypt('us-east-1', east.KeyId as string, 'stays home')), 'AccessDeniedException',
+    'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
+  );
 
   const alias = `alias/per-region-${Date.now()}`;
   await kms['us-east-1'].send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: east.KeyId }));
