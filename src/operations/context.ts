@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
+import type { ServedRegions } from '../core/regions.ts';
 import type { KeySession } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
 import type { CustomKeyStoreSession } from '../services/custom-key-stores.ts';
@@ -18,8 +19,8 @@ export interface OperationContext {
   readonly caller: Caller;
   /** The caller's account in the region of the request's credential scope. */
   readonly scope: Scope;
-  /** Every region this Coffer serves (COFFER_REGIONS), the home region first. */
-  readonly regions: readonly string[];
+  /** The regions this Coffer serves (COFFER_REGION, COFFER_REGIONS). */
+  readonly regions: ServedRegions;
   /** This request's view of the keys: committed state, plus the writes it recorded. */
   readonly keyring: KeySession;
   /** This request's view of the AWS_CLOUDHSM custom key stores (writes go into the same change set). */

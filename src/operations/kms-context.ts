@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
+import type { ServedRegions } from '../core/regions.ts';
 import type { Authorizer } from '../services/authorizer.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, type UnitOfWork } from '../services/key-session.ts';
@@ -14,7 +15,7 @@ import type { OperationContext } from './context.ts';
 
 /** What every request's context shares. */
 export interface KmsServices {
-  readonly regions: readonly string[];
+  readonly regions: ServedRegions;
   readonly keyring: Keyring;
   readonly clock: Clock;
   readonly usage: UsageTracker;
@@ -27,7 +28,7 @@ export interface KmsServices {
 
 export class KmsRequestContext implements OperationContext {
   readonly scope: Scope;
-  readonly regions: readonly string[];
+  readonly regions: ServedRegions;
   readonly keyring: KeySession;
   readonly clock: Clock;
   readonly usage: UsageTracker;

@@ -94,7 +94,7 @@ async function startInProcess(): Promise<InProcess> {
   const customKeyStores = new CustomKeyStores({
     repo: stored.customKeyStores, clusters: undefined, secrets: store.secrets, lock: new Mutex(), log, commit: async (changes) => { await storage.commit({ changes }); },
   });
-  const services: KmsServices = { regions: [REGION], keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer, customKeyStores, kick: () => undefined };
+  const services: KmsServices = { regions: { home: REGION, only: [REGION] }, keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer, customKeyStores, kick: () => undefined };
   const deps: PipelineDeps = { verifier, audit, lock: new Mutex(), log, region: REGION };
   const kmsHandler = createPipeline(deps, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));
