@@ -45,6 +45,7 @@ import { createRouter } from './server/route.ts';
 import { Mutex } from './core/mutex.ts';
 import { servesRegion, type ServedRegions } from './core/regions.ts';
 import { notifyingStorage } from './services/committer.ts';
+import { AwsManagedKeys } from './services/aws-managed-keys.ts';
 import { unrecordedSink } from './audit/unrecorded.ts';
 import { createMetrics } from './server/metrics.ts';
 import { createRequestQuotas } from './server/request-quotas.ts';
@@ -239,7 +240,8 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     domainNow: () => now.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, now);
-  const services: KmsServices = { regions: served, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick() };
+  const awsManagedKeys = new AwsManagedKeys({ keyring, lock, audit: sink, clock: now });
+  const services: KmsServices = { regions: served, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick(), awsManagedKeys };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
     verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),

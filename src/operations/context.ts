@@ -10,6 +10,7 @@ import type { ServedRegions } from '../core/regions.ts';
 import type { KeySession } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
 import type { CustomKeyStoreSession } from '../services/custom-key-stores.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 export type { Caller, ConditionValue, KeyAuthorization, PrincipalType, RequestInfo } from '../domain/principal.ts';
@@ -35,6 +36,12 @@ export interface OperationContext {
    * caller call PutKeyPolicy on the key afterwards.
    */
   checkLockout(policy: string, keyArn: string): Promise<void>;
+  /**
+   * The AWS managed key `alias/aws/<service>` names in the caller's account and the request's
+   * region, created (its own durable, audited state change) at first use; NotFoundException when
+   * the name is no AWS managed key's.
+   */
+  awsManagedKey(aliasName: string): Promise<KeyRecord>;
   /** Account-level actions (CreateKey, ListKeys, ...), decided by the caller's IAM policies. */
   authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): Promise<void>;
 }

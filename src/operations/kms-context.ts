@@ -9,6 +9,8 @@ import type { Authorizer } from '../services/authorizer.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, type UnitOfWork } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
+import type { AwsManagedKeys } from '../services/aws-managed-keys.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import { CustomKeyStoreSession, type CustomKeyStores } from '../services/custom-key-stores.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
@@ -24,6 +26,8 @@ export interface KmsServices {
   readonly customKeyStores: CustomKeyStores;
   /** Runs the scheduler's jobs soon (Scheduler.kick): a store to connect or disconnect. */
   readonly kick: () => void;
+  /** Creates AWS managed keys at first use. */
+  readonly awsManagedKeys: Pick<AwsManagedKeys, 'key'>;
 }
 
 export class KmsRequestContext implements OperationContext {
@@ -62,6 +66,10 @@ export class KmsRequestContext implements OperationContext {
   authorizeKey(a: KeyAuthorization): Promise<AuthorizationResult> {
     this.resources.add(a.key.arn);
     return this.services.authorizer.authorizeKey(this.caller, this.request, a);
+  }
+
+  awsManagedKey(aliasName: string): Promise<KeyRecord> {
+    return this.services.awsManagedKeys.key(this.scope, aliasName);
   }
 
   authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): Promise<void> {

@@ -60,6 +60,7 @@ function process_(stored: MemoryAdapters, cluster: FakeCluster, store: ReturnTyp
       customKeyStores: new CustomKeyStoreSession(stores, uow.changes, () => { kicks++; }),
       clock, usage, request: { sourceIp: '127.0.0.1', userAgent: 't', secureTransport: false },
       authorizeKey: async () => ({ via: 'key-policy' }), checkLockout: async () => undefined, authorizeAccount: async () => undefined,
+      awsManagedKey: async () => { throw new Error('no AWS managed keys here'); },
     };
     const op = KMS_OPERATIONS.get(name);
     if (op === undefined) throw new Error(`no ${name}`);

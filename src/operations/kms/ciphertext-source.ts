@@ -13,7 +13,7 @@ import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { OperationContext } from '../context.ts';
-import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption } from './common.ts';
+import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption, resolveKey } from './common.ts';
 
 /** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
 export type Source =
@@ -42,7 +42,7 @@ export async function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
   algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string, auth: Auth,
 ): Promise<Source> {
-  const requested = keyRef === undefined ? undefined : await ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
+  const requested = keyRef === undefined ? undefined : await resolveKey(ctx, keyRef, true);
   const authorize = async (key: KeyRecord): Promise<void> => {
     const facts = kmsFacts(operation);
     await ctx.authorizeKey({
