@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, DisableKeyCommand, DisableKeyRotationCommand,
-  EnableKeyRotationCommand, EncryptCommand, GenerateDataKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListAliasesCommand,
+  EnableKeyRotationCommand, EncryptCommand, GenerateDataKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, ListAliasesCommand, ListKeyRotationsCommand,
   ListKeysCommand, PutKeyPolicyCommand, ReEncryptCommand, ScheduleKeyDeletionCommand, UpdateAliasCommand, type AliasListEntry, type KMSClient,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT_ID, REGION, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
@@ -101,6 +101,12 @@ test('an AWS managed key cannot be changed, disabled or deleted; its rotation ca
   }) })), 'AccessDeniedException', denied);
   assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled, true);
   assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState, 'Enabled');
+  // A year on, the scheduler has rotated it (and keeps doing so).
+  const run = await coffer.advanceClock(366 * 86_400);
+  assert.ok(run.rotated >= 1);
+  const rotations = (await kms.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations ?? [];
+  assert.deepEqual(rotations.map((r) => r.RotationType), ['AUTOMATIC']);
+  assert.equal((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled, true);
 
   await rejectsWith(kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/no-such-service' })), 'NotFoundException', /alias\/aws\/no-such-service/);
   // Each region has its own.
