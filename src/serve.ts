@@ -44,7 +44,9 @@ import { lazyPkcs11Module } from './adapters/pkcs11/load.ts';
 import { buildClusterCsr, checkClusterInitialization } from './crypto/cluster-certificates.ts';
 import { createRouter } from './server/route.ts';
 import { Mutex } from './core/mutex.ts';
+import { servesRegion, type ServedRegions } from './core/regions.ts';
 import { notifyingStorage } from './services/committer.ts';
+import { AwsManagedKeys } from './services/aws-managed-keys.ts';
 import { unrecordedSink } from './audit/unrecorded.ts';
 import { createMetrics } from './server/metrics.ts';
 import { createRequestQuotas } from './server/request-quotas.ts';
@@ -229,17 +231,21 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     onRun: (seconds, failed) => metrics.observeSchedulerRun(seconds, failed),
   });
 
+  const served: ServedRegions = { home: config.region, only: config.regions === 'any' ? undefined : config.regions };
   const verifier = new Authenticator<Caller>({
     service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
-    // A KMS request for a region not in COFFER_REGIONS is InvalidSignatureException, as AWS answers a wrong scope.
-    isRegionAllowed: (r, service) => config.regions.includes(r) || (service !== 'kms' && r === 'us-east-1'),
+    // A request for a region not served (COFFER_REGIONS) is InvalidSignatureException, as AWS answers a wrong scope.
+    isRegionAllowed: (r, service) => (service === 'iam'
+      ? r === 'us-east-1' || r === served.home || (served.only?.includes(r) ?? false)
+      : servesRegion(served, r) || (service !== 'kms' && r === 'us-east-1')),
     now: () => Date.now(),
     resolve: (akid) => credentials.resolveAccessKey(akid),
     domainNow: () => now.now(),
   });
   const authorizer = new Authorizer(keyring, credentials, now);
-  const services: KmsServices = { regions: config.regions, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick() };
+  const awsManagedKeys = new AwsManagedKeys({ keyring, lock, audit: sink, clock: now });
+  const services: KmsServices = { regions: served, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick(), awsManagedKeys };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
     verifier, audit: sink, lock, log, region: config.region, onUnexpected: (cause) => storageHealth.report(cause),
@@ -251,8 +257,8 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   const kmsHandle = createPipeline(pipeline, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));
   const queryHandle = createPipeline(pipeline, queryCodec(QUERY_OPERATIONS, createQueryContextFactory({ identities, credentials, clock: now })));
-  const cloudTrailHandle = createPipeline(pipeline, cloudTrailCodec((caller, request) => ({
-    caller, store: auditStore, flush: () => audit.flush(),
+  const cloudTrailHandle = createPipeline(pipeline, cloudTrailCodec((caller, region, request) => ({
+    caller, region, store: auditStore, flush: () => audit.flush(),
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({

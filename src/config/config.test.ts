@@ -51,9 +51,11 @@ test('the README configuration table is this table', async () => {
   }
 });
 
-test('COFFER_REGIONS: the home region is always served and first; the list is checked', () => {
-  assert.deepEqual(loadConfig({}).regions, ['us-east-1', 'us-west-2', 'eu-west-1']);
-  assert.deepEqual(loadConfig({ COFFER_REGION: 'eu-west-1' }).regions, ['eu-west-1', 'us-west-2']);
+test('COFFER_REGIONS: any region by default; a list restricts, the home region always served and first; the list is checked', () => {
+  assert.equal(loadConfig({}).regions, 'any');
+  assert.equal(loadConfig({ COFFER_REGIONS: 'any' }).regions, 'any');
+  assert.deepEqual(loadConfig({ COFFER_REGIONS: 'us-west-2,eu-west-1' }).regions, ['us-east-1', 'us-west-2', 'eu-west-1']);
+  assert.deepEqual(loadConfig({ COFFER_REGION: 'eu-west-1', COFFER_REGIONS: 'us-west-2,eu-west-1' }).regions, ['eu-west-1', 'us-west-2']);
   assert.deepEqual(loadConfig({ COFFER_REGIONS: '' }).regions, ['us-east-1']);
   assert.deepEqual(loadConfig({ COFFER_REGIONS: ' ap-south-1 , us-east-1,ca-central-1' }).regions, ['us-east-1', 'ap-south-1', 'ca-central-1']);
   assert.throws(() => loadConfig({ COFFER_REGIONS: 'us-west-2,Mars' }), (e: Error) => e instanceof ConfigError && /COFFER_REGIONS.*'Mars'/.test(e.message));

@@ -12,8 +12,11 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly region: string;
-  /** Every region served: COFFER_REGION first, then COFFER_REGIONS. */
-  readonly regions: readonly string[];
+  /**
+   * The regions served besides COFFER_REGION: `any` (every region name of the aws partition) or
+   * the list COFFER_REGIONS gives, with COFFER_REGION first.
+   */
+  readonly regions: 'any' | readonly string[];
   readonly accountId: string;
   readonly rootAccessKeyId: string | undefined;
   readonly rootSecretAccessKey: string | undefined;
@@ -87,10 +90,11 @@ const matching = (re: RegExp, what: string): Parser<string> => (raw, name) => {
 };
 const REGION = /^([a-z]+-){2,3}\d+$/;
 /** A comma-separated list of region names (may be empty). */
-const regionList: Parser<readonly string[]> = (raw, name) => {
+const regionList: Parser<'any' | readonly string[]> = (raw, name) => {
+  if (raw === 'any') return 'any';
   const list = raw.split(',').map((r) => r.trim()).filter((r) => r !== '');
   const bad = list.find((r) => !REGION.test(r));
-  if (bad !== undefined) throw new ConfigError(`${name} must be comma-separated AWS region names such as us-west-2, got '${bad}'`);
+  if (bad !== undefined) throw new ConfigError(`${name} must be \`any\` or comma-separated AWS region names such as us-west-2, got '${bad}'`);
   return list;
 };
 const bool: Parser<boolean> = (raw, name) => {
@@ -160,7 +164,7 @@ export const SETTINGS = [
   s({ key: 'port', env: 'COFFER_PORT', fallback: '8400', parse: int(0, 65535), doc: 'TCP port (0 picks a free one).' }),
   s({ key: 'dataDir', env: 'COFFER_DATA_DIR', fallback: './data', parse: matching(/\S/, 'a folder path'), doc: 'Data folder (created with mode 0700): database, root-key seal, generated credentials.' }),
   s({ key: 'region', env: 'COFFER_REGION', fallback: 'us-east-1', parse: matching(/^([a-z]+-){2,3}\d+$/, 'an AWS region name such as us-east-1'), doc: 'Region this server answers for (the SigV4 scope and every ARN).' }),
-  s({ key: 'regions', env: 'COFFER_REGIONS', fallback: 'us-west-2,eu-west-1', parse: regionList, doc: 'More regions served from the same endpoint, comma-separated (COFFER_REGION always is): the region of a request is its SigV4 credential scope; keys, aliases and grants are per region.' }),
+  s({ key: 'regions', env: 'COFFER_REGIONS', fallback: 'any', parse: regionList, doc: 'Regions served from the same endpoint besides COFFER_REGION (always served): `any` serves every region name of the aws partition (`eu-central-1`, `ap-southeast-4`, …; China, GovCloud and other partitions only when listed); a comma-separated list serves only those (empty: COFFER_REGION alone), and a request signed for another region is refused. The region of a request is its SigV4 credential scope; keys, aliases and grants are per region.' }),
   s({ key: 'accountId', env: 'COFFER_ACCOUNT_ID', fallback: '111122223333', parse: matching(/^\d{12}$/, 'a 12-digit account id'), doc: 'The default account.' }),
   s({ key: 'rootAccessKeyId', env: 'COFFER_ROOT_ACCESS_KEY_ID', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^[\w]{16,128}$/, '16-128 word characters')(r, n)), doc: "Account root's access key id; generated into the data folder when unset." }),
   s({ key: 'rootSecretAccessKey', env: 'COFFER_ROOT_SECRET_ACCESS_KEY', fallback: '', parse: (r, n) => (r === '' ? undefined : matching(/^.{16,128}$/, '16-128 characters')(r, n)), doc: "Account root's secret access key; set together with the id." }),
@@ -211,7 +215,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const raw = env[setting.env] ?? setting.fallback;
     out[setting.key] = (setting.parse as Parser<unknown>)(raw.trim(), setting.env);
   }
-  out.regions = [...new Set([out.region, ...(out.regions as readonly string[])])];
+  if (out.regions !== 'any') out.regions = [...new Set([out.region, ...(out.regions as readonly string[])])];
   const cfg = out as unknown as Config;
   if ((cfg.rootAccessKeyId === undefined) !== (cfg.rootSecretAccessKey === undefined)) {
     throw new ConfigError('COFFER_ROOT_ACCESS_KEY_ID and COFFER_ROOT_SECRET_ACCESS_KEY must be set together');

@@ -78,6 +78,8 @@ export interface KeyRecord {
   readonly cloudHsmClusterId?: string;
   /** EXTERNAL keys: every material associated with the key, oldest first. */
   readonly importedMaterials?: readonly ImportedMaterial[];
+  /** AWS managed keys (KeyManager AWS): the service of `alias/aws/<service>` (domain/aws-managed-keys.ts). */
+  readonly awsService?: string;
 }
 
 export interface MaterialRecord {
@@ -136,7 +138,7 @@ export function keyMetadata(k: KeyRecord, multiRegion?: MultiRegionConfiguration
     KeyUsage: k.keyUsage,
     KeyState: k.state,
     Origin: k.origin,
-    KeyManager: 'CUSTOMER',
+    KeyManager: k.awsService === undefined ? 'CUSTOMER' : 'AWS',
     KeySpec: k.keySpec,
     MultiRegion: k.multiRegion,
   };

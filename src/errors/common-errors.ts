@@ -28,6 +28,13 @@ export class MissingAuthenticationTokenException extends AwsError {
 export class AccessDeniedException extends AwsError {
   constructor(m: string) { super('AccessDeniedException', m); }
 }
+/**
+ * Not in the KMS model, but what KMS answers (400, no message) to CreateAlias, UpdateAlias and
+ * DeleteAlias of a name under `alias/aws/`, which only AWS may manage.
+ */
+export class NotAuthorizedException extends AwsError {
+  constructor(m = '') { super('NotAuthorizedException', m); }
+}
 /** Not an AWS name: the HTTP layer's answer to a body over the limit (413, like API Gateway's). */
 export class RequestEntityTooLargeException extends AwsError {
   constructor(m: string) { super('RequestEntityTooLargeException', m, 413); }

@@ -6,9 +6,11 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
+import type { ServedRegions } from '../core/regions.ts';
 import type { KeySession } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
 import type { CustomKeyStoreSession } from '../services/custom-key-stores.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
 export type { Caller, ConditionValue, KeyAuthorization, PrincipalType, RequestInfo } from '../domain/principal.ts';
@@ -18,8 +20,8 @@ export interface OperationContext {
   readonly caller: Caller;
   /** The caller's account in the region of the request's credential scope. */
   readonly scope: Scope;
-  /** Every region this Coffer serves (COFFER_REGIONS), the home region first. */
-  readonly regions: readonly string[];
+  /** The regions this Coffer serves (COFFER_REGION, COFFER_REGIONS). */
+  readonly regions: ServedRegions;
   /** This request's view of the keys: committed state, plus the writes it recorded. */
   readonly keyring: KeySession;
   /** This request's view of the AWS_CLOUDHSM custom key stores (writes go into the same change set). */
@@ -34,6 +36,12 @@ export interface OperationContext {
    * caller call PutKeyPolicy on the key afterwards.
    */
   checkLockout(policy: string, keyArn: string): Promise<void>;
+  /**
+   * The AWS managed key `alias/aws/<service>` names in the caller's account and the request's
+   * region, created (its own durable, audited state change) at first use; NotFoundException when
+   * the name is no AWS managed key's.
+   */
+  awsManagedKey(aliasName: string): Promise<KeyRecord>;
   /** Account-level actions (CreateKey, ListKeys, ...), decided by the caller's IAM policies. */
   authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): Promise<void>;
 }

@@ -4,17 +4,20 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Scope } from '../core/arn.ts';
+import type { ServedRegions } from '../core/regions.ts';
 import type { Authorizer } from '../services/authorizer.ts';
 import type { Keyring } from '../services/keyring.ts';
 import { KeySession, type UnitOfWork } from '../services/key-session.ts';
 import type { UsageTracker } from '../services/usage.ts';
+import type { AwsManagedKeys } from '../services/aws-managed-keys.ts';
+import type { KeyRecord } from '../domain/key.ts';
 import { CustomKeyStoreSession, type CustomKeyStores } from '../services/custom-key-stores.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 import type { OperationContext } from './context.ts';
 
 /** What every request's context shares. */
 export interface KmsServices {
-  readonly regions: readonly string[];
+  readonly regions: ServedRegions;
   readonly keyring: Keyring;
   readonly clock: Clock;
   readonly usage: UsageTracker;
@@ -23,11 +26,13 @@ export interface KmsServices {
   readonly customKeyStores: CustomKeyStores;
   /** Runs the scheduler's jobs soon (Scheduler.kick): a store to connect or disconnect. */
   readonly kick: () => void;
+  /** Creates AWS managed keys at first use. */
+  readonly awsManagedKeys: Pick<AwsManagedKeys, 'key'>;
 }
 
 export class KmsRequestContext implements OperationContext {
   readonly scope: Scope;
-  readonly regions: readonly string[];
+  readonly regions: ServedRegions;
   readonly keyring: KeySession;
   readonly clock: Clock;
   readonly usage: UsageTracker;
@@ -61,6 +66,10 @@ export class KmsRequestContext implements OperationContext {
   authorizeKey(a: KeyAuthorization): Promise<AuthorizationResult> {
     this.resources.add(a.key.arn);
     return this.services.authorizer.authorizeKey(this.caller, this.request, a);
+  }
+
+  awsManagedKey(aliasName: string): Promise<KeyRecord> {
+    return this.services.awsManagedKeys.key(this.scope, aliasName);
   }
 
   authorizeAccount(action: string, resource: string, conditions?: Readonly<Record<string, ConditionValue | undefined>>): Promise<void> {

@@ -20,7 +20,7 @@ const lookup: PipelineOperation<LookupEventsContext> = {
 const targetName = (req: HttpRequestHeaders): string =>
   (header(req.headers, 'x-amz-target') ?? '').slice(CLOUDTRAIL_TARGET_PREFIX.length).replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || 'UnknownOperation';
 
-export function cloudTrailCodec(context: (caller: Caller, request: RequestInfo) => LookupEventsContext): Codec<LookupEventsContext, undefined> {
+export function cloudTrailCodec(context: (caller: Caller, region: string, request: RequestInfo) => LookupEventsContext): Codec<LookupEventsContext, undefined> {
   return {
     before(req) {
       if (req.method !== 'POST' || req.path !== '/') throw new UnknownOperationException();
@@ -35,6 +35,6 @@ export function cloudTrailCodec(context: (caller: Caller, request: RequestInfo) 
     nameForRecord: targetName,
     answer: (_service, _name, output) => ({ body: serializeOutput(output), contentType: JSON_11 }),
     error: (_service, e) => ({ ...errorAnswer(e), contentType: JSON_11 }),
-    context: (_service, caller, _region, _requestId, request) => context(caller, request),
+    context: (_service, caller, region, _requestId, request) => context(caller, region, request),
   };
 }

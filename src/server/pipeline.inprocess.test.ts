@@ -34,6 +34,7 @@ import type { AuditRow } from '../ports/audit.ts';
 import type { Change } from '../ports/changes.ts';
 import type { Storage } from '../ports/storage.ts';
 import { kmsCodec } from './kms-codec.ts';
+import { AwsManagedKeys } from '../services/aws-managed-keys.ts';
 import { queryCodec } from './query-codec.ts';
 import { createPipeline, type Handler, type PipelineDeps } from './pipeline.ts';
 
@@ -94,8 +95,10 @@ async function startInProcess(): Promise<InProcess> {
   const customKeyStores = new CustomKeyStores({
     repo: stored.customKeyStores, clusters: undefined, secrets: store.secrets, lock: new Mutex(), log, commit: async (changes) => { await storage.commit({ changes }); },
   });
-  const services: KmsServices = { regions: [REGION], keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer, customKeyStores, kick: () => undefined };
-  const deps: PipelineDeps = { verifier, audit, lock: new Mutex(), log, region: REGION };
+  const stateLock = new Mutex();
+  const services: KmsServices = { regions: { home: REGION, only: [REGION] }, keyring, clock, usage: new UsageTracker(stored.keys, storage), authorizer, customKeyStores, kick: () => undefined,
+    awsManagedKeys: new AwsManagedKeys({ keyring, lock: stateLock, audit, clock }) };
+  const deps: PipelineDeps = { verifier, audit, lock: stateLock, log, region: REGION };
   const kmsHandler = createPipeline(deps, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));
   const queryHandler = createPipeline(deps, queryCodec(QUERY_OPERATIONS, createQueryContextFactory({ identities: stored.identities, credentials, clock })));

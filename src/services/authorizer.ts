@@ -13,6 +13,7 @@ import { accessDeniedMessage, decideKms, type Decision, type GrantInfo, type Kms
 import type { Clock } from '../core/clock.ts';
 import { grantIdOfToken, type GrantRecord } from '../domain/grant.ts';
 import type { KeyRecord } from '../domain/key.ts';
+import { AWS_ALIAS_PREFIX, awsManagedService, viaServiceOf } from '../domain/aws-managed-keys.ts';
 import type { Keyring } from './keyring.ts';
 import type { AuthorizationResult, Caller, ConditionValue, KeyAuthorization, RequestInfo } from '../domain/principal.ts';
 
@@ -189,6 +190,8 @@ export function principalInfo(c: Caller): PrincipalInfo {
 }
 
 function keyConditions(caller: Caller, key: KeyRecord, aliases: readonly string[]): Record<string, ConditionValue> {
+  const service = key.awsService === undefined ? undefined : awsManagedService(`${AWS_ALIAS_PREFIX}${key.awsService}`);
+  const via = service === undefined ? undefined : viaServiceOf(service, key.region);
   return {
     'kms:CallerAccount': caller.accountId,
     'kms:KeySpec': key.keySpec,
@@ -199,6 +202,9 @@ function keyConditions(caller: Caller, key: KeyRecord, aliases: readonly string[
     'kms:MultiRegion': key.multiRegion,
     ...(key.multiRegionKeyType !== undefined ? { 'kms:MultiRegionKeyType': key.multiRegionKeyType } : {}),
     'kms:ResourceAliases': aliases,
+    // No AWS service stands in front of Coffer: a call on an AWS managed key is taken as made
+    // through the key's service, so that its AWS key policy lets the account's principals use it.
+    ...(via !== undefined ? { 'kms:ViaService': via } : {}),
     ...Object.fromEntries(key.tags.map((t) => [`aws:ResourceTag/${t.TagKey ?? ''}`, t.TagValue ?? ''])),
   };
 }

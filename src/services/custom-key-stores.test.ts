@@ -56,10 +56,11 @@ function process_(stored: MemoryAdapters, cluster: FakeCluster, store: ReturnTyp
     const uow = newUnitOfWork();
     const ctx: OperationContext = {
       requestId: 'r-1', caller: { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accessKeyId: 'AKIA', type: 'Root', userId: ACCOUNT } as OperationContext['caller'],
-      scope: { partition: 'aws', region: REGION, accountId: ACCOUNT }, regions: [REGION], keyring: new KeySession(keyring, uow),
+      scope: { partition: 'aws', region: REGION, accountId: ACCOUNT }, regions: { home: REGION, only: [REGION] }, keyring: new KeySession(keyring, uow),
       customKeyStores: new CustomKeyStoreSession(stores, uow.changes, () => { kicks++; }),
       clock, usage, request: { sourceIp: '127.0.0.1', userAgent: 't', secureTransport: false },
       authorizeKey: async () => ({ via: 'key-policy' }), checkLockout: async () => undefined, authorizeAccount: async () => undefined,
+      awsManagedKey: async () => { throw new Error('no AWS managed keys here'); },
     };
     const op = KMS_OPERATIONS.get(name);
     if (op === undefined) throw new Error(`no ${name}`);

@@ -297,9 +297,12 @@ test('auth: X-Amz-Date 10 minutes old or ahead is InvalidSignatureException', as
   assertSuccess(await coffer.raw({ target: 'ListKeys', signingDate: new Date(Date.now() - 2 * 60_000) }));
 });
 
-test('auth: a credential scope for a region not served (COFFER_REGIONS) or another service is InvalidSignatureException', async () => {
-  assertError(await coffer.raw({ target: 'ListKeys', region: 'ap-south-1' }), 400, 'InvalidSignatureException', /region/);
+test('auth: a credential scope for a region that is no region name (or another partition\'s) or another service is InvalidSignatureException', async () => {
+  // Every region name of the aws partition is served by default (COFFER_REGIONS=any).
+  assertError(await coffer.raw({ target: 'ListKeys', region: 'mars' }), 400, 'InvalidSignatureException', /region/);
+  assertError(await coffer.raw({ target: 'ListKeys', region: 'cn-north-1' }), 400, 'InvalidSignatureException', /region/);
   assertSuccess(await coffer.raw({ target: 'ListKeys', region: 'eu-west-1' }));
+  assertSuccess(await coffer.raw({ target: 'ListKeys', region: 'ap-south-1' }));
   assertError(await coffer.raw({ target: 'ListKeys', service: 's3' }), 400, 'InvalidSignatureException', /service/);
 });
 

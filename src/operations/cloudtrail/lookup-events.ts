@@ -1,7 +1,7 @@
 /**
  * CloudTrail LookupEvents (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html)
  * over Coffer's audit trail: the caller's account's records (and those of calls on its keys from
- * other accounts), newest first, filtered by at most one lookup attribute and a time range, 50 at
+ * other accounts) of the request's region, as CloudTrail's event history is regional, newest first, filtered by at most one lookup attribute and a time range, 50 at
  * most per page. Authorized by IAM policy (`cloudtrail:LookupEvents`; the account root may).
  * Errors: InvalidLookupAttributesException, InvalidTimeRangeException, InvalidMaxResultsException,
  * InvalidNextTokenException, InvalidEventCategoryException, ValidationException, AccessDeniedException.
@@ -14,7 +14,7 @@ import {
   InvalidEventCategoryException, InvalidLookupAttributesException, InvalidMaxResultsException, InvalidNextTokenException,
   InvalidTimeRangeException,
 } from '../../errors/cloudtrail-errors.ts';
-import type { AuditCursor, AuditRow, AuditStore } from '../../ports/audit.ts';
+import type { AuditCursor, AuditLookup, AuditRow, AuditStore } from '../../ports/audit.ts';
 import type { Caller } from '../context.ts';
 
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
@@ -24,6 +24,8 @@ const DEFAULT_MAX = 50;
 
 export interface LookupEventsContext {
   readonly caller: Caller;
+  /** The request's region (its credential scope): only that region's records are answered. */
+  readonly region: string;
   /** Rejects with AccessDeniedException unless the caller's IAM policies allow the action. */
   authorize(action: string): Promise<void>;
   readonly store: Pick<AuditStore, 'lookup'>;
@@ -116,6 +118,39 @@ function toEvent(r: AuditRow) {
   };
 }
 
+/** The region a record is of (`awsRegion`); '' for a record of the whole trail (AuditRecordsDropped). */
+export function recordRegion(r: Pick<AuditRow, 'record'>): string {
+  try {
+    const parsed: unknown = JSON.parse(r.record);
+    return isObject(parsed) && typeof parsed.awsRegion === 'string' ? parsed.awsRegion : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Rows per read while skipping other regions' records. */
+const SCAN_BATCH = 200;
+
+/**
+ * Up to `q.limit` rows of the lookup that are of the context's region (or of the whole trail),
+ * read in batches past other regions' records; the order and the cursor are the store's.
+ */
+async function regionalRows(ctx: LookupEventsContext, q: AuditLookup): Promise<AuditRow[]> {
+  const out: AuditRow[] = [];
+  let before = q.before;
+  for (;;) {
+    const batch = await ctx.store.lookup({ ...q, before, limit: Math.max(q.limit, SCAN_BATCH) });
+    for (const r of batch) {
+      const region = recordRegion(r);
+      if (region === ctx.region || region === '') out.push(r);
+      if (out.length === q.limit) return out;
+    }
+    const last = batch.at(-1);
+    if (last === undefined || batch.length < Math.max(q.limit, SCAN_BATCH)) return out;
+    before = { eventTime: last.eventTime, chain: last.chain ?? '', seq: last.seq };
+  }
+}
+
 export async function lookupEvents(input: LookupEventsInput, ctx: LookupEventsContext) {
   await ctx.authorize('cloudtrail:LookupEvents');
   const attrs = input.LookupAttributes ?? [];
@@ -132,7 +167,7 @@ export async function lookupEvents(input: LookupEventsInput, ctx: LookupEventsCo
   const before = input.NextToken !== undefined ? decodeToken(input.NextToken) : undefined;
   if (input.EventCategory === 'insight') return { Events: [] };
   await ctx.flush();
-  const rows = await ctx.store.lookup({
+  const rows = await regionalRows(ctx, {
     accountId: ctx.caller.accountId,
     attribute: attribute ? { key: attribute.AttributeKey, value: attribute.AttributeValue } : undefined,
     startTime: input.StartTime?.getTime(), endTime: input.EndTime?.getTime(), before, limit: max + 1,

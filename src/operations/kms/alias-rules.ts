@@ -1,5 +1,5 @@
 /** Rules shared by the alias operations (reference §3.12). */
-import { ValidationException } from '../../errors/common-errors.ts';
+import { NotAuthorizedException, ValidationException } from '../../errors/common-errors.ts';
 import { InvalidAliasNameException, NotFoundException } from '../../errors/kms-errors.ts';
 import { aliasArn } from '../../core/arn.ts';
 import type { AliasRecord } from '../../ports/key-repository.ts';
@@ -7,14 +7,17 @@ import type { OperationContext } from '../context.ts';
 
 export const MAX_ALIASES_PER_KEY = 50;
 
-export function checkAliasName(name: string, creating: boolean): void {
+/**
+ * The name of an alias to create, update or delete: `alias/` and something after it, and not under
+ * `alias/aws/`, which AWS keeps for its AWS managed keys (NotAuthorizedException, without a
+ * message, as KMS answers it to each of the three).
+ */
+export function checkAliasName(name: string): void {
   if (!name.startsWith('alias/')) {
     throw new ValidationException('Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html');
   }
   if (name === 'alias/') throw new InvalidAliasNameException('Alias name must not be empty after "alias/".');
-  if (creating && name.startsWith('alias/aws/')) {
-    throw new InvalidAliasNameException(`Alias names that begin with alias/aws/ are reserved for AWS managed keys: ${name}`);
-  }
+  if (name.startsWith('alias/aws/')) throw new NotAuthorizedException();
 }
 
 export async function existingAlias(ctx: OperationContext, name: string): Promise<AliasRecord> {

@@ -4,8 +4,8 @@
  * so it is taken as such only when the request names an asymmetric ENCRYPT_DECRYPT key (with the
  * EncryptionAlgorithm, which such a key requires).
  */
-import { IncorrectKeyException, InvalidCiphertextException } from '../../errors/kms-errors.ts';
-import { ValidationException } from '../../errors/common-errors.ts';
+import { IncorrectKeyException } from '../../errors/kms-errors.ts';
+import { AccessDeniedException, ValidationException } from '../../errors/common-errors.ts';
 import { decryptAsymmetric, isSymmetricEncryptionKey, refuseContext } from '../../services/asymmetric.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import { decryptWith, parseCiphertext } from '../../services/symmetric.ts';
@@ -13,7 +13,7 @@ import type { CiphertextParts } from '../../crypto/blob.ts';
 import type { KeyRecord } from '../../domain/key.ts';
 import type { EncryptionAlgorithm } from '../../domain/key-specs.ts';
 import type { OperationContext } from '../context.ts';
-import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption } from './common.ts';
+import { checkEncryptionAlgorithm, kmsFacts, requireSymmetricEncryption, resolveKey } from './common.ts';
 
 /** The ciphertext parts are undefined when DryRunModifiers asked to ignore the ciphertext. */
 export type Source =
@@ -28,14 +28,21 @@ const missingBlob = (member: string): ValidationException =>
   new ValidationException(`1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
 
 /**
+ * AWS's answer (AccessDeniedException) to a well-formed ciphertext whose key the request's region
+ * does not have: the caller cannot tell a key of another region or account from no key at all.
+ */
+export const UNKNOWN_KEY_MESSAGE = 'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.';
+
+/**
  * The source key of a ciphertext: for a symmetric blob the key it names, which must equal `keyRef`
- * when given (IncorrectKeyException otherwise); checked against the key-state table for `operation`.
+ * when given (IncorrectKeyException otherwise; AccessDeniedException when the region has no such
+ * key); checked against the key-state table for `operation`.
  */
 export async function ciphertextSource(
   ctx: OperationContext, operation: string, blob: Uint8Array | undefined, keyRef: string | undefined,
   algorithm: string | undefined, ignoreCiphertext: boolean, blobMember: string, auth: Auth,
 ): Promise<Source> {
-  const requested = keyRef === undefined ? undefined : await ctx.keyring.resolve(ctx.scope, keyRef, { aliases: true });
+  const requested = keyRef === undefined ? undefined : await resolveKey(ctx, keyRef, true);
   const authorize = async (key: KeyRecord): Promise<void> => {
     const facts = kmsFacts(operation);
     await ctx.authorizeKey({
@@ -71,7 +78,7 @@ export async function ciphertextSource(
     parts = parseCiphertext(bytes);
     const named = await ctx.keyring.byKeyId(parts.keyId, ctx.scope);
     if (requested && requested.keyId !== parts.keyId) throw new IncorrectKeyException();
-    if (!named) throw new InvalidCiphertextException();
+    if (!named) throw new AccessDeniedException(UNKNOWN_KEY_MESSAGE);
     key = named;
   }
   await authorize(key);

@@ -1,5 +1,7 @@
 /** Small rules several KMS operations share. */
-import { DryRunOperationException, InvalidKeyUsageException, InvalidMarkerException, TagException } from '../../errors/kms-errors.ts';
+import { DryRunOperationException, InvalidKeyUsageException, InvalidMarkerException, NotFoundException, TagException } from '../../errors/kms-errors.ts';
+import { parseKmsArn, type Scope } from '../../core/arn.ts';
+import { awsManagedService } from '../../domain/aws-managed-keys.ts';
 import { ValidationException } from '../../errors/common-errors.ts';
 import { assertStateAllows } from '../../domain/key-states.ts';
 import { requireAlgorithm, requireKeyUsage } from '../../domain/capability-rules.ts';
@@ -25,7 +27,7 @@ export async function keyFor(ctx: OperationContext, operation: string, ref: stri
 export async function authorizedKey(
   ctx: OperationContext, operation: string, ref: string, aliases: boolean, extras: AuthorizationExtras = {},
 ): Promise<{ key: KeyRecord; allowedBy: AuthorizationResult }> {
-  const key = await ctx.keyring.resolve(ctx.scope, ref, { aliases });
+  const key = await resolveKey(ctx, ref, aliases);
   const facts = kmsFacts(operation);
   const grantOperation = extras.grantOperation ?? facts.grantOperation;
   const allowedBy = await ctx.authorizeKey({
@@ -37,6 +39,31 @@ export async function authorizedKey(
   });
   assertStateAllows(operation, await ctx.keyring.stateOf(key), key.arn);
   return { key, allowedBy };
+}
+
+/**
+ * The key a KeyId parameter names. Where aliases are accepted, `alias/aws/<service>` (or its alias
+ * ARN in the caller's account and region) names the AWS managed key, created at its first use.
+ */
+export function resolveKey(ctx: OperationContext, ref: string, aliases: boolean): Promise<KeyRecord> {
+  const found = ctx.keyring.resolve(ctx.scope, ref, { aliases });
+  if (!aliases) return found;
+  return found.catch((e: unknown) => {
+    const name = e instanceof NotFoundException ? awsManagedAliasIn(ctx.scope, ref) : undefined;
+    if (name === undefined) throw e;
+    return ctx.awsManagedKey(name);
+  });
+}
+
+/** The AWS managed key alias a reference names in the scope's own account and region, if any. */
+function awsManagedAliasIn(scope: Scope, ref: string): string | undefined {
+  let name = ref;
+  if (ref.startsWith('arn:')) {
+    const p = parseKmsArn(ref);
+    if (!p || p.resourceType !== 'alias' || p.partition !== scope.partition || p.region !== scope.region || p.accountId !== scope.accountId) return undefined;
+    name = p.resource;
+  }
+  return awsManagedService(name) === undefined ? undefined : name;
 }
 
 /** The operation table's facts of a KMS operation (every operation that calls this has a row). */

@@ -1,8 +1,8 @@
 /**
  * CreateAlias (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html).
  * TargetKeyId takes a key id or key ARN. Errors: AlreadyExistsException, NotFoundException,
- * InvalidAliasNameException, LimitExceededException (50 per key), KMSInvalidStateException.
- * Difference from AWS: the reserved alias/aws/ prefix is refused with InvalidAliasNameException.
+ * InvalidAliasNameException, LimitExceededException (50 per key), KMSInvalidStateException,
+ * NotAuthorizedException (a name under the reserved alias/aws/ prefix).
  */
 import type { CreateAliasRequest } from '@aws-sdk/client-kms';
 import { AlreadyExistsException, LimitExceededException } from '../../errors/kms-errors.ts';
@@ -13,7 +13,7 @@ import { keyFor } from './common.ts';
 
 export const createAlias = defineOperation<CreateAliasRequest, undefined>('CreateAlias', async (input, ctx) => {
   const name = input.AliasName as string;
-  checkAliasName(name, true);
+  checkAliasName(name);
   await ctx.authorizeAccount('kms:CreateAlias', aliasArn(ctx.scope, name));
   const key = await keyFor(ctx, 'CreateAlias', input.TargetKeyId as string, false);
   const { accountId, region } = ctx.scope;

@@ -3,6 +3,7 @@
  * optional for symmetric ciphertexts: the blob names its key and version. An RSA ciphertext (raw
  * RSAES-OAEP, also made outside Coffer with the public key) needs KeyId and EncryptionAlgorithm.
  * Errors: InvalidCiphertextException (one fixed, empty message for every failure),
+ * AccessDeniedException (the blob names a key this region does not have, with AWS's message),
  * IncorrectKeyException, NotFoundException, DisabledException, KMSInvalidStateException,
  * InvalidKeyUsageException, ValidationException (context with an asymmetric key),
  * DryRunOperationException, UnsupportedOperationException (Recipient: attested decryption is not supported).

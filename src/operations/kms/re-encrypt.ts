@@ -9,7 +9,7 @@ import { checkPlaintextSize, encryptAsymmetric, isSymmetricEncryptionKey, refuse
 import { encryptUnder } from '../../services/symmetric.ts';
 import { defineOperation } from '../context.ts';
 import { ciphertextSource, ignored, openSource } from './ciphertext-source.ts';
-import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor, requireOperationUsage, kmsFacts } from './common.ts';
+import { checkEncryptionAlgorithm, dryRunStop, dryRunSucceeded, keyFor, requireOperationUsage, kmsFacts, resolveKey } from './common.ts';
 
 export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('ReEncrypt', async (input, ctx) => {
   const ignore = input.DryRun === true && (input.DryRunModifiers ?? []).includes('IGNORE_CIPHERTEXT');
@@ -18,7 +18,7 @@ export const reEncrypt = defineOperation<ReEncryptRequest, ReEncryptResponse>('R
   });
   const dest = await keyFor(ctx, 'ReEncrypt', input.DestinationKeyId as string, true, {
     action: kmsFacts('ReEncrypt').actions[1] as string, grantOperation: 'ReEncryptTo', encryptionContext: input.DestinationEncryptionContext, grantTokens: input.GrantTokens,
-    conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === (await ctx.keyring.resolve(ctx.scope, input.DestinationKeyId as string, { aliases: true })).arn },
+    conditions: { 'kms:EncryptionAlgorithm': input.DestinationEncryptionAlgorithm ?? 'SYMMETRIC_DEFAULT', 'kms:ReEncryptOnSameKey': source.key.arn === (await resolveKey(ctx, input.DestinationKeyId as string, true)).arn },
   });
   requireOperationUsage(dest, 'ReEncrypt');
   const destAlgorithm = checkEncryptionAlgorithm(dest, input.DestinationEncryptionAlgorithm);

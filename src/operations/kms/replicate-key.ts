@@ -18,6 +18,7 @@ import { describe, newReplica } from '../../services/multi-region.ts';
 import { defaultKeyPolicy, validatePolicyDocument } from '../../policy/document.ts';
 import { defineOperation } from '../context.ts';
 import { checkTags, keyFor, requestTagConditions } from './common.ts';
+import { describeRegions, servesRegion } from '../../core/regions.ts';
 
 export const replicateKey = defineOperation<ReplicateKeyRequest, ReplicateKeyResponse>('ReplicateKey', async (input, ctx) => {
   const region = input.ReplicaRegion as string;
@@ -26,8 +27,8 @@ export const replicateKey = defineOperation<ReplicateKeyRequest, ReplicateKeyRes
   const bypass = input.BypassPolicyLockoutSafetyCheck === true;
   const primary = await keyFor(ctx, 'ReplicateKey', input.KeyId as string, false, { conditions: { 'kms:ReplicaRegion': region } });
   if (primary.multiRegionKeyType !== 'PRIMARY') throw new UnsupportedOperationException(`${primary.arn} is not a multi-region primary key.`);
-  if (!ctx.regions.includes(region)) {
-    throw new UnsupportedOperationException(`Region ${region} is not enabled in this Coffer (COFFER_REGIONS: ${ctx.regions.join(', ')}).`);
+  if (!servesRegion(ctx.regions, region)) {
+    throw new UnsupportedOperationException(`Region ${region} is not enabled in this Coffer (COFFER_REGIONS: ${describeRegions(ctx.regions)}).`);
   }
   const arn = keyArn({ ...ctx.scope, region }, primary.keyId);
   if (await ctx.keyring.get(arn)) throw new AlreadyExistsException(`A key with ARN ${arn} already exists: ${primary.keyId} already has a key in ${region}.`);

@@ -2,7 +2,7 @@
  * UpdateAlias (https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateAlias.html).
  * The new key must have the same key usage and spec family as the current one.
  * Errors: NotFoundException, KMSInvalidStateException (new key pending deletion),
- * LimitExceededException, ValidationException (different key type).
+ * LimitExceededException, ValidationException (different key type), NotAuthorizedException (alias/aws/...).
  */
 import type { UpdateAliasRequest } from '@aws-sdk/client-kms';
 import { ValidationException } from '../../errors/common-errors.ts';
@@ -16,7 +16,7 @@ import { keyFor } from './common.ts';
 
 export const updateAlias = defineOperation<UpdateAliasRequest, undefined>('UpdateAlias', async (input, ctx) => {
   const name = input.AliasName as string;
-  checkAliasName(name, false);
+  checkAliasName(name);
   await ctx.authorizeAccount('kms:UpdateAlias', aliasArn(ctx.scope, name));
   const alias = await existingAlias(ctx, name);
   const current = await ctx.keyring.get(alias.targetKeyArn);
