@@ -166,6 +166,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   const keyring = new Keyring(repo, routeTokenMaterial(store, (id) => customKeyStores.sessionsFor(id), { perSecond: config.quotaCustomKeyStoreRps, nowMs: () => performance.now() }), now);
   keyring.shownState = (k) => customKeyStores.stateOf(k);
   const root = loadRootCredentials(dataDir, { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey });
+  if (config.rootSecretAccessKey !== undefined && config.rootSecretAccessKey.length < 16) {
+    log.warn('COFFER_ROOT_SECRET_ACCESS_KEY is shorter than 16 characters: fit for a test environment only', { length: config.rootSecretAccessKey.length });
+  }
   // Identities: accounts, IAM, STS sessions. Every SigV4 lookup goes through the resolver.
   const identities = backend.identities(store.secrets);
   const credentials = new CredentialResolver(identities, { accountId: config.accountId, accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey });

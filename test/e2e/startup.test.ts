@@ -19,7 +19,7 @@ const runMain = (env: Record<string, string>) =>
 
 for (const [name, value] of [
   ['COFFER_PORT', 'eighty'], ['COFFER_PORT', '70000'], ['COFFER_REGION', 'Mars'], ['COFFER_ACCOUNT_ID', '123'],
-  ['COFFER_LOG_LEVEL', 'loud'], ['COFFER_TEST_MODE', 'maybe'], ['COFFER_ROOT_ACCESS_KEY_ID', 'AKIAONLYTHEID0000'],
+  ['COFFER_LOG_LEVEL', 'loud'], ['COFFER_TEST_MODE', 'maybe'], ['COFFER_ROOT_ACCESS_KEY_ID', 'AKIAONLYTHEID0000'], ['COFFER_ROOT_ACCESS_KEY_ID', 'has-a-dash'],
 ] as const) {
   test(`a bad ${name} (${value}) stops start-up with a message naming it`, () => {
     const dataDir = newDataDir();
@@ -50,6 +50,19 @@ test('generated root credentials: file mode 0600, path printed, secret never pri
     assert.equal(await coffer.stop(), 0, 'SIGTERM exits 0');
   } finally {
     removeDataDir(parent);
+  }
+});
+
+test('root credentials test / test, as local tooling uses, when set explicitly: served, with a warning', async () => {
+  const coffer = await startCoffer({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  try {
+    assert.ok((await coffer.client().send(new CreateKeyCommand({}))).KeyMetadata?.KeyId);
+    assert.match(coffer.output(), /COFFER_ROOT_SECRET_ACCESS_KEY is shorter than 16 characters/);
+    const wrong = coffer.client(undefined, { accessKeyId: 'test', secretAccessKey: 'tesT' });
+    await assert.rejects(wrong.send(new CreateKeyCommand({})), { name: 'InvalidSignatureException' });
+  } finally {
+    await coffer.stop();
+    removeDataDir(coffer.dataDir);
   }
 });
 
