@@ -62,6 +62,7 @@ import { CustomKeyStores } from './services/custom-key-stores.ts';
 import { routeTokenMaterial } from './services/token-key-store.ts';
 import { readHsmPoolFile } from './adapters/hsm/pool-file.ts';
 import { createClusterKeyService } from './services/cluster-keys.ts';
+import { KEY_STATES } from './domain/key-states.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -196,7 +197,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
   const sink = config.auditEnabled ? audit : unrecordedSink(storage);
   const metrics = createMetrics({
-    keysByState: () => backend.keysByState(),
+    keysByState: () => backend.keysByState(), keyStates: KEY_STATES,
     cache: () => ({ hits: keyring.cacheHits, misses: keyring.cacheMisses }),
     audit: () => audit.stats(),
     http: () => http.stats(),
@@ -256,6 +257,11 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     onConflict: (changes) => { const topics = topicsOf(changes); keyring.invalidate(topics); credentials.invalidate(topics); },
     // AWS's request quotas are KMS's (IAM, STS and CloudTrail have none here).
     quota: (service, accountId, region, operation) => { if (service === 'kms') quota(accountId, region, operation); },
+    onRefusedAuthentication: (r) => {
+      // Logged (warn) and counted: whoever probes with keys that do not work shows up in both.
+      log.warn('authentication refused', { accessKeyId: r.accessKeyId, operation: r.operation, error: r.code, sourceIp: r.sourceIp });
+      metrics.observeRefusedAuthentication(r.accessKeyId, r.operation, r.code);
+    },
   };
   const kmsHandle = createPipeline(pipeline, kmsCodec(KMS_OPERATIONS,
     (caller, region, requestId, request, resources, uow) => new KmsRequestContext(services, caller, region, requestId, request, resources, uow)));

@@ -83,7 +83,7 @@ class BatchWriter {
 
 /** Why the target is not empty, or undefined when it is. */
 async function whyNotEmpty(target: Backend, box: SecretBox): Promise<string | undefined> {
-  const keys = [...(await target.keysByState()).values()].reduce((a, b) => a + Number(b), 0);
+  const keys = (await target.keysByState()).reduce((a, c) => a + c.n, 0);
   if (keys > 0) return `it holds ${keys} key${keys === 1 ? '' : 's'}`;
   const accounts = (await target.identities(box).listAccounts()).length;
   if (accounts > 0) return `it holds ${accounts} account${accounts === 1 ? '' : 's'}`;

@@ -60,3 +60,11 @@ export interface KeyRepository {
   getMeta(name: string): Promise<string | undefined>;
   getUsage(keyArn: string): Promise<KeyUsageRecord | undefined>;
 }
+
+/** How many keys of one account and region are in one key state (metrics). */
+export interface KeyCount {
+  readonly accountId: string;
+  readonly region: string;
+  readonly state: string;
+  readonly n: number;
+}

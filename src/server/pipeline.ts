@@ -96,11 +96,30 @@ export interface PipelineDeps {
   readonly onUnexpected?: ((cause: unknown) => void) | undefined;
   /** Told of a change set that lost a race with another writer, before the operation runs again (drop the caches of what it touched). */
   readonly onConflict?: ((changes: readonly Change[]) => void) | undefined;
+  /**
+   * Told of every request refused because its caller could not be authenticated (a bad or missing
+   * signature, an unknown or expired access key): the access key id it claimed, the operation it
+   * tried (UnknownOperation unless the API has one of that name) and the error. Never the signature.
+   */
+  readonly onRefusedAuthentication?: ((r: RefusedAuthentication) => void) | undefined;
   /** Request quotas (server/request-quotas.ts): throws ThrottlingException for a call over its account's quota. */
   readonly quota?: ((service: AuditService, accountId: string, region: string, operation: string) => void) | undefined;
 }
 
 export type Handler = (req: HttpRequest, body: Buffer, requestId: string) => Promise<Answer>;
+
+export interface RefusedAuthentication {
+  readonly accessKeyId: string | undefined;
+  readonly operation: string;
+  readonly code: string;
+  readonly sourceIp: string;
+}
+
+/** The errors that mean "the caller is not authenticated" (auth/sigv4.ts, services/credentials.ts). */
+const REFUSED_AUTHENTICATION: ReadonlySet<string> = new Set([
+  'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'UnrecognizedClientException',
+  'ExpiredTokenException', 'MissingAuthenticationToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'IncompleteSignature', 'ExpiredToken',
+]);
 
 export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, Pre>): Handler {
   return async function handle(req, body, requestId) {
@@ -146,6 +165,12 @@ export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, P
         deps.onUnexpected?.(answer.cause);
       }
       if (facts.operation === undefined) facts.operation = codec.nameForRecord(req, pre);
+      if (facts.caller === undefined && REFUSED_AUTHENTICATION.has(answer.code)) {
+        const tried = facts.operation;
+        deps.onRefusedAuthentication?.({
+          accessKeyId: facts.accessKeyId, operation: operationFacts(facts.service, tried) !== undefined ? tried : 'UnknownOperation', code: answer.code, sourceIp: info.sourceIp,
+        });
+      }
       recordCall(deps.audit, facts, undefined, { code: answer.code, message: e instanceof AwsError ? e.message : '' });
       return { status: answer.status, body: answer.body, contentType: answer.contentType, operation: name, errorCode: answer.code, principal: facts.caller?.arn };
     }

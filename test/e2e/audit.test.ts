@@ -13,6 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { IMPLEMENTED_OPERATIONS } from '../../src/operations/registry.ts';
 import { wrapLocally } from './byok.ts';
 import { ACCOUNT_ID, newDataDir, REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
@@ -282,6 +283,10 @@ test('the scheduler\'s deletion and rotation are AwsServiceEvent records', async
 });
 
 test('GET /metrics answers Prometheus text with the request, key, cache, scheduler and audit series', async () => {
+  // A caller whose access key does not exist: logged and counted with the key id and the operation it tried.
+  const stranger = coffer.client(undefined, { accessKeyId: 'AKIASTRANGER00000001', secretAccessKey: 'not-a-real-secret-key-0000000000' });
+  await assert.rejects(stranger.send(new ListKeysCommand({})), { name: 'UnrecognizedClientException' });
+  stranger.destroy();
   const r = await fetch(`${coffer.endpoint}/metrics`);
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type') ?? '', /text\/plain/);
@@ -290,13 +295,17 @@ test('GET /metrics answers Prometheus text with the request, key, cache, schedul
     /coffer_requests_total\{operation="Encrypt",error=""\} \d+/,
     /coffer_requests_total\{operation="Encrypt",error="AccessDeniedException"\} 1/,
     /coffer_request_duration_seconds_bucket\{le="0.005",operation="Decrypt"\} \d+/,
-    /coffer_keys\{state="Enabled"\} \d+/,
+    /coffer_keys\{account="\d{12}",region="[a-z0-9-]+",state="Enabled"\} [1-9]\d*/,
+    /coffer_keys\{account="\d{12}",region="[a-z0-9-]+",state="PendingImport"\} \d+/,
     /coffer_key_cache_hit_ratio 0\.\d+|coffer_key_cache_hit_ratio 1/,
     /coffer_scheduler_runs_total\{result="ok"\} \d+/,
     /coffer_scheduler_events_total\{event="DeleteKey"\} \d+/,
     /coffer_audit_queue_depth \d+/,
     /coffer_audit_lag_seconds [\d.e-]+/,
+    /coffer_authentication_refused_total\{access_key_id="AKIASTRANGER00000001",operation="ListKeys",error="UnrecognizedClientException"\} 1/,
+    /coffer_audit_records_written_total \d+/,
   ]) assert.match(text, re);
+
 });
 
 test('no secret is in the audit store, an export or the logs; audit verify passes, and fails on a tampered copy', async () => {

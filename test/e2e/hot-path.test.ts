@@ -2,7 +2,7 @@
  * The hot path reads no database on a warm cache, on either backend (this suite runs on SQLite
  * and again on PostgreSQL): once a key, its material versions and its policy are cached, Encrypt,
  * Decrypt, GenerateDataKey and Sign make no read through the key or identity repositories
- * (the server's coffer_repository_reads metric stays where it was).
+ * (the server's coffer_repository_reads_total metric stays where it was).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,9 +15,9 @@ after(async () => { await coffer.stop(); removeDataDir(coffer.dataDir); });
 
 async function repositoryReads(): Promise<number> {
   const text = await (await fetch(`${coffer.endpoint}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('coffer_repository_reads '));
+  const line = text.split('\n').find((l) => l.startsWith('coffer_repository_reads_total '));
   assert.ok(line, 'the metric is served');
-  return Number(line.slice('coffer_repository_reads '.length));
+  return Number(line.slice('coffer_repository_reads_total '.length));
 }
 
 test('a warm Encrypt, Decrypt, GenerateDataKey and Sign read no database', async () => {

@@ -69,7 +69,7 @@ describe('two nodes on one PostgreSQL database', { skip }, () => {
     // up to 10 s late): statements that answer rows, and the others.
     const statements = async (): Promise<{ read: number; write: number }> => {
       const text = await (await fetch(`${b.endpoint}/metrics`)).text();
-      const of = (kind: string) => Number(new RegExp(`^coffer_database_statements\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 'NaN');
+      const of = (kind: string) => Number(new RegExp(`^coffer_database_statements_total\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 'NaN');
       return { read: of('read'), write: of('write') };
     };
     const before = await statements();

@@ -76,7 +76,7 @@ test('more idle connections than the cap (and than the open-file limit allows) d
     assert.equal(flood.filter((f) => f.reset).length, 0, 'no idle connection was reset');
     assert.equal(flood.slice(-16).filter((f) => f.ended).length, 0, 'the most recent connections are kept');
     const m = await metricsText(c);
-    assert.ok(metric(m, 'coffer_http_connections_evicted') >= 150 - 32, m);
+    assert.ok(metric(m, 'coffer_http_connections_evicted_total') >= 150 - 32, m);
     assert.ok(metric(m, 'coffer_http_connections') <= 32 + 2, 'the cap, plus half-closed connections (a sixteenth of it) waiting for their clients');
     for (const f of flood) f.close();
   });
@@ -178,7 +178,7 @@ test('admission control: requests lined up behind a saturated event-loop turn ge
     const after = await (conns[1] as RawConnection).send(await encryptRequest(c, keyId));
     assert.ok(isResponse(after) && after.status === 200, 'after the burst');
     const m = await metricsText(c);
-    assert.ok(metric(m, 'coffer_admission_shed') >= throttled.length + 1);
+    assert.ok(metric(m, 'coffer_admission_shed_total') >= throttled.length + 1);
     assert.ok(metric(m, 'coffer_requests_total{operation="unknown",error="ThrottlingException"}') >= throttled.length, 'throttled calls are counted');
     for (const x of conns) x.close();
   });

@@ -57,9 +57,14 @@ test('root credentials test / test, as local tooling uses, when set explicitly: 
   const coffer = await startCoffer({ credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   try {
     assert.ok((await coffer.client().send(new CreateKeyCommand({}))).KeyMetadata?.KeyId);
-    assert.match(coffer.output(), /COFFER_ROOT_SECRET_ACCESS_KEY is shorter than 16 characters/);
     const wrong = coffer.client(undefined, { accessKeyId: 'test', secretAccessKey: 'tesT' });
     await assert.rejects(wrong.send(new CreateKeyCommand({})), { name: 'InvalidSignatureException' });
+    assert.equal(await coffer.stop(), 0);
+    assert.match(coffer.output(), /COFFER_ROOT_SECRET_ACCESS_KEY is shorter than 16 characters/);
+    // The refused call is logged (flushed at shutdown) with the key id and the operation, never the secret or signature.
+    const logged = coffer.output().split('\n').find((l) => l.includes('authentication refused'));
+    assert.ok(logged?.includes('"accessKeyId":"test"') && logged.includes('"operation":"CreateKey"') && logged.includes('"error":"InvalidSignatureException"'), logged);
+    assert.ok(!/tesT|Signature=/.test(coffer.output()), 'no secret or signature in the output');
   } finally {
     await coffer.stop();
     removeDataDir(coffer.dataDir);

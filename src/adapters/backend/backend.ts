@@ -4,7 +4,7 @@
  * writer sharing the database (a worker, a node) has its own audit chain, so the audit store and
  * the storage are made for a chain; the other ports are the database's.
  */
-import type { KeyRepository } from '../../ports/key-repository.ts';
+import type { KeyRepository, KeyCount } from '../../ports/key-repository.ts';
 import type { IdentityRepository } from '../../ports/identity-repository.ts';
 import type { ClusterRepository } from '../../ports/cluster-repository.ts';
 import type { CustomKeyStoreRepository } from '../../ports/custom-key-store-repository.ts';
@@ -43,8 +43,8 @@ export interface Backend {
   readonly repositoryReads: () => number;
   /** Statements sent to a database server so far (PostgreSQL; SQLite reads its file in process): metrics. */
   readonly statements?: (() => { readonly reads: number; readonly writes: number }) | undefined;
-  /** Keys by state (metrics). */
-  keysByState(): Promise<ReadonlyMap<string, number>>;
+  /** Keys by account, region and state (metrics). */
+  keysByState(): Promise<readonly KeyCount[]>;
   /**
    * SQLite only: a chain's records in seq order, read lazily page by page (the admin command's
    * verify and export hold one page at a time); elsewhere readers page through `audit(chain).scan`.

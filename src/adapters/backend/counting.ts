@@ -1,6 +1,6 @@
 /**
  * A repository whose every read is counted: the evidence that the hot path reads no database on a
- * warm cache (metrics `coffer_repository_reads`, and the end-to-end test that watches it). The
+ * warm cache (metrics `coffer_repository_reads_total`, and the end-to-end test that watches it). The
  * count is of calls through the port, on either backend; writes are not calls (they are change
  * sets committed by Storage), so every call counted is a read.
  */

@@ -106,8 +106,9 @@ export async function openPostgresBackend(url: string, o: PostgresBackendOptions
     },
     statements: () => ({ ...statementCounts }),
     problem: () => (unreachable ? `the database cannot be reached since ${new Date(unreachable.since).toISOString()} (${unreachable.cause})` : undefined),
-    keysByState: async () => new Map((await rows<{ state: string; n: number }>(pool,
-      "SELECT doc::json->>'state' AS state, count(*)::bigint AS n FROM keys GROUP BY 1")).map((r) => [r.state, r.n])),
+    keysByState: async () => (await rows<{ account_id: string; region: string; state: string; n: string | number }>(pool,
+      "SELECT account_id, region, doc::json->>'state' AS state, count(*)::bigint AS n FROM keys GROUP BY 1, 2, 3"))
+      .map((r) => ({ accountId: r.account_id, region: r.region, state: r.state, n: Number(r.n) })),
     close: async () => {
       clearInterval(reach);
       for (const f of feeds) await f.close();
