@@ -36,7 +36,7 @@ export function parseArgs(command: 'encrypt' | 'decrypt', args: readonly string[
     if (command === 'encrypt' && name === '--signed' && eq < 0) { signed = true; continue; }
     if (!isValueOption(name) || (command === 'decrypt' && (name === '--frame-length'))) throw new UsageError(`unknown option ${arg}`);
     const value = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value`);
     values.set(name, [...(values.get(name) ?? []), value]);
   }
   const once = (name: ValueOption): string | undefined => {

@@ -25,7 +25,7 @@ export async function progressMeter(label: string, total: number | undefined, tt
   const bar = new SingleBar({
     stream: tty,
     format: known ? `${label} [{bar}] {percentage}% | {done} of {all} | {speed}` : `${label} {done} | {speed}`,
-    hideCursor: true,
+    hideCursor: false, // a Ctrl-C (process.exit) would leave it hidden
     clearOnComplete: true,
     fps: 8,
   });
