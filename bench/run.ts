@@ -23,7 +23,9 @@
  * BENCH_ONLY=startup the start-up cells alone (bench/startup.ts: `npm start`, `node dist/main.js` and
  * the old `tsx src/main.ts`: first signed answer, memory, Encrypt c=16);
  * BENCH_ONLY=storage the storage cells alone; BENCH_ONLY=cloudhsm the CloudHSM cells alone (bench/cloudhsm.ts:
- * Encrypt and GenerateDataKey at c=16 on an AWS_CLOUDHSM key on SoftHSM2 beside a software key).
+ * Encrypt and GenerateDataKey at c=16 on an AWS_CLOUDHSM key on SoftHSM2 beside a software key);
+ * BENCH_ONLY=files the file-encryption cells alone (bench/files.ts: the ESDK's suites and frame
+ * lengths, then `coffer encrypt`/`decrypt` of a 1 GiB file: MB/s and peak memory).
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -40,6 +42,7 @@ import { compareMarkdown, runCompare, type CompareResult } from './compare.ts';
 import { runStorageBench, storageMarkdown, type StorageResult } from './storage.ts';
 import { cloudHsmMarkdown, runCloudHsmBench, type CloudHsmResult } from './cloudhsm.ts';
 import { runStartupBench, startupMarkdown, type StartupCell } from './startup.ts';
+import { filesMarkdown, runFilesBench, type FilesResult } from './files.ts';
 import { cofferArgs } from '../scripts/server-command.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -284,6 +287,18 @@ async function main(): Promise<void> {
     ]);
   }
 
+  let files: FilesResult | undefined;
+  if (ONLY === '' || ONLY === 'files') {
+    files = await runFilesBench({
+      credentials: creds, call, pin: (cmd) => pin(1, cmd),
+      startCoffer: async () => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        const s = await startCoffer(dataDir, true);
+        return { port: s.port, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+    });
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
@@ -293,9 +308,10 @@ async function main(): Promise<void> {
   const stor = storage ? storageMarkdown(storage) : undefined;
   const hsmCells = cloudhsm ? cloudHsmMarkdown(cloudhsm) : undefined;
   const starts = startup ? startupMarkdown(startup) : undefined;
+  const fileCells = files ? filesMarkdown(files) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? []), ...(fileCells?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -306,10 +322,11 @@ async function main(): Promise<void> {
     ...(stor?.targets ?? []),
     ...(hsmCells?.targets ?? []),
     ...(starts?.targets ?? []),
+    ...(fileCells?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), ...(files ? { files } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -323,6 +340,7 @@ async function main(): Promise<void> {
     ...(stor?.lines ?? []),
     ...(hsmCells?.lines ?? []),
     ...(starts?.lines ?? []),
+    ...(fileCells?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

@@ -13,6 +13,8 @@
  *   npm run coffer -- backup create --out <file>
  *   npm run coffer -- backup restore <file> --data-dir <new folder>
  *   npm run coffer -- hsm <cluster activate | user create | user list | user change-password | user delete> … (cli/hsm/client.ts)
+ *   npm run coffer -- encrypt --key-id <key> [--in <file>] [--out <file>] [--context k=v]... (cli/file-crypto/command.ts)
+ *   npm run coffer -- decrypt [--in <file>] [--out <file>] [--key-id <key>] [--context k=v]...
  *
  * The data folder is COFFER_DATA_DIR (default ./data). The storage is the server's: with
  * COFFER_DATABASE_URL set, that PostgreSQL database (cli/backend.ts; nodes may be serving, and a
@@ -60,6 +62,9 @@ const USAGE = `Usage:
   npm run coffer -- seal migrate --from <key-file|passphrase|pkcs11> --to <key-file|passphrase|pkcs11>
   npm run coffer -- backup create --out <file>
   npm run coffer -- backup restore <file> --data-dir <new folder>
+  npm run coffer -- encrypt --key-id <key> [--in <file>] [--out <file>] [--context k=v]... [--signed]
+  npm run coffer -- decrypt [--in <file>] [--out <file>] [--key-id <key>] [--context k=v]...
+      (encrypt, decrypt: files in the AWS Encryption SDK's format, through a running Coffer's KMS API; --help)
 
 Works on the data folder COFFER_DATA_DIR (default ./data) while the Coffer server is stopped, or,
 with COFFER_DATABASE_URL set, on that PostgreSQL database (nodes may be serving). migrate-storage
@@ -270,6 +275,8 @@ async function run(args: readonly string[]): Promise<number> {
     console.log(result.output);
     return result.exitCode;
   }
+  // Clients of a running server's KMS API; loaded only here (the Encryption SDK takes a while to load).
+  if (area === 'encrypt' || area === 'decrypt') return (await import('./file-crypto/command.ts')).runFileCrypto(area, args.slice(1), process.env);
   try {
     const config = loadConfig();
     const dataDir = resolve(config.dataDir);
