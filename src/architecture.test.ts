@@ -27,6 +27,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   protocol: ['errors', 'wire', 'core'],
   auth: ['errors', 'core'],
   scheduler: ['services', 'domain', 'core', 'ports'],
+  // The seed file (COFFER_SEED_FILE): checked with the API's own validators, applied through the services.
+  seed: ['operations', 'protocol', 'services', 'domain', 'policy', 'crypto', 'core', 'errors', 'ports', 'wire'],
   audit: ['core', 'wire', 'ports', 'domain', 'errors'],
   server: ['protocol', 'auth', 'operations', 'errors', 'core', 'ports', 'wire'],
   cli: ['config', 'adapters', 'domain', 'ports', 'core', 'errors', 'audit'],

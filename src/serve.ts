@@ -63,6 +63,9 @@ import { routeTokenMaterial } from './services/token-key-store.ts';
 import { readHsmPoolFile } from './adapters/hsm/pool-file.ts';
 import { createClusterKeyService } from './services/cluster-keys.ts';
 import { KEY_STATES } from './domain/key-states.ts';
+import { readSeedFile } from './seed/file.ts';
+import { SeedApplier } from './seed/apply.ts';
+import { zeroSeedMaterial } from './seed/model.ts';
 
 /** How this process serves: alone, or as worker `index` of `count` started by a primary process. */
 export interface Role {
@@ -107,6 +110,12 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // HTTPS: a certificate that cannot serve stops the start before the data folder is touched.
   const tlsFiles: TlsFiles | undefined = config.tlsCert !== undefined && config.tlsKey !== undefined ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
   const tls = tlsFiles === undefined ? undefined : readTlsCertificate(tlsFiles);
+  const served: ServedRegions = { home: config.region, only: config.regions === 'any' ? undefined : config.regions };
+  // The seed file is read and checked as a whole before the data folder is touched; only the
+  // first process applies it (workers after it find it applied).
+  const seed = config.seedFile !== undefined && role.index <= 1
+    ? readSeedFile(config.seedFile, { homeAccountId: config.accountId, region: config.region, servesRegion: (r) => servesRegion(served, r), ...(config.rootAccessKeyId !== undefined ? { rootAccessKeyId: config.rootAccessKeyId } : {}) })
+    : undefined;
   const dataDir = openDataDir(config.dataDir);
   const clock = config.testMode ? new OffsetClock() : undefined;
   const now = clock ?? systemClock;
@@ -235,7 +244,6 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     onRun: (seconds, failed) => metrics.observeSchedulerRun(seconds, failed),
   });
 
-  const served: ServedRegions = { home: config.region, only: config.regions === 'any' ? undefined : config.regions };
   const verifier = new Authenticator<Caller>({
     service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
@@ -249,6 +257,16 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
   const authorizer = new Authorizer(keyring, credentials, now);
   const awsManagedKeys = new AwsManagedKeys({ keyring, lock, audit: sink, clock: now });
+  // The seed, applied before the server answers: each change committed with its audit record.
+  let seedChanges: number | undefined;
+  if (seed !== undefined) {
+    try {
+      seedChanges = await new SeedApplier(seed, { keyring, identities, audit: sink, lock, clock: now }).run();
+    } finally {
+      zeroSeedMaterial(seed);
+    }
+    log.info('seed applied', { file: seed.file, changes: seedChanges });
+  }
   const services: KmsServices = { regions: served, keyring, clock: now, usage, authorizer, customKeyStores, kick: () => scheduler.kick(), awsManagedKeys };
   const quota = createRequestQuotas(config.kmsQuotas);
   const pipeline: PipelineDeps = {
@@ -326,6 +344,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   const lines = [
     ...(root.file ? [`Root credentials (account ${config.accountId}): ${root.file}${root.created ? ' (generated)' : ''}`] : []),
     ...(auditKeyExported ? [`Audit public key: ${auditKeyFile} (keep a copy off this machine; \`audit verify --public-key\` pins it)`] : []),
+    ...(seed !== undefined ? [`Seed ${seed.file}: ${seedChanges === 0 ? 'nothing to change' : `${seedChanges} change${seedChanges === 1 ? '' : 's'} applied`}`] : []),
     ...(config.testMode ? ['TEST MODE: the clock can be moved forward through /_coffer/test/clock. Never use in production.'] : []),
   ];
   let stopping = false;

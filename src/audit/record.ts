@@ -81,6 +81,7 @@ const identities = new WeakMap<Caller, Readonly<Record<string, unknown>>>();
 
 function userIdentity(call: ApiCall, defaultAccountId: string): Readonly<Record<string, unknown>> {
   const c = call.caller;
+  if (c === undefined && call.invokedBy !== undefined) return { type: 'AWSService', invokedBy: call.invokedBy.name, accountId: call.invokedBy.accountId };
   if (c === undefined) {
     return { type: 'Unknown', ...(call.accessKeyId !== undefined ? { accessKeyId: call.accessKeyId } : {}), accountId: defaultAccountId };
   }
@@ -155,7 +156,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
   const responseElements = !readOnly && call.error === undefined && model !== undefined && op !== undefined
     ? redact(model.lookup, op.output, call.output, true)
     : null;
-  const accountId = call.caller?.accountId ?? meta.defaultAccountId;
+  const accountId = call.caller?.accountId ?? call.invokedBy?.accountId ?? meta.defaultAccountId;
   const arns = callResources(call);
   const described = arns.map((arn) => ({ arn, ...resourceEntry(arn) }));
   const record: CloudTrailRecord = {
@@ -176,7 +177,7 @@ export function apiCallRecord(call: ApiCall, meta: RecordMeta): { record: CloudT
     ...(described.length > 0
       ? { resources: described.map((d) => ({ accountId: d.accountId ?? accountId, type: d.type, ARN: d.arn })) }
       : {}),
-    eventType: 'AwsApiCall',
+    eventType: call.invokedBy !== undefined ? 'AwsServiceEvent' : 'AwsApiCall',
     managementEvent: true,
     recipientAccountId: accountId,
     eventCategory: 'Management',

@@ -69,6 +69,8 @@ export interface Config {
   readonly tlsCert: string | undefined;
   /** HTTPS: the PEM private key file of tlsCert, absolute. */
   readonly tlsKey: string | undefined;
+  /** The seed file (absolute; YAML or JSON by extension) applied at start-up (src/seed/); undefined: none. */
+  readonly seedFile: string | undefined;
   /** Derived from the quota settings: each KMS operation's request quota (absent: none). */
   readonly kmsQuotas: ReadonlyMap<string, KmsQuota>;
 }
@@ -143,6 +145,14 @@ const existingFile: Parser<string | undefined> = (raw, name) => {
 };
 /** A file path, made absolute (a SIGHUP re-reads the same file); its content is checked where it is read (server/tls.ts). */
 const filePath: Parser<string | undefined> = (raw) => (raw === '' ? undefined : resolve(raw));
+/** The seed file: an existing .yaml, .yml or .json file, made absolute; its content is checked where it is read (seed/file.ts). */
+const seedFile: Parser<string | undefined> = (raw, name) => {
+  if (raw === '') return undefined;
+  const path = resolve(raw);
+  if (!/\.(ya?ml|json)$/i.test(path)) throw new ConfigError(`${name} must name a .yaml, .yml or .json file, got '${raw}'`);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new ConfigError(`${name} names no file: '${raw}'`);
+  return path;
+};
 const workerCount: Parser<number> = (raw, name) => (raw === 'auto' ? 0 : int(1, 256)(raw, name));
 const oneOf = <T extends string>(values: readonly T[]): Parser<T> => (raw, name) => {
   if ((values as readonly string[]).includes(raw)) return raw as T;
@@ -207,6 +217,7 @@ export const SETTINGS = [
   s({ key: 'hsmPool', env: 'COFFER_HSM_POOL', fallback: '', parse: existingFile, doc: 'The HSM pool file (absolute path, JSON, not readable by group or others since it holds SO PINs): the subnets clusters may use and, in each, the tokens an operator provisioned (serial and SO PIN) or free slots, one HSM each (README: "Tokens an operator provisions"). Unset: any subnet, every HSM a token Coffer initialises on a free slot of COFFER_PKCS11_MODULE.' }),
   s({ key: 'tlsCert', env: 'COFFER_TLS_CERT', fallback: '', parse: filePath, doc: 'Serve HTTPS (HTTP/1.1, TLS 1.2 or later) instead of HTTP: the PEM file of the server certificate, followed by any intermediate certificates. Set together with COFFER_TLS_KEY; both files are read again on SIGHUP, so a renewed certificate needs no restart (see TLS). Policies then see `aws:SecureTransport` true.' }),
   s({ key: 'tlsKey', env: 'COFFER_TLS_KEY', fallback: '', parse: filePath, doc: "With COFFER_TLS_CERT: the PEM file of the certificate's private key (unencrypted; keep it readable by Coffer's user only)." }),
+  s({ key: 'seedFile', env: 'COFFER_SEED_FILE', fallback: '', parse: seedFile, doc: 'A seed file (YAML or JSON, by its extension; at most 1 MiB) applied at every start before the server answers: accounts, IAM users with fixed access keys and their policies, KMS keys with fixed key ids (and optionally fixed key material), aliases, key policies, tags and grants (see Seeding a test environment). Applying it again changes nothing; a changed file updates what it names and deletes nothing. A malformed file stops start-up with its line and field.' }),
 ] as const;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

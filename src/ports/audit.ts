@@ -28,6 +28,12 @@ export interface ApiCall {
   readonly error: { readonly code: string; readonly message: string } | undefined;
   /** ARNs of the keys (and other resources) the call touched, as the authorizer saw them. */
   readonly resources: ReadonlySet<string>;
+  /**
+   * Set for a change Coffer made itself on the operator's instruction (the seed file) rather than
+   * for a request: the record is an AwsServiceEvent whose userIdentity is an `AWSService` of this
+   * name in this account, so the trail shows who made it.
+   */
+  readonly invokedBy?: { readonly name: string; readonly accountId: string } | undefined;
 }
 
 /** Something Coffer did by itself (the scheduler deleting or rotating a key): an AwsServiceEvent record. */

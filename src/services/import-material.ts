@@ -14,13 +14,18 @@ import {
   type ImportChoice, type ImportTerms,
 } from '../domain/import-rules.ts';
 import type { KeyRecord, MaterialRecord } from '../domain/key.ts';
-import { capabilitiesOf } from '../domain/key-specs.ts';
+import { capabilitiesOf, type KeySpec } from '../domain/key-specs.ts';
 import type { KeySession } from './key-session.ts';
 import { peersOf, updateWithReplicas } from './multi-region.ts';
 
-/** What is stored for `material`: its canonical bytes (the caller zeroes them) and, for a key pair, the public key. */
-function prepare(key: KeyRecord, material: Buffer): { bytes: Buffer; publicKey?: string } {
-  const caps = capabilitiesOf(key.keySpec);
+/**
+ * What is stored for `material` of a `spec` key: its canonical bytes (the caller zeroes them) and,
+ * for a key pair, the public key. IncorrectKeyMaterialException when it does not fit the spec.
+ * Also the check of a seed's fixed material (seed/), which is held exactly as imported material is.
+ */
+export function checkedMaterial(spec: KeySpec, material: Buffer): { bytes: Buffer; publicKey?: string } {
+  const caps = capabilitiesOf(spec);
+  const key = { keySpec: spec };
   switch (caps.material.kind) {
     case 'secret': {
       const [min, max] = caps.material.importBytes;
@@ -51,7 +56,7 @@ function prepare(key: KeyRecord, material: Buffer): { bytes: Buffer; publicKey?:
 /** Imports unwrapped `material` (the caller zeroes it) into an EXTERNAL key; returns its material id. */
 export async function importKeyMaterial(keys: KeySession, key: KeyRecord, material: Buffer, terms: ImportTerms, choice: ImportChoice): Promise<string> {
   const now = keys.clock.now();
-  const { bytes, publicKey } = prepare(key, material);
+  const { bytes, publicKey } = checkedMaterial(key.keySpec, material);
   try {
     const materialId = importedMaterialId(key.keyId, bytes);
     const decision = decideImport(key, materialId, choice, capabilitiesOf(key.keySpec).keyType === 'SYMMETRIC');
