@@ -84,8 +84,8 @@ test('every error names the file, the line and the field', () => {
   refused(`${key('')}  - keyId: ${KEY}\n`, /line 3: keys\[1\].keyId repeats a key id/);
   refused(key('    account: "999999999999"\n'), /line 3: keys\[0\]\.account names account 999999999999, which is neither/);
   refused(key('    account: 12\n'), /line 3: keys\[0\]\.account must be a 12-digit account id/);
-  refused(key('    grants:\n      - granteePrincipal: bob\n        operations: [Decrypt]\n'), /line 5: keys\[0\]\.grants\[0\]\.granteePrincipal is refused: InvalidArnException/);
-  refused(key('    grants:\n      - granteePrincipal: arn:aws:iam::111122223333:root\n        operations: [Sign]\n'), /line 6: keys\[0\]\.grants\[0\]\.operations\[0\] must be one of Decrypt/);
+  refused(key('    grants:\n      - granteePrincipal: bob\n        operations: [Decrypt]\n'), /line 4: keys\[0\].grants\[0\].granteePrincipal is refused: InvalidArnException/);
+  refused(key('    grants:\n      - granteePrincipal: arn:aws:iam::111122223333:root\n        operations: [Sign]\n'), /line 5: keys\[0\].grants\[0\].operations\[0\] must be one of Decrypt/);
   refused(key('    grants:\n      - granteePrincipal: arn:aws:iam::111122223333:root\n'), /line 4: keys\[0\]\.grants\[0\]\.operations must list at least one/);
 });
 
