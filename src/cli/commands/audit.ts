@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { auditExport, auditPrune, auditPublicKey, auditVerify, type AuditCommandResult, type AuditSource } from '../audit.ts';
 import { backendAuditSource } from '../backend.ts';
-import { act, collect, dateOption, printLines } from './action.ts';
+import { act, collect, dateOption, printLines, UsageError } from './action.ts';
 import { dataFolder, SERVER_STOPPED, withBackend } from './data-folder.ts';
 
 async function runAudit(run: (source: AuditSource, configuredDigestLog: string | undefined, dataDir: string) => Promise<AuditCommandResult>): Promise<number> {
@@ -31,14 +31,16 @@ export function auditCommand(program: Command): void {
   });
 
   act(audit.command('export').description('write the trail\'s events as JSON lines')
-    .requiredOption('--out <file.jsonl>', 'the file to write')
+    .option('--out <file.jsonl>', 'the file to write (required)')
     .option('--chain', 'each record with its chain, seq and hashes (what audit verify checks)')
     .option('--since <date>', 'events at or after this date', dateOption('--since'))
     .option('--before <date>', 'events before this date', dateOption('--before'))
     .addHelpText('after', `\n${SERVER_STOPPED}`),
   (cmd) => {
-    const o = cmd.opts<{ out: string; chain?: true; since?: number; before?: number }>();
-    return runAudit((source) => auditExport(source, o.out, { chain: o.chain === true, since: o.since, before: o.before }));
+    const o = cmd.opts<{ out?: string; chain?: true; since?: number; before?: number }>();
+    const out = o.out;
+    if (out === undefined) throw new UsageError('audit export needs --out <file.jsonl>');
+    return runAudit((source) => auditExport(source, out, { chain: o.chain === true, since: o.since, before: o.before }));
   });
 
   act(audit.command('public-key').description('print (or write) the public key that verifies the trail\'s signatures')
@@ -47,10 +49,11 @@ export function auditCommand(program: Command): void {
   (cmd) => runAudit((source) => auditPublicKey(source, cmd.opts<{ out?: string }>().out)));
 
   act(audit.command('prune').description('delete the trail\'s records before a date (the chain stays verifiable)')
-    .requiredOption('--before <date>', 'prune records before this date', dateOption('--before'))
+    .option('--before <date>', 'prune records before this date (required)', dateOption('--before'))
     .addHelpText('after', `\n${SERVER_STOPPED}`),
   (cmd) => {
-    const before = cmd.opts<{ before: number }>().before;
+    const before = cmd.opts<{ before?: number }>().before;
+    if (before === undefined) throw new UsageError('audit prune needs --before <date>');
     return runAudit((source) => auditPrune(source, before));
   });
 }

@@ -6,17 +6,18 @@
  */
 import type { Command } from 'commander';
 import { backupCreate, backupRestore } from '../backup.ts';
-import { act, printLines } from './action.ts';
+import { act, printLines, UsageError } from './action.ts';
 import { dataFolder } from './data-folder.ts';
 
 export function backupCommand(program: Command): void {
   const backup = program.command('backup').description('back up a SQLite installation while it serves; restore one into a new folder');
 
   act(backup.command('create').description('copy the data folder\'s SQLite installation, without the seal, into one backup file')
-    .requiredOption('--out <file>', 'the backup file to write')
+    .option('--out <file>', 'the backup file to write (required)')
     .addHelpText('after', '\nWorks while the server runs. On PostgreSQL (COFFER_DATABASE_URL) use pg_dump or the database\'s own backups.'),
   async (cmd) => {
-    const { out } = cmd.opts<{ out: string }>();
+    const { out } = cmd.opts<{ out?: string }>();
+    if (out === undefined) throw new UsageError('backup create needs --out <file>');
     const { config, dataDir } = dataFolder();
     if (config.databaseUrl !== undefined) {
       throw new Error('backup create copies the data folder\'s SQLite database; with COFFER_DATABASE_URL the data lives in PostgreSQL: '
@@ -28,9 +29,11 @@ export function backupCommand(program: Command): void {
 
   act(backup.command('restore').description('check a backup and put it into a new or empty folder, whose seal the operator brings')
     .argument('<file>', 'the backup file')
-    .requiredOption('--data-dir <folder>', 'a new or empty folder to restore into')
+    .option('--data-dir <folder>', 'a new or empty folder to restore into (required)')
     .addHelpText('after', '\nStart the restored installation only after bringing its seal (root.key, the passphrase or the token).'),
   (cmd) => {
-    printLines(backupRestore({ file: String(cmd.processedArgs[0]), dataDir: cmd.opts<{ dataDir: string }>().dataDir }));
+    const { dataDir } = cmd.opts<{ dataDir?: string }>();
+    if (dataDir === undefined) throw new UsageError('backup restore needs --data-dir <new folder>');
+    printLines(backupRestore({ file: String(cmd.processedArgs[0]), dataDir }));
   });
 }

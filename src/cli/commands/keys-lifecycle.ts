@@ -3,7 +3,7 @@
  * its deletion, through a running Coffer's KMS API.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { allPages, KEY_ARG, kmsAction } from './kms.ts';
+import { allPages, KEY_ID_ARG, kmsAction } from './kms.ts';
 import { printRecord, printRows } from './output.ts';
 
 const days = (value: string): number => {
@@ -13,13 +13,13 @@ const days = (value: string): number => {
 };
 
 export function keysLifecycleCommands(keys: Command): void {
-  kmsAction(keys.command('rotate').argument(...KEY_ARG).description('rotate the key now: new key material, the old kept to decrypt (RotateKeyOnDemand)'),
+  kmsAction(keys.command('rotate').argument(...KEY_ID_ARG).description('rotate the key now: new key material, the old kept to decrypt (RotateKeyOnDemand)'),
     async ({ kms, options, cmd }) => {
       const r = await kms.rotateKeyOnDemand({ KeyId: String(cmd.processedArgs[0]) });
       printRecord(options.output, { KeyId: r.KeyId });
     });
 
-  kmsAction(keys.command('rotations').argument(...KEY_ARG).description('the key\'s completed rotations, on demand and automatic (ListKeyRotations)'),
+  kmsAction(keys.command('rotations').argument(...KEY_ID_ARG).description('the key\'s completed rotations, on demand and automatic (ListKeyRotations)'),
     async ({ kms, options, cmd }) => {
       const KeyId = String(cmd.processedArgs[0]);
       const rotations = await allPages(async (Marker) => {
@@ -29,14 +29,14 @@ export function keysLifecycleCommands(keys: Command): void {
       printRows(options.output, rotations, [['KeyId', 'Key id'], ['RotationDate', 'Rotated'], ['RotationType', 'Type']]);
     });
 
-  kmsAction(keys.command('schedule-deletion').argument(...KEY_ARG).description('schedule the key\'s deletion after a waiting period (PendingDeletion until then)')
+  kmsAction(keys.command('schedule-deletion').argument(...KEY_ID_ARG).description('schedule the key\'s deletion after a waiting period (PendingDeletion until then)')
     .option('--days <7-30>', 'the waiting period in days', days, 30),
   async ({ kms, options, cmd }) => {
     const r = await kms.scheduleKeyDeletion({ KeyId: String(cmd.processedArgs[0]), PendingWindowInDays: cmd.opts<{ days: number }>().days });
     printRecord(options.output, { KeyId: r.KeyId, KeyState: r.KeyState, DeletionDate: r.DeletionDate, PendingWindowInDays: r.PendingWindowInDays });
   });
 
-  kmsAction(keys.command('cancel-deletion').argument(...KEY_ARG).description('cancel a scheduled deletion; the key is then Disabled, as in AWS KMS (enable it to use it)'),
+  kmsAction(keys.command('cancel-deletion').argument(...KEY_ID_ARG).description('cancel a scheduled deletion; the key is then Disabled, as in AWS KMS (enable it to use it)'),
     async ({ kms, options, cmd }) => {
       const r = await kms.cancelKeyDeletion({ KeyId: String(cmd.processedArgs[0]) });
       printRecord(options.output, { KeyId: r.KeyId });

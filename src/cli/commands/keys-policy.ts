@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { allPages, KEY_ARG, kmsAction } from './kms.ts';
+import { allPages, KEY_ID_ARG, kmsAction } from './kms.ts';
 import { printJson, printRows } from './output.ts';
 
 /** The policy file's text, refused here when it is not a JSON object. */
@@ -23,12 +23,12 @@ function policyFile(file: string): string {
 
 export function keysPolicyCommands(keys: Command): void {
   const policy = keys.command('policy').description('the key policy');
-  kmsAction(policy.command('get').argument(...KEY_ARG).description('print the key policy (a JSON document, the same with --output table)'),
+  kmsAction(policy.command('get').argument(...KEY_ID_ARG).description('print the key policy (a JSON document, the same with --output table)'),
     async ({ kms, cmd }) => {
       const r = await kms.getKeyPolicy({ KeyId: String(cmd.processedArgs[0]), PolicyName: 'default' });
       printJson(JSON.parse(r.Policy ?? '{}'));
     });
-  kmsAction(policy.command('put').argument(...KEY_ARG).description('replace the key policy with a JSON file\'s')
+  kmsAction(policy.command('put').argument(...KEY_ID_ARG).description('replace the key policy with a JSON file\'s')
     .requiredOption('--file <policy.json>', 'the policy document')
     .option('--bypass-policy-lockout-safety-check', 'allow a policy that would lock the caller out of the key'),
   async ({ kms, cmd }) => {
@@ -41,7 +41,7 @@ export function keysPolicyCommands(keys: Command): void {
   });
 
   const grants = keys.command('grants').description('the key\'s grants');
-  kmsAction(grants.command('list').argument(...KEY_ARG).description('the key\'s grants (ListGrants)'),
+  kmsAction(grants.command('list').argument(...KEY_ID_ARG).description('the key\'s grants (ListGrants)'),
     async ({ kms, options, cmd }) => {
       const KeyId = String(cmd.processedArgs[0]);
       const list = await allPages(async (Marker) => {

@@ -35,8 +35,11 @@ export function kmsAction(cmd: Command, body: (c: KmsContext) => Promise<number 
   });
 }
 
-/** The key argument of the key verbs. */
+/** The key argument of DescribeKey, which takes aliases too. */
 export const KEY_ARG = ['<key>', 'key id, key ARN, alias name or alias ARN'] as const;
+
+/** The key argument of the operations that take a key id or key ARN only, as in AWS KMS. */
+export const KEY_ID_ARG = ['<key>', 'key id or key ARN'] as const;
 
 /** `name` as an alias name: `alias/` added when it lacks it. */
 export const aliasName = (name: string): string => (name.startsWith('alias/') ? name : `alias/${name}`);
