@@ -16,7 +16,7 @@
  *   stays bounded whatever the input says, and requires a committing suite (the ESDK's
  *   REQUIRE_ENCRYPT_REQUIRE_DECRYPT policy) and at most 10 encrypted data keys.
  *
- * Exit status: 0 done, 1 failed (the AWS error name printed when KMS refused), 2 usage.
+ * Exit status: 0 done, 1 failed (the AWS error name printed when KMS refused), 2 usage (commands/file-crypto.ts).
  */
 import { pipeline } from 'node:stream/promises';
 import type { Duplex, Readable, Writable } from 'node:stream';
@@ -24,7 +24,7 @@ import type { MessageHeader } from '@aws-crypto/client-node';
 import { cofferKms, type CofferKms, type Env } from './kms.ts';
 import { openInput, openOutput } from './files.ts';
 import { progressMeter } from './progress.ts';
-import { parseArgs, UsageError, type Parsed } from './args.ts';
+import type { Parsed } from './args.ts';
 
 const MAX_DECRYPT_FRAME = 64 * 1024 * 1024;
 
@@ -33,52 +33,8 @@ type Sdk = typeof import('@aws-crypto/client-node');
 
 class Refused extends Error {}
 
-export const ENCRYPT_HELP = `Usage: coffer encrypt --key-id <key> [--key-id <key>]... [--in <file>|-] [--out <file>|-]
-                      [--context <name>=<value>]... [--signed] [--frame-length <bytes>]
-                      [--endpoint-url <url>] [--region <region>] [--profile <name>]
-
-Encrypts a file or stdin in the AWS Encryption SDK's message format (framed, key-committing) under
-a data key from Coffer's GenerateDataKey with the first --key-id (key id, key ARN, alias name or
-alias ARN; further --key-id keys also encrypt the data key). --in/--out default to stdin/stdout.
-The output file appears only when the whole input was encrypted.
-
-  --context k=v      encryption context, bound to the message and sent to KMS (repeatable)
-  --signed           the ECDSA P-384 signed suite (the ESDK's default; slower), instead of
-                     ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY
-  --frame-length N   plaintext bytes per frame (default 1048576)
-  --endpoint-url, --region, --profile, and the credentials: as the AWS CLI reads them
-                     (AWS_ACCESS_KEY_ID…, AWS_PROFILE, ~/.aws/credentials, ~/.aws/config,
-                     AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)
-
-Exit status: 0 done, 1 failed (KMS's error name is printed), 2 usage.`;
-
-export const DECRYPT_HELP = `Usage: coffer decrypt [--in <file>|-] [--out <file>|-] [--key-id <key>]... [--context <name>=<value>]...
-                      [--endpoint-url <url>] [--region <region>] [--profile <name>]
-
-Decrypts an AWS Encryption SDK message (from coffer encrypt or any ESDK) read from a file or stdin.
-With --key-id, only those keys may decrypt its data key; without, any KMS key it names that the
-caller may use (discovery). Every --context pair must be in the message's encryption context.
-A file given as --out is written only when the whole message authenticated; to stdout (the
-default) each frame is written once it authenticated (a signed message's signature is checked at
-its end: trust stdout output only after exit status 0).
-
-Exit status: 0 done, 1 failed (tampered, wrong context, KMS refused: its error name is printed), 2 usage.`;
-
-/** `coffer encrypt|decrypt <args>`: the exit status. */
-export async function runFileCrypto(command: 'encrypt' | 'decrypt', args: readonly string[], env: Env): Promise<number> {
-  let parsed: Parsed;
-  try {
-    parsed = parseArgs(command, args);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`coffer ${command}: ${e.message}`);
-    console.error(command === 'encrypt' ? ENCRYPT_HELP : DECRYPT_HELP);
-    return 2;
-  }
-  if (parsed.help) {
-    console.log(command === 'encrypt' ? ENCRYPT_HELP : DECRYPT_HELP);
-    return 0;
-  }
+/** `coffer encrypt|decrypt` with its checked options: the exit status. */
+export async function runFileCrypto(command: 'encrypt' | 'decrypt', parsed: Parsed, env: Env): Promise<number> {
   // The AWS SDK warns on every run that its 2027 releases will need Node 22; a user of this command
   // cannot act on that, and scripts read stderr for the command's own errors.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -109,7 +65,7 @@ async function run(sdk: Sdk, command: 'encrypt' | 'decrypt', o: Parsed, kms: Cof
   if (o.out !== '-' && o.in !== '-' && o.out === o.in) throw new Refused('--out must differ from --in');
   let crypto: Duplex;
   if (command === 'encrypt') {
-    const [generatorKeyId = '', ...keyIds] = o.keyIds; // (parseArgs requires one)
+    const [generatorKeyId = '', ...keyIds] = o.keyIds; // (checkOptions requires one)
     const keyring = new KmsKeyringNode({ generatorKeyId, keyIds, clientProvider: kms.clientProvider });
     crypto = esdk.encryptStream(keyring, {
       suiteId: o.signed ? Suite.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 : Suite.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY, frameLength: o.frameLength, encryptionContext: o.context,

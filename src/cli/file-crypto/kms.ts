@@ -6,14 +6,9 @@
  * AWS error name (AccessDeniedException, DisabledException, …).
  */
 import type { KMS, KmsNodeClientSupplier } from '@aws-crypto/client-node';
+import { kmsClientConfig, type AwsOptions, type Env } from '../kms-client.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface AwsOptions {
-  readonly endpointUrl?: string | undefined;
-  readonly region?: string | undefined;
-  readonly profile?: string | undefined;
-}
+export type { AwsOptions, Env };
 
 /** One failed KMS call: the AWS error name (the KMS error code) and its message. */
 export interface KmsFailure {
@@ -33,28 +28,16 @@ export interface CofferKms {
 
 const KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//;
 
-/**
- * The client settings: `--endpoint-url` (else the SDK reads AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL
- * or the profile's endpoint_url), `--region`, AWS_REGION or AWS_DEFAULT_REGION (the AWS CLI's
- * variable, which the SDK alone ignores), else the profile's region; `--profile` (else AWS_PROFILE)
- * for the credentials and config files. Credentials come from the SDK's default chain: environment,
- * then the profile in ~/.aws/credentials and ~/.aws/config (and SSO, process, web identity).
- */
-/** `Kms`: the SDK's KMS class (the caller loads the ESDK lazily). */
+/** `Kms`: the SDK's KMS class (the caller loads the ESDK lazily); the client settings: kms-client.ts. */
 export function cofferKms(Kms: typeof KMS, opts: AwsOptions, env: Env): CofferKms {
-  const defaultRegion = opts.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const clients = new Map<string, KMS>();
   const failures: KmsFailure[] = [];
   const client = (region: string): KMS => {
-    const r = region !== '' ? region : defaultRegion;
-    const cacheKey = r ?? '';
+    const config = kmsClientConfig(opts, env, region);
+    const cacheKey = config.region ?? '';
     let kms = clients.get(cacheKey);
     if (kms === undefined) {
-      kms = new Kms({
-        ...(opts.endpointUrl !== undefined ? { endpoint: opts.endpointUrl } : {}),
-        ...(r !== undefined ? { region: r } : {}),
-        ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-      });
+      kms = new Kms(config);
       clients.set(cacheKey, kms);
     }
     return kms;

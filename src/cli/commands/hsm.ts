@@ -1,0 +1,55 @@
+/**
+ * `coffer hsm …`: a client of the Coffer HSM data plane in the shape of AWS's cloudhsm-cli
+ * single-command mode (hsm/client.ts: its JSON output, `{"error_code":0,"data":…}`, a failure
+ * `{"error_code":1,"data":"<message>"}` with exit status 1). A required option left out is one of
+ * those failures, as cloudhsm-cli reports it; an unknown option is a usage error (exit 2).
+ */
+import type { Command } from 'commander';
+import { runHsmCli } from '../hsm/client.ts';
+import { act } from './action.ts';
+import { clientOptions, withClientOptions } from './client-options.ts';
+
+const LOGIN = 'Logs in as CLOUDHSM_ROLE (admin or crypto-user) with CLOUDHSM_PIN (<username>:<password>), as cloudhsm-cli does.';
+
+const OPTIONS: Readonly<Record<string, string>> = {
+  'cluster-id': 'the cluster, cluster-…',
+  username: 'the HSM user',
+  role: 'admin or crypto-user',
+  password: 'the (new) password',
+};
+
+function hsmVerb(group: Command, name: string, description: string, options: readonly string[], login: boolean): void {
+  const cmd = group.command(name).description(description);
+  for (const o of options) cmd.option(`--${o} <${o === 'cluster-id' ? 'id' : o}>`, OPTIONS[o] ?? o);
+  withClientOptions(cmd, { output: false });
+  cmd.addHelpText('after', `\n${login ? `${LOGIN}\n` : ''}Prints cloudhsm-cli's JSON; exit status 0 done, 1 failed, 2 usage.`);
+  act(cmd, async (c) => {
+    const values = c.opts<Record<string, string | undefined>>();
+    const shared = clientOptions(c, process.env, 'hsm');
+    const args = [group.name(), name].filter((a) => a !== 'hsm');
+    for (const o of options) {
+      const v = values[o.replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase())];
+      if (v !== undefined) args.push(`--${o}`, v);
+    }
+    args.push('--endpoint-url', shared.endpointUrl);
+    const env = {
+      ...process.env,
+      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
+      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
+    };
+    const result = await runHsmCli(args, env);
+    console.log(result.output);
+    return result.exitCode;
+  });
+}
+
+export function hsmCommand(program: Command): void {
+  const hsm = program.command('hsm').description('HSM users of a Coffer CloudHSM cluster, as cloudhsm-cli manages them');
+  const cluster = hsm.command('cluster').description('the cluster');
+  hsmVerb(cluster, 'activate', 'set the first admin\'s password (the cluster becomes ACTIVE)', ['cluster-id', 'password'], false);
+  const user = hsm.command('user').description('HSM users');
+  hsmVerb(user, 'create', 'create an HSM user', ['cluster-id', 'username', 'role', 'password'], true);
+  hsmVerb(user, 'list', 'list the HSM users', ['cluster-id'], false);
+  hsmVerb(user, 'change-password', 'change an HSM user\'s password', ['cluster-id', 'username', 'role', 'password'], true);
+  hsmVerb(user, 'delete', 'delete an HSM user', ['cluster-id', 'username', 'role'], true);
+}
