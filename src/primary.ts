@@ -12,6 +12,7 @@ import type { Config } from './config/config.ts';
 import { takeOwnerLock } from './adapters/storage/sqlite.ts';
 import { openDataDir } from './data-dir.ts';
 import { readTlsCertificate } from './server/tls.ts';
+import { announce } from './core/log.ts';
 
 /** What a worker tells its primary once it serves. */
 export interface ReadyMessage {
@@ -75,10 +76,10 @@ export async function runPrimary(config: Config, count: number): Promise<void> {
   try {
     const first = await start(1);
     const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 2)));
-    for (const l of first.lines) console.log(l);
+    for (const l of first.lines) announce(l);
     const ports = new Set([first.port, ...rest.map((r) => r.port)]);
     if (ports.size !== 1) throw new Error(`the workers listen on different ports (${[...ports].join(', ')})`);
-    console.log(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${first.port} (region ${config.region}, data ${dataDir}${config.databaseUrl !== undefined ? ', PostgreSQL' : ''}, ${count} workers)`);
+    announce(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${first.port} (region ${config.region}, data ${dataDir}${config.databaseUrl !== undefined ? ', PostgreSQL' : ''}, ${count} workers)`);
   } catch (e) {
     await stopAll('SIGTERM');
     throw e;

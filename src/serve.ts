@@ -29,7 +29,7 @@ import { KmsRequestContext, type KmsServices } from './operations/kms-context.ts
 import { Scheduler } from './scheduler/scheduler.ts';
 import { createHttpServer } from './server/http.ts';
 import { readTlsCertificate, type TlsFiles } from './server/tls.ts';
-import { createLogger, type Logger } from './core/log.ts';
+import { announce, createLogger, type Logger } from './core/log.ts';
 import { createPipeline, type PipelineDeps } from './server/pipeline.ts';
 import { kmsCodec } from './server/kms-codec.ts';
 import { queryCodec } from './server/query-codec.ts';
@@ -386,7 +386,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     role.onReady(lines, port);
     return;
   }
-  for (const l of lines) console.log(l);
-  console.log(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${port} (region ${config.region}, data ${dataDir}${backend.kind === 'postgres' ? `, database ${backend.where}` : ''})`);
+  for (const l of lines) announce(l);
+  announce(`Coffer listening on ${tls !== undefined ? 'https' : 'http'}://${config.host}:${port} (region ${config.region}, data ${dataDir}${backend.kind === 'postgres' ? `, database ${backend.where}` : ''})`);
 }
 

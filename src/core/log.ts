@@ -4,7 +4,7 @@
  * pass only non-secret fields (request id, principal ARN, operation, error code): no request or
  * answer body is ever logged (the audit-and-logs e2e test searches the logs for known secrets).
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { pino, type Logger as Pino } from 'pino';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -65,4 +65,13 @@ export function createLogger(level: Level, destination: number = 2): Logger {
     debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
     flush: () => { try { dest.flushSync(); } catch { /* nothing buffered, or not open yet */ } },
   };
+}
+
+/**
+ * A start-up announcement (credentials file, audit key, "listening on"): a JSON line like the log's
+ * (level info, time, msg), written at once to standard output, where whoever started Coffer
+ * looks for it (the log itself is buffered, on standard error).
+ */
+export function announce(msg: string, fields: Record<string, unknown> = {}): void {
+  writeSync(1, `${JSON.stringify({ level: 'info', time: new Date().toISOString(), msg, ...fields })}\n`);
 }
