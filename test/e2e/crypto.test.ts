@@ -236,7 +236,7 @@ test('Decrypt: flipping any single byte of a ciphertext is InvalidCiphertextExce
   // A flip inside the key id, or of its length byte (then the id read is a byte shorter or longer,
   // the extra one a random byte of the blob), may leave it naming a key the region does not have:
   // AWS answers that ciphertext AccessDeniedException with its fixed message (a key id is no secret).
-  const keyIdEnd = 2 + (blob[1] ?? 0) + 1;
+  const keyIdEnd = 2 + (blob[1] ?? 0);
   const failures: string[] = [];
   for (let i = 0; i < positions.length; i += 16) {
     await Promise.all(positions.slice(i, i + 16).map(async (pos) => {
