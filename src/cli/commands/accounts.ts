@@ -10,7 +10,7 @@
  * as the server adds it (domain/accounts.ts) and its credentials go to
  * <data>/accounts/<id>/root-credentials.json. Nothing is audited on that path.
  */
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { accountIdProblem, AccountProblem, planNewAccount, type RootCredentials } from '../../domain/accounts.ts';
@@ -155,9 +155,10 @@ async function listOffline(mode: Mode): Promise<void> {
     const accounts = await repo.listAccounts();
     if (!accounts.some((a) => a.accountId === defaultAccountId)) accounts.unshift({ accountId: defaultAccountId, createDate: 0 });
     for (const a of accounts) {
-      const where = a.accountId === defaultAccountId
-        ? 'default account; root credentials: COFFER_ROOT_* or root-credentials.json'
-        : `root credentials: ${accountCredentialsFile(dataDir, a.accountId)}`;
+      const file = accountCredentialsFile(dataDir, a.accountId);
+      // An account added through the API has its credentials where `create --out` wrote them, not here.
+      const where = a.accountId === defaultAccountId ? 'default account; root credentials: COFFER_ROOT_* or root-credentials.json'
+        : existsSync(file) ? `root credentials: ${file}` : 'root credentials: where `accounts create --out` wrote them';
       const users = (await repo.listUsers(a.accountId)).length, roles = (await repo.listRoles(a.accountId)).length;
       console.log(`${a.accountId}  ${users} user${users === 1 ? '' : 's'}, ${roles} role${roles === 1 ? '' : 's'}  (${where})`);
     }
