@@ -35,6 +35,8 @@ import { kmsCodec } from './server/kms-codec.ts';
 import { queryCodec } from './server/query-codec.ts';
 import { cloudTrailCodec } from './server/cloudtrail-codec.ts';
 import { cloudHsmCodec } from './server/cloudhsm-codec.ts';
+import { adminCodec } from './server/admin-codec.ts';
+import { COFFER_ADMIN_OPERATIONS } from './operations/coffer/admin.ts';
 import { CLOUDHSM_OPERATIONS } from './operations/cloudhsm/registry.ts';
 import { createCloudHsmContextFactory } from './operations/cloudhsm/factory.ts';
 import { ClusterJobs } from './services/cluster-jobs.ts';
@@ -245,7 +247,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   });
 
   const verifier = new Authenticator<Caller>({
-    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm',
+    service: (s) => s === 'kms' || s === 'iam' || s === 'sts' || s === 'cloudtrail' || s === 'cloudhsm' || s === 'coffer',
     // IAM is global: clients sign it (and the global STS endpoint) for us-east-1 whatever the region.
     // A request for a region not served (COFFER_REGIONS) is InvalidSignatureException, as AWS answers a wrong scope.
     isRegionAllowed: (r, service) => (service === 'iam'
@@ -293,7 +295,12 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));
-  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle });
+  // Coffer's admin API (accounts): the home account's principals, authorized by their IAM policies.
+  const adminHandle = createPipeline(pipeline, adminCodec(COFFER_ADMIN_OPERATIONS, (caller, request, uow) => ({
+    caller, request, uow, homeAccountId: config.accountId, accounts: identities, now: () => now.now(),
+    authorizeAccount: (action, resource) => authorizer.authorizeAccount(caller, request, action, resource),
+  })));
+  const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle, coffer: adminHandle });
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   const http = createHttpServer({
     handle,

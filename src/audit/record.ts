@@ -7,6 +7,7 @@
 import { getShape, kmsModel } from '../wire/model.ts';
 import { iamModel, queryShape, stsModel, type QueryModel } from '../wire/query-model.ts';
 import { cloudHsmModel, cloudHsmShape } from '../wire/cloudhsm-model.ts';
+import { cofferAdminModel, cofferAdminShape } from '../wire/coffer-admin-model.ts';
 import type { ApiCall, AuditService, RecordIndex } from '../ports/audit.ts';
 import { operationFacts } from '../wire/operation-table.ts';
 import type { Caller } from '../domain/principal.ts';
@@ -58,6 +59,7 @@ const MODELS: Readonly<Record<Exclude<AuditService, 'cloudtrail'>, ServiceModel>
   iam: { lookup: queryLookup(iamModel), operations: iamModel.operations },
   sts: { lookup: queryLookup(stsModel), operations: stsModel.operations },
   cloudhsm: { lookup: cloudHsmShape, operations: cloudHsmModel.operations },
+  coffer: { lookup: cofferAdminShape, operations: cofferAdminModel.operations },
 };
 
 /** LookupEvents' own parameters (no model is loaded for CloudTrail): every member is plain. */

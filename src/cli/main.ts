@@ -3,10 +3,10 @@
  * commands, one module each in commands/.
  *
  * Two kinds of command:
- * - clients of a running Coffer (keys, hsm, encrypt, decrypt): --endpoint-url, --region,
+ * - clients of a running Coffer (keys, hsm, encrypt, decrypt, accounts): --endpoint-url, --region,
  *   --profile and the AWS credential chain as the AWS CLI reads them (commands/client-options.ts);
- * - admin commands on an installation's storage (accounts, audit, migrate-storage, seal migrate,
- *   backup): the data folder COFFER_DATA_DIR (default ./data) while its server is stopped (the
+ * - admin commands on an installation's storage (accounts --offline, audit, migrate-storage, seal
+ *   migrate, backup): the data folder COFFER_DATA_DIR (default ./data) while its server is stopped (the
  *   server holds its owner lock; `backup create` and `audit verify` read it while it runs), or
  *   COFFER_DATABASE_URL's PostgreSQL database, where nodes may be serving.
  *
@@ -50,11 +50,12 @@ export function program(): Command {
   sealCommand(p);
   backupCommand(p);
   p.addHelpText('after', `
-Commands that call a running Coffer (keys, encrypt, decrypt, hsm) take --endpoint-url (default
-AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else http://127.0.0.1:8400), --region, --profile and the
-AWS credentials as the AWS CLI reads them. The admin commands (accounts, audit, migrate-storage,
-seal, backup) open the data folder COFFER_DATA_DIR (default ./data) and need its server stopped,
-except backup create and audit verify; with COFFER_DATABASE_URL they work on that PostgreSQL database.
+Commands that call a running Coffer (keys, encrypt, decrypt, hsm, accounts) take --endpoint-url
+(default AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL, else http://127.0.0.1:8400), --region, --profile
+and the AWS credentials as the AWS CLI reads them. The admin commands (audit, migrate-storage, seal,
+backup, and accounts --offline) open the data folder COFFER_DATA_DIR (default ./data) and need its
+server stopped, except backup create and audit verify; with COFFER_DATABASE_URL they work on that
+PostgreSQL database.
 
 Exit status: 0 done, 1 failed, 2 usage.`);
   return p;

@@ -8,7 +8,7 @@ import type { Caller, RequestInfo } from '../domain/principal.ts';
 import type { Change } from './changes.ts';
 
 /** The services whose calls are recorded (their CloudTrail `eventSource` is `<service>.amazonaws.com`). */
-export type AuditService = 'kms' | 'iam' | 'sts' | 'cloudtrail' | 'cloudhsm';
+export type AuditService = 'kms' | 'iam' | 'sts' | 'cloudtrail' | 'cloudhsm' | 'coffer';
 
 /** One finished API call, as the pipeline saw it. */
 export interface ApiCall {

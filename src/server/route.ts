@@ -10,8 +10,9 @@ import { TARGET_PREFIX } from '../protocol/aws-json.ts';
 import { CLOUDTRAIL_TARGET_PREFIX } from '../operations/cloudtrail/lookup-events.ts';
 import { CLOUDHSM_TARGET_PREFIX } from '../wire/cloudhsm-model.ts';
 import { COFFER_HSM_TARGET_PREFIX } from '../operations/cloudhsm/hsm-data-plane.ts';
+import { COFFER_ADMIN_TARGET_PREFIX } from '../operations/coffer/admin.ts';
 
-export type Api = 'kms' | 'query' | 'cloudtrail' | 'cloudhsm';
+export type Api = 'kms' | 'query' | 'cloudtrail' | 'cloudhsm' | 'coffer';
 
 /** What the Authorization header claims before it is verified. */
 export interface ClaimedScope {
@@ -39,7 +40,7 @@ export function claimedScope(headers: IncomingHttpHeaders): ClaimedScope | undef
   return m ? { accessKeyId: m[1] as string, region: m[2] as string, service: m[3] as string } : undefined;
 }
 
-const BY_SCOPE: Readonly<Record<string, Api>> = { kms: 'kms', iam: 'query', sts: 'query', cloudtrail: 'cloudtrail', cloudhsm: 'cloudhsm' };
+const BY_SCOPE: Readonly<Record<string, Api>> = { kms: 'kms', iam: 'query', sts: 'query', cloudtrail: 'cloudtrail', cloudhsm: 'cloudhsm', coffer: 'coffer' };
 
 export function apiOf(headers: IncomingHttpHeaders): Api {
   const scope = claimedScope(headers)?.service;
@@ -47,6 +48,7 @@ export function apiOf(headers: IncomingHttpHeaders): Api {
   const target = header(headers, 'x-amz-target') ?? '';
   if (target.startsWith(CLOUDTRAIL_TARGET_PREFIX)) return 'cloudtrail';
   if (target.startsWith(CLOUDHSM_TARGET_PREFIX) || target.startsWith(COFFER_HSM_TARGET_PREFIX)) return 'cloudhsm';
+  if (target.startsWith(COFFER_ADMIN_TARGET_PREFIX)) return 'coffer';
   if (target.startsWith(TARGET_PREFIX)) return 'kms';
   return (header(headers, 'content-type') ?? '').toLowerCase().startsWith(FORM_URLENCODED) ? 'query' : 'kms';
 }

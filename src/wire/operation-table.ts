@@ -6,7 +6,7 @@
  * Which key states allow an operation is the key-state table (domain/key-states.ts), keyed by the
  * same names; a test checks that the two and the registries agree.
  */
-export type Service = 'kms' | 'iam' | 'sts' | 'cloudtrail' | 'cloudhsm';
+export type Service = 'kms' | 'iam' | 'sts' | 'cloudtrail' | 'cloudhsm' | 'coffer';
 
 /** The model's KeyUsageType values an operation works with. */
 export type Usage = 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT';
@@ -131,6 +131,12 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   DeleteUser: change(),
 };
 
+/** Coffer's admin API (X-Amz-Target CofferAdminService.*, IAM prefix `coffer`, operations/coffer/admin.ts). */
+const COFFER: Readonly<Record<string, Row>> = {
+  CreateAccount: change(),
+  ListAccounts: read(),
+};
+
 function facts(service: Service, rows: Readonly<Record<string, Row>>): ReadonlyMap<string, OperationFacts> {
   return new Map(Object.entries(rows).map(([name, r]) => [name, { service, name, ...r, actions: r.actions ?? [`${service}:${name}`] }]));
 }
@@ -144,6 +150,7 @@ export const OPERATION_TABLE: Readonly<Record<Service, ReadonlyMap<string, Opera
   sts: facts('sts', STS),
   cloudtrail: facts('cloudtrail', CLOUDTRAIL),
   cloudhsm: facts('cloudhsm', CLOUDHSM),
+  coffer: facts('coffer', COFFER),
 };
 
 /** The facts of an operation, or undefined for a name the service does not have. */

@@ -447,22 +447,22 @@ test('accounts create through `npm run coffer` on a stopped server\'s data folde
   };
   // While the server runs, a SQLite database is locked: the command says so (PostgreSQL is shared with running nodes).
   if (databaseUrl === undefined) {
-    const busy = npm(['accounts', 'create', '444455556666']);
+    const busy = npm(['accounts', 'create', '--offline', '444455556666']);
     assert.equal(busy.status, 1);
     assert.match(busy.stderr, /in use: a running Coffer server holds its owner lock\. Stop the server/);
   }
 
   assert.equal(await coffer.stop(), 0);
-  const created = npm(['accounts', 'create', '444455556666']);
+  const created = npm(['accounts', 'create', '--offline', '444455556666']);
   assert.equal(created.status, 0, created.stderr);
   const file = /Root credentials \(account 444455556666\): (\S+)/.exec(created.stdout)?.[1] ?? assert.fail(created.stdout);
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const creds = JSON.parse(readFileSync(file, 'utf8')) as { accountId: string; accessKeyId: string; secretAccessKey: string };
   assert.equal(creds.accountId, '444455556666');
   assert.ok(!created.stdout.includes(creds.secretAccessKey) && !created.stderr.includes(creds.secretAccessKey), 'the secret is only in the file');
-  assert.equal(npm(['accounts', 'create', '444455556666']).status, 1);
-  assert.equal(npm(['accounts', 'create', '12345']).status, 2);
-  const list = npm(['accounts', 'list']);
+  assert.equal(npm(['accounts', 'create', '--offline', '444455556666']).status, 1);
+  assert.equal(npm(['accounts', 'create', '--offline', '12345']).status, 2);
+  const list = npm(['accounts', 'list', '--offline']);
   assert.equal(list.status, 0, list.stderr);
   assert.match(list.stdout, new RegExp(`^${ACCOUNT} .*default account`, 'm'));
   assert.match(list.stdout, /^444455556666 /m);

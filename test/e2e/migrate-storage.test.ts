@@ -154,7 +154,7 @@ test('accounts create and accounts list on PostgreSQL, while a server serves it'
   const db = await freshDatabase();
   const coffer = await startCoffer({ dataDir, env: { COFFER_DATABASE_URL: db.url } });
   try {
-    const made = cli(dataDir, ['accounts', 'create', OTHER], db.url);
+    const made = cli(dataDir, ['accounts', 'create', '--offline', OTHER], db.url);
     assert.equal(made.status, 0, made.stderr);
     const file = join(dataDir, 'accounts', OTHER, 'root-credentials.json');
     assert.match(made.stdout, new RegExp(`Root credentials \\(account ${OTHER}\\): ${file}`));
@@ -164,16 +164,16 @@ test('accounts create and accounts list on PostgreSQL, while a server serves it'
     const made2 = await kms(coffer, 'CreateKey', {}, creds);
     assert.equal(made2.status, 200, JSON.stringify(made2.json));
     assert.match(String((made2.json.KeyMetadata as { Arn: string }).Arn), new RegExp(`:${OTHER}:key/`));
-    const listed = cli(dataDir, ['accounts', 'list'], db.url);
+    const listed = cli(dataDir, ['accounts', 'list', '--offline'], db.url);
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, new RegExp(`^${ACCOUNT_ID}  0 users, 0 roles  \\(default account`, 'm'));
     assert.match(listed.stdout, new RegExp(`^${OTHER}  0 users, 0 roles  \\(root credentials: ${file}\\)`, 'm'));
-    const twice = cli(dataDir, ['accounts', 'create', OTHER], db.url);
+    const twice = cli(dataDir, ['accounts', 'create', '--offline', OTHER], db.url);
     assert.equal(twice.status, 1);
     assert.match(twice.stderr, /exists already/);
     // On SQLite the data folder has no such account: the command used PostgreSQL.
     assert.equal(await coffer.stop(), 0);
-    const onSqlite = cli(dataDir, ['accounts', 'list']);
+    const onSqlite = cli(dataDir, ['accounts', 'list', '--offline']);
     assert.equal(onSqlite.status, 0, onSqlite.stderr);
     assert.doesNotMatch(onSqlite.stdout, new RegExp(OTHER));
   } finally {

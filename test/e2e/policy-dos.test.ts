@@ -28,7 +28,7 @@ before(async () => {
   const dataDir = newDataDir();
   // The CLI writes to the storage the server will use: its PostgreSQL database when the suites run on it.
   const databaseUrl = await databaseFor(dataDir);
-  const made = spawnSync(process.execPath, [...cofferArgs('cli'), 'accounts', 'create', OTHER], {
+  const made = spawnSync(process.execPath, [...cofferArgs('cli'), 'accounts', 'create', '--offline', OTHER], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir, ...(databaseUrl !== undefined ? { COFFER_DATABASE_URL: databaseUrl } : {}) }, encoding: 'utf8',
   });
   assert.equal(made.status, 0, made.stderr);

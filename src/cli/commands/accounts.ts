@@ -1,70 +1,194 @@
 /**
- * `coffer accounts create <id>` and `coffer accounts list`, on the storage (data-folder.ts). `create`
- * adds the account and its root credentials: the secret is written once to
- * `<data>/accounts/<id>/root-credentials.json` (mode 0600, folder 0700) and only that path is printed.
+ * `coffer accounts create <id>` and `coffer accounts list`: by default calls to the running server's
+ * admin API (CofferAdminService: authorized and audited like any call; cli/admin-client.ts), with
+ * the client options of the other client commands. `create` writes the new root credentials to
+ * --out (default ./accounts/<id>/root-credentials.json; mode 0600, folder 0700) and prints only
+ * that path, never the secret.
+ *
+ * `--offline` (or `--data-dir DIR`) works on the storage directly (data-folder.ts), for disaster
+ * recovery with the server stopped (or on COFFER_DATABASE_URL's PostgreSQL): the account is added
+ * as the server adds it (domain/accounts.ts) and its credentials go to
+ * <data>/accounts/<id>/root-credentials.json. Nothing is audited on that path.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
-import { ACCOUNT_ID, newAccessKeyId, newSecretAccessKey } from '../../domain/identity.ts';
-import { act, UsageError } from './action.ts';
+import { Option, type Command } from 'commander';
+import { accountIdProblem, AccountProblem, planNewAccount, type RootCredentials } from '../../domain/accounts.ts';
+import { AdminApiError, adminCall } from '../admin-client.ts';
+import { act, commandPath, UsageError } from './action.ts';
+import { clientOptions, withClientOptions, type ClientOptions } from './client-options.ts';
 import { dataFolder, privateDir, SERVER_STOPPED, withIdentities } from './data-folder.ts';
+import { printRows } from './output.ts';
 
 export const accountCredentialsFile = (dataDir: string, accountId: string): string => join(dataDir, 'accounts', accountId, 'root-credentials.json');
 
-async function createAccount(accountId: string): Promise<void> {
-  if (!ACCOUNT_ID.test(accountId)) throw new UsageError('accounts create needs a 12-digit account id, e.g. 444455556666');
-  const { config, dataDir } = dataFolder();
-  if (accountId === config.accountId) throw new Error(`account ${accountId} is the default account (COFFER_ACCOUNT_ID); it exists already`);
-  await withIdentities(config, dataDir, async ({ repo, storage, notice }) => {
-    if (await repo.getAccount(accountId)) throw new Error(`account ${accountId} exists already`);
-    const creds = { accountId, accessKeyId: newAccessKeyId('AKIA'), secretAccessKey: newSecretAccessKey() };
+/** The credentials file, created empty (mode 0600, folder 0700; an existing one is refused) before the account exists, so the secret always has a place. */
+function openCredentialsFile(file: string): number {
+  privateDir(resolve(file, '..'));
+  try {
+    return openSync(file, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${file} exists already: choose another --out, or move it away`);
+    throw e;
+  }
+}
+
+function writeCredentials(fd: number, creds: RootCredentials): void {
+  try {
+    writeSync(fd, `${JSON.stringify({ accountId: creds.accountId, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function printCreated(accountId: string, file: string): void {
+  console.log(`Created account ${accountId}.`);
+  console.log(`Root credentials (account ${accountId}): ${file}`);
+}
+
+interface Mode { readonly offline: boolean; readonly dataDir?: string | undefined }
+
+const modeOf = (cmd: Command): Mode => {
+  const o = cmd.opts<{ offline?: boolean; dataDir?: string }>();
+  return { offline: o.offline === true || o.dataDir !== undefined, dataDir: o.dataDir };
+};
+
+/** The configuration and data folder of the offline path (`--data-dir` over COFFER_DATA_DIR). */
+const offlineFolder = (mode: Mode) => dataFolder(mode.dataDir === undefined ? process.env : { ...process.env, COFFER_DATA_DIR: mode.dataDir });
+
+/** The owner-lock refusal, with the way that works while the server runs. */
+function whileRunning<T>(run: () => Promise<T>): Promise<T> {
+  return run().catch((e: unknown) => {
+    if (e instanceof Error && /a running Coffer server holds its owner lock/.test(e.message)) {
+      throw new Error(`${e.message} Or leave out --offline/--data-dir: then the command asks the running server.`);
+    }
+    throw e;
+  });
+}
+
+async function createOnline(cmd: Command, accountId: string, options: ClientOptions): Promise<number> {
+  const out = resolve(cmd.opts<{ out?: string }>().out ?? accountCredentialsFile('.', accountId));
+  const fd = openCredentialsFile(out);
+  let answer: Record<string, unknown>;
+  try {
+    answer = await adminCall(options, process.env, 'CreateAccount', { AccountId: accountId });
+  } catch (e) {
+    closeSync(fd);
+    rmSync(out, { force: true });
+    if (e instanceof AdminApiError) {
+      console.error(`coffer ${commandPath(cmd)}: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  const { RootAccessKeyId: accessKeyId, RootSecretAccessKey: secretAccessKey } = answer;
+  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
+    closeSync(fd);
+    throw new Error(`the server created account ${accountId} but answered no root credentials`);
+  }
+  writeCredentials(fd, { accountId, accessKeyId, secretAccessKey });
+  printCreated(accountId, out);
+  return 0;
+}
+
+async function createOffline(accountId: string, mode: Mode): Promise<void> {
+  const { config, dataDir } = offlineFolder(mode);
+  await whileRunning(() => withIdentities(config, dataDir, async ({ repo, storage, notice }) => {
+    const planned = await planNewAccount(accountId, config.accountId, async (id) => (await repo.getAccount(id)) !== undefined, Date.now());
     const file = accountCredentialsFile(dataDir, accountId);
-    privateDir(resolve(file, '..'));
     // The file first (refusing to overwrite one), then the database: a failure leaves neither behind.
-    writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    const fd = openCredentialsFile(file);
+    writeCredentials(fd, planned.credentials);
     try {
-      const now = Date.now();
       // On PostgreSQL running nodes read the notice and drop their cached identities.
-      await storage.commit({
-        notice,
-        changes: [
-          { kind: 'addAccount', account: { accountId, createDate: now } },
-          { kind: 'putAccessKey', key: { accessKeyId: creds.accessKeyId, accountId, owner: 'root', secretAccessKey: creds.secretAccessKey, status: 'Active', createDate: now } },
-        ],
-      });
+      await storage.commit({ notice, changes: [...planned.changes] });
     } catch (e) {
       rmSync(file, { force: true });
       throw e;
     }
-    console.log(`Created account ${accountId}.`);
-    console.log(`Root credentials (account ${accountId}): ${file}`);
-  });
+    printCreated(accountId, file);
+  }));
 }
 
-async function listAccounts(): Promise<void> {
-  const { config, dataDir } = dataFolder();
+async function createAccount(cmd: Command): Promise<number | void> {
+  const accountId = String(cmd.processedArgs[0]);
+  const problem = accountIdProblem(accountId);
+  if (problem !== undefined) throw new UsageError(`accounts create needs a 12-digit account id, e.g. 444455556666, got '${accountId}'`);
+  const mode = modeOf(cmd);
+  if (mode.offline && cmd.opts<{ out?: string }>().out !== undefined) throw new UsageError('--out is for the server\'s API; offline the credentials go to <data>/accounts/<id>/root-credentials.json');
+  if (!mode.offline) return createOnline(cmd, accountId, clientOptions(cmd, process.env));
+  try {
+    await createOffline(accountId, mode);
+  } catch (e) {
+    if (e instanceof AccountProblem) throw new Error(e.message);
+    throw e;
+  }
+}
+
+async function listOnline(cmd: Command, options: ClientOptions): Promise<number> {
+  const rows: { AccountId: string; CreatedAt: string }[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await adminCall(options, process.env, 'ListAccounts', marker === undefined ? {} : { Marker: marker });
+      for (const a of (Array.isArray(page.Accounts) ? page.Accounts : []) as { AccountId?: unknown; CreatedAt?: unknown }[]) {
+        rows.push({ AccountId: String(a.AccountId), CreatedAt: typeof a.CreatedAt === 'number' ? new Date(a.CreatedAt * 1000).toISOString() : '' });
+      }
+      marker = typeof page.NextMarker === 'string' ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+  } catch (e) {
+    if (e instanceof AdminApiError) {
+      console.error(`coffer ${commandPath(cmd)}: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  if (options.output === 'json') console.log(JSON.stringify({ Accounts: rows }, null, 2));
+  else printRows('table', rows, [['AccountId', 'Account'], ['CreatedAt', 'Created']]);
+  return 0;
+}
+
+async function listOffline(mode: Mode): Promise<void> {
+  const { config, dataDir } = offlineFolder(mode);
   const defaultAccountId = config.accountId;
-  await withIdentities(config, dataDir, async ({ repo }) => {
+  await whileRunning(() => withIdentities(config, dataDir, async ({ repo }) => {
     const accounts = await repo.listAccounts();
     if (!accounts.some((a) => a.accountId === defaultAccountId)) accounts.unshift({ accountId: defaultAccountId, createDate: 0 });
     for (const a of accounts) {
-      const where = a.accountId === defaultAccountId
-        ? 'default account; root credentials: COFFER_ROOT_* or root-credentials.json'
-        : `root credentials: ${accountCredentialsFile(dataDir, a.accountId)}`;
+      const file = accountCredentialsFile(dataDir, a.accountId);
+      // An account added through the API has its credentials where `create --out` wrote them, not here.
+      const where = a.accountId === defaultAccountId ? 'default account; root credentials: COFFER_ROOT_* or root-credentials.json'
+        : existsSync(file) ? `root credentials: ${file}` : 'root credentials: where `accounts create --out` wrote them';
       const users = (await repo.listUsers(a.accountId)).length, roles = (await repo.listRoles(a.accountId)).length;
       console.log(`${a.accountId}  ${users} user${users === 1 ? '' : 's'}, ${roles} role${roles === 1 ? '' : 's'}  (${where})`);
     }
-  });
+  }));
+}
+
+const OFFLINE_HELP = `
+By default the command calls the running server (--endpoint-url) with your AWS credentials: the
+home account's root (COFFER_ACCOUNT_ID), or an IAM principal of it whose policies allow
+coffer:CreateAccount / coffer:ListAccounts. --offline (or --data-dir) opens the storage itself,
+for disaster recovery; nothing is audited then.
+${SERVER_STOPPED}`;
+
+/** --offline and --data-dir, the way around the server. */
+function withOfflineOptions(cmd: Command): Command {
+  return cmd.option('--offline', 'work on the storage directly (COFFER_DATA_DIR or COFFER_DATABASE_URL), not through the server')
+    .addOption(new Option('--data-dir <dir>', 'the data folder to work on directly (implies --offline; default COFFER_DATA_DIR, else ./data)'))
+    .addHelpText('after', OFFLINE_HELP);
 }
 
 export function accountsCommand(program: Command): void {
-  const accounts = program.command('accounts').description('accounts and their root credentials (server stopped, or PostgreSQL)')
-    .addHelpText('after', `\n${SERVER_STOPPED}`);
-  act(accounts.command('create').argument('<account-id>', '12-digit account id, e.g. 444455556666')
-    .description('add an account; its root credentials go to <data>/accounts/<id>/root-credentials.json (mode 0600), only the path is printed')
-    .addHelpText('after', `\n${SERVER_STOPPED}`),
-  (cmd) => createAccount(String(cmd.processedArgs[0])));
-  act(accounts.command('list').description('the accounts, their user and role counts, and where their root credentials are')
-    .addHelpText('after', `\n${SERVER_STOPPED}`), () => listAccounts());
+  const accounts = program.command('accounts').description('accounts and their root credentials, through the running server (or --offline on its storage)')
+    .addHelpText('after', OFFLINE_HELP);
+  const create = accounts.command('create').argument('<account-id>', '12-digit account id, e.g. 444455556666')
+    .description('add an account; its root credentials go to --out (mode 0600), only the path is printed')
+    .option('--out <file>', 'where the new root credentials go (default ./accounts/<id>/root-credentials.json; offline: <data>/accounts/<id>/root-credentials.json)');
+  act(withOfflineOptions(withClientOptions(create, { output: false })), (cmd) => createAccount(cmd));
+  const list = accounts.command('list').description('the accounts (offline: with their user and role counts and where their root credentials are)');
+  act(withOfflineOptions(withClientOptions(list, { output: true })), (cmd) => {
+    const mode = modeOf(cmd);
+    return mode.offline ? listOffline(mode) : listOnline(cmd, clientOptions(cmd, process.env));
+  });
 }

@@ -14,8 +14,8 @@ import { openCliBackend, openIdentities, type Identities } from '../backend.ts';
 export const sealOf = (config: Config) => sealSettingsFromConfig(config, loadPkcs11Module);
 
 /** The configuration (from the environment) and its data folder, resolved. */
-export function dataFolder(): { config: Config; dataDir: string } {
-  const config = loadConfig();
+export function dataFolder(env: Readonly<Record<string, string | undefined>> = process.env): { config: Config; dataDir: string } {
+  const config = loadConfig(env);
   return { config, dataDir: resolve(config.dataDir) };
 }
 
