@@ -16,9 +16,9 @@
  * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
  *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
  *   one), then the system PIN is set as SO. The first HSM of an UNINITIALIZED cluster also makes
- *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
- *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
- *   StateMessage (shown for an hour).
+ *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists whole, made
+ *   again if a kill left half of it) and the CSR, signed inside the token; both commit with
+ *   ACTIVE. A module failure → DELETED with a StateMessage (shown for an hour).
  * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
  *   from the cluster (and from the users' partition lists).
  * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
@@ -296,17 +296,30 @@ export class ClusterJobs {
     return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
   }
 
-  /** The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it. */
+  /**
+   * The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it.
+   * A pair found that cannot make the CSR is destroyed and made again: a kill -9 inside C_GenerateKeyPair
+   * leaves half of one (SoftHSM writes the public key's object, then the private key's), which would
+   * otherwise fail the HSM on every repeat. Nothing refers to it yet: it is used only once its CSR is committed.
+   */
   private async identity(c: ClusterRecord, h: HsmRecord, module: HsmModule): Promise<Partial<ClusterRecord>> {
     const serial = h.tokenSerial;
     if (serial === undefined) throw new Error(`HSM ${h.hsmId} has no token yet`);
     const session = await module.openSession(serial, this.open(h, 'system'));
+    const csrOver = async (spki: Buffer): Promise<Partial<ClusterRecord>> => ({
+      clusterCsr: await this.deps.buildCsr(spki, { clusterId: c.clusterId, hsmId: h.hsmId }, (data) => session.signRsaSha256(IDENTITY_KEY_ID, data)),
+      identityHsmId: h.hsmId,
+    });
     try {
-      const spki = await session.has(IDENTITY_KEY_ID)
-        ? await session.rsaPublicKey(IDENTITY_KEY_ID)
-        : await session.generateRsaPair(IDENTITY_KEY_ID, 'coffer-cluster-identity', 2048);
-      const csr = await this.deps.buildCsr(spki, { clusterId: c.clusterId, hsmId: h.hsmId }, (data) => session.signRsaSha256(IDENTITY_KEY_ID, data));
-      return { clusterCsr: csr, identityHsmId: h.hsmId };
+      if (await session.has(IDENTITY_KEY_ID)) {
+        try {
+          return await csrOver(await session.rsaPublicKey(IDENTITY_KEY_ID));
+        } catch (e) {
+          this.deps.log.warn('cluster identity key pair incomplete in the token (its generation was cut short): made again', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+          await session.destroy(IDENTITY_KEY_ID);
+        }
+      }
+      return await csrOver(await session.generateRsaPair(IDENTITY_KEY_ID, 'coffer-cluster-identity', 2048));
     } finally {
       await session.close();
     }
