@@ -19,8 +19,9 @@
  *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists whole, made
  *   again if a kill left half of it) and the CSR, signed inside the token; both commit with
  *   ACTIVE. A module failure → DELETED with a StateMessage (shown for an hour).
- * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
- *   from the cluster (and from the users' partition lists).
+ * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs (this
+ *   process's sessions on the partitions closed first: `closeSessions`) → dropped from the cluster
+ *   (and from the users' partition lists).
  * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
  *   HSM's tokens (system partition and its users' partitions) must be listed by the module and a
  *   session must open on the system partition, else the HSM is DEGRADED with a StateMessage; back
@@ -59,6 +60,11 @@ export interface ClusterJobDeps {
   readonly log: Logger;
   /** How often (ms, wall clock) a run also probes the HSMs' health; default 10 000. */
   readonly probeMs?: number;
+  /**
+   * Closes this process's sessions on the cluster's crypto users' partitions (a connected custom key
+   * store's; they reopen when next used, on ACTIVE HSMs only). Absent: this process opens none.
+   */
+  readonly closeSessions?: (clusterId: string) => Promise<void>;
 }
 
 /** One step's outcome: the changes to commit, or nothing left to do for this cluster now. */
@@ -336,6 +342,10 @@ export class ClusterJobs {
         // holds it), so the HSM is removed all the same; the operator may reclaim the slot.
         log.warn('HSM token not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
       }
+      // A partition with a session of this process open refuses to be wiped (CKR_SESSION_EXISTS): a
+      // connected custom key store's sessions would leave kmsuser's partition, keys and all, on the
+      // deleted HSM. Closed first; they reopen without this HSM, no longer ACTIVE.
+      if ((c.users ?? []).some((u) => u.partitions[h.hsmId] !== undefined)) await this.deps.closeSessions?.(c.clusterId);
       for (const u of c.users ?? []) {
         const serial = u.partitions[h.hsmId];
         if (serial === undefined) continue;
