@@ -229,6 +229,8 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     buildCsr: buildClusterCsr,
     commit: (changes) => lock.run(() => sink.commit(changes, undefined)),
     probeMs: config.hsmProbeMs,
+    // An HSM's partitions are wiped only once the custom key stores' sessions on them are closed.
+    closeSessions: (clusterId) => customKeyStores.closeCluster(clusterId),
   });
   const scheduler = new Scheduler({
     // Cluster jobs, then custom key stores' connect/disconnect steps (each runs even if the other failed).

@@ -21,7 +21,7 @@ import { createLogger } from '../core/log.ts';
 import {
   DELETED_VISIBLE_MS, FAILED_HSM_VISIBLE_MS, IDENTITY_KEY_ID, newPin, pinSealId, tokenLabelOf, type ClusterRecord, type HsmRecord,
 } from '../domain/cluster.ts';
-import type { HsmModule } from '../ports/hsm.ts';
+import { HsmError, type HsmModule } from '../ports/hsm.ts';
 
 function setup(given: HsmModule | 'none' = openMemoryHsmModule(), buildCsr: ClusterCsrBuilder = buildClusterCsr) {
   const module = given === 'none' ? undefined : given;
@@ -90,6 +90,41 @@ test('after a crash between the token and the commit, the job finds the token by
   assert.equal(c.hsms[0]?.state, 'ACTIVE');
   assert.equal(c.hsms[0]?.tokenSerial, before.serial);
   assert.equal((await module.tokens()).filter((t) => t.label === tokenLabelOf(h.hsmId)).length, 1);
+});
+
+test('after a kill -9 inside the identity key generation (half a pair left in the token), the pair is made again and the HSM becomes ACTIVE', async () => {
+  const module = openMemoryHsmModule();
+  // The token holds a public key under the identity CKA_ID but no private key (SoftHSM writes the
+  // public key's object first): signing answers COFFER_OBJECT_NOT_FOUND until that id is destroyed.
+  let half = true;
+  const halfPair: HsmModule = {
+    ...module,
+    openSession: async (serial, pin) => {
+      const s = await module.openSession(serial, pin);
+      return {
+        ...s,
+        has: async (id) => (half && id.equals(IDENTITY_KEY_ID)) || s.has(id),
+        rsaPublicKey: async (id) => (half && id.equals(IDENTITY_KEY_ID) ? Buffer.from('a public key without its private half') : s.rsaPublicKey(id)),
+        signRsaSha256: async (id, data) => {
+          if (half && id.equals(IDENTITY_KEY_ID)) throw new HsmError('object-not-found', 'COFFER_OBJECT_NOT_FOUND', 'no private key');
+          return s.signRsaSha256(id, data);
+        },
+        destroy: async (id) => {
+          if (id.equals(IDENTITY_KEY_ID)) half = false;
+          return s.destroy(id);
+        },
+      };
+    },
+  };
+  const s = setup(halfPair);
+  const h = s.hsm('hsm-aaaaaaaaaaa');
+  await s.put(s.cluster({ state: 'UNINITIALIZED', hsms: [h] }));
+  await s.jobs.run();
+  const c = await s.get();
+  assert.equal(c.hsms[0]?.state, 'ACTIVE', c.hsms[0]?.stateMessage);
+  assert.equal(half, false, 'the half pair was destroyed');
+  const session = await module.openSession(c.hsms[0]?.tokenSerial as string, s.pins.get(h.hsmId)?.system as string);
+  assert.deepEqual(csrPublicKey(c.clusterCsr as string), await session.rsaPublicKey(IDENTITY_KEY_ID));
 });
 
 test('a module failure (no free slot) → DELETED with a StateMessage, shown for an hour, then dropped', async () => {

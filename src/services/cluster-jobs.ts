@@ -16,12 +16,14 @@
  * - HSM CREATE_IN_PROGRESS → ACTIVE: the token labelled `coffer:<hsmId>` is found or initialised
  *   with the HSM's SO PIN (sealed in the record before the job runs, so a repeat uses the same
  *   one), then the system PIN is set as SO. An HSM of the pool's tokens (COFFER_HSM_POOL) has its
- *   token's serial and SO PIN from CreateHsm and is never initialised by Coffer; not there, it fails. The first HSM of an UNINITIALIZED cluster also makes
- *   the cluster identity RSA-2048 pair in its token (found again by CKA_ID if it exists) and the
- *   CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with a
- *   StateMessage (shown for an hour).
- * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs → dropped
- *   from the cluster (and from the users' partition lists).
+ *   token's serial and SO PIN from CreateHsm and is never initialised by Coffer; not there, it
+ *   fails. The first HSM of an UNINITIALIZED cluster also makes the cluster identity RSA-2048 pair
+ *   in its token (found again by CKA_ID if it exists whole, made again if a kill left half of it)
+ *   and the CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with
+ *   a StateMessage (shown for an hour).
+ * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs (this
+ *   process's sessions on the partitions closed first: `closeSessions`) → dropped from the cluster
+ *   (and from the users' partition lists).
  * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
  *   HSM's tokens (system partition and its users' partitions) must be listed by the module and a
  *   session must open on the system partition, else the HSM is DEGRADED with a StateMessage; back
@@ -61,6 +63,11 @@ export interface ClusterJobDeps {
   readonly log: Logger;
   /** How often (ms, wall clock) a run also probes the HSMs' health; default 10 000. */
   readonly probeMs?: number;
+  /**
+   * Closes this process's sessions on the cluster's crypto users' partitions (a connected custom key
+   * store's; they reopen when next used, on ACTIVE HSMs only). Absent: this process opens none.
+   */
+  readonly closeSessions?: (clusterId: string) => Promise<void>;
 }
 
 /** One step's outcome: the changes to commit, or nothing left to do for this cluster now. */
@@ -303,17 +310,30 @@ export class ClusterJobs {
     return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
   }
 
-  /** The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it. */
+  /**
+   * The cluster identity RSA-2048 pair in the HSM's token (made once, found again by CKA_ID) and the CSR over it.
+   * A pair found that cannot make the CSR is destroyed and made again: a kill -9 inside C_GenerateKeyPair
+   * leaves half of one (SoftHSM writes the public key's object, then the private key's), which would
+   * otherwise fail the HSM on every repeat. Nothing refers to it yet: it is used only once its CSR is committed.
+   */
   private async identity(c: ClusterRecord, h: HsmRecord, module: HsmModule): Promise<Partial<ClusterRecord>> {
     const serial = h.tokenSerial;
     if (serial === undefined) throw new Error(`HSM ${h.hsmId} has no token yet`);
     const session = await module.openSession(serial, this.open(h, 'system'));
+    const csrOver = async (spki: Buffer): Promise<Partial<ClusterRecord>> => ({
+      clusterCsr: await this.deps.buildCsr(spki, { clusterId: c.clusterId, hsmId: h.hsmId }, (data) => session.signRsaSha256(IDENTITY_KEY_ID, data)),
+      identityHsmId: h.hsmId,
+    });
     try {
-      const spki = await session.has(IDENTITY_KEY_ID)
-        ? await session.rsaPublicKey(IDENTITY_KEY_ID)
-        : await session.generateRsaPair(IDENTITY_KEY_ID, 'coffer-cluster-identity', 2048);
-      const csr = await this.deps.buildCsr(spki, { clusterId: c.clusterId, hsmId: h.hsmId }, (data) => session.signRsaSha256(IDENTITY_KEY_ID, data));
-      return { clusterCsr: csr, identityHsmId: h.hsmId };
+      if (await session.has(IDENTITY_KEY_ID)) {
+        try {
+          return await csrOver(await session.rsaPublicKey(IDENTITY_KEY_ID));
+        } catch (e) {
+          this.deps.log.warn('cluster identity key pair incomplete in the token (its generation was cut short): made again', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
+          await session.destroy(IDENTITY_KEY_ID);
+        }
+      }
+      return await csrOver(await session.generateRsaPair(IDENTITY_KEY_ID, 'coffer-cluster-identity', 2048));
     } finally {
       await session.close();
     }
@@ -330,6 +350,10 @@ export class ClusterJobs {
         // holds it), so the HSM is removed all the same; the operator may reclaim the slot.
         log.warn('HSM token not wiped', { clusterId: c.clusterId, hsmId: h.hsmId, problem: failure(e) });
       }
+      // A partition with a session of this process open refuses to be wiped (CKR_SESSION_EXISTS): a
+      // connected custom key store's sessions would leave kmsuser's partition, keys and all, on the
+      // deleted HSM. Closed first; they reopen without this HSM, no longer ACTIVE.
+      if ((c.users ?? []).some((u) => u.partitions[h.hsmId] !== undefined)) await this.deps.closeSessions?.(c.clusterId);
       for (const u of c.users ?? []) {
         const serial = u.partitions[h.hsmId];
         if (serial === undefined) continue;

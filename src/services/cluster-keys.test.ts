@@ -18,10 +18,11 @@ import { createLogger } from '../core/log.ts';
 import { newPin, pinSealId, type ClusterRecord, type HsmRecord } from '../domain/cluster.ts';
 import { CLUSTER_KEY_ID, clusterKeySealId, verifyPassword } from '../domain/hsm-users.ts';
 import { HsmError, type HsmModule } from '../ports/hsm.ts';
+import type { ClusterUserSessions } from '../ports/cluster-keys.ts';
 import { rmSync } from 'node:fs';
 import { openSoftHsm, softhsmSkip, softhsmTokenFolder } from '../../test/support/softhsm.ts';
 
-async function setup(hsmCount = 2, given?: HsmModule) {
+async function setup(hsmCount = 2, given?: HsmModule, closeSessions?: (clusterId: string) => Promise<void>) {
   const memory = openMemoryHsmModule();
   const module: HsmModule = given ?? memory;
   const m = openMemoryStorage();
@@ -32,6 +33,7 @@ async function setup(hsmCount = 2, given?: HsmModule) {
   const jobs = new ClusterJobs({
     clusters: m.clusters, module, secrets, buildCsr: buildClusterCsr, lock: new Mutex(), clock, log,
     commit: (changes) => m.storage.commit({ changes }).then(() => undefined),
+    ...(closeSessions !== undefined ? { closeSessions } : {}),
   });
   let n = 0;
   const hsm = (hsmId: string): HsmRecord => {
@@ -141,6 +143,35 @@ test('activate, create kmsuser: a partition on each HSM that logs in with the pa
     assert.equal((await conn.sessions.decryptGcm(ref, iv, aad, out)).toString(), 'after loss');
   }
   await conn.sessions.close();
+});
+
+test('delete-hsm while a connected store\'s sessions are open: they are closed first (else CKR_SESSION_EXISTS), the partition is wiped, the key works on the HSM left', async () => {
+  let open: ClusterUserSessions | undefined;
+  const closed: string[] = [];
+  const s = await setup(2, undefined, async (clusterId) => { closed.push(clusterId); await open?.close(); });
+  let c = await s.get();
+  await s.save(c, await activateCluster(c, 'adminpass1'));
+  c = await s.get();
+  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
+  c = await s.get();
+  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(conn.ok);
+  open = conn.sessions;
+  const ref = Buffer.from('key-ref-0003');
+  await conn.sessions.generateAes256(ref, 'label');
+  const gone = c.hsms[0] as HsmRecord;
+  const goneSerial = c.users?.find((u) => u.username === 'kmsuser')?.partitions[gone.hsmId] as string;
+  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h === gone ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.jobs.run();
+  assert.deepEqual(closed, [c.clusterId]);
+  assert.equal((await s.module.tokens()).find((t) => t.serial === goneSerial)?.label, '', 'the partition on the deleted HSM is wiped');
+  // The store's sessions open again (as sessionsFor does), on the HSM left only.
+  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  assert.ok(again.ok);
+  const iv = randomBytes(12);
+  const ct = await again.sessions.encryptGcm(ref, iv, Buffer.alloc(0), Buffer.from('y'));
+  assert.equal((await again.sessions.decryptGcm(ref, iv, Buffer.alloc(0), ct)).toString(), 'y');
+  await again.sessions.close();
 });
 
 test('a new HSM gets CK and the crypto users\' partitions; ensure brings the keys; delete-hsm wipes and forgets them; ChangePassword changes every PIN', async () => {

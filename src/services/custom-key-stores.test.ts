@@ -118,6 +118,21 @@ test('create checks the cluster in AWS order; describe pages; connect goes CONNE
   await rejectsWith(a.call('DeleteCustomKeyStore', { CustomKeyStoreId: id }), 'CustomKeyStoreInvalidStateException');
 });
 
+test('closeCluster (an HSM of the cluster being deleted) closes the sessions of the stores on that cluster only; they reopen when used', async () => {
+  const { a, cluster } = await setUp();
+  const { CustomKeyStoreId: id } = await a.call('CreateCustomKeyStore', { CustomKeyStoreName: 'one', CloudHsmClusterId: VIEW.id, TrustAnchorCertificate: ANCHOR, KeyStorePassword: PASSWORD }) as { CustomKeyStoreId: string };
+  await a.call('ConnectCustomKeyStore', { CustomKeyStoreId: id });
+  await a.stores.run();
+  assert.equal(cluster.open.size, 1);
+  await a.stores.closeCluster('cluster-zzzzzzzzzzz');
+  assert.equal(cluster.open.size, 1, 'another cluster\'s deletion leaves them');
+  await a.stores.closeCluster(VIEW.id);
+  assert.equal(cluster.open.size, 0);
+  assert.equal((await describeStore(a, id)).ConnectionState, 'CONNECTED', 'the store stays connected');
+  await a.stores.sessionsFor(id);
+  assert.equal(cluster.open.size, 1);
+});
+
 test('keys in the store: material in the token, token blobs, data keys, ReEncrypt both ways; Unavailable when disconnected; a second process', async () => {
   const { a, b, cluster } = await setUp();
   const { CustomKeyStoreId: id } = await a.call('CreateCustomKeyStore', { CustomKeyStoreName: 's', CloudHsmClusterId: VIEW.id, TrustAnchorCertificate: ANCHOR, KeyStorePassword: PASSWORD }) as { CustomKeyStoreId: string };

@@ -174,6 +174,16 @@ export class CustomKeyStores {
     }
   }
 
+  /**
+   * Closes this process's sessions of the stores on this cluster (they reopen when next used): one
+   * of its HSMs is being deleted, and its partitions cannot be wiped while a session is open on them.
+   */
+  async closeCluster(clusterId: string): Promise<void> {
+    for (const id of [...this.sessions.keys()]) {
+      if ((await this.get(id))?.clusterId === clusterId) await this.close(id);
+    }
+  }
+
   /** Closes every session of this process (shutdown). */
   async closeAll(): Promise<void> {
     await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));

@@ -11,25 +11,23 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster,
-} from '@aws-sdk/client-cloudhsm-v2';
+import { CloudHSMV2Client, CreateHsmCommand, DeleteHsmCommand, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
 import {
   CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, GenerateRandomCommand, ReEncryptCommand,
   ScheduleKeyDeletionCommand, type KMSClient,
 } from '@aws-sdk/client-kms';
-import { REGION, REPO_ROOT, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { REGION, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { esdkRoundTrip } from './esdk.ts';
-import { pkcs11Tokens, pkcs11Tool, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
-import { cofferArgs } from '../../scripts/server-command.ts';
+import {
+  KMSUSER_PASSWORD, activateWithKmsUser, createCluster, createTwoHsms, describeCluster as describeClusterOf, hsmsReady, initializeCluster,
+  signClusterCsr, softhsmServerEnv, until,
+} from './hsm-cluster.ts';
+import { pkcs11Tokens, pkcs11Tool, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
 
 const hasAws = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const skip = softhsmSkip() ?? (process.env.CI !== 'true' && !hasAws ? 'the aws CLI is not installed (pip install awscli)' : undefined)
   ?? (process.env.CI !== 'true' && !hasOpenssl ? 'openssl is not installed' : undefined);
-
-const KMSUSER_PASSWORD = 'kmsuser-pass-1';
-const ADMIN = { CLOUDHSM_ROLE: 'admin', CLOUDHSM_PIN: 'admin:admin-password-1' };
 
 let coffer: Coffer;
 let hsm: CloudHSMV2Client;
@@ -37,14 +35,7 @@ let kms: KMSClient;
 
 before(async () => {
   if (skip !== undefined) return;
-  softhsmTokenDir();
-  coffer = await startCoffer({
-    env: {
-      SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_LOG_LEVEL: process.env.HSM_TEST_LOG ?? 'warn',
-      // The health probe and the jobs (keys brought to a new HSM) run often, so the loss test is quick.
-      COFFER_HSM_PROBE_MS: '300', COFFER_SCHEDULER_INTERVAL_MS: '500',
-    },
-  });
+  coffer = await startCoffer({ env: softhsmServerEnv() });
   hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
   kms = coffer.client();
 });
@@ -75,51 +66,18 @@ function awsFails(args: string[]): string {
   assert.fail(`aws ${args.join(' ')} succeeded`);
 }
 
-/** `coffer hsm …` (cloudhsm-cli shape) with the test's AWS credentials. */
-function cofferHsm(args: string[], extra: Record<string, string> = {}): { error_code: number; data: unknown } {
-  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
-    cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000,
-    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ACCESS_KEY_ID: coffer.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: coffer.credentials.secretAccessKey, AWS_REGION: REGION, ...extra },
-  });
-  try { return JSON.parse(r.stdout) as { error_code: number; data: unknown }; } catch { assert.fail(`coffer hsm ${args.join(' ')}: not JSON: ${r.stdout}${r.stderr}`); }
-}
-
-async function until<T>(read: () => Promise<T>, ready: (t: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const t = await read();
-    if (ready(t)) return t;
-    if (Date.now() - started > timeoutMs) assert.fail(`${what}: still ${JSON.stringify(t)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-const describeCluster = async (id: string): Promise<Cluster> => {
-  const c = (await hsm.send(new DescribeClustersCommand({ Filters: { clusterIds: [id] } }))).Clusters?.[0];
-  assert.ok(c);
-  return c;
-};
+const describeCluster = (id: string): Promise<Cluster> => describeClusterOf(hsm, id);
 
 /** An ACTIVE cluster with two HSMs in two zones and a kmsuser; answers its id and trust anchor file. */
 async function clusterWithKmsUser(): Promise<{ clusterId: string; anchorFile: string; otherAnchorFile: string }> {
-  const created = await hsm.send(new CreateClusterCommand({ HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d', 'subnet-0a1b2c3e'] }));
-  const id = created.Cluster?.ClusterId as string;
-  await until(() => describeCluster(id), (c) => c.State === 'UNINITIALIZED', 'UNINITIALIZED');
-  await hsm.send(new CreateHsmCommand({ ClusterId: id, AvailabilityZone: `${REGION}a` }));
-  await hsm.send(new CreateHsmCommand({ ClusterId: id, AvailabilityZone: `${REGION}b` }));
-  const active = await until(() => describeCluster(id), (c) => c.Hsms?.length === 2 && c.Hsms.every((h) => h.State === 'ACTIVE') && c.Certificates?.ClusterCsr !== undefined, 'HSMs ACTIVE');
-  const f = (n: string) => join(coffer.dataDir, n);
-  writeFileSync(f('cluster.csr'), active.Certificates?.ClusterCsr ?? '');
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('anchor.key'), '-out', f('anchor.crt'), '-days', '30', '-subj', '/CN=Coffer test anchor');
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('other.key'), '-out', f('other.crt'), '-days', '30', '-subj', '/CN=Another anchor');
-  ssl('x509', '-req', '-in', f('cluster.csr'), '-CA', f('anchor.crt'), '-CAkey', f('anchor.key'), '-CAcreateserial', '-out', f('cluster.crt'), '-days', '30');
-  await hsm.send(new InitializeClusterCommand({ ClusterId: id, SignedCert: readFileSync(f('cluster.crt'), 'utf8'), TrustAnchor: readFileSync(f('anchor.crt'), 'utf8') }));
+  const id = await createCluster(hsm);
+  await createTwoHsms(hsm, id);
+  const active = await until(() => describeCluster(id), hsmsReady, 'HSMs ACTIVE');
+  const signed = signClusterCsr(coffer.dataDir, id, active.Certificates?.ClusterCsr ?? '');
+  await initializeCluster(hsm, id, signed);
   await until(() => describeCluster(id), (c) => c.State === 'INITIALIZED', 'INITIALIZED');
-  assert.deepEqual(cofferHsm(['cluster', 'activate', '--cluster-id', id, '--password', 'admin-password-1']), { error_code: 0, data: 'Cluster activation successful' });
-  assert.deepEqual(cofferHsm(['user', 'create', '--cluster-id', id, '--username', 'kmsuser', '--role', 'crypto-user', '--password', KMSUSER_PASSWORD], ADMIN),
-    { error_code: 0, data: { username: 'kmsuser', role: 'crypto-user' } });
-  return { clusterId: id, anchorFile: f('anchor.crt'), otherAnchorFile: f('other.crt') };
+  activateWithKmsUser(coffer, id);
+  return { clusterId: id, anchorFile: signed.anchorFile, otherAnchorFile: signed.otherAnchorFile };
 }
 
 interface StoreEntry { CustomKeyStoreId: string; ConnectionState: string; ConnectionErrorCode?: string; CloudHsmClusterId: string; CustomKeyStoreType: string }

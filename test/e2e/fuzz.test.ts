@@ -14,6 +14,7 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { kmsModel } from '../../src/wire/model.ts';
 import { iamModel, stsModel } from '../../src/wire/query-model.ts';
 import { REGION, serverForFile, type Coffer } from './harness.ts';
+import { prng } from '../support/prng.ts';
 
 let coffer: Coffer;
 serverForFile({}, (c) => { coffer = c; });
@@ -22,18 +23,6 @@ const REQUESTS = 3000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const QUERY_ERROR = /^<ErrorResponse xmlns="https:\/\/(iam|sts)\.amazonaws\.com\/doc\/\d{4}-\d{2}-\d{2}\/"><Error><Type>(Sender|Receiver)<\/Type><Code>[A-Za-z.]+<\/Code><Message>[^<]*<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/;
 const CLOUDTRAIL = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
-
-/** mulberry32: a small seeded generator, so a failing run can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   readonly method: string;

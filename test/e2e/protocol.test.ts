@@ -11,6 +11,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { kmsModel } from '../../src/wire/model.ts';
 import { REGION, removeDataDir, startCoffer, type Coffer, type RawRequest } from './harness.ts';
+import { prng } from '../support/prng.ts';
 
 let coffer: Coffer;
 before(async () => { coffer = await startCoffer(); });
@@ -417,18 +418,6 @@ test('GET /health answers 200 {"status":"ok"}', async () => {
 
 // ------------------------------------------------------------------------------------------------
 // Robustness
-
-/** mulberry32: a small seeded generator, so a failing run can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('robustness: ~200 garbage requests never get a 5xx or a malformed answer', async () => {
   const seed = Number(process.env.COFFER_FUZZ_SEED ?? 20240611);

@@ -82,10 +82,17 @@ export function openSoftHsm(options: Pkcs11ModuleOptions = {}): Promise<HsmModul
   return openPkcs11Module(softhsmModulePath(), options);
 }
 
-/** The folder of the token with this serial (SoftHSM names it by a UUID ending in the serial, and writes the serial into token.object). */
+/**
+ * The folder of the token with this serial. SoftHSM names it by a UUID ending in the serial, and
+ * writes the serial into token.object; the name is looked at first, since SoftHSM rewrites
+ * token.object in place (truncated, then written) while a server uses the token.
+ */
 export function softhsmTokenFolder(serial: string): string {
   const dir = softhsmTokenDir();
-  for (const name of readdirSync(dir)) {
+  const names = readdirSync(dir);
+  const named = names.find((name) => name.replaceAll('-', '').toLowerCase().endsWith(serial.toLowerCase()));
+  if (named !== undefined) return join(dir, named);
+  for (const name of names) {
     const object = join(dir, name, 'token.object');
     if (existsSync(object) && readFileSync(object).includes(Buffer.from(serial, 'latin1'))) return join(dir, name);
   }
@@ -100,14 +107,31 @@ export function pkcs11Tool(args: readonly string[]): { status: number | null; ou
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-/** The tokens pkcs11-tool lists (`-L`): slot id, label, serial. */
-export function pkcs11Tokens(): { slot: string; label: string; serial: string }[] {
-  const out: { slot: string; label: string; serial: string }[] = [];
+type ListedToken = { slot: string; label: string; serial: string };
+
+/** One `pkcs11-tool -L`: slot id, label, serial (a wiped token's label is empty: the field ends at its line). */
+function listTokens(): ListedToken[] {
+  const out: ListedToken[] = [];
   for (const block of pkcs11Tool(['-L']).output.split(/\n(?=Slot \d+ )/)) {
     const slot = /^Slot \d+ \((0x[0-9a-f]+)\)/m.exec(block)?.[1];
-    const label = /token label\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
-    const serial = /serial num\s*:\s*(.*)$/m.exec(block)?.[1]?.trim();
+    const label = /token label[ \t]*:[ \t]*(.*)$/m.exec(block)?.[1]?.trim();
+    const serial = /serial num[ \t]*:[ \t]*(.*)$/m.exec(block)?.[1]?.trim();
     if (slot !== undefined && label !== undefined && serial !== undefined) out.push({ slot, label, serial });
   }
   return out;
+}
+
+/**
+ * The tokens pkcs11-tool lists (`-L`): slot id, label, serial. Listed until two listings in a row
+ * agree: SoftHSM rewrites a token's token.object in place while a server uses the token (its
+ * C_GetTokenInfo fails meanwhile), so one listing can miss a token that is there.
+ */
+export function pkcs11Tokens(): ListedToken[] {
+  let last = JSON.stringify(listTokens());
+  for (let i = 0; i < 10; i++) {
+    const next = JSON.stringify(listTokens());
+    if (next === last) break;
+    last = next;
+  }
+  return JSON.parse(last) as ListedToken[];
 }
