@@ -9,11 +9,13 @@
  *   its password, CK inside) is made on every ACTIVE HSM and its serial recorded. A DEGRADED HSM
  *   gets none: it is refused while any HSM is not ACTIVE, so no partition is ever missing.
  * - changePassword: new hash (and sealed PIN); for a crypto user C_SetPIN on every partition.
- * - deleteUser: refused for the last admin; a crypto user's partitions are wiped.
+ * - deleteUser: refused for the last admin, and for a crypto user who owns keys (as cloudhsm-cli
+ *   refuses: a partition holding more than CK, e.g. kmsuser under a custom key store's keys);
+ *   otherwise a crypto user's partitions are wiped.
  */
 import { randomBytes } from 'node:crypto';
 import { revise, type ClusterRecord } from '../domain/cluster.ts';
-import { hashPassword, pinSealOfUser, userOf, type HsmUserRecord, type HsmUserRole } from '../domain/hsm-users.ts';
+import { CLUSTER_KEY_ID, hashPassword, pinSealOfUser, userOf, type HsmUserRecord, type HsmUserRole } from '../domain/hsm-users.ts';
 import type { HsmModule } from '../ports/hsm.ts';
 import type { SecretBox } from '../ports/secret-box.ts';
 import { ensurePartition, openClusterKey, setPartitionPin, wipePartition } from './partitions.ts';
@@ -88,6 +90,8 @@ export async function deleteUser(deps: HsmUserDeps, c: ClusterRecord, username: 
   if (user === undefined) throw new HsmUserProblem(`The user ${username} does not exist.`);
   if (user.role === 'admin' && users(c).filter((u) => u.role === 'admin').length === 1) throw new HsmUserProblem('The last admin of a cluster cannot be deleted.');
   if (user.role === 'crypto-user' && deps.module !== undefined) {
+    const owned = await keysOwned(deps.module, deps.secrets, c, user);
+    if (owned > 0) throw new HsmUserProblem(`The user ${username} owns ${owned} key(s): a user who owns keys cannot be deleted (delete or schedule the deletion of its keys first).`);
     for (const h of c.hsms) {
       const serial = user.partitions[h.hsmId];
       // Best effort: a partition on an HSM that is away stays until that HSM is deleted.
@@ -95,4 +99,27 @@ export async function deleteUser(deps: HsmUserDeps, c: ClusterRecord, username: 
     }
   }
   return revise(c, { users: users(c).filter((u) => u !== user) });
+}
+
+/**
+ * The most keys the user's partition holds on any HSM it can be opened on (CK not counted). An HSM
+ * that is away does not answer: it counts as none, as deletion is best effort there anyway.
+ */
+async function keysOwned(module: HsmModule, secrets: SecretBox, c: ClusterRecord, user: HsmUserRecord): Promise<number> {
+  if (user.pinSealed === undefined) return 0;
+  const pin = secrets.open(pinSealOfUser(c.clusterId, user.username), user.pinSealed);
+  let most = 0;
+  for (const serial of Object.values(user.partitions)) {
+    try {
+      const s = await module.openSession(serial, pin);
+      try {
+        most = Math.max(most, (await s.list()).filter((o) => !o.id.equals(CLUSTER_KEY_ID)).length);
+      } finally {
+        await s.close();
+      }
+    } catch {
+      // away or its PIN refused: nothing to count there
+    }
+  }
+  return most;
 }

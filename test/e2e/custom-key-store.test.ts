@@ -19,8 +19,8 @@ import {
 import { REGION, bytes, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { esdkRoundTrip } from './esdk.ts';
 import {
-  KMSUSER_PASSWORD, activateWithKmsUser, createCluster, createTwoHsms, describeCluster as describeClusterOf, hsmsReady, initializeCluster,
-  signClusterCsr, softhsmServerEnv, until,
+  ADMIN, KMSUSER_PASSWORD, activateWithKmsUser, cofferHsm, createCluster, createTwoHsms, describeCluster as describeClusterOf, hsmsReady,
+  initializeCluster, signClusterCsr, softhsmServerEnv, until,
 } from './hsm-cluster.ts';
 import { pkcs11Tokens, pkcs11Tool, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
 
@@ -209,6 +209,12 @@ test('an HSM lost: it and the cluster DEGRADED while the key still works; delete
   const keyOnNewHsm = () => pkcs11Tool(['--slot', partition.slot, '--login', '--pin', KMSUSER_PASSWORD, '-O']).output;
   await until(async () => keyOnNewHsm(), (out) => out.includes(keyArn), `the key (label: its ARN) on ${fresh}'s kmsuser partition`);
   await roundTrips(4);
+
+  // kmsuser owns the store's key: deleting it is refused (as cloudhsm-cli refuses a user who owns keys), and the key still works.
+  const refused = cofferHsm(coffer, ['user', 'delete', '--cluster-id', clusterId, '--username', 'kmsuser', '--role', 'crypto-user'], ADMIN);
+  assert.equal(refused.error_code, 1);
+  assert.match(String(refused.data), /kmsuser owns 1 key\(s\)/);
+  await roundTrips(1);
 
   // Nothing in the clear: the kmsuser password and a data key's plaintext appear in no file of the data folder or the tokens.
   const files = [...filesUnder(coffer.dataDir).filter((b) => !b.includes(Buffer.from('-----BEGIN CERTIFICATE-----'))), ...filesUnder(softhsmTokenDir())];
