@@ -51,7 +51,7 @@ test('the README configuration table is this table', async () => {
   }
 });
 
-test('COFFER_REGIONS: any region by default; a list restricts, the home region always served and first; the list is checked', () => {
+test('COFFER_REGIONS: every region name by default; a list restricts, the home region always served and first; the list is checked', () => {
   assert.equal(loadConfig({}).regions, 'any');
   assert.equal(loadConfig({ COFFER_REGIONS: 'any' }).regions, 'any');
   assert.deepEqual(loadConfig({ COFFER_REGIONS: 'us-west-2,eu-west-1' }).regions, ['us-east-1', 'us-west-2', 'eu-west-1']);

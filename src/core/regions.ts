@@ -14,7 +14,7 @@ const OTHER_PARTITION = /^(cn|us-gov|us-iso[a-z]?|eu-iso[a-z]?|eusc)-/;
 
 export interface ServedRegions {
   readonly home: string;
-  /** Undefined: any region name of the `aws` partition; else these (the home region first). */
+  /** Undefined: every region name of the `aws` partition; else these (the home region first). */
   readonly only: readonly string[] | undefined;
 }
 

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileMatcher, matches } from './wildcard.ts';
 import { tokenize, type ConditionValues } from './variables.ts';
+import { prng as rng } from '../../test/support/prng.ts';
 
 /** The pattern as the reference sees it: code units, `?` (any one) and `*` (any run). */
 type Unit = number | 'ANY' | 'STAR';
@@ -25,18 +26,6 @@ function reference(units: readonly Unit[], text: string): boolean {
     prev = cur;
   }
   return prev[text.length] === true;
-}
-
-/** Small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Text characters: a small alphabet (so matches happen), `*` and `?` as plain text, and a pair. */

@@ -30,8 +30,13 @@ export function softhsmServerEnv(): Record<string, string> {
   };
 }
 
-/** `coffer hsm …` (cloudhsm-cli shape) against `coffer` with its credentials (and `extra` env: CLOUDHSM_ROLE, CLOUDHSM_PIN). */
+/** `coffer hsm …` (cloudhsm-cli shape) against `coffer` with its credentials (and `extra` env: CLOUDHSM_ROLE, CLOUDHSM_PIN): its JSON answer. */
 export function cofferHsm(coffer: Coffer, args: string[], extra: Record<string, string> = {}): { error_code: number; data: unknown } {
+  return cofferHsmRun(coffer, args, extra).json;
+}
+
+/** cofferHsm with the exit status too. */
+export function cofferHsmRun(coffer: Coffer, args: string[], extra: Record<string, string> = {}): { status: number | null; json: { error_code: number; data: unknown } } {
   const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
     cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000,
     env: {
@@ -40,7 +45,9 @@ export function cofferHsm(coffer: Coffer, args: string[], extra: Record<string, 
       ...extra,
     },
   });
-  try { return JSON.parse(r.stdout) as { error_code: number; data: unknown }; } catch { assert.fail(`coffer hsm ${args.join(' ')}: not JSON: ${r.stdout}${r.stderr}`); }
+  let json: { error_code: number; data: unknown };
+  try { json = JSON.parse(r.stdout) as typeof json; } catch { assert.fail(`coffer hsm ${args.join(' ')}: not JSON: ${r.stdout}${r.stderr}`); }
+  return { status: r.status, json };
 }
 
 /** Reads until `ready`, every 150 ms; fails with the last value read after `timeoutMs`. */

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-cloudhsm-v2';
 import { newDataDir, REGION, REPO_ROOT, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { pkcs11Tokens, softhsmModulePath, softhsmSkip, softhsmTokenDir } from '../support/softhsm.ts';
+import { softhsmServerEnv } from './hsm-cluster.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = softhsmSkip();
@@ -46,8 +47,7 @@ before(async () => {
   ] }), { mode: 0o600 });
   coffer = await startCoffer({
     env: {
-      SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_HSM_POOL: poolFile,
-      COFFER_SCHEDULER_INTERVAL_MS: '300', COFFER_LOG_LEVEL: 'warn',
+      ...softhsmServerEnv(), COFFER_HSM_POOL: poolFile, COFFER_SCHEDULER_INTERVAL_MS: '300',
     },
   });
   hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });

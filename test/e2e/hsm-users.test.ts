@@ -9,15 +9,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster,
+  CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, InitializeClusterCommand, type Cluster,
 } from '@aws-sdk/client-cloudhsm-v2';
-import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
-import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmModulePath, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
-import { cofferArgs } from '../../scripts/server-command.ts';
+import { REGION, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
+import { cofferHsmRun, describeCluster, softhsmServerEnv } from './hsm-cluster.ts';
 
 const skip = softhsmSkip() ?? pkcs11ToolSkip();
 let coffer: Coffer;
@@ -27,7 +27,7 @@ before(async () => {
   if (skip !== undefined) return;
   softhsmTokenDir();
   coffer = await startCoffer({
-    env: { SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_HSM_PROBE_MS: '300', COFFER_LOG_LEVEL: process.env.HSM_TEST_LOG ?? 'warn' },
+    env: softhsmServerEnv(),
   });
   hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
 });
@@ -39,25 +39,8 @@ after(async () => {
 });
 
 /** `npm run coffer -- hsm …` with the test's AWS credentials (and `extra` env: CLOUDHSM_ROLE, CLOUDHSM_PIN). */
-function cli(args: string[], extra: Record<string, string> = {}): { status: number | null; json: { error_code: number; data: unknown } } {
-  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', ...args, '--endpoint-url', coffer.endpoint], {
-    cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000,
-    env: {
-      PATH: process.env.PATH ?? '', HOME: '/nonexistent',
-      AWS_ACCESS_KEY_ID: coffer.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: coffer.credentials.secretAccessKey, AWS_REGION: REGION,
-      ...extra,
-    },
-  });
-  let json: { error_code: number; data: unknown };
-  try { json = JSON.parse(r.stdout) as typeof json; } catch { assert.fail(`coffer hsm ${args.join(' ')}: not JSON: ${r.stdout}${r.stderr}`); }
-  return { status: r.status, json };
-}
-
-async function describe(id: string): Promise<Cluster> {
-  const c = (await hsm.send(new DescribeClustersCommand({ Filters: { clusterIds: [id] } }))).Clusters?.[0];
-  assert.ok(c);
-  return c;
-}
+const cli = (args: string[], extra: Record<string, string> = {}) => cofferHsmRun(coffer, args, extra);
+const describe = (id: string): Promise<Cluster> => describeCluster(hsm, id);
 
 async function until(id: string, ready: (c: Cluster) => boolean, what: string, timeoutMs = 20_000): Promise<Cluster> {
   const started = Date.now();

@@ -32,7 +32,7 @@ function fileCrypto(program: Command, command: 'encrypt' | 'decrypt'): Command {
       .option('--signed', 'the ECDSA P-384 signed suite (the ESDK\'s default; slower) instead of ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY')
       .option('--frame-length <bytes>', `plaintext bytes per frame (default ${DEFAULT_FRAME_LENGTH})`);
   } else {
-    cmd.option('--key-id <key>', 'only these keys may decrypt the data key (repeatable; default: any the message names, discovery)', collect)
+    cmd.option('--key-id <key>', 'the keys allowed to decrypt the data key (repeatable; default: every key the message names, discovery)', collect)
       .option('--context <name=value>', 'a pair the message\'s encryption context must hold (repeatable)', collect);
   }
   withClientOptions(cmd, { output: false });

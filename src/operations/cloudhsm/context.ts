@@ -35,7 +35,7 @@ export interface CloudHsmContext {
   seal(id: string, secret: string): string;
   /** Whether an HSM module is configured (CreateHsm needs one to make tokens). */
   readonly hsmModule: boolean;
-  /** The HSM pool (COFFER_HSM_POOL): the subnets and tokens clusters may use; undefined: any subnet, tokens on free slots. */
+  /** The HSM pool (COFFER_HSM_POOL): the subnets and tokens clusters may use; undefined: every well-formed subnet, tokens on free slots. */
   readonly hsmPool: HsmPool | undefined;
   /** The HSM module and the SecretBox, for the data plane's token work (CofferHsmService). */
   readonly hsm: HsmUserDeps;
