@@ -51,6 +51,7 @@ import { notifyingStorage } from './services/committer.ts';
 import { AwsManagedKeys } from './services/aws-managed-keys.ts';
 import { unrecordedSink } from './audit/unrecorded.ts';
 import { createMetrics } from './server/metrics.ts';
+import { loadConsoleFiles } from './server/console-files.ts';
 import { createRequestQuotas } from './server/request-quotas.ts';
 import { chainLogPath, digestLogFileOf, openDigestLogs } from './adapters/audit/digest-log.ts';
 import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
@@ -309,6 +310,8 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     health: () => healthReport(state, [() => backend.problem?.(), () => storageHealth.problem(), () => (config.auditEnabled ? audit.problem() : undefined)]),
     log,
     metrics: () => metrics.render(),
+    // dist/console, whether this runs as dist/main.js or as src/serve.ts through tsx.
+    console: loadConsoleFiles(resolve(import.meta.dirname, '..', 'dist', 'console')),
     onAnswer: (a, seconds) => metrics.observeRequest(a.operation, a.errorCode, seconds),
     limits: {
       maxConnections: config.maxConnections, headersTimeoutMs: config.headersTimeoutSeconds * 1000,

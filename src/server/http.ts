@@ -1,5 +1,5 @@
 /**
- * The HTTP listener: body limit, request ids, GET /health and /metrics, the test-mode clock
+ * The HTTP listener: body limit, request ids, GET /health, /metrics and /console, the test-mode clock
  * endpoint; the defences against overload — a connection cap that makes room by closing idle
  * connections (connections.ts), header and request timeouts, and admission control that sheds
  * load before any expensive work (admission.ts) — and a graceful drain on stop().
@@ -20,6 +20,7 @@ import { answerStarted, clientErrorResponse } from './client-errors.ts';
 import { Connections, type ConnectionStats } from './connections.ts';
 import { throttledAnswer } from './throttled-answer.ts';
 import { TLS_MIN_VERSION, type TlsCertificate } from './tls.ts';
+import type { ConsoleFiles } from './console-files.ts';
 
 /** Larger than any valid KMS request (the biggest member is a 256 KiB attestation document). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -51,6 +52,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** GET /metrics (Prometheus text format); 404 when absent. */
   readonly metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** GET /console: the web console's files (console-files.ts); when absent such paths go to the API like any other. */
+  readonly console?: ConsoleFiles;
   /** Told of every answered API request (metrics), throttled ones included. */
   readonly onAnswer?: (answer: Answer, seconds: number) => void;
   readonly limits?: HttpLimits;
@@ -153,6 +156,13 @@ export function createHttpServer(deps: HttpDeps): RunningServer {
         const h = deps.health();
         const body = h.ok ? { status: h.status } : { status: h.status, ...(h.problems ? { problems: h.problems } : {}) };
         send(res, h.ok ? 200 : 503, JSON.stringify(body), requestId, 'application/json');
+        return;
+      }
+      const page = deps.console?.answer(req.method ?? 'GET', path);
+      if (page !== undefined) {
+        req.resume();
+        res.writeHead(page.status, { ...page.headers, 'content-length': page.body.length, ...(connections.draining ? { connection: 'close' } : {}) });
+        res.end(page.body);
         return;
       }
       // Test-mode endpoints (they exist only with COFFER_TEST_MODE) are never shed, like /health.
