@@ -1,16 +1,21 @@
 // Builds the server and the admin command into dist/ (plain JavaScript for plain `node`): one
 // ESM bundle per entry of Coffer's own code, every npm package left as an import (native ones,
-// better-sqlite3 and pkcs11js, cannot be bundled, and the others are loaded as installed).
+// better-sqlite3 and pkcs11js, cannot be bundled, and the others are loaded as installed). Then the
+// web console (console/): one browser bundle, its packages included, with its page and stylesheet,
+// into dist/console (what the server answers at /console).
 //
 //   node scripts/build.mjs              build
 //   node scripts/build.mjs --if-stale   build only when a source file is newer than the bundles
 //                                       (what `npm start` and `npm run coffer` run first)
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'dist');
 const ENTRIES = { main: 'src/main.ts', cli: 'src/cli/main.ts' };
+const CONSOLE_OUT = join(OUT, 'console');
+/** The console's page and stylesheet, copied as they are; app.js is bundled from console/src. */
+const CONSOLE_STATIC = ['index.html', 'app.css'];
 
 function newest(dir) {
   let t = 0;
@@ -23,10 +28,10 @@ function newest(dir) {
 }
 
 function stale() {
-  const outputs = Object.keys(ENTRIES).map((name) => join(OUT, `${name}.js`));
+  const outputs = [...Object.keys(ENTRIES).map((name) => join(OUT, `${name}.js`)), ...['app.js', ...CONSOLE_STATIC].map((f) => join(CONSOLE_OUT, f))];
   if (!outputs.every((f) => existsSync(f))) return true;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
-  const inputs = Math.max(newest(join(ROOT, 'src')), ...['package.json', 'package-lock.json', 'scripts/build.mjs'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+  const inputs = Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'console')), ...['package.json', 'package-lock.json', 'scripts/build.mjs'].map((f) => statSync(join(ROOT, f)).mtimeMs));
   return inputs > built;
 }
 
@@ -54,4 +59,21 @@ await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-if (!process.argv.includes('--quiet')) console.error(`built dist/main.js and dist/cli.js in ${Date.now() - started} ms`);
+await esbuild.build({
+  absWorkingDir: ROOT,
+  entryPoints: { app: 'console/src/main.tsx' },
+  outdir: CONSOLE_OUT,
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+mkdirSync(CONSOLE_OUT, { recursive: true });
+for (const f of CONSOLE_STATIC) copyFileSync(join(ROOT, 'console', f), join(CONSOLE_OUT, f));
+if (!process.argv.includes('--quiet')) console.error(`built dist/main.js, dist/cli.js and dist/console/ in ${Date.now() - started} ms`);
