@@ -63,7 +63,7 @@ test('anything else under /console is 404, traversal included; other paths are n
   for (const path of ['/', '/consoles', '/health', '/consolex/app.js']) assert.equal(files.answer('GET', path), undefined, path);
 });
 
-test('only GET and HEAD', () => {
+test('GET and HEAD, no other method', () => {
   const a = files.answer('POST', '/console');
   assert.equal(a?.status, 405);
   assert.equal(a.headers.allow, 'GET, HEAD');

@@ -196,7 +196,7 @@ test('the policy editor stops malformed JSON, shows the server refusing a bad po
 });
 
 test('the key page shows its usage, and the keys list finds it by alias', { skip }, async () => {
-  await page.reload(); // memory only: a reload logs out
+  await page.reload(); // credentials live in memory: a reload logs out
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await page.getByLabel('Access key ID').fill(coffer.credentials.accessKeyId);
   await page.getByLabel('Secret access key').fill(coffer.credentials.secretAccessKey);
