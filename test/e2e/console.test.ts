@@ -251,6 +251,48 @@ test('no HSM clusters: the page is not offered and says none', { skip }, async (
   await page.getByText('No HSM clusters.').waitFor();
 });
 
+const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
+const xml = (body: string, tag: string): string => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(body)?.[1] ?? assert.fail(`no ${tag} in ${body}`);
+
+/** An IAM/STS Query call signed with `credentials` (default: the root's); throws unless it answers 200. */
+async function query(service: 'iam' | 'sts', params: Record<string, string>, credentials?: { accessKeyId: string; secretAccessKey: string }): Promise<string> {
+  const body = new URLSearchParams({ Version: service === 'iam' ? '2010-05-08' : '2011-06-15', ...params }).toString();
+  const r = await coffer.raw({ body, service, headers: { 'content-type': FORM }, ...(credentials ? { credentials } : {}) });
+  assert.equal(r.status, 200, r.body);
+  return r.body;
+}
+
+test('an STS session (AssumeRole) logs in with its session token and sees what its role allows', { skip }, async () => {
+  const allow = (action: string | string[], resource = '*'): string => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: resource }] });
+  const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/console-operator`;
+  await query('iam', { Action: 'CreateUser', UserName: 'console-user' });
+  await query('iam', { Action: 'PutUserPolicy', UserName: 'console-user', PolicyName: 'assume', PolicyDocument: allow('sts:AssumeRole', roleArn) });
+  const key = await query('iam', { Action: 'CreateAccessKey', UserName: 'console-user' });
+  const user = { accessKeyId: xml(key, 'AccessKeyId'), secretAccessKey: xml(key, 'SecretAccessKey') };
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: 'sts:AssumeRole' }] });
+  await query('iam', { Action: 'CreateRole', RoleName: 'console-operator', AssumeRolePolicyDocument: trust });
+  await query('iam', { Action: 'PutRolePolicy', RoleName: 'console-operator', PolicyName: 'kms', PolicyDocument: allow(['kms:*', 'cloudtrail:LookupEvents']) });
+  const assumed = await query('sts', { Action: 'AssumeRole', RoleArn: roleArn, RoleSessionName: 'console' }, user);
+  const session = { id: xml(assumed, 'AccessKeyId'), secret: xml(assumed, 'SecretAccessKey'), token: xml(assumed, 'SessionToken') };
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByLabel('Access key ID').fill(session.id);
+  await page.getByLabel('Secret access key').fill(session.secret);
+  await page.getByLabel('Session token (STS, optional)').fill(session.token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Keys' }).waitFor();
+  await page.locator('table.keys tbody tr').filter({ hasText: keyId }).waitFor();
+  assert.match(await page.locator('header .who').innerText(), new RegExp(`^${session.id} `));
+  const html = await page.content();
+  assert.ok(!html.includes(session.secret) && !html.includes(session.token), 'a session secret is in the DOM');
+  // The audit trail names the role session as the caller of those calls.
+  await page.getByRole('link', { name: 'Audit trail' }).click();
+  await page.getByLabel('Filter by').selectOption('Username');
+  await page.getByLabel('Filter value').fill('console');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('tr.event').filter({ hasText: 'ListKeys' }).first().waitFor();
+});
+
 test('nothing broke the CSP, no script error, and logging out forgets the session', { skip }, async () => {
   const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
   assert.deepEqual(violations, []);
