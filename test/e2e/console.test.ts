@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { CloudHSMV2Client, CreateClusterCommand } from '@aws-sdk/client-cloudhsm-v2';
+import { ACCOUNT_ID, REGION, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true' ? "install Debian's chromium (apt-get install chromium)" : false;
@@ -33,7 +34,8 @@ const targets: string[] = [];
 
 before(async () => {
   if (skip) return;
-  coffer = await startCoffer({ env: { COFFER_AUDIT_FLUSH_MS: '100' } });
+  // The in-memory HSM tier (test mode) lets the HSM page show a cluster.
+  coffer = await startCoffer({ env: { COFFER_AUDIT_FLUSH_MS: '100', COFFER_TEST_MODE: 'true', COFFER_TEST_HSM: 'memory' } });
   kms = coffer.client();
   // COFFER_TEST_SCREENSHOTS=<folder> keeps the screenshots there; else they go to a temporary folder, removed after.
   shots = process.env.COFFER_TEST_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'coffer-console-shots-'));
@@ -249,6 +251,23 @@ test('no HSM clusters: the page is not offered and says none', { skip }, async (
   assert.equal(await page.locator('header nav a[href="#/hsm"]').count(), 0);
   await page.evaluate(() => { location.hash = '#/hsm'; });
   await page.getByText('No HSM clusters.').waitFor();
+});
+
+test('with an HSM cluster the HSM page is offered and lists it', { skip }, async () => {
+  const hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  try {
+    const created = await hsm.send(new CreateClusterCommand({ HsmType: 'hsm2m.medium', SubnetIds: ['subnet-0a1b2c3d'] }));
+    const id = created.Cluster?.ClusterId ?? assert.fail('no cluster id');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Access key ID').fill(coffer.credentials.accessKeyId);
+    await page.getByLabel('Secret access key').fill(coffer.credentials.secretAccessKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'HSM clusters' }).click();
+    await page.locator('table tbody tr').filter({ hasText: id }).waitFor();
+    await screenshot('hsm');
+  } finally {
+    hsm.destroy();
+  }
 });
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
