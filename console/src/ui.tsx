@@ -14,7 +14,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): [L
     setResult({ state: 'loading' });
     load().then((value) => { if (current) setResult({ state: 'done', value }); }, (e: unknown) => { if (current) setResult({ state: 'error', error: describeError(e) }); });
     return () => { current = false; };
-    // eslint-style note: `load` is recreated each render; `deps` say when it means something new.
+    // `load` is a new closure on every render: `deps` say when it asks for something new.
   }, [...deps, tick]);
   return [result, useCallback(() => setTick((t) => t + 1), [])];
 }

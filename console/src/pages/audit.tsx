@@ -20,7 +20,7 @@ export function Audit({ session }: { session: Session }) {
   const [filter, setFilter] = useState<Filter>({ attribute: 'EventName', value: '', start: '', end: '' });
   const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
   const token = tokens[tokens.length - 1];
-  const [page, reload] = useLoad(() => {
+  const [page] = useLoad(() => {
     const start = seconds(filter.start), end = seconds(filter.end);
     return call<LookupEventsOutput>(session, 'cloudtrail', 'LookupEvents', {
       MaxResults: 50,
@@ -34,8 +34,8 @@ export function Audit({ session }: { session: Session }) {
     const form = new FormData(e.currentTarget as HTMLFormElement);
     const value = (name: string): string => String(form.get(name) ?? '').trim();
     setTokens([undefined]);
+    // A new object each time: searching again with the same filter loads again.
     setFilter({ attribute: value('attribute'), value: value('value'), start: value('start'), end: value('end') });
-    reload();
   };
   return (
     <section>

@@ -1,4 +1,5 @@
 /** One key: its metadata, aliases and tags, the policy editor, grants, rotations and recent usage (its audit events). */
+import { useState } from 'preact/hooks';
 import { call, type Session } from '../api.ts';
 import type { AliasEntry, Grant, KeyMetadata, LookupEventsOutput, Rotation, Tag } from '../kms-types.ts';
 import { ErrorBox, Show, StateBadge, formatDate, takeFlash, useLoad } from '../ui.tsx';
@@ -21,7 +22,7 @@ function Metadata({ meta, aliases, tags }: { meta: KeyMetadata; aliases: readonl
 }
 
 export function KeyPage({ session, keyId }: { session: Session; keyId: string }) {
-  const flash = takeFlash();
+  const [flash] = useState(takeFlash); // taken once, kept while this page is shown
   const [info] = useLoad(async () => {
     const { KeyMetadata: meta } = await call<{ KeyMetadata: KeyMetadata }>(session, 'kms', 'DescribeKey', { KeyId: keyId });
     const [aliases, tags] = await Promise.all([
