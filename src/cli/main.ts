@@ -7,9 +7,8 @@
  *   them (commands/client-options.ts);
  * - maintenance and disaster recovery on an installation's storage (accounts --offline, audit
  *   --offline, migrate-storage, seal migrate, backup): the data folder COFFER_DATA_DIR (default
- *   ./data) while its server is stopped (the server holds its owner lock; `backup create` and
- *   `audit verify --offline` read it while it runs), or COFFER_DATABASE_URL's PostgreSQL database,
- *   where nodes may be serving.
+ *   ./data) while its server is stopped (the server holds its owner lock; `backup create` reads
+ *   it while it runs), or COFFER_DATABASE_URL's PostgreSQL database, where nodes may be serving.
  *
  * Exit status: 0 done (and --help, --version), 1 failed, 2 usage.
  */

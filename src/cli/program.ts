@@ -46,8 +46,8 @@ Commands that call a running Coffer (keys, encrypt, decrypt, hsm, accounts, audi
 Coffer's admin API, for the home account's principals (IAM actions coffer:<Operation>).
 accounts --offline and audit --offline (disaster recovery), migrate-storage, seal migrate and
 backup restore (maintenance) open the data folder COFFER_DATA_DIR (default ./data) and need its
-server stopped (audit verify --offline reads it while it runs); backup create copies it while the
-server runs. With COFFER_DATABASE_URL they work on that PostgreSQL database.
+server stopped; backup create copies it while the server runs. With COFFER_DATABASE_URL they work
+on that PostgreSQL database.
 
 Exit status: 0 done, 1 failed, 2 usage.`);
   return p;

@@ -51,7 +51,7 @@ export function auditCommand(program: Command): void {
     .addHelpText('after', `
 By default each command calls the running server's admin API (coffer:<Operation> for the home
 account's principals; audited). --offline (or --data-dir) opens the storage itself, for disaster
-recovery with the server stopped ('audit verify' also reads a data folder whose server runs).`);
+recovery with the server stopped.`);
 
   act(both(audit.command('verify').description('check every chain of the trail: hashes, signatures, digests (exit 1 names the first bad record)')
     .option('--public-key <file.pem>', 'the trail\'s public key to pin (default offline: the data folder\'s audit-public-key.pem; online: none, the server\'s key is used with a warning)')
