@@ -6,18 +6,20 @@
  * fails, naming the record, when one is edited in the database); `audit prune` prunes and the
  * trail still verifies; a principal of another account, or an IAM user of the home account without
  * coffer:* permissions, is refused (AccessDeniedException, exit 1); --offline refuses while the
- * server runs and works once it is stopped.
+ * server runs and works once it is stopped. On PostgreSQL with two nodes, the API covers both
+ * nodes' chains, and prune through one node prunes both.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { REGION, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { newDataDir, REGION, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 import { chainHash } from '../../src/audit/chain.ts';
 
@@ -42,13 +44,13 @@ after(async () => {
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-/** `coffer <args>` in the work folder with `creds` (default: the home account's root). */
-function coff(args: string[], creds: Credentials = coffer.credentials): Run {
+/** `coffer <args>` in the work folder with `creds` (default: the home account's root), against `server` (default: the SQLite one). */
+function coff(args: string[], creds: Credentials = coffer.credentials, server: Coffer = coffer, env: Record<string, string> = {}): Run {
   const r = spawnSync(process.execPath, [...cofferArgs('cli'), ...args], {
     cwd: work, encoding: 'utf8', timeout: 120_000,
     env: {
-      PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ENDPOINT_URL: coffer.endpoint, AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_DATA_DIR: coffer.dataDir,
+      PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ENDPOINT_URL: server.endpoint, AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, COFFER_DATA_DIR: server.dataDir, ...env,
     },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -217,4 +219,54 @@ test('--offline refuses while the server runs (saying what works), and works wit
   const down = coff(['audit', 'public-key']);
   assert.equal(down.status, 1);
   assert.match(down.stderr, /could not reach http:\/\/127\.0\.0\.1:\d+/);
+});
+
+const skip = await postgresSkip();
+
+describe('two nodes on one PostgreSQL database: the API reads and prunes every node\'s chain', { skip }, () => {
+  let db: TestDatabase;
+  const nodes: Coffer[] = [];
+  before(async () => {
+    db = await freshDatabase();
+    for (const name of ['node-a', 'node-b']) {
+      const dataDir = newDataDir();
+      if (nodes[0] !== undefined) copyFileSync(join(nodes[0].dataDir, 'root.key'), join(dataDir, 'root.key'));
+      nodes.push(await startCoffer({ dataDir, env: { COFFER_DATABASE_URL: db.url, COFFER_NODE_ID: name, COFFER_AUDIT_FLUSH_MS: '100', COFFER_AUDIT_DIGEST_INTERVAL_S: '1' } }));
+    }
+  });
+  after(async () => {
+    for (const n of nodes) { await n.stop(); removeDataDir(n.dataDir); }
+    await db?.close();
+  });
+
+  test('export, verify and prune through node-b cover node-a\'s chain too; --offline on PostgreSQL agrees while both serve', async () => {
+    const [a, b] = nodes as [Coffer, Coffer];
+    for (const n of [a, b]) {
+      const kms = n.client();
+      const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? '';
+      await kms.send(new EncryptCommand({ KeyId: key, Plaintext: Buffer.from('x') }));
+    }
+    const out = join(work, 'pg.jsonl');
+    const exp = coff(['audit', 'export', '--chain', '--out', out], b.credentials, b);
+    assert.equal(exp.status, 0, exp.stderr);
+    const chains = new Set(linesOf(out).map((l) => l.chain));
+    assert.deepEqual([...chains].sort(), ['node-a', 'node-b']);
+
+    await sleep(1500); // each node has signed a digest
+    const ok = coff(['audit', 'verify'], b.credentials, b);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^Chain 'node-a': Audit trail verified/m);
+    assert.match(ok.stdout, /^Chain 'node-b': Audit trail verified/m);
+
+    const pruned = coff(['audit', 'prune', '--before', new Date(Date.now() - 200).toISOString()], b.credentials, b);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Chain 'node-a': pruned \d+ records? \(through record \d+/m);
+    assert.match(pruned.stdout, /^Chain 'node-b': pruned \d+ records? \(through record \d+/m);
+    const after = coff(['audit', 'verify'], a.credentials, a);
+    assert.equal(after.status, 0, after.stderr);
+    assert.match(after.stdout, /^Chain 'node-a': Audit trail verified: .*, pruned through record \d+\./m);
+    const offline = coff(['audit', 'verify', '--offline'], b.credentials, b, { COFFER_DATABASE_URL: db.url });
+    assert.equal(offline.status, 0, offline.stderr);
+    assert.match(offline.stdout, /^Chain 'node-b': Audit trail verified: .*, pruned through record \d+\./m);
+  });
 });
