@@ -226,7 +226,7 @@ export function publicKeyResult(keyId: string, pem: string, out: string | undefi
   return { exitCode: 0, lines: [`# audit signing key ${keyId} (Ed25519)`, pem.trimEnd()] };
 }
 
-export const NO_SIGNING_KEY = 'No audit signing key yet: start the server once to create it.';
+const NO_SIGNING_KEY = 'No audit signing key yet: start the server once to create it.';
 
 /** The newest audit signing key's public half (one key table for every chain). */
 export async function auditPublicKey(source: AuditSource, out: string | undefined): Promise<AuditCommandResult> {
