@@ -14,8 +14,7 @@ import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { accountIdProblem, AccountProblem, planNewAccount, type RootCredentials } from '../../domain/accounts.ts';
-import { AdminApiError, adminCall } from '../admin-client.ts';
-import { act, commandPath, UsageError } from './action.ts';
+import { act, UsageError } from './action.ts';
 import { clientOptions, withClientOptions, type ClientOptions } from './client-options.ts';
 import { privateDir, withIdentities } from './data-folder.ts';
 import { adminCaller, modeOf, offlineFolder, offlineHelp, online, whileRunning, withOfflineOptions, type Mode } from './offline.ts';
@@ -47,29 +46,27 @@ function printCreated(accountId: string, file: string): void {
   console.log(`Root credentials (account ${accountId}): ${file}`);
 }
 
-async function createOnline(cmd: Command, accountId: string, options: ClientOptions): Promise<number> {
+async function createOnline(cmd: Command, accountId: string, options: ClientOptions): Promise<number | void> {
   const out = resolve(cmd.opts<{ out?: string }>().out ?? accountCredentialsFile('.', accountId));
   const fd = openCredentialsFile(out);
-  let answer: Record<string, unknown>;
-  try {
-    answer = await adminCall(options, process.env, 'CreateAccount', { AccountId: accountId });
-  } catch (e) {
-    closeSync(fd);
-    rmSync(out, { force: true });
-    if (e instanceof AdminApiError) {
-      console.error(`coffer ${commandPath(cmd)}: ${e.code}: ${e.message}`);
-      return 1;
+  return online(cmd, async () => {
+    let answer: Record<string, unknown>;
+    try {
+      answer = await adminCaller(options)('CreateAccount', { AccountId: accountId });
+    } catch (e) {
+      // Refused or not reached: no credentials file is left behind.
+      closeSync(fd);
+      rmSync(out, { force: true });
+      throw e;
     }
-    throw e;
-  }
-  const { RootAccessKeyId: accessKeyId, RootSecretAccessKey: secretAccessKey } = answer;
-  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
-    closeSync(fd);
-    throw new Error(`the server created account ${accountId} but answered no root credentials`);
-  }
-  writeCredentials(fd, { accountId, accessKeyId, secretAccessKey });
-  printCreated(accountId, out);
-  return 0;
+    const { RootAccessKeyId: accessKeyId, RootSecretAccessKey: secretAccessKey } = answer;
+    if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
+      closeSync(fd);
+      throw new Error(`the server created account ${accountId} but answered no root credentials`);
+    }
+    writeCredentials(fd, { accountId, accessKeyId, secretAccessKey });
+    printCreated(accountId, out);
+  });
 }
 
 async function createOffline(accountId: string, mode: Mode): Promise<void> {
