@@ -36,7 +36,8 @@ import { queryCodec } from './server/query-codec.ts';
 import { cloudTrailCodec } from './server/cloudtrail-codec.ts';
 import { cloudHsmCodec } from './server/cloudhsm-codec.ts';
 import { adminCodec } from './server/admin-codec.ts';
-import { COFFER_ADMIN_OPERATIONS } from './operations/coffer/admin.ts';
+import { COFFER_ADMIN_OPERATIONS } from './operations/coffer/operations.ts';
+import type { AdminAudit } from './operations/coffer/admin-audit.ts';
 import { CLOUDHSM_OPERATIONS } from './operations/cloudhsm/registry.ts';
 import { createCloudHsmContextFactory } from './operations/cloudhsm/factory.ts';
 import { ClusterJobs } from './services/cluster-jobs.ts';
@@ -57,6 +58,7 @@ import { chainLogPath, digestLogFileOf, openDigestLogs } from './adapters/audit/
 import { pinPublicKeyFile, PUBLIC_KEY_FILE } from './adapters/audit/public-key-file.ts';
 import { loadOrCreateSigningKey } from './audit/signing-key.ts';
 import { AuditWriter } from './audit/writer.ts';
+import { pruneTrail } from './audit/prune.ts';
 import { healthReport, StorageHealth } from './server/health.ts';
 import { Coherence, topicsOf } from './services/coherence.ts';
 import type { AuditDigest } from './ports/audit.ts';
@@ -298,9 +300,17 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));
-  // Coffer's admin API (accounts): the home account's principals, authorized by their IAM policies.
+  // Coffer's admin API (accounts, the audit trail): the home account's principals, authorized by their IAM policies.
+  // The trail is every chain of the storage (each writer's), as the offline `coffer audit` reads it.
+  const trailChains = async (): Promise<string[]> => { const c = await auditStore.chains(); return c.includes(chain) ? c : [chain, ...c]; };
+  const adminAudit: AdminAudit = {
+    chains: trailChains,
+    store: (c) => (c === chain ? auditStore : backend.audit(c)),
+    flush: () => audit.flush(),
+    prune: async (beforeMs) => pruneTrail(await trailChains(), (c) => (c === chain ? auditStore : backend.audit(c)), beforeMs),
+  };
   const adminHandle = createPipeline(pipeline, adminCodec(COFFER_ADMIN_OPERATIONS, (caller, request, uow) => ({
-    caller, request, uow, homeAccountId: config.accountId, accounts: identities, now: () => now.now(),
+    caller, request, uow, homeAccountId: config.accountId, accounts: identities, audit: adminAudit, now: () => now.now(),
     authorizeAccount: (action, resource) => authorizer.authorizeAccount(caller, request, action, resource),
   })));
   const handle = createRouter({ kms: kmsHandle, query: queryHandle, cloudtrail: cloudTrailHandle, cloudhsm: cloudHsmHandle, coffer: adminHandle });

@@ -42,8 +42,11 @@ export async function loadOrCreateSigningKey(store: AuditStore, keyStore: KeySto
   return { keyId: id, privateKey: pair.privateKey, publicKey: pair.publicKey };
 }
 
+/** What holds the audit signing key's public half: a store, or the admin API's answer (cli/audit-api.ts). */
+export interface PublicKeySource { signingKey(): Promise<{ readonly id: string; readonly publicKey: Buffer } | undefined> }
+
 /** The public keys that verify digests, by key id (PEM export for `audit public-key`). */
-export async function publicKeysOf(store: AuditStore): Promise<Map<string, KeyObject>> {
+export async function publicKeysOf(store: Pick<AuditStore, 'signingKey'> | PublicKeySource): Promise<Map<string, KeyObject>> {
   const k = await store.signingKey();
   return new Map(k ? [[k.id, createPublicKey({ key: k.publicKey, format: 'der', type: 'spki' })]] : []);
 }

@@ -14,7 +14,7 @@ import { openSealedKeyStore, type SealSettings } from '../adapters/keystore/open
 import type { IdentityRepository } from '../ports/identity-repository.ts';
 import type { Storage, Work } from '../ports/storage.ts';
 import type { AuditRow } from '../ports/audit.ts';
-import type { AuditSource } from './audit.ts';
+import type { StoredAuditSource } from './audit.ts';
 
 /** Records read per query while a PostgreSQL chain is collected. */
 const PAGE = 1000;
@@ -75,7 +75,7 @@ export async function openIdentities(backend: Backend, dataDir: string, seal: Se
  * PAGE records (verification walks a synchronous iterable): the whole chain is held in memory while
  * it is read.
  */
-export function backendAuditSource(backend: Backend): AuditSource {
+export function backendAuditSource(backend: Backend): StoredAuditSource {
   return {
     // An empty database still has its first chain to report on (SQLite's '', as before chains).
     chains: async () => {

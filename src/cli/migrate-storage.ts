@@ -135,7 +135,7 @@ export async function migrateStorage(o: MigrateOptions): Promise<string[]> {
           if (!existsSync(to)) copyFileSync(from, to);
           lines.push(`Digest log of chain '${FIRST_CHAIN}' (the first chain ''): ${to} (a copy of ${from}).`);
         }
-        lines.push(`Done. Start Coffer on this data folder with COFFER_DATABASE_URL=${redactedUrl(o.to)}; run \`npm run coffer -- audit verify\` with it to check the trail.`);
+        lines.push(`Done. Start Coffer on this data folder with COFFER_DATABASE_URL=${redactedUrl(o.to)}; run \`npm run coffer -- audit verify --offline\` with it to check the trail.`);
         return lines;
       } finally {
         await target.close();
@@ -232,7 +232,7 @@ async function copyChain(db: Database.Database, box: SecretBox, target: Backend,
   };
   for (const row of auditRowsOf(db, 1000, chain)) {
     if (row.malformedColumn !== undefined) {
-      throw new Error(`audit record ${row.seq} of chain '${chain}' has a malformed ${row.malformedColumn} column: run \`npm run coffer -- audit verify\` on the SQLite installation first`);
+      throw new Error(`audit record ${row.seq} of chain '${chain}' has a malformed ${row.malformedColumn} column: run \`npm run coffer -- audit verify --offline\` on the SQLite installation first`);
     }
     batch.push(row);
     records++;

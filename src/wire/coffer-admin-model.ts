@@ -13,6 +13,10 @@ export const cofferAdminModel: KmsModel = {
   operations: {
     CreateAccount: { input: 'CreateAccountRequest', output: 'CreateAccountResponse', errors: ['ValidationException', 'EntityAlreadyExistsException', 'AccessDeniedException'] },
     ListAccounts: { input: 'ListAccountsRequest', output: 'ListAccountsResponse', errors: ['ValidationException', 'AccessDeniedException'] },
+    GetAuditPublicKey: { input: 'GetAuditPublicKeyRequest', output: 'GetAuditPublicKeyResponse', errors: ['NotFoundException', 'AccessDeniedException'] },
+    ExportAuditRecords: { input: 'ExportAuditRecordsRequest', output: 'ExportAuditRecordsResponse', errors: ['ValidationException', 'AccessDeniedException'] },
+    ListAuditDigests: { input: 'ListAuditDigestsRequest', output: 'ListAuditDigestsResponse', errors: ['ValidationException', 'AccessDeniedException'] },
+    PruneAuditTrail: { input: 'PruneAuditTrailRequest', output: 'PruneAuditTrailResponse', errors: ['ValidationException', 'AccessDeniedException'] },
   },
   shapes: {
     AccountIdType: { type: 'string', min: 12, max: 12, pattern: '^\\d{12}$' },
@@ -30,6 +34,47 @@ export const cofferAdminModel: KmsModel = {
     AccountListEntry: { type: 'structure', members: { AccountId: { shape: 'AccountIdType' }, CreatedAt: { shape: 'DateType' } } },
     AccountList: { type: 'list', member: { shape: 'AccountListEntry' } },
     ListAccountsResponse: { type: 'structure', members: { Accounts: { shape: 'AccountList' }, NextMarker: { shape: 'MarkerType' } } },
+    // The audit trail (operations/coffer/admin-audit.ts). Times of the chain (digests) are epoch
+    // milliseconds as stored, since a digest's signature covers them exactly.
+    ChainType: { type: 'string', max: 128 },
+    SeqType: { type: 'long', min: 0 },
+    EpochMillisType: { type: 'long', min: 0 },
+    HashType: { type: 'string', max: 128 },
+    TextType: { type: 'string' },
+    NextTokenType: { type: 'string', min: 1, max: 1024 },
+    PageLimitType: { type: 'integer', min: 1, max: 1000 },
+    GetAuditPublicKeyRequest: { type: 'structure', members: {} },
+    GetAuditPublicKeyResponse: { type: 'structure', members: { KeyId: { shape: 'TextType' }, PublicKey: { shape: 'TextType' } } },
+    ExportAuditRecordsRequest: {
+      type: 'structure',
+      members: { StartTime: { shape: 'DateType' }, EndTime: { shape: 'DateType' }, NextToken: { shape: 'NextTokenType' }, Limit: { shape: 'PageLimitType' } },
+    },
+    ExportedAuditRecord: {
+      type: 'structure',
+      members: { Chain: { shape: 'ChainType' }, Seq: { shape: 'SeqType' }, PrevHash: { shape: 'HashType' }, Hash: { shape: 'HashType' }, Record: { shape: 'TextType' } },
+    },
+    ExportedAuditRecordList: { type: 'list', member: { shape: 'ExportedAuditRecord' } },
+    ExportAuditRecordsResponse: { type: 'structure', members: { Records: { shape: 'ExportedAuditRecordList' }, NextToken: { shape: 'NextTokenType' } } },
+    ListAuditDigestsRequest: { type: 'structure', members: { NextToken: { shape: 'NextTokenType' }, Limit: { shape: 'PageLimitType' } } },
+    AuditDigestEntry: {
+      type: 'structure',
+      members: {
+        Chain: { shape: 'ChainType' }, SeqFrom: { shape: 'SeqType' }, SeqTo: { shape: 'SeqType' }, LastHash: { shape: 'HashType' },
+        FirstTime: { shape: 'EpochMillisType' }, LastTime: { shape: 'EpochMillisType' }, CreatedAt: { shape: 'EpochMillisType' },
+        PrevDigestHash: { shape: 'HashType' }, KeyId: { shape: 'TextType' }, Signature: { shape: 'TextType' },
+      },
+    },
+    AuditDigestList: { type: 'list', member: { shape: 'AuditDigestEntry' } },
+    AuditAnchorEntry: { type: 'structure', members: { Chain: { shape: 'ChainType' }, Seq: { shape: 'SeqType' }, Hash: { shape: 'HashType' } } },
+    AuditAnchorList: { type: 'list', member: { shape: 'AuditAnchorEntry' } },
+    ListAuditDigestsResponse: {
+      type: 'structure',
+      members: { Digests: { shape: 'AuditDigestList' }, Anchors: { shape: 'AuditAnchorList' }, NextToken: { shape: 'NextTokenType' } },
+    },
+    PruneAuditTrailRequest: { type: 'structure', members: { Before: { shape: 'DateType' } }, required: ['Before'] },
+    PrunedChain: { type: 'structure', members: { Chain: { shape: 'ChainType' }, Pruned: { shape: 'SeqType' }, AnchorSeq: { shape: 'SeqType' } } },
+    PrunedChainList: { type: 'list', member: { shape: 'PrunedChain' } },
+    PruneAuditTrailResponse: { type: 'structure', members: { Pruned: { shape: 'SeqType' }, Chains: { shape: 'PrunedChainList' } } },
   },
 };
 

@@ -59,7 +59,7 @@ function verifyCli(i: Install, ...args: string[]) {
   return verifyWithLog(i, i.secondLog, ...args);
 }
 function verifyWithLog(i: Install, secondLog: string, ...args: string[]) {
-  return spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', ...args], {
+  return spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', '--offline', ...args], {
     cwd: REPO_ROOT, encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: i.data, COFFER_AUDIT_DIGEST_LOG: secondLog },
   });

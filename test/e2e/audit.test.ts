@@ -313,7 +313,7 @@ test('no secret is in the audit store, an export or the logs; audit verify passe
   assert.equal(code, 0);
   const dir = coffer.dataDir;
   const exported = join(dir, 'trail.jsonl');
-  const exp = cli(['audit', 'export', '--out', exported], dir);
+  const exp = cli(['audit', 'export', '--offline', '--out', exported], dir);
   assert.equal(exp.status, 0, exp.stderr);
   const lines = readFileSync(exported, 'utf8').trim().split('\n');
   assert.ok(lines.length > 70, `${lines.length} records exported`);
@@ -345,10 +345,10 @@ test('no secret is in the audit store, an export or the logs; audit verify passe
   assert.ok(signingKey && signingKey.public_key.length > 0 && signingKey.wrapped.length > 0);
   assert.ok(logs.includes('"msg":"request"') && logs.includes('"principal":"arn:aws:iam::111122223333:user/bob"'), 'one log line per request with the principal');
 
-  const ok = cli(['audit', 'verify'], dir);
+  const ok = cli(['audit', 'verify', '--offline'], dir);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /Audit trail verified: \d+ records/);
-  const pub = cli(['audit', 'public-key'], dir);
+  const pub = cli(['audit', 'public-key', '--offline'], dir);
   assert.match(pub.stdout, /-----BEGIN PUBLIC KEY-----/);
 
   const copy = newDataDir();
@@ -359,7 +359,7 @@ test('no secret is in the audit store, an export or the logs; audit verify passe
     t.prepare("UPDATE audit_records SET record = replace(record, 'AccessDeniedException', 'NoError') WHERE record LIKE '%AccessDeniedException%' AND event_name = 'Encrypt'").run();
     const seq = t.prepare<[], { seq: number }>("SELECT seq FROM audit_records WHERE record LIKE '%NoError%'").get()?.seq;
     t.close();
-    const bad = cli(['audit', 'verify'], copy);
+    const bad = cli(['audit', 'verify', '--offline'], copy);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, new RegExp(`First bad record: ${seq} .*kind: changed`));
   } finally {
@@ -370,7 +370,7 @@ test('no secret is in the audit store, an export or the logs; audit verify passe
 test('audit commands refuse a data folder whose server is running', async () => {
   const running = await startCoffer();
   try {
-    const r = cli(['audit', 'verify'], running.dataDir);
+    const r = cli(['audit', 'verify', '--offline'], running.dataDir);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /in use: a running Coffer server holds its owner lock/);
   } finally {

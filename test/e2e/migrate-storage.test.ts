@@ -133,7 +133,7 @@ test('migrate-storage: a SQLite installation serves from PostgreSQL after the co
     assert.equal(await p.stop(), 0);
     coffer = undefined;
 
-    const verified = cli(dataDir, ['audit', 'verify'], db.url);
+    const verified = cli(dataDir, ['audit', 'verify', '--offline'], db.url);
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);
     assert.match(verified.stdout, /Chain 'main': Audit trail verified: \d+ records/);
     assert.doesNotMatch(verified.stdout, /No digest log at .*audit-digests\.main\.jsonl/);
@@ -192,7 +192,7 @@ test('audit verify on PostgreSQL passes, then names the record changed in the da
     const keyId = ((await kmsOk(coffer, 'CreateKey', {})).KeyMetadata as { KeyId: string }).KeyId;
     for (let i = 0; i < 5; i++) await kmsOk(coffer, 'Encrypt', { KeyId: keyId, Plaintext: b64(`p${i}`) });
     assert.equal(await coffer.stop(), 0);
-    const ok = cli(dataDir, ['audit', 'verify'], db.url);
+    const ok = cli(dataDir, ['audit', 'verify', '--offline'], db.url);
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /Audit trail verified: \d+ records/);
 
@@ -202,13 +202,13 @@ test('audit verify on PostgreSQL passes, then names the record changed in the da
     assert.ok(row, 'an Encrypt record');
     const n = await client.query("UPDATE audit_records SET record = replace(record, '\"Encrypt\"', '\"Decrypt\"') WHERE chain = $1 AND seq = $2", [row.chain, row.seq]);
     assert.equal(n.rowCount, 1);
-    const bad = cli(dataDir, ['audit', 'verify'], db.url);
+    const bad = cli(dataDir, ['audit', 'verify', '--offline'], db.url);
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stderr, /Audit trail FAILED verification/);
     assert.match(bad.stderr, new RegExp(`First bad record: ${row.seq} \\(eventID ${row.event_id}\\)`));
 
     const exported = join(dataDir, 'trail.jsonl');
-    const exp = cli(dataDir, ['audit', 'export', '--out', exported, '--chain'], db.url);
+    const exp = cli(dataDir, ['audit', 'export', '--offline', '--out', exported, '--chain'], db.url);
     assert.equal(exp.status, 0, exp.stderr);
     const lines = readFileSync(exported, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { chain: string; seq: number });
     assert.ok(lines.length >= 6 && lines.every((l) => l.chain === row.chain), 'every record, with its chain');

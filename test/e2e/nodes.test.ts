@@ -193,7 +193,7 @@ describe('two nodes on one PostgreSQL database', { skip }, () => {
       await again.stop();
       removeDataDir(node.dataDir);
     }
-    const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify'], {
+    const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', '--offline'], {
       cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: a.dataDir, COFFER_DATABASE_URL: db.url },
     });
     assert.equal(r.status, 0, `audit verify after the kills:\n${r.stdout}${r.stderr}`);

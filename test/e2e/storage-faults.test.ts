@@ -47,7 +47,7 @@ const errorOf = async (p: Promise<unknown>): Promise<{ name: string; message: st
 };
 
 const verifyTrail = (dataDir: string): { status: number | null; out: string } => {
-  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify'], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', '--offline'], {
     cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: dataDir }, encoding: 'utf8',
   });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };

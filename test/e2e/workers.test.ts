@@ -29,7 +29,7 @@ test('SIGTERM to the primary stops every worker gracefully; every chain of the t
   assert.equal(await coffer.stop(), 0);
   for (const pid of pids) assert.throws(() => process.kill(Number(pid), 0), 'worker gone');
   const url = await databaseFor(coffer.dataDir);
-  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify'], {
+  const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', '--offline'], {
     cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COFFER_DATA_DIR: coffer.dataDir, ...(url !== undefined ? { COFFER_DATABASE_URL: url } : {}) },
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -20,7 +20,7 @@ export const DIGEST_LOG_FILE = 'audit-digests.jsonl';
 export class DigestLogMismatch extends Error {
   constructor(what: string) {
     super(`${what}: the database's tail was cut, or the database was replaced or restored from an older copy. ` +
-      'See what is missing with `npm run coffer -- audit verify`; to go on with this database all the same, move the log aside (keep it) and start again');
+      'See what is missing with `npm run coffer -- audit verify --offline`; to go on with this database all the same, move the log aside (keep it) and start again');
   }
 }
 

@@ -51,7 +51,7 @@ export function pinPublicKeyFile(path: string, key: DatabaseKey | undefined, dat
     const held = key === undefined ? 'has no audit signing key (a new database)' : `has another audit signing key (id ${key.id})`;
     throw new PublicKeyMismatch(
       `the audit public key in ${path} is not the key of the database ${database}, which ${held}: either the database or that file was replaced. ` +
-      'Check the database with `npm run coffer -- audit verify --public-key <a copy of the key kept elsewhere>`; only once it is known to be the right one, move the file aside and start again',
+      'Check the database with `npm run coffer -- audit verify --offline --public-key <a copy of the key kept elsewhere>`; only once it is known to be the right one, move the file aside and start again',
     );
   }
   if (key === undefined) return 'none';

@@ -12,12 +12,12 @@
  */
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { accountIdProblem, AccountProblem, planNewAccount, type RootCredentials } from '../../domain/accounts.ts';
-import { AdminApiError, adminCall } from '../admin-client.ts';
-import { act, commandPath, UsageError } from './action.ts';
+import { act, UsageError } from './action.ts';
 import { clientOptions, withClientOptions, type ClientOptions } from './client-options.ts';
-import { dataFolder, privateDir, SERVER_STOPPED, withIdentities } from './data-folder.ts';
+import { privateDir, withIdentities } from './data-folder.ts';
+import { adminCaller, modeOf, offlineFolder, offlineHelp, online, whileRunning, withOfflineOptions, type Mode } from './offline.ts';
 import { printRows } from './output.ts';
 
 export const accountCredentialsFile = (dataDir: string, accountId: string): string => join(dataDir, 'accounts', accountId, 'root-credentials.json');
@@ -46,49 +46,27 @@ function printCreated(accountId: string, file: string): void {
   console.log(`Root credentials (account ${accountId}): ${file}`);
 }
 
-interface Mode { readonly offline: boolean; readonly dataDir?: string | undefined }
-
-const modeOf = (cmd: Command): Mode => {
-  const o = cmd.opts<{ offline?: boolean; dataDir?: string }>();
-  return { offline: o.offline === true || o.dataDir !== undefined, dataDir: o.dataDir };
-};
-
-/** The configuration and data folder of the offline path (`--data-dir` over COFFER_DATA_DIR). */
-const offlineFolder = (mode: Mode) => dataFolder(mode.dataDir === undefined ? process.env : { ...process.env, COFFER_DATA_DIR: mode.dataDir });
-
-/** The owner-lock refusal, with the way that works while the server runs. */
-function whileRunning<T>(run: () => Promise<T>): Promise<T> {
-  return run().catch((e: unknown) => {
-    if (e instanceof Error && /a running Coffer server holds its owner lock/.test(e.message)) {
-      throw new Error(`${e.message} Or leave out --offline/--data-dir: then the command asks the running server.`);
-    }
-    throw e;
-  });
-}
-
-async function createOnline(cmd: Command, accountId: string, options: ClientOptions): Promise<number> {
+async function createOnline(cmd: Command, accountId: string, options: ClientOptions): Promise<number | void> {
   const out = resolve(cmd.opts<{ out?: string }>().out ?? accountCredentialsFile('.', accountId));
   const fd = openCredentialsFile(out);
-  let answer: Record<string, unknown>;
-  try {
-    answer = await adminCall(options, process.env, 'CreateAccount', { AccountId: accountId });
-  } catch (e) {
-    closeSync(fd);
-    rmSync(out, { force: true });
-    if (e instanceof AdminApiError) {
-      console.error(`coffer ${commandPath(cmd)}: ${e.code}: ${e.message}`);
-      return 1;
+  return online(cmd, async () => {
+    let answer: Record<string, unknown>;
+    try {
+      answer = await adminCaller(options)('CreateAccount', { AccountId: accountId });
+    } catch (e) {
+      // Refused or not reached: no credentials file is left behind.
+      closeSync(fd);
+      rmSync(out, { force: true });
+      throw e;
     }
-    throw e;
-  }
-  const { RootAccessKeyId: accessKeyId, RootSecretAccessKey: secretAccessKey } = answer;
-  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
-    closeSync(fd);
-    throw new Error(`the server created account ${accountId} but answered no root credentials`);
-  }
-  writeCredentials(fd, { accountId, accessKeyId, secretAccessKey });
-  printCreated(accountId, out);
-  return 0;
+    const { RootAccessKeyId: accessKeyId, RootSecretAccessKey: secretAccessKey } = answer;
+    if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
+      closeSync(fd);
+      throw new Error(`the server created account ${accountId} but answered no root credentials`);
+    }
+    writeCredentials(fd, { accountId, accessKeyId, secretAccessKey });
+    printCreated(accountId, out);
+  });
 }
 
 async function createOffline(accountId: string, mode: Mode): Promise<void> {
@@ -125,27 +103,21 @@ async function createAccount(cmd: Command): Promise<number | void> {
   }
 }
 
-async function listOnline(cmd: Command, options: ClientOptions): Promise<number> {
+async function listOnline(cmd: Command, options: ClientOptions): Promise<number | void> {
+  const call = adminCaller(options);
   const rows: { AccountId: string; CreatedAt: string }[] = [];
-  let marker: string | undefined;
-  try {
+  return online(cmd, async () => {
+    let marker: string | undefined;
     do {
-      const page = await adminCall(options, process.env, 'ListAccounts', marker === undefined ? {} : { Marker: marker });
+      const page = await call('ListAccounts', marker === undefined ? {} : { Marker: marker });
       for (const a of (Array.isArray(page.Accounts) ? page.Accounts : []) as { AccountId?: unknown; CreatedAt?: unknown }[]) {
         rows.push({ AccountId: String(a.AccountId), CreatedAt: typeof a.CreatedAt === 'number' ? new Date(a.CreatedAt * 1000).toISOString() : '' });
       }
       marker = typeof page.NextMarker === 'string' ? page.NextMarker : undefined;
     } while (marker !== undefined);
-  } catch (e) {
-    if (e instanceof AdminApiError) {
-      console.error(`coffer ${commandPath(cmd)}: ${e.code}: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
-  if (options.output === 'json') console.log(JSON.stringify({ Accounts: rows }, null, 2));
-  else printRows('table', rows, [['AccountId', 'Account'], ['CreatedAt', 'Created']]);
-  return 0;
+    if (options.output === 'json') console.log(JSON.stringify({ Accounts: rows }, null, 2));
+    else printRows('table', rows, [['AccountId', 'Account'], ['CreatedAt', 'Created']]);
+  });
 }
 
 async function listOffline(mode: Mode): Promise<void> {
@@ -165,29 +137,17 @@ async function listOffline(mode: Mode): Promise<void> {
   }));
 }
 
-const OFFLINE_HELP = `
-By default the command calls the running server (--endpoint-url) with your AWS credentials: the
-home account's root (COFFER_ACCOUNT_ID), or an IAM principal of it whose policies allow
-coffer:CreateAccount / coffer:ListAccounts. --offline (or --data-dir) opens the storage itself,
-for disaster recovery; nothing is audited then.
-${SERVER_STOPPED}`;
-
-/** --offline and --data-dir, the way around the server. */
-function withOfflineOptions(cmd: Command): Command {
-  return cmd.option('--offline', 'work on the storage directly (COFFER_DATA_DIR or COFFER_DATABASE_URL), not through the server')
-    .addOption(new Option('--data-dir <dir>', 'the data folder to work on directly (implies --offline; default COFFER_DATA_DIR, else ./data)'))
-    .addHelpText('after', OFFLINE_HELP);
-}
+const ACTIONS = ['coffer:CreateAccount', 'coffer:ListAccounts'];
 
 export function accountsCommand(program: Command): void {
   const accounts = program.command('accounts').description('accounts and their root credentials, through the running server (or --offline on its storage)')
-    .addHelpText('after', OFFLINE_HELP);
+    .addHelpText('after', offlineHelp(ACTIONS));
   const create = accounts.command('create').argument('<account-id>', '12-digit account id, e.g. 444455556666')
     .description('add an account; its root credentials go to --out (mode 0600), only the path is printed')
     .option('--out <file>', 'where the new root credentials go (default ./accounts/<id>/root-credentials.json; offline: <data>/accounts/<id>/root-credentials.json)');
-  act(withOfflineOptions(withClientOptions(create, { output: false })), (cmd) => createAccount(cmd));
+  act(withOfflineOptions(withClientOptions(create, { output: false }), ACTIONS), (cmd) => createAccount(cmd));
   const list = accounts.command('list').description('the accounts (offline: with their user and role counts and where their root credentials are)');
-  act(withOfflineOptions(withClientOptions(list, { output: true })), (cmd) => {
+  act(withOfflineOptions(withClientOptions(list, { output: true }), ACTIONS), (cmd) => {
     const mode = modeOf(cmd);
     return mode.offline ? listOffline(mode) : listOnline(cmd, clientOptions(cmd, process.env));
   });

@@ -30,7 +30,9 @@ export function backupCommand(program: Command): void {
   act(backup.command('restore').description('check a backup and put it into a new or empty folder, whose seal the operator brings')
     .argument('<file>', 'the backup file')
     .option('--data-dir <folder>', 'a new or empty folder to restore into (required)')
-    .addHelpText('after', '\nStart the restored installation only after bringing its seal (root.key, the passphrase or the token).'),
+    .addHelpText('after', `\nDisaster recovery: writes a new or empty data folder, never one a server runs on; there is no way
+through the server's API, by design. Start the restored installation only after bringing its seal
+(root.key, the passphrase or the token).`),
   (cmd) => {
     const { dataDir } = cmd.opts<{ dataDir?: string }>();
     if (dataDir === undefined) throw new UsageError('backup restore needs --data-dir <new folder>');

@@ -51,3 +51,10 @@ export async function withIdentities<T>(config: Config, dataDir: string, body: (
 export const SERVER_STOPPED = `Needs the Coffer server stopped when the storage is the data folder's SQLite database
 (COFFER_DATA_DIR, default ./data: the server holds its owner lock); with COFFER_DATABASE_URL set it
 works on that PostgreSQL database while nodes serve.`;
+
+/**
+ * Help text for the maintenance and disaster-recovery commands (migrate-storage, seal migrate,
+ * backup restore): they work on the storage itself, never through the server's API, by design.
+ */
+export const MAINTENANCE = `Maintenance or disaster recovery: works on the data folder itself, with the Coffer server stopped
+(it holds the data folder's owner lock); there is no way through the server's API, by design.`;

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { migrateStorage } from '../migrate-storage.ts';
 import { migrateSeal } from '../../adapters/keystore/seal-migration.ts';
 import { act, printLines, UsageError } from './action.ts';
-import { dataFolder, sealOf, withBackend } from './data-folder.ts';
+import { dataFolder, MAINTENANCE, sealOf, withBackend } from './data-folder.ts';
 
 const SEAL_KINDS = ['key-file', 'passphrase', 'pkcs11'] as const;
 type SealKindName = typeof SEAL_KINDS[number];
@@ -20,9 +20,9 @@ const sealKind = (value: string | undefined, option: string): SealKindName => {
 };
 
 export function migrateStorageCommand(program: Command): void {
-  act(program.command('migrate-storage').description('copy the data folder\'s SQLite installation into an empty PostgreSQL database')
+  act(program.command('migrate-storage').description('copy the data folder\'s SQLite installation into an empty PostgreSQL database (maintenance, with the server stopped)')
     .option('--to <url>', 'postgres://user:password@host:5432/database (required)')
-    .addHelpText('after', '\nNeeds the Coffer server stopped (it holds the data folder\'s owner lock). The database password is never printed.'),
+    .addHelpText('after', `\n${MAINTENANCE} The database password is never printed.`),
   async (cmd) => {
     const { to } = cmd.opts<{ to?: string }>();
     if (to === undefined || !/^postgres(ql)?:\/\//.test(to)) throw new UsageError('migrate-storage needs --to <postgres://user:password@host:5432/database>');
@@ -35,12 +35,13 @@ export function migrateStorageCommand(program: Command): void {
 }
 
 export function sealCommand(program: Command): void {
-  const seal = program.command('seal').description('the root seal that wraps the domain keys');
+  const seal = program.command('seal').description('the root seal that wraps the domain keys (maintenance, with the server stopped)')
+    .addHelpText('after', `\n${MAINTENANCE}`);
   act(seal.command('migrate').description('rewrap the data folder\'s domain keys from one root seal to another')
     .option('--from <seal>', 'the seal that opens the data folder now: key-file, passphrase or pkcs11 (required)')
     .option('--to <seal>', 'the seal to move to: key-file, passphrase or pkcs11 (required)')
     .addHelpText('after', `
-Needs the Coffer server stopped. Each seal's settings come from the environment
+${MAINTENANCE} Each seal's settings come from the environment
 (COFFER_ROOT_PASSPHRASE, COFFER_PKCS11_MODULE, COFFER_SEAL_PKCS11_*).`),
   async (cmd) => {
     const o = cmd.opts<{ from?: string; to?: string }>();

@@ -12,6 +12,9 @@
  * - ListAccounts {Marker?, Limit?} → {Accounts: [{AccountId, CreatedAt}], NextMarker?}: in account-id
  *   order, Limit 1–1000 (default 100); the marker is the last account id of the previous page.
  *
+ * The audit trail's operations (GetAuditPublicKey, ExportAuditRecords, ListAuditDigests,
+ * PruneAuditTrail) are in admin-audit.ts; COFFER_ADMIN_OPERATIONS (operations.ts) holds them all.
+ *
  * Who may call: principals of the home account (COFFER_ACCOUNT_ID) only, its root always, its IAM
  * users and roles when their IAM policies allow the action; anyone else is AccessDeniedException.
  */
@@ -21,6 +24,7 @@ import { AccountProblem, planNewAccount } from '../../domain/accounts.ts';
 import type { AccountRecord } from '../../domain/identity.ts';
 import type { UnitOfWork } from '../../ports/changes.ts';
 import type { Caller, RequestInfo } from '../context.ts';
+import type { AdminAudit } from './admin-audit.ts';
 
 export { COFFER_ADMIN_TARGET_PREFIX } from '../../wire/coffer-admin-model.ts';
 
@@ -31,6 +35,8 @@ export interface AdminContext {
   readonly homeAccountId: string;
   readonly accounts: { getAccount(accountId: string): Promise<AccountRecord | undefined>; listAccounts(): Promise<AccountRecord[]> };
   readonly uow: UnitOfWork;
+  /** The audit trail, every chain of it (admin-audit.ts). */
+  readonly audit: AdminAudit;
   now(): number;
   /** Rejects with AccessDeniedException unless the caller's IAM policies allow `action` (the root user: always). */
   authorizeAccount(action: string, resource: string): Promise<void>;
@@ -42,7 +48,7 @@ export interface AdminOperation {
 }
 
 /** Only the home account's principals administer; then their IAM policies decide (the root: allowed). */
-async function authorize(ctx: AdminContext, operation: string): Promise<void> {
+export async function authorize(ctx: AdminContext, operation: string): Promise<void> {
   const action = `coffer:${operation}`;
   if (ctx.caller.accountId !== ctx.homeAccountId) {
     throw new AccessDeniedException(`User: ${ctx.caller.arn} is not authorized to perform: ${action}: only principals of the home account ${ctx.homeAccountId} administer this Coffer`);
@@ -84,5 +90,3 @@ export const listAccounts: AdminOperation = {
     };
   },
 };
-
-export const COFFER_ADMIN_OPERATIONS: ReadonlyMap<string, AdminOperation> = new Map([createAccount, listAccounts].map((op) => [op.name, op]));
