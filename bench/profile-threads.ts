@@ -22,7 +22,7 @@ const proc = spawn('taskset', ['-c', '0', process.execPath, ...cofferArgs('main'
 });
 const port = await new Promise<number>((ok) => {
   let out = '';
-  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); const m = /listening on (?:https?:\/\/127\.0\.0\.1:)?(\d+)/.exec(out); if (m) ok(Number(m[1])); });
+  proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); const m = /listening on (?:https?:\/\/127\.0\.0\.1:)?(\d+)/.exec(out); if (m) ok(Number(m[1])); });
 });
 const call = async (target: string, body: object): Promise<Record<string, unknown>> => {
   const text = JSON.stringify(body);
