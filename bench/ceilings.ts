@@ -1,6 +1,8 @@
 /**
- * The two ceilings Coffer's Encrypt is measured against, on the same machine and core:
+ * The ceilings Coffer's Encrypt is measured against, on the same machine and core:
  *   bare     — node:http answering a canned Encrypt response (HTTP and keep-alive alone)
+ *   sigv4    — the same, after verifying the request's SigV4 signature (Coffer's verifier): the
+ *              baseline of the hot-path targets (bench/hotpath.ts)
  *   minimal  — SigV4 verification (Coffer's verifier), JSON parse, AES-256-GCM of the plaintext
  *              with a fresh IV, JSON answer; no storage, no authorization, no audit, no logs
  * Prints "listening on <port>" once ready.
@@ -25,7 +27,14 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     let body = canned;
     let status = 200;
-    if (mode === 'minimal') {
+    if (mode === 'sigv4') {
+      try {
+        verifier.verify({ method: req.method ?? 'POST', path: '/', query: '', headers: req.headers, body: Buffer.concat(chunks) });
+      } catch (e) {
+        status = 400;
+        body = JSON.stringify({ __type: 'InvalidSignatureException', message: e instanceof Error ? e.message : '' });
+      }
+    } else if (mode === 'minimal') {
       try {
         const raw = Buffer.concat(chunks);
         verifier.verify({ method: req.method ?? 'POST', path: '/', query: '', headers: req.headers, body: raw });

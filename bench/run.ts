@@ -24,6 +24,8 @@
  * the old `tsx src/main.ts`: first signed answer, memory, Encrypt c=16);
  * BENCH_ONLY=storage the storage cells alone; BENCH_ONLY=cloudhsm the CloudHSM cells alone (bench/cloudhsm.ts:
  * Encrypt and GenerateDataKey at c=16 on an AWS_CLOUDHSM key on SoftHSM2 beside a software key);
+ * BENCH_ONLY=hotpath the hot-path cells alone (bench/hotpath.ts: CPU per request, throughput and p99 of
+ * Encrypt, Decrypt, GenerateDataKey, Sign and CreateKey as ratios to a bare SigV4 server, three runs);
  * BENCH_ONLY=files the file-encryption cells alone (bench/files.ts: the ESDK's suites and frame
  * lengths, then `coffer encrypt`/`decrypt` of a 1 GiB file: MB/s and peak memory).
  *
@@ -43,6 +45,7 @@ import { runStorageBench, storageMarkdown, type StorageResult } from './storage.
 import { cloudHsmMarkdown, runCloudHsmBench, type CloudHsmResult } from './cloudhsm.ts';
 import { runStartupBench, startupMarkdown, type StartupCell } from './startup.ts';
 import { filesMarkdown, runFilesBench, type FilesResult } from './files.ts';
+import { hotPathMarkdown, runHotPathBench, type HotPathResult } from './hotpath.ts';
 import { cofferArgs } from '../scripts/server-command.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -287,6 +290,24 @@ async function main(): Promise<void> {
     ]);
   }
 
+  let hotpath: HotPathResult | undefined;
+  if (ONLY === '' || ONLY === 'hotpath') {
+    hotpath = await runHotPathBench({
+      plaintext, call, runs: Number(process.env.BENCH_HOTPATH_RUNS ?? '3'),
+      startCeiling: async (mode) => {
+        const s = await startProcess(pin(0, [process.execPath, '--import', 'tsx', 'bench/ceilings.ts', mode]), { BENCH_AKID: creds.accessKeyId, BENCH_SECRET: creds.secretAccessKey });
+        return { pid: s.proc.pid, port: s.port, stop: s.stop };
+      },
+      startCoffer: async (env) => {
+        const dataDir = mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+        // startCoffer's info level is the default a fresh install runs at.
+        const s = await startCoffer(dataDir, env.COFFER_AUDIT !== 'false', { ...NO_QUOTAS, ...env });
+        return { pid: s.proc.pid, port: s.port, stop: async () => { await s.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+      },
+      load: (port, target, body, concurrency, durationMs) => load({ port, requests: [{ target, body }], concurrency }, durationMs ?? SECONDS * 1000, 0),
+    });
+  }
+
   let files: FilesResult | undefined;
   if (ONLY === '' || ONLY === 'files') {
     files = await runFilesBench({
@@ -309,9 +330,10 @@ async function main(): Promise<void> {
   const hsmCells = cloudhsm ? cloudHsmMarkdown(cloudhsm) : undefined;
   const starts = startup ? startupMarkdown(startup) : undefined;
   const fileCells = files ? filesMarkdown(files) : undefined;
+  const hot = hotpath ? hotPathMarkdown(hotpath) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? []), ...(fileCells?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? []), ...(fileCells?.targets ?? []), ...(hot?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -323,10 +345,11 @@ async function main(): Promise<void> {
     ...(hsmCells?.targets ?? []),
     ...(starts?.targets ?? []),
     ...(fileCells?.targets ?? []),
+    ...(hot?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), ...(files ? { files } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), ...(files ? { files } : {}), ...(hotpath ? { hotpath } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -341,6 +364,7 @@ async function main(): Promise<void> {
     ...(hsmCells?.lines ?? []),
     ...(starts?.lines ?? []),
     ...(fileCells?.lines ?? []),
+    ...(hot?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');

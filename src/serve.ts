@@ -208,6 +208,9 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     onError: (what, e) => { log.error(what, { cause: e instanceof Error ? e.message : String(e) }); storageHealth.report(e); },
     onFailure: config.auditOnFailure, maxQueueRecords: config.auditQueueMaxRecords, maxQueueAgeMs: config.auditQueueMaxSeconds * 1000,
     onDigest: (d) => { chainDigests.push(d); digestLogs.append(d); },
+    // Alone on its storage, a process may let a change be seen before its fsync: every answer
+    // waits for it (audit/group-sync.ts). Where others read the storage, they could not wait.
+    groupCommit: !shared,
   });
   const sink = config.auditEnabled ? audit : unrecordedSink(storage);
   const metrics = createMetrics({

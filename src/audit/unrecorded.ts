@@ -1,6 +1,6 @@
 /**
  * The sink when the audit trail is off (COFFER_AUDIT=false, only to measure its cost): calls go
- * unrecorded, and a change set commits on its own.
+ * unrecorded, and a change set commits on its own, durably (no group commit).
  */
 import type { AuditSink } from '../ports/audit.ts';
 import type { Storage } from '../ports/storage.ts';
@@ -10,5 +10,6 @@ export function unrecordedSink(storage: Storage): AuditSink {
     record: () => undefined,
     commit: async (changes) => { await storage.commit({ changes }); },
     accepting: () => true,
+    settled: () => undefined,
   };
 }

@@ -11,6 +11,10 @@
  *   Under load the queue is written ahead in batches of BATCH_ROWS rows, each a commit that
  *   reaches the operating system without an fsync (a killed process loses none of them) and is
  *   made durable by the group commit: no single write holds the event loop for long.
+ * - With `groupCommit` (a process alone on its storage), a commit asked for with `durable: false`
+ *   (a call's state change) is written without an fsync and visible at once; one sync then covers
+ *   every such commit made meanwhile, and `settled()` tells the answers to wait for it
+ *   (group-sync.ts). Without it, every commit of a change is durable on resolve.
  * - Every `digestEveryRecords` records, every `digestIntervalMs` and on close, a digest of the
  *   records since the last one is signed (Ed25519) and stored.
  * - When records cannot be written (a full disk, an I/O error), the queue is bounded (records and
@@ -22,13 +26,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
-import type { ApiCall, AuditAnchor, AuditDigest, AuditRow, AuditSink, AuditStore, ChainHead, ServiceEvent } from '../ports/audit.ts';
+import type { ApiCall, AuditAnchor, AuditCommitOptions, AuditDigest, AuditRow, AuditSink, AuditStore, ChainHead, ServiceEvent } from '../ports/audit.ts';
 import type { Change } from '../ports/changes.ts';
 import type { Storage } from '../ports/storage.ts';
 import { apiCallRecord, droppedRecordsRecord, serviceEventRecord, type CloudTrailRecord, type RecordIndex } from './record.ts';
 import { describeFault } from '../errors/storage-fault.ts';
 import { chainHashBytes, digestHash, GENESIS, signDigest } from './chain.ts';
 import type { AuditSigner } from './signing-key.ts';
+import { GroupSync } from './group-sync.ts';
 
 export interface AuditWriterOptions {
   readonly store: AuditStore;
@@ -55,6 +60,11 @@ export interface AuditWriterOptions {
    * it); what it throws goes to onError.
    */
   readonly onDigest?: (d: AuditDigest) => void;
+  /**
+   * Changes committed with `durable: false` share one fsync (group-sync.ts). Only for a process
+   * alone on its storage (no other process may read a change before it is durable).
+   */
+  readonly groupCommit?: boolean;
 }
 
 export type AuditFailureMode = 'refuse' | 'continue';
@@ -70,6 +80,10 @@ export interface AuditStats {
   readonly dropped: number;
   /** Whether new calls are refused right now. */
   readonly refusing: boolean;
+  /** Syncs that made group-committed changes durable (each covering one or more). */
+  readonly groupSyncs: number;
+  /** Changes committed with `durable: false` under group commit. */
+  readonly groupCommits: number;
 }
 
 /** A record built and waiting for its chain position. */
@@ -140,8 +154,10 @@ export class AuditWriter implements AuditSink {
   private droppedTotal = 0;
   private readonly maxQueue: number;
   private readonly maxAgeMs: number;
+  private readonly group: GroupSync;
 
   private constructor(private readonly o: AuditWriterOptions) {
+    this.group = new GroupSync(() => o.storage.sync());
     this.maxQueue = o.maxQueueRecords ?? DEFAULT_MAX_QUEUE;
     this.maxAgeMs = o.maxQueueAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
@@ -192,25 +208,41 @@ export class AuditWriter implements AuditSink {
    * and every record queued before it, in one transaction. Throws what the storage throws; the
    * queued records then wait for the next commit.
    */
-  async commit(changes: readonly Change[], call: ApiCall | undefined, events: readonly ServiceEvent[] = []): Promise<void> {
+  async commit(changes: readonly Change[], call: ApiCall | undefined, events: readonly ServiceEvent[] = [], options?: AuditCommitOptions): Promise<void> {
     const own = [...(call ? [this.build(call)] : []), ...events.map((e) => this.buildEvent(e))];
+    if (options?.durable === false && this.o.groupCommit === true) {
+      await this.commitWith(changes, own, false);
+      this.unsynced = true;
+      this.group.committed();
+      return;
+    }
+    const mark = this.group.mark();
     await this.commitWith(changes, own, true);
     this.unsynced = false; // that durable commit synced the log, with every earlier batch in it
+    this.group.reached(mark);
   }
+
+  settled(): Promise<void> | undefined {
+    return this.group.settled();
+  }
+
 
   /** Writes every queued record now (one durable commit), signing a digest when one is due. */
   async flush(): Promise<void> {
     if (this.flushTimer) { clearTimeout(this.flushTimer); this.flushTimer = undefined; }
+    const mark = this.group.mark();
     if (this.queue.length === 0) {
       if (this.unsynced) {
         await this.o.storage.sync();
         this.unsynced = false;
+        this.group.reached(mark);
         this.flushes++;
       }
       return;
     }
     await this.commitWith([], [], true);
     this.unsynced = false;
+    this.group.reached(mark);
     this.flushes++;
     if (this.undigestedCount() >= this.o.digestEveryRecords) await this.digest();
   }
@@ -230,7 +262,7 @@ export class AuditWriter implements AuditSink {
       queueDepth: this.queue.length,
       lagSeconds: this.queue.length === 0 ? 0 : (Date.now() - this.queuedAt) / 1000,
       recordsWritten: this.written, flushes: this.flushes, digests: this.digestsMade,
-      dropped: this.droppedTotal, refusing: !this.accepting(),
+      dropped: this.droppedTotal, refusing: !this.accepting(), groupSyncs: this.group.syncCount, groupCommits: this.group.commitCount,
     };
   }
 

@@ -50,12 +50,27 @@ export interface AuditSink {
    * Commits a change set with the record of the call that made it (or the service events of a
    * scheduler pass) in one transaction: both or neither.
    */
-  commit(changes: readonly Change[], call: ApiCall | undefined, events?: readonly ServiceEvent[]): Promise<void>;
+  commit(changes: readonly Change[], call: ApiCall | undefined, events?: readonly ServiceEvent[], options?: AuditCommitOptions): Promise<void>;
+  /**
+   * Undefined when every change committed so far is durable; else a promise that resolves once it
+   * is (or rejects: the storage could not make it durable). Whoever answers a call awaits it first,
+   * so that no answer depends on a change that is not yet on disk (audit/group-sync.ts).
+   */
+  settled(): Promise<void> | undefined;
   /**
    * False while records cannot be written and the bounded queue of those waiting is full: new
    * calls must then be refused with a retryable error (unless the operator chose availability).
    */
   accepting(): boolean;
+}
+
+export interface AuditCommitOptions {
+  /**
+   * `false`: resolve once the change and its record are committed and visible, without waiting for
+   * the disk; the change is made durable by a sync shared with other commits, which `settled()`
+   * awaits (a sink that cannot defer it commits durably anyway). Default true: durable on resolve.
+   */
+  readonly durable?: boolean;
 }
 
 /** What the store indexes a record by (LookupEvents' attributes). */

@@ -106,7 +106,9 @@ export async function invoke<T extends object | undefined>(
       try {
         const out = await op.run(prepared, uow);
         f.recorded = true;
-        await audit.commit(uow.changes, toCall(f, out, undefined));
+        // Visible now, durable with the next group sync: the pipeline's answer waits for it
+        // (AuditSink.settled), outside this lock, so that concurrent changes share one fsync.
+        await audit.commit(uow.changes, toCall(f, out, undefined), [], { durable: false });
         return out;
       } catch (e) {
         f.recorded = false;

@@ -13,7 +13,7 @@ export interface MetricSources {
   /** Every key state, so that each account and region shows each one (0 where it has none). */
   readonly keyStates: readonly string[];
   readonly cache: () => { readonly hits: number; readonly misses: number };
-  readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number };
+  readonly audit: () => { readonly queueDepth: number; readonly lagSeconds: number; readonly recordsWritten: number; readonly flushes: number; readonly digests: number; readonly groupCommits: number; readonly groupSyncs: number };
   /** The HTTP listener's connections and admission control (http.ts `stats`). */
   readonly http?: () => { readonly open: number; readonly busy: number; readonly evicted: number; readonly refused: number; readonly shed: number };
   /** Reads through the key and identity repositories (either backend). */
@@ -91,6 +91,8 @@ export function createMetrics(sources: MetricSources): Metrics {
   counterOf(registry, 'coffer_audit_records_written_total', 'Audit records written since start.', () => sources.audit().recordsWritten);
   counterOf(registry, 'coffer_audit_flushes_total', 'Audit group commits since start.', () => sources.audit().flushes);
   counterOf(registry, 'coffer_audit_digests_total', 'Signed audit digests written since start.', () => sources.audit().digests);
+  counterOf(registry, 'coffer_group_commits_total', 'State changes committed before their fsync, answered once a shared sync made them durable.', () => sources.audit().groupCommits);
+  counterOf(registry, 'coffer_group_syncs_total', 'Syncs that made group-committed state changes durable (each covers one or more).', () => sources.audit().groupSyncs);
   const repositoryReads = sources.repositoryReads;
   if (repositoryReads) {
     counterOf(registry, 'coffer_repository_reads_total', 'Reads through the key and identity repositories since start (a warm Encrypt, Decrypt, GenerateDataKey or Sign makes none).', repositoryReads);

@@ -7,7 +7,8 @@
  * Running a state change (the operation table says which) takes the state-change lock, runs the
  * operation, which records its writes in the request's change set, and commits that set together
  * with the call's audit record in one transaction; the caches learn of it only then. Every other
- * call runs without the lock and its record is group-committed. Every error becomes the codec's
+ * call runs without the lock and its record is group-committed. Where changes are group-committed
+ * (audit/group-sync.ts), every answer first waits until each change it could depend on is on disk. Every error becomes the codec's
  * error answer here; nothing a client sends can make this throw.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -156,6 +157,9 @@ export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, P
       });
       recordCall(deps.audit, facts, output, undefined);
       const a = codec.answer(facts.service, name, output, requestId);
+      // No answer depends on a change that is not on disk yet (its own, or one it may have read).
+      const pending = deps.audit.settled();
+      if (pending !== undefined) await pending;
       return { status: 200, body: a.body, contentType: a.contentType, operation: name, errorCode: undefined, principal: signed.identity.arn };
     } catch (e) {
       const answer = codec.error(facts.service, e, requestId);
@@ -172,6 +176,16 @@ export function createPipeline<Ctx, Pre>(deps: PipelineDeps, codec: Codec<Ctx, P
         });
       }
       recordCall(deps.audit, facts, undefined, { code: answer.code, message: e instanceof AwsError ? e.message : '' });
+      const pending = deps.audit.settled();
+      if (pending !== undefined) {
+        try {
+          await pending;
+        } catch (failed) {
+          const a = codec.error(facts.service, failed, requestId);
+          deps.log.error('a change could not be made durable', { requestId, cause: failed instanceof Error ? failed.message : String(failed) });
+          return { status: a.status, body: a.body, contentType: a.contentType, operation: name, errorCode: a.code, principal: facts.caller?.arn };
+        }
+      }
       return { status: answer.status, body: answer.body, contentType: answer.contentType, operation: name, errorCode: answer.code, principal: facts.caller?.arn };
     }
   };

@@ -1,7 +1,8 @@
 /**
  * Storage that tells the caches: after a change set commits, every listener (the keyring, the
  * credential resolver) brings its cache up to it. Listeners never see a change that did not
- * commit, so no cache ever shows what is not durable.
+ * commit. A group-committed change (audit/group-sync.ts) is seen before its fsync; no answer is
+ * given until it is durable.
  */
 import type { Change } from '../ports/changes.ts';
 import type { CommitOptions, Storage, Work } from '../ports/storage.ts';
