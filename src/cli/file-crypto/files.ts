@@ -19,9 +19,11 @@ import type { Readable, Writable } from 'node:stream';
 export interface Reader {
   /**
    * `n` bytes, fewer only when the input ends (an empty buffer at its end). With `upTo`, whatever
-   * is there from 1 to `n` bytes (one read), empty at the end.
+   * is there from 1 to `n` bytes (one read), empty at the end. With `into` (at least `n` bytes),
+   * the bytes go there (a frame buffer used again and again: no new memory, no page faults) and
+   * the answer is a view of it.
    */
-  read(n: number, opts?: { upTo?: boolean }): Promise<Buffer>;
+  read(n: number, opts?: { upTo?: boolean; into?: Buffer }): Promise<Buffer>;
   /** Puts bytes back in front of the input (what a read took beyond a message part). */
   unread(bytes: Buffer): void;
 }
@@ -37,7 +39,7 @@ function reader(pull: (into: Buffer, offset: number, length: number) => Promise<
   let ended = false;
   return {
     async read(n, opts = {}) {
-      const out = Buffer.allocUnsafe(n);
+      const out = opts.into !== undefined && opts.into.length >= n ? opts.into.subarray(0, n) : Buffer.allocUnsafe(n);
       let filled = 0;
       while (pending.length > 0 && filled < n) {
         const first = pending[0] as Buffer;
