@@ -48,7 +48,8 @@ export async function runFileCrypto(command: 'encrypt' | 'decrypt', parsed: Pars
 
 /** The failure as a line: KMS's error name and message when a KMS call failed, else the error's message. */
 function describe(e: unknown, kms: CofferKms): string {
-  const message = e instanceof Error ? e.message : String(e);
+  // The ESDK's keyring errors carry their inner errors' stacks in the message: one line, no stack.
+  const message = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => !/^\s*at /.test(l)).map((l) => l.trim()).filter((l) => l !== '').join(' ');
   if (e instanceof Refused || e instanceof MessageError) return message;
   const kmsFailure = kms.failures.at(-1);
   if (kmsFailure !== undefined) return `${kmsFailure.name}: ${kmsFailure.message} (${kmsFailure.operation})`;

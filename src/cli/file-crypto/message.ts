@@ -208,13 +208,16 @@ export async function decryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
     const buffers = [Buffer.allocUnsafe(regularFrame), Buffer.allocUnsafe(regularFrame)] as const;
     let reading = input.read(regularFrame, { into: buffers[0] });
     for (let expected = 1; ; expected++) {
-      const frame = await reading;
+      let frame = await reading;
       const header = frame.length >= 4 ? ser.decodeBodyHeader(frame, headerInfo, 0) : false;
       if (header === false) throw new MessageError('the message is truncated (incomplete frame header)');
       need(header.sequenceNumber === expected, 'Encrypted body sequence out of order.');
       need(buf(header.iv).equals(buf(serialize.frameIv(ivLength, expected))), 'Frame IV does not match its sequence number.');
       const end = header.readPos + header.contentLength + tagBytes;
       if (!header.isFinalFrame) reading = input.read(regularFrame, { into: expected % 2 === 0 ? buffers[0] : buffers[1] }); // the next read runs while this frame is authenticated
+      // The final frame's header is 8 bytes longer than a regular one's: with content of more than
+      // frameLength - 8 bytes it goes past the bytes read for a regular frame.
+      else if (frame.length < end && frame.length === regularFrame) frame = Buffer.concat([frame, await input.read(end - frame.length)]);
       else if (frame.length > end) input.unread(Buffer.from(frame.subarray(end))); // a copy: the frame buffer is not ours to keep
       if (frame.length < end) throw new MessageError('the message is truncated (incomplete frame)');
       const content = frame.subarray(header.readPos, header.readPos + header.contentLength);
