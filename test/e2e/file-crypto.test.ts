@@ -139,7 +139,8 @@ test('the framed body coffer writes and reads is the ESDK\'s, both ways: both su
   const frame = 4096;
   for (const suite of [UNSIGNED_SUITE, SIGNED_SUITE]) {
     const flags = suite === SIGNED_SUITE ? ['--signed'] : [];
-    for (const size of [0, 1, frame - 8, frame - 1, frame, frame + 1, 3 * frame + 5]) // frame - 8: the largest final frame that fits in the bytes read for a regular one {
+    // frame - 8: the largest final frame that fits in the bytes coffer reads for a regular frame.
+    for (const size of [0, 1, frame - 8, frame - 1, frame, frame + 1, 3 * frame + 5]) {
       const name = `compat-${suite.toString(16)}-${size}`;
       const plain = randomBytes(size);
       const input = file(`${name}.bin`, plain);
