@@ -18,7 +18,7 @@
  *
  * Exit status: 0 done, 1 failed (the AWS error name printed when KMS refused), 2 usage (commands/file-crypto.ts).
  */
-import type { MessageHeader } from '@aws-crypto/client-node';
+import type { MessageHeader } from '@aws-crypto/serialize';
 import { cofferKms, type CofferKms, type Env } from './kms.ts';
 import { openInput, openOutput } from './files.ts';
 import { progressMeter } from './progress.ts';
@@ -36,7 +36,7 @@ export async function runFileCrypto(command: 'encrypt' | 'decrypt', parsed: Pars
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // The ESDK, loaded when a command runs: importing it takes about half a second, which every other `coffer` command would pay.
   const esdk = await loadEsdk();
-  const kms = cofferKms(esdk.sdk.KMS, parsed, env);
+  const kms = cofferKms(esdk.kms.KMS, parsed, env);
   try {
     await run(esdk, command, parsed, kms);
     return 0;
@@ -57,7 +57,8 @@ function describe(e: unknown, kms: CofferKms): string {
 }
 
 async function run(esdk: Esdk, command: 'encrypt' | 'decrypt', o: Parsed, kms: CofferKms): Promise<void> {
-  const { AlgorithmSuiteIdentifier: Suite, CommitmentPolicy, KmsKeyringNode } = esdk.sdk;
+  const { AlgorithmSuiteIdentifier: Suite, CommitmentPolicy } = esdk.sdk;
+  const { KmsKeyringNode } = esdk.kms;
   // The ESDK's REQUIRE_ENCRYPT_REQUIRE_DECRYPT policy: committing suites only, both ways.
   const policy = { commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT, maxEncryptedDataKeys: 10 };
   if (o.out !== '-' && o.in !== '-' && o.out === o.in) throw new Refused('--out must differ from --in');
