@@ -1,7 +1,8 @@
 /**
  * `coffer encrypt` and `coffer decrypt`: envelope encryption of a file or a stream of any size in
- * the AWS Encryption SDK's message format, with the ESDK for JavaScript itself and a KMS keyring
- * whose KMS client points at Coffer. What one encrypts, the ESDK (any language) decrypts, and back.
+ * the AWS Encryption SDK's message format, with the ESDK for JavaScript's materials, key derivation,
+ * commitment, serializer and signer and a KMS keyring whose KMS client points at Coffer; the frame
+ * loop is message.ts's. What one encrypts, the ESDK (any language) decrypts, and back.
  *
  * Choices (measured in bench/files.ts, figures in the README):
  * - Suite: ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY (key-committing, no signature) by
@@ -10,8 +11,9 @@
  *   below the unsigned suite's. What it adds: someone who may Decrypt with the KMS key but not
  *   Encrypt cannot forge a message. With one symmetric KMS key used both ways, as here, whoever
  *   can decrypt the data key can also encrypt; sign when those roles differ.
- * - Frame length 1 MiB (`--frame-length`): the ESDK's per-frame JavaScript cost makes 4 KiB frames
- *   slow; each frame is held in memory once while it is encrypted or authenticated.
+ * - Frame length 1 MiB (`--frame-length`): a per-frame cost (cipher object, header, tag) makes
+ *   4 KiB frames slow; two or three frames are held in memory while they are read, encrypted or
+ *   authenticated, and written.
  * - Decrypt refuses frames over 64 MiB and unframed messages (one frame of any size), so memory
  *   stays bounded whatever the input says, and requires a committing suite (the ESDK's
  *   REQUIRE_ENCRYPT_REQUIRE_DECRYPT policy) and at most 10 encrypted data keys.
