@@ -79,6 +79,11 @@ function streamPull(stream: Readable): (into: Buffer, offset: number, length: nu
   };
 }
 
+/** A Reader over a stream of buffers (stdin; tests). */
+export function streamReader(stream: Readable): Reader {
+  return reader(streamPull(stream));
+}
+
 export interface Input {
   readonly reader: Reader;
   /** The size in bytes when the input is a regular file (for the progress bar). */
@@ -87,7 +92,7 @@ export interface Input {
 }
 
 export async function openInput(path: string): Promise<Input> {
-  if (path === '-') return { reader: reader(streamPull(process.stdin)), size: undefined, close: async () => undefined };
+  if (path === '-') return { reader: streamReader(process.stdin), size: undefined, close: async () => undefined };
   const s = statSync(path); // throws ENOENT with the path in its message
   if (s.isDirectory()) throw new Error(`${path} is a folder`);
   const fh = await open(path, 'r');
