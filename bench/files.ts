@@ -15,8 +15,10 @@
  *
  * Before them, the choice behind the defaults: the ESDK's streaming encrypt and decrypt alone (a
  * raw AES keyring, no KMS, no files: in-memory source and sink, BENCH_FILE_MATRIX_MIB MiB, default
- * 256), for both committing suites and frames of 4 KiB (the ESDK's default), 64 KiB and 1 MiB, each
- * cell its own process pinned to core 1 (`node --import tsx bench/files.ts cell <json>`).
+ * 256, 0 to skip), for both committing suites and frames of 4 KiB (the ESDK's default), 64 KiB and
+ * 1 MiB, each cell its own process pinned to core 1 (`node --import tsx bench/files.ts cell <json>`):
+ * the ceiling of the ESDK's own stream code, which is why coffer runs the frame loop itself
+ * (src/cli/file-crypto/message.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';

@@ -19,7 +19,8 @@
  * Memory: about three frames (one being read, one in the cipher, one being written), whatever
  * the input's size. Decrypt writes a frame's plaintext only once its tag authenticated.
  */
-import type { KeyringNode, NodeAlgorithmSuite, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/material-management-node';
+import { randomBytes } from 'node:crypto';
+import type { AlgorithmSuiteIdentifier, KeyringNode, NodeAlgorithmSuite, NodeDecryptionMaterial, NodeEncryptionMaterial } from '@aws-crypto/material-management-node';
 import type { MessageHeader } from '@aws-crypto/serialize';
 import type { Reader, Writer } from './files.ts';
 
@@ -41,6 +42,16 @@ export class MessageError extends Error {}
 
 function need(ok: boolean, message: string): void {
   if (!ok) throw new MessageError(message);
+}
+
+/**
+ * A read or write left running while the loop does something else: if it fails before the loop
+ * awaits it, that is not an unhandled rejection (which would end the process before the
+ * temporary file is removed); the loop's `await` still throws the error.
+ */
+function inFlight<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 const fromUtf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -68,7 +79,7 @@ function updateInPieces(c: { update(data: Buffer): Buffer }, data: Buffer, out: 
 const MAX_FOOTER = 2 + 1024;
 
 export interface EncryptOptions {
-  readonly suiteId: number;
+  readonly suiteId: AlgorithmSuiteIdentifier;
   readonly frameLength: number;
   readonly encryptionContext: Readonly<Record<string, string>>;
   readonly commitmentPolicy: Sdk['CommitmentPolicy'][keyof Sdk['CommitmentPolicy']];
@@ -81,7 +92,7 @@ export interface EncryptOptions {
 export async function encryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, input: Reader, output: Writer, o: EncryptOptions): Promise<void> {
   need(o.frameLength > 0 && o.frameLength <= ser.Maximum.FRAME_SIZE, 'frameLength out of bounds');
   const cmm = new sdk.NodeDefaultCryptographicMaterialsManager(keyring);
-  const suite = new sdk.NodeAlgorithmSuite(o.suiteId as ConstructorParameters<typeof sdk.NodeAlgorithmSuite>[0]);
+  const suite = new sdk.NodeAlgorithmSuite(o.suiteId);
   sdk.CommitmentPolicySuites.isEncryptEnabled(o.commitmentPolicy, suite);
   const material: NodeEncryptionMaterial = await cmm.getEncryptionMaterials({ suite, encryptionContext: { ...o.encryptionContext }, commitmentPolicy: o.commitmentPolicy });
   sdk.CommitmentPolicySuites.isEncryptEnabled(o.commitmentPolicy, material.suite);
@@ -94,7 +105,6 @@ export async function encryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
     const { ivLength } = material.suite;
     const messageIdLength = Number(ser.MessageIdLength[sdk.MessageFormat[material.suite.messageFormat] as keyof typeof ser.MessageIdLength]);
     need(messageIdLength > 0, 'Algorithm suite has unknown message format.');
-    const { randomBytes } = await import('node:crypto');
     const messageId = randomBytes(messageIdLength);
     const { getCipher, keyCommitment } = getCipherInfo(messageId);
     const messageHeader = serialize.buildMessageHeader({
@@ -113,20 +123,20 @@ export async function encryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
       if (signer) for (const p of parts) signer.update(p);
       return output.write(parts);
     };
-    let writing = emit([rawHeader, headerAuthBytes]);
+    let writing = inFlight(emit([rawHeader, headerAuthBytes]));
 
     // The body: regular frames of exactly frameLength bytes, then a final frame of what is left
     // (0 bytes when the input is a multiple of frameLength), as the ESDK's FramedEncryptStream.
     const { contentType } = messageHeader;
     // Two frame buffers, used in turn: one is read into while the other one is encrypted.
     const buffers = [Buffer.allocUnsafe(o.frameLength), Buffer.allocUnsafe(o.frameLength)] as const;
-    let reading = input.read(o.frameLength, { into: buffers[0] });
+    let reading = inFlight(input.read(o.frameLength, { into: buffers[0] }));
     let done = 0;
     for (let sequenceNumber = 1; ; sequenceNumber++) {
       need(sequenceNumber <= ser.Maximum.FRAME_COUNT, 'too many frames');
       const plain = await reading;
       const isFinalFrame = plain.length < o.frameLength;
-      if (!isFinalFrame) reading = input.read(o.frameLength, { into: sequenceNumber % 2 === 0 ? buffers[0] : buffers[1] }); // the next read runs while this frame is encrypted
+      if (!isFinalFrame) reading = inFlight(input.read(o.frameLength, { into: sequenceNumber % 2 === 0 ? buffers[0] : buffers[1] })); // the next read runs while this frame is encrypted
       const frameIv = serialize.frameIv(ivLength, sequenceNumber);
       const bodyHeader = buf(isFinalFrame ? serialize.finalFrameHeader(sequenceNumber, frameIv, plain.length) : serialize.frameHeader(sequenceNumber, frameIv));
       const cipher = getCipher(frameIv);
@@ -137,7 +147,7 @@ export async function encryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
       if (tail.length > 0) parts.push(tail);
       parts.push(cipher.getAuthTag());
       await writing;
-      writing = emit(parts);
+      writing = inFlight(emit(parts));
       done += plain.length;
       o.progress?.(done);
       if (isFinalFrame) break;
@@ -209,7 +219,7 @@ export async function decryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
     let writing: Promise<void> = Promise.resolve();
     // Two frame buffers, used in turn: one is read into while the other one is authenticated.
     const buffers = [Buffer.allocUnsafe(regularFrame), Buffer.allocUnsafe(regularFrame)] as const;
-    let reading = input.read(regularFrame, { into: buffers[0] });
+    let reading = inFlight(input.read(regularFrame, { into: buffers[0] }));
     for (let expected = 1; ; expected++) {
       let frame = await reading;
       const header = frame.length >= 4 ? ser.decodeBodyHeader(frame, headerInfo, 0) : false;
@@ -217,7 +227,7 @@ export async function decryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
       need(header.sequenceNumber === expected, 'Encrypted body sequence out of order.');
       need(buf(header.iv).equals(buf(serialize.frameIv(ivLength, expected))), 'Frame IV does not match its sequence number.');
       const end = header.readPos + header.contentLength + tagBytes;
-      if (!header.isFinalFrame) reading = input.read(regularFrame, { into: expected % 2 === 0 ? buffers[0] : buffers[1] }); // the next read runs while this frame is authenticated
+      if (!header.isFinalFrame) reading = inFlight(input.read(regularFrame, { into: expected % 2 === 0 ? buffers[0] : buffers[1] })); // the next read runs while this frame is authenticated
       // The final frame's header is 8 bytes longer than a regular one's: with content of more than
       // frameLength - 8 bytes it goes past the bytes read for a regular frame.
       else if (frame.length < end && frame.length === regularFrame) frame = Buffer.concat([frame, await input.read(end - frame.length)]);
@@ -233,7 +243,7 @@ export async function decryptMessage({ sdk, ser }: Esdk, keyring: KeyringNode, i
       if (tail.length > 0) plain.push(tail);
       if (verify) verify.update(frame.subarray(0, end));
       await writing;
-      writing = output.write(plain);
+      writing = inFlight(output.write(plain));
       read += end;
       o.progress?.(read);
       if (header.isFinalFrame) break;
