@@ -4,6 +4,9 @@
  * stdout), files exchanged with the AWS Encryption SDK for JavaScript both ways, failures that
  * leave no output (a tampered byte, a missing or different context, a key the caller may not use,
  * with its AWS error name), exit codes and --help, and memory bounded while 200 MB stream through.
+ * coffer writes and reads the framed body itself (src/cli/file-crypto/message.ts): the ESDK must
+ * decrypt what it writes and the other way round for both suites at every frame boundary, and
+ * tampering, truncation and trailing bytes must fail cleanly.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { REGION, serverForFile, type Coffer, type Credentials } from './harness.ts';
-import { cofferKeyring, decryptFile, encryptFile } from './esdk.ts';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { MessageHeader } from '@aws-crypto/client-node';
+import { cofferKeyring, decryptFile, encryptFile, esdk } from './esdk.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 
 const UNSIGNED_SUITE = 0x0478; // ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY
@@ -116,6 +122,88 @@ test('coffer encrypt → the ESDK decrypts it; the ESDK encrypts → coffer decr
   assert.equal(esdkHeader.suiteId, SIGNED_SUITE);
   ok(coff(['decrypt', '--in', `${input}.esdk`, '--out', `${input}.coffer-out`, '--key-id', key, '--context', 'team=red']));
   assert.deepEqual(readFileSync(`${input}.coffer-out`), plain);
+});
+
+/** The ESDK's own streaming encrypt with the given suite and frame length (the helper in esdk.ts takes its defaults). */
+async function esdkEncrypt(key: string, from: string, to: string, suiteId: number, frameLength: number): Promise<MessageHeader> {
+  const stream = esdk.encryptStream(cofferKeyring(coffer, { generatorKeyId: key }), { suiteId, frameLength, encryptionContext: { side: 'esdk' } });
+  let header: MessageHeader | undefined;
+  stream.once('MessageHeader', (h: MessageHeader) => { header = h; });
+  await pipeline(createReadStream(from), stream, createWriteStream(to));
+  assert.ok(header);
+  return header;
+}
+
+test('the framed body coffer writes and reads is the ESDK\'s, both ways: both suites, empty, one frame, frame boundary ±1, several frames', async () => {
+  const key = await newKey();
+  const frame = 4096;
+  for (const suite of [UNSIGNED_SUITE, SIGNED_SUITE]) {
+    const flags = suite === SIGNED_SUITE ? ['--signed'] : [];
+    // frame - 8: the largest final frame that fits in the bytes coffer reads for a regular frame.
+    for (const size of [0, 1, frame - 8, frame - 1, frame, frame + 1, 3 * frame + 5]) {
+      const name = `compat-${suite.toString(16)}-${size}`;
+      const plain = randomBytes(size);
+      const input = file(`${name}.bin`, plain);
+      // coffer → the ESDK
+      ok(coff(['encrypt', '--key-id', key, '--in', input, '--out', `${input}.coffer`, '--frame-length', String(frame), '--context', 'side=cofr', ...flags]));
+      const header = await decryptFile(cofferKeyring(coffer, { keyIds: [key] }), `${input}.coffer`, `${input}.esdk-out`);
+      assert.deepEqual(readFileSync(`${input}.esdk-out`), plain, `${name}: the ESDK decrypts coffer's message`);
+      assert.equal(header.suiteId, suite, name);
+      assert.equal(header.frameLength, frame, name);
+      // the ESDK → coffer
+      await esdkEncrypt(key, input, `${input}.esdk`, suite, frame);
+      ok(coff(['decrypt', '--in', `${input}.esdk`, '--out', `${input}.coffer-out`, '--key-id', key, '--context', 'side=esdk']));
+      assert.deepEqual(readFileSync(`${input}.coffer-out`), plain, `${name}: coffer decrypts the ESDK's message`);
+      // Same layout: with contexts of the same length (side=cofr, side=esdk), key and suite, the two messages are the same size
+      // (the signed suite's DER signature varies by a byte or two).
+      const [a, b] = [readFileSync(`${input}.coffer`).length, readFileSync(`${input}.esdk`).length];
+      if (suite === UNSIGNED_SUITE) assert.equal(a, b, `${name}: same message length as the ESDK's`);
+      else assert.ok(Math.abs(a - b) <= 2, `${name}: ${a} vs ${b} bytes`);
+    }
+  }
+});
+
+test('tampered, truncated or extended messages: exit 1 with a clear error, no output file, no temporary', async () => {
+  const key = await newKey();
+  const frame = 4096;
+  const plain = randomBytes(2 * frame + 100); // two full frames and a final one of 100 bytes
+  const input = file('tamper2.bin', plain);
+  for (const signed of [false, true]) {
+    ok(coff(['encrypt', '--key-id', key, '--in', input, '--out', `${input}.enc`, '--frame-length', String(frame), ...(signed ? ['--signed'] : [])]));
+    const cipher = readFileSync(`${input}.enc`);
+    // The final frame's 16-byte tag ends the unsigned message; the signed one has a 2+102..104-byte signature after it.
+    const finalFrameTag = cipher.length - (signed ? 110 : 8);
+    const flips: [string, number][] = [
+      ['header (encryption context / data key)', 60],
+      ['first frame body', Math.floor(cipher.length / 3)],
+      ['final frame', finalFrameTag],
+      ...(signed ? [['signature', cipher.length - 5] as [string, number]] : []),
+    ];
+    const cases: [string, Buffer, RegExp][] = flips.map(([what, at]) => {
+      const bad = Buffer.from(cipher);
+      bad[at] = (bad[at] ?? 0) ^ 0x01;
+      return [`${what}${signed ? ' (signed)' : ''}`, bad, /^coffer decrypt: /];
+    });
+    cases.push(
+      [`cut in the header${signed ? ' (signed)' : ''}`, cipher.subarray(0, 40), /truncated|Incomplete|not an Encryption SDK/i],
+      [`cut in a frame${signed ? ' (signed)' : ''}`, cipher.subarray(0, Math.floor(cipher.length / 2)), /truncated/],
+      [`cut at the end${signed ? ' (signed)' : ''}`, cipher.subarray(0, cipher.length - 1), signed ? /^coffer decrypt: / : /truncated/],
+      [`a byte added${signed ? ' (signed)' : ''}`, Buffer.concat([cipher, Buffer.from([0])]), signed ? /^coffer decrypt: / : /bytes after the message's final frame/],
+    );
+    for (const [what, bad, message] of cases) {
+      writeFileSync(`${input}.bad`, bad);
+      const r = coff(['decrypt', '--in', `${input}.bad`, '--out', join(dir, 'tamper2-out.bin')]);
+      assert.equal(r.status, 1, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^coffer decrypt: /, what);
+      assert.match(r.stderr, message, what);
+      assert.ok(!r.stderr.includes('at '), `${what}: an error line, not a stack: ${r.stderr}`);
+      assert.deepEqual(leftovers('tamper2-out'), [], what);
+    }
+  }
+  // An empty input is not a message.
+  const empty = coff(['decrypt', '--in', file('empty-input.bin', Buffer.alloc(0)), '--out', join(dir, 'tamper2-out.bin')]);
+  assert.equal(empty.status, 1);
+  assert.match(empty.stderr, /empty, not an Encryption SDK message/);
 });
 
 test('a tampered byte: exit 1, and neither the output file nor a temporary is left', async () => {

@@ -5,7 +5,7 @@
  * call failed with: the ESDK folds KMS errors into its own message text, and a script wants the
  * AWS error name (AccessDeniedException, DisabledException, …).
  */
-import type { KMS, KmsNodeClientSupplier } from '@aws-crypto/client-node';
+import type { KMS, KmsNodeClientSupplier } from '@aws-crypto/kms-keyring-node';
 import { kmsClientConfig, type AwsOptions, type Env } from '../kms-client.ts';
 
 export type { AwsOptions, Env };

@@ -1,17 +1,16 @@
 /**
  * A progress bar on stderr for `coffer encrypt|decrypt` (cli-progress), only when stderr is a
- * terminal: a script that captures stderr, or CI, sees nothing. It counts the input's bytes as
- * they pass (a pass-through Transform, so backpressure is untouched); with an input of unknown size
- * (stdin) it shows bytes and speed without a bar.
+ * terminal: a script that captures stderr, or CI, sees nothing. The command tells it the input
+ * bytes done after each frame (no stream stage of its own); with an input of unknown size (stdin)
+ * it shows bytes and speed without a bar.
  */
-import { Transform } from 'node:stream';
 
 const MiB = 1024 * 1024;
 const size = (n: number): string => (n >= 10 * MiB ? `${(n / MiB).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
 
 export interface Meter {
-  /** The pass-through stream to put after the input. */
-  readonly stream: Transform;
+  /** The input bytes done so far (called once per frame). */
+  update(done: number): void;
   /** Stops the bar (call once, on success or failure). */
   stop(): void;
 }
@@ -30,22 +29,21 @@ export async function progressMeter(label: string, total: number | undefined, tt
     fps: 8,
   });
   let done = 0;
+  let shown = 0;
   const payload = () => {
     const seconds = (performance.now() - started) / 1000;
     return { done: size(done), all: size(total ?? 0), speed: seconds > 0 ? `${(done / MiB / seconds).toFixed(0)} MiB/s` : '' };
   };
   bar.start(known ? total : 1, 0, payload());
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      done += chunk.length;
-      if (known) bar.update(done, payload());
-      else bar.update(0, payload());
-      callback(null, chunk);
-    },
-  });
   let stopped = false;
   return {
-    stream,
+    update: (n) => {
+      done = n;
+      const now = performance.now();
+      if (now - shown < 100) return; // the bar redraws at 8 fps at most; no need to build its payload per frame
+      shown = now;
+      bar.update(known ? done : 0, payload());
+    },
     stop: () => {
       if (stopped) return;
       stopped = true;
