@@ -63,12 +63,14 @@ export function createSqliteStorage(db: Database.Database, box: SecretBox, chain
     return last ? { seq: last.seq, hash: last.hash } : before;
   };
 
+  // Made once: better-sqlite3 builds several functions for each transaction() call.
+  const transaction = db.transaction(run);
   return {
     commit: async (work: Work, options?: CommitOptions) => {
-      if (options?.durable !== false) return db.transaction(run).immediate(work);
+      if (options?.durable !== false) return transaction.immediate(work);
       db.pragma('synchronous = NORMAL');
       try {
-        return db.transaction(run).immediate(work);
+        return transaction.immediate(work);
       } finally {
         db.pragma(`synchronous = ${synchronous}`);
       }
