@@ -370,6 +370,53 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
       await (await m.openAdmin(info.serial, SO_PIN)).close();
     });
 
+    run("crypto users' keys: RSA and EC pairs sign (checked with node:crypto), private keys move only wrapped under the trusted key, a non-extractable copy cannot be wrapped, public keys are created from their SPKI", async ({ module: m }) => {
+      const ck = randomBytes(32);
+      const a = await freshToken(m, unique('cu-a'), ck);
+      const b = await freshToken(m, unique('cu-b'), ck);
+      const sa = await m.openSession(a.serial, USER_PIN);
+      const sb = await m.openSession(b.serial, USER_PIN);
+      try {
+        const data = Buffer.from('sign me');
+        for (const spec of [{ kind: 'rsa', bits: 2048, publicExponent: 65537 }, { kind: 'ec', curve: 'secp256r1' }, { kind: 'ec', curve: 'secp384r1' }] as const) {
+          const priv = { id: keyId(), label: 'pair', keyType: spec.kind, usage: ['sign'], wrapWithTrusted: true, extractable: true } as const;
+          const pub = { id: keyId(), label: 'pair', usage: ['verify'] } as const;
+          const spki = await sa.generateKeyPair(spec, priv, pub);
+          assert.deepEqual(await sa.publicKey(pub.id), spki);
+          const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+          assert.equal(key.asymmetricKeyType, spec.kind);
+          const mech = { scheme: spec.kind === 'rsa' ? 'rsa-pkcs' : 'ecdsa', hash: 'sha256' } as const;
+          const check = (sig: Buffer) => verify('sha256', data, spec.kind === 'ec' ? { key, dsaEncoding: 'ieee-p1363' } : key, sig);
+          assert.ok(check(await sa.sign(priv.id, mech, data)), `${spec.kind} signature verifies`);
+          await rejects(sa.sign(priv.id, { scheme: spec.kind === 'rsa' ? 'ecdsa' : 'rsa-pkcs', hash: 'sha256' }, data), 'other', 'CKR_KEY_TYPE_INCONSISTENT');
+          // Under an ordinary key it does not leave; under the trusted key it does, and unwraps elsewhere.
+          const kek = keyId();
+          await sa.generateAes(template(kek, { usage: ['wrap', 'unwrap'] }), 32);
+          await rejects(sa.wrapPrivate(kek, priv.id), 'not-permitted', 'CKR_KEY_NOT_WRAPPABLE');
+          const blob = await sa.wrapPrivate(CK_ID, priv.id);
+          const copy = { ...priv, extractable: false };
+          await sb.unwrapPrivate(CK_ID, blob, copy);
+          await sb.createPublicKey(pub, spki);
+          assert.deepEqual(await sb.publicKey(pub.id), spki);
+          assert.ok(check(await sb.sign(priv.id, mech, data)), `${spec.kind} signature of the unwrapped copy verifies`);
+          await rejects(sb.wrapPrivate(CK_ID, priv.id), 'not-permitted', 'CKR_KEY_UNEXTRACTABLE');
+          await rejects(sb.unwrapPrivate(CK_ID, Buffer.concat([blob.subarray(0, 8), randomBytes(blob.length - 8)]), { ...priv, id: keyId() }), 'authentication');
+          assert.equal(await sb.destroy(priv.id), 1);
+          assert.equal(await sb.destroy(pub.id), 1);
+        }
+        // A generic secret: any length, wrapped and unwrapped as AES keys are.
+        const g = template(keyId(), { keyType: 'generic-secret', usage: ['sign', 'verify'] });
+        await rejects(sa.generateSecret(g, 801), 'other', 'CKR_KEY_SIZE_RANGE');
+        await sa.generateSecret(g, 20);
+        await sb.unwrap(CK_ID, await sa.wrap(CK_ID, g.id), { ...g, extractable: false });
+        assert.equal(await sb.has(g.id), true);
+        await rejects(sb.wrap(CK_ID, g.id), 'not-permitted', 'CKR_KEY_UNEXTRACTABLE');
+      } finally {
+        await sa.close();
+        await sb.close();
+      }
+    });
+
     run("a lost token (its files removed): calls fail with 'token-not-present' or 'device-error', and close still works", async (f) => {
       const m = f.module;
       const info = await freshToken(m, unique('lost'));

@@ -12,6 +12,8 @@ export type Usage = SecretKeyTemplate['usage'][number];
 
 export interface MemoryObject {
   readonly kind: 'secret' | 'private' | 'public';
+  /** A generic secret (any length), not an AES key. */
+  readonly generic?: boolean;
   readonly id: Buffer;
   readonly label: string;
   readonly usage: ReadonlySet<Usage>;
@@ -29,7 +31,7 @@ const AES_BITS: Readonly<Record<number, string>> = { 16: '128', 24: '192', 32: '
 const KWP_IV = Buffer.from('a65959a6', 'hex');
 
 export function secretObject(t: SecretKeyTemplate, value: Buffer): MemoryObject {
-  return { kind: 'secret', id: Buffer.from(t.id), label: t.label, usage: new Set(t.usage), extractable: t.extractable, wrapWithTrusted: t.wrapWithTrusted, trusted: false, secret: value };
+  return { kind: 'secret', generic: t.keyType === 'generic-secret', id: Buffer.from(t.id), label: t.label, usage: new Set(t.usage), extractable: t.extractable, wrapWithTrusted: t.wrapWithTrusted, trusted: false, secret: value };
 }
 
 export function permit(o: MemoryObject, usage: Usage, action: string): void {
@@ -88,11 +90,12 @@ export function kwpWrap(wrapping: MemoryObject, target: MemoryObject): Buffer {
   if (target.wrapWithTrusted && !wrapping.trusted) throw hsmError('CKR_KEY_NOT_WRAPPABLE', action);
   const key = secretOf(wrapping, action);
   const c = createCipheriv(aesName(key, 'wrap-pad'), key, KWP_IV);
-  return Buffer.concat([c.update(secretOf(target, action)), c.final()]);
+  const value = target.privateKey?.export({ type: 'pkcs8', format: 'der' }) ?? secretOf(target, action);
+  return Buffer.concat([c.update(value), c.final()]);
 }
 
 /** The key value inside a CKM_AES_KEY_WRAP_PAD blob (the caller owns it and zeroes it). */
-export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer): Buffer {
+export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer, what: 'aes' | 'any' = 'aes'): Buffer {
   const action = 'C_UnwrapKey (AES_KEY_WRAP_PAD)';
   permit(wrapping, 'unwrap', action);
   const key = secretOf(wrapping, action);
@@ -103,7 +106,7 @@ export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer): Buffer {
   } catch {
     throw hsmError('CKR_WRAPPED_KEY_INVALID', `${action}: the blob does not authenticate`);
   }
-  if (AES_BITS[value.length] === undefined) {
+  if (what === 'aes' && AES_BITS[value.length] === undefined) {
     value.fill(0);
     throw hsmError('CKR_WRAPPED_KEY_INVALID', `${action}: not an AES key`);
   }

@@ -24,7 +24,7 @@ export function secretKeyTemplate(t: SecretKeyTemplate, bytes?: number): Attribu
   const usage = new Set(t.usage);
   return [
     { type: CKA.CLASS, value: CKO.SECRET_KEY },
-    { type: CKA.KEY_TYPE, value: CKK.AES },
+    { type: CKA.KEY_TYPE, value: t.keyType === 'generic-secret' ? CKK.GENERIC_SECRET : CKK.AES },
     { type: CKA.TOKEN, value: true },
     { type: CKA.PRIVATE, value: true },
     { type: CKA.SENSITIVE, value: true },

@@ -8,13 +8,16 @@
  * decrypt and unwrap such a failure is reported as kind 'authentication' (with the code the token
  * gave) once the token has been seen to answer, since a lost token fails the probe first.
  */
+import { createHash } from 'node:crypto';
 import { HsmError, type SecretKeyTemplate, type TokenSession } from '../../ports/hsm.ts';
-import { CKA, CKM, CKO } from './constants.ts';
+import { CKA, CKK, CKM, CKO } from './constants.ts';
 import { hsmError, toHsmError } from './errors.ts';
 import type { Handle, Mechanism, Pkcs11Library } from './library.ts';
 import type { SessionPool } from './session-pool.ts';
 import { rsaPairTemplates, rsaSpki, secretKeyTemplate } from './templates.ts';
+import { privateKeyTemplate, publicKeyGenTemplate, publicKeyObjectTemplate, spkiOf } from './pair-templates.ts';
 
+const RSA_PKCS = { sha256: CKM.SHA256_RSA_PKCS, sha384: CKM.SHA384_RSA_PKCS, sha512: CKM.SHA512_RSA_PKCS } as const;
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const KWP: Mechanism = { mechanism: CKM.AES_KEY_WRAP_PAD };
@@ -49,6 +52,62 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       await run('C_GenerateKey (AES)', async (s) => {
         await api.C_GenerateKeyAsync(s, { mechanism: CKM.AES_KEY_GEN }, secretKeyTemplate(template, bytes));
       });
+    },
+
+    async generateSecret(template, bytes) {
+      const generic = template.keyType === 'generic-secret';
+      if (generic ? !Number.isInteger(bytes) || bytes < 1 || bytes > 800 : bytes !== 16 && bytes !== 24 && bytes !== 32) {
+        throw hsmError('CKR_KEY_SIZE_RANGE', `${generic ? 'generic secrets are 1 to 800' : 'AES keys are 16, 24 or 32'} bytes, not ${bytes}`);
+      }
+      await run(`C_GenerateKey (${generic ? 'GENERIC_SECRET' : 'AES'})`, async (s) => {
+        await api.C_GenerateKeyAsync(s, { mechanism: generic ? CKM.GENERIC_SECRET_KEY_GEN : CKM.AES_KEY_GEN }, secretKeyTemplate(template, bytes));
+      });
+    },
+
+    async generateKeyPair(spec, privateKey, publicKey) {
+      const mechanism = spec.kind === 'ec' ? CKM.EC_KEY_PAIR_GEN : CKM.RSA_PKCS_KEY_PAIR_GEN;
+      return run(`C_GenerateKeyPair (${spec.kind.toUpperCase()})`, async (s) => {
+        const pair = await api.C_GenerateKeyPairAsync(s, { mechanism }, publicKeyGenTemplate(spec, publicKey), privateKeyTemplate(privateKey));
+        return anyPublicKeyOf(s, pair.publicKey);
+      });
+    },
+
+    async publicKey(id) {
+      return run('reading a public key', (s) => pool.withObject(s, CKO.PUBLIC_KEY, id, (h) => anyPublicKeyOf(s, h)));
+    },
+
+    async sign(id, mechanism, data) {
+      const ecdsa = mechanism.scheme === 'ecdsa';
+      const mech = ecdsa ? CKM.ECDSA : RSA_PKCS[mechanism.hash];
+      const input = ecdsa ? createHash(mechanism.hash).update(data).digest() : data;
+      const action = `C_Sign (${mechanism.scheme}, ${mechanism.hash})`;
+      return run(action, (s) => pool.withObject(s, CKO.PRIVATE_KEY, id, async (h) => {
+        // SoftHSM answers a mechanism of the other key type with CKR_GENERAL_ERROR: refuse it here, as the standard says.
+        if ((keyTypeOf(s, h) === CKK.EC) !== ecdsa) throw hsmError('CKR_KEY_TYPE_INCONSISTENT', action);
+        api.C_SignInit(s, { mechanism: mech }, h);
+        return Buffer.from(await api.C_SignAsync(s, input, Buffer.alloc(1024)));
+      }));
+    },
+
+    async wrapPrivate(wrappingId, targetId) {
+      return run('C_WrapKey (AES_KEY_WRAP_PAD, private key)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, (wh) =>
+        pool.withObject(s, CKO.PRIVATE_KEY, targetId, async (th) =>
+          Buffer.from(await api.C_WrapKeyAsync(s, KWP, wh, th, Buffer.alloc(WRAP_BUFFER_BYTES))))));
+    },
+
+    async unwrapPrivate(wrappingId, wrapped, template) {
+      await run('C_UnwrapKey (AES_KEY_WRAP_PAD, private key)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, async (wh) => {
+        try {
+          await api.C_UnwrapKeyAsync(s, KWP, wh, wrapped, privateKeyTemplate(template));
+        } catch (e) {
+          throw unauthentic(e, 'C_UnwrapKey (AES_KEY_WRAP_PAD, private key)');
+        }
+      }));
+    },
+
+    async createPublicKey(template, spki) {
+      const attrs = publicKeyObjectTemplate(template, spki);
+      await run('C_CreateObject (public key)', (s) => { api.C_CreateObject(s, attrs); });
     },
 
     async generateRsaPair(id, label, bits) {
@@ -164,6 +223,18 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       await onClose();
     },
   };
+
+  function keyTypeOf(session: Handle, handle: Handle): number {
+    const [kt] = api.C_GetAttributeValue(session, handle, [{ type: CKA.KEY_TYPE }]);
+    return kt?.value === undefined || kt.value.length === 0 ? -1 : kt.value.readUIntLE(0, Math.min(kt.value.length, 6));
+  }
+
+  function anyPublicKeyOf(session: Handle, handle: Handle): Buffer {
+    const keyType = keyTypeOf(session, handle);
+    const wanted = keyType === 0 ? [CKA.MODULUS, CKA.PUBLIC_EXPONENT] : [CKA.EC_PARAMS, CKA.EC_POINT];
+    const attrs = api.C_GetAttributeValue(session, handle, wanted.map((type) => ({ type })));
+    return spkiOf(keyType, (type) => attrs.find((a) => a.type === type)?.value);
+  }
 
   function publicKeyOf(session: Handle, handle: Handle): Buffer {
     const attrs = api.C_GetAttributeValue(session, handle, [{ type: CKA.MODULUS }, { type: CKA.PUBLIC_EXPONENT }]);
