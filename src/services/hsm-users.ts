@@ -73,7 +73,8 @@ export async function changePassword(deps: HsmUserDeps, c: ClusterRecord, userna
   const user = userOf(c.users, username);
   if (user === undefined) throw new HsmUserProblem(`The user ${username} does not exist.`);
   const passwordHash = await hashPassword(password);
-  if (user.role === 'admin') return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash } : u)) });
+  // A new password also unlocks a locked-out user (the count starts again).
+  if (user.role === 'admin') return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, failedLogins: 0 } : u)) });
   const module = needModule(deps);
   needAllActive(c);
   const old = user.pinSealed === undefined ? randomBytes(24).toString('base64url') : deps.secrets.open(pinSealOfUser(c.clusterId, username), user.pinSealed);
@@ -82,7 +83,7 @@ export async function changePassword(deps: HsmUserDeps, c: ClusterRecord, userna
     if (serial !== undefined) await setPartitionPin(module, deps.secrets, h, username, serial, old, password);
   }
   const pinSealed = deps.secrets.seal(pinSealOfUser(c.clusterId, username), password);
-  return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, pinSealed } : u)) });
+  return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, pinSealed, failedLogins: 0 } : u)) });
 }
 
 export async function deleteUser(deps: HsmUserDeps, c: ClusterRecord, username: string): Promise<ClusterRecord> {
