@@ -74,6 +74,8 @@ export interface ClusterRecord {
   readonly users?: readonly HsmUserRecord[];
   /** Crypto users' keys (domain/hsm-keys.ts): owners, sharees, attributes, blobs under CK. */
   readonly keys?: readonly HsmKeyRecord[];
+  /** Key references deleted (newest last, at most MAX_DELETED_KEYS): an HSM that was away destroys its copies on return. */
+  readonly deletedKeys?: readonly string[];
   /** When it reached DELETED (it stays visible DELETED_VISIBLE_MS). */
   readonly deletedAt?: number;
   /** Conditional writes (ports/changes.ts): 1 for a new record, +1 for each change. */

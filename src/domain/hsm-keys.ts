@@ -39,6 +39,8 @@ export class HsmKeyProblem extends Error {
 /** At most this many keys per cluster (CloudHSM hsm1.medium's quota). */
 export const MAX_KEYS_PER_CLUSTER = 3300;
 export const MAX_LABEL_CHARS = 127;
+/** How many deleted key references a cluster remembers for HSMs that were away (domain/cluster.ts deletedKeys). */
+export const MAX_DELETED_KEYS = 10_000;
 
 export const EC_CURVES = ['secp256r1', 'secp384r1', 'secp521r1'] as const;
 export type EcCurveName = (typeof EC_CURVES)[number];

@@ -63,7 +63,7 @@ const privateTemplate = (k: HsmKeyRecord, extractable: boolean): PrivateKeyTempl
 const publicTemplate = (k: HsmKeyRecord): PublicKeyTemplate => ({ id: keyIdOf(k.keyReference), label: String(k.attributes.label), usage: usageOn(k) as PublicUsage[] });
 
 /** Puts the copy of `k` into `username`'s partition through session `s` (owner: extractable under CK; sharee: not extractable). */
-async function putCopy(s: TokenSession, k: HsmKeyRecord, sharee: boolean): Promise<void> {
+export async function putCopy(s: TokenSession, k: HsmKeyRecord, sharee: boolean): Promise<void> {
   const blob = Buffer.from(k.blob ?? '', 'base64');
   if (k.class === 'secret-key') await s.unwrap(CLUSTER_KEY_ID, blob, secretTemplate(k, !sharee));
   else if (k.class === 'private-key') await s.unwrapPrivate(CLUSTER_KEY_ID, blob, privateTemplate(k, !sharee));

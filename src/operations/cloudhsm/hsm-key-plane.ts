@@ -24,7 +24,7 @@ import { CloudHsmAccessDeniedException, CloudHsmInternalFailureException, CloudH
 import { revise, type ClusterRecord } from '../../domain/cluster.ts';
 import { userOf, type HsmUserRecord, type HsmUserRole } from '../../domain/hsm-users.ts';
 import {
-  changedAttributes, EC_CURVES, HsmKeyProblem, keyShape, matches, MAX_KEYS_PER_CLUSTER, newKeyAttributes, onToken, parseAssignments, parseFilter,
+  changedAttributes, EC_CURVES, HsmKeyProblem, keyShape, matches, MAX_DELETED_KEYS, MAX_KEYS_PER_CLUSTER, newKeyAttributes, onToken, parseAssignments, parseFilter,
   usableBy, visibleTo, type EcCurveName, type HsmKeyRecord,
 } from '../../domain/hsm-keys.ts';
 import { HsmError, type SignMechanism } from '../../ports/hsm.ts';
@@ -232,7 +232,14 @@ export const deleteKey = keyOperation('DeleteKey', CU, async (input, ctx, c, use
   needOwner(k, user, 'delete');
   if (k.attributes.destroyable === false) throw bad(`The key ${k.keyReference} is not destroyable.`);
   await destroyKey(ctx.hsm, c, k);
-  return { apply: changing(k.keyReference, () => undefined), answer: { KeyReference: k.keyReference } };
+  const forget = changing(k.keyReference, () => undefined);
+  return {
+    apply: (fresh) => {
+      const after = forget(fresh);
+      return { ...after, deletedKeys: [...(after.deletedKeys ?? []), k.keyReference].slice(-MAX_DELETED_KEYS) };
+    },
+    answer: { KeyReference: k.keyReference },
+  };
 });
 
 export const setKeyAttribute = keyOperation('SetKeyAttribute', ['crypto-user', 'admin'], async (input, ctx, c, user) => {
