@@ -139,6 +139,7 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   UnshareKey: change(),
   Sign: { mutating: true, readOnly: true },
   Verify: { mutating: true, readOnly: true },
+  Pkcs11Uris: { mutating: true, readOnly: true },
 };
 
 /** Coffer's admin API (X-Amz-Target CofferAdminService.*, IAM prefix `coffer`, operations/coffer/admin.ts). */

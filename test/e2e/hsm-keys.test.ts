@@ -11,11 +11,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import { REGION, removeDataDir, startCoffer, type Coffer } from './harness.ts';
-import { openSoftHsm, pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip } from '../support/softhsm.ts';
+import { openSoftHsm, pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenFolder } from '../support/softhsm.ts';
 import {
   activateWithKmsUser, ADMIN, ADMIN_PASSWORD, cofferHsmRun, createCluster, createTwoHsms, describeCluster, hsmsReady, initializeCluster,
   KMSUSER_PASSWORD, signClusterCsr, softhsmServerEnv, until,
@@ -41,6 +41,7 @@ after(async () => {
 
 const BOB_PASSWORD = 'bob-password-1';
 const BOB_NEW_PASSWORD = 'bob-password-2';
+const KMSUSER_NEW_PASSWORD = 'kmsuser-pass-9';
 const CU = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `kmsuser:${KMSUSER_PASSWORD}` };
 const BOB = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `bob:${BOB_PASSWORD}` };
 
@@ -228,6 +229,44 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   for (let i = 0; i < ATTEMPTS - 1; i++) failCli(['key', 'list', ...C], wrongBob, /credentials are not valid/);
   okCli(['key', 'list', ...C], bobNow);
 
+  // An HSM away (its token folders moved out): DEGRADED. Meanwhile kmsuser's password changes, a key is made,
+  // one deleted, one shared; the HSM returns (SoftHSM sees a token again only in a new process: Coffer restarts)
+  // and catches up before it is ACTIVE: the new PIN, the new key, the deletion and the share are on it.
+  const away = (await describeCluster(hsm, id)).Hsms?.[0]?.HsmId as string;
+  const serialOn = (env: Record<string, string>): string => {
+    const uris = okCli(['cluster', 'pkcs11-uris', ...C], env).uris as Record<string, string>[];
+    assert.equal(uris.length, 2);
+    return /serial=([0-9a-f]+)/.exec(uris.find((u) => u['hsm-id'] === away)?.uri ?? '')?.[1] ?? '';
+  };
+  const kmsuserSerial = serialOn(CU);
+  const bobSerial = serialOn(bobNow);
+  const awayTokens = [pkcs11Tokens().find((t) => t.label === `coffer:${away}`), kmsuserParts.find((p) => p.serial === kmsuserSerial), bobParts.find((p) => p.serial === bobSerial)];
+  assert.ok(awayTokens.every((t) => t !== undefined), JSON.stringify(awayTokens));
+  const folders = awayTokens.map((t) => softhsmTokenFolder(t?.serial ?? ''));
+  for (const f of folders) renameSync(f, `${f}.away`);
+  await until(() => describeCluster(hsm, id), (c) => c.State === 'DEGRADED', 'cluster DEGRADED');
+  okCli(['user', 'change-password', ...C, '--username', 'kmsuser', '--role', 'crypto-user', '--password', KMSUSER_NEW_PASSWORD], ADMIN);
+  const CU2 = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `kmsuser:${KMSUSER_NEW_PASSWORD}` };
+  const late = (okCli(['key', 'generate-symmetric', 'aes', ...C, '--label', 'made-while-away', '--key-length-bytes', '16'], CU2).key as Record<string, unknown>);
+  const lateRef = late['key-reference'] as string;
+  assert.equal((late['key-info'] as Record<string, unknown>)['cluster-coverage'], 'partial');
+  okCli(['key', 'delete', ...C, '--filter', `key-reference=${rsaPub}`], CU2);
+  okCli(['key', 'share', ...C, '--filter', `key-reference=${ecPriv}`, '--username', 'bob', '--role', 'crypto-user'], CU2);
+  await coffer.stop();
+  for (const f of folders) renameSync(`${f}.away`, f);
+  coffer = await startCoffer({ dataDir: coffer.dataDir, credentials: coffer.credentials, env: { ...softhsmServerEnv(), COFFER_HSM_LOGIN_ATTEMPTS: String(ATTEMPTS) } });
+  hsm.destroy();
+  hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  await until(() => describeCluster(hsm, id), (c) => c.State === 'ACTIVE' && (c.Hsms ?? []).every((h) => h.State === 'ACTIVE'), 'the HSM caught up, ACTIVE again');
+  const slotOf = (serial: string): string => pkcs11Tokens().find((t) => t.serial === serial)?.slot ?? '';
+  const caught = idsIn(slotOf(kmsuserSerial), KMSUSER_NEW_PASSWORD);
+  assert.ok(caught.includes(lateRef.slice(2)), 'the key made while away');
+  assert.ok(!caught.includes(rsaPub.slice(2)), 'the key deleted while away');
+  assert.ok(caught.includes(ecPriv.slice(2)) && caught.includes(rsaPriv.slice(2)));
+  assert.ok(idsIn(slotOf(bobSerial), BOB_NEW_PASSWORD).includes(ecPriv.slice(2)), 'the share made while away');
+  const listed = okCli(['key', 'list', ...C, '--filter', `key-reference=${lateRef}`, '--verbose'], CU2).matched_keys as Record<string, unknown>[];
+  assert.equal((listed[0]?.['key-info'] as Record<string, unknown>)['cluster-coverage'], 'full');
+
   // Audited: one CloudTrail-shaped record per call, without parameters (no data, no password).
   const trail = await coffer.raw({
     body: JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'Sign' }] }), service: 'cloudtrail',
@@ -243,7 +282,7 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   }
 
   // No password or PIN anywhere: data folder (database, WAL, audit), server output, CLI answers.
-  const secrets = [ADMIN_PASSWORD, KMSUSER_PASSWORD, BOB_PASSWORD, BOB_NEW_PASSWORD, 'not-his-password'];
+  const secrets = [ADMIN_PASSWORD, KMSUSER_PASSWORD, KMSUSER_NEW_PASSWORD, BOB_PASSWORD, BOB_NEW_PASSWORD, 'not-his-password'];
   const files = filesUnder(coffer.dataDir);
   for (const secret of secrets) {
     assert.equal(files.some((b) => b.includes(Buffer.from(secret))), false, `${secret} stored in the data folder`);

@@ -75,6 +75,7 @@ export function hsmCommand(program: Command): void {
   hsmVerb(user, 'list', 'list the HSM users', ['cluster-id'], false);
   hsmVerb(user, 'change-password', 'change an HSM user\'s password', ['cluster-id', 'username', 'role', 'password'], true);
   hsmVerb(user, 'delete', 'delete an HSM user', ['cluster-id', 'username', 'role'], true);
+  keyVerb(cluster, 'pkcs11-uris', '--cluster-id <id>', 'your partitions as PKCS#11 URIs, one per ACTIVE HSM (for pkcs11-tool, OpenSSL, Java)');
   const key = hsm.command('key').description('keys of crypto users (cloudhsm-cli key …)');
   const C = '--cluster-id <id>';
   keyVerb(key, 'generate-symmetric', `aes|generic-secret ${C} --label <label> --key-length-bytes <n> [--attributes K=V…] [--share-crypto-users U…]`, 'generate an AES or generic secret key');

@@ -189,11 +189,11 @@ export async function runHsmCli(args: readonly string[], env: Env): Promise<HsmC
       const out = await call(env, endpointOf(o), 'DeleteUser', { ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Auth: auth });
       return ok({ username: out.Username, role: out.Role });
     }
-    if (group === 'key' || group === 'crypto') {
+    if (group === 'key' || group === 'crypto' || (group === 'cluster' && command === 'pkcs11-uris')) {
       const out = await runKeyCommand(group, command ?? '', rest, env, endpointOf);
       if (out !== undefined) return out;
     }
-    return failed(`unknown command: hsm ${args.join(' ').slice(0, 200)} (commands: cluster activate, user create|list|change-password|delete, ${KEY_COMMANDS})`);
+    return failed(`unknown command: hsm ${args.join(' ').slice(0, 200)} (commands: cluster activate|pkcs11-uris, user create|list|change-password|delete, ${KEY_COMMANDS})`);
   } catch (e) {
     return failed(e instanceof Error ? e.message : String(e));
   }

@@ -10,6 +10,7 @@
  *   key delete --filter …          key set-attribute --filter … --name N --value V
  *   key share|unshare --filter … --username U --role crypto-user
  *   crypto sign rsa-pkcs|ecdsa --key-filter … --hash-function sha256|sha384|sha512 --data B64|--data-path F
+ *   cluster pkcs11-uris             (the caller's partitions, one PKCS#11 URI per ACTIVE HSM)
  *   crypto verify rsa-pkcs|ecdsa --key-filter … --hash-function … --data B64|--data-path F --signature B64|--signature-path F
  *
  * Data and signatures are base64 (files are read as bytes); ECDSA signatures are r||s, as cloudhsm-cli writes them.
@@ -75,7 +76,7 @@ function bytesOf(o: Map<string, unknown>, name: string): string {
 const COMMON: Readonly<Record<string, Kind>> = { 'cluster-id': 'one', 'endpoint-url': 'one' };
 
 /** Runs `key …` or `crypto …`; undefined for a command it does not know. */
-export async function runKeyCommand(group: 'key' | 'crypto', command: string, rest: readonly string[], env: Env,
+export async function runKeyCommand(group: 'key' | 'crypto' | 'cluster', command: string, rest: readonly string[], env: Env,
   endpointOf: (o: Map<string, string>) => string): Promise<HsmCliResult | undefined> {
   const run = async (spec: Readonly<Record<string, Kind>>, operation: string, args: readonly string[], input: (o: Map<string, unknown>) => Record<string, unknown>) => {
     const o = parse(args, { ...COMMON, ...spec });
@@ -101,6 +102,11 @@ export async function runKeyCommand(group: 'key' | 'crypto', command: string, re
         : { Curve: need(o, 'curve') }),
     }));
     return ok({ public_key: out.PublicKey, private_key: out.PrivateKey });
+  }
+  if (group === 'cluster' && command === 'pkcs11-uris') {
+    const out = await run({}, 'Pkcs11Uris', rest, () => ({}));
+    const uris = Array.isArray(out.Uris) ? out.Uris as Record<string, unknown>[] : [];
+    return ok({ uris: uris.map((u) => ({ 'hsm-id': u.HsmId, 'availability-zone': u.AvailabilityZone, uri: u.Uri })) });
   }
   const filtered = (extra: Record<string, Kind>) => ({ filter: 'many' as Kind, ...extra });
   if (group === 'key' && command === 'list') {

@@ -312,6 +312,20 @@ export const verifyHsm = keyOperation('Verify', CU, async (input, _ctx, c, user)
   return { answer: { KeyReference: k.keyReference } };
 });
 
+/**
+ * The crypto user's own partitions as PKCS#11 URIs, one per ACTIVE HSM (design §3.3 option B,
+ * `cluster pkcs11-uris`, a Coffer addition): for stock PKCS#11 clients (pkcs11-tool, OpenSSL, Java)
+ * that log in with the user's password as PIN.
+ */
+export const pkcs11Uris = keyOperation('Pkcs11Uris', CU, async (_input, _ctx, c, user) => ({
+  answer: {
+    Uris: c.hsms.filter((h) => h.state === 'ACTIVE' && user.partitions[h.hsmId] !== undefined).map((h) => ({
+      HsmId: h.hsmId, AvailabilityZone: h.availabilityZone,
+      Uri: `pkcs11:token=${encodeURIComponent(user.username)};serial=${user.partitions[h.hsmId] as string}`,
+    })),
+  },
+}));
+
 export const HSM_KEY_OPERATIONS: readonly CloudHsmOperation[] = [
-  generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
+  pkcs11Uris, generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
 ];
