@@ -92,6 +92,13 @@ export type KeyPairSpec = { readonly kind: 'rsa'; readonly bits: number; readonl
  * with `hash`; ECDSA answers r||s (the adapter hashes in Node and signs with CKM_ECDSA, since
  * SoftHSM 2.6.1 has no CKM_ECDSA_SHA256: HSM.md gotcha 9).
  */
+/**
+ * The key wrap mechanisms Coffer offers its crypto users (cloudhsm-cli names): `aes-no-pad` is
+ * CKM_AES_KEY_WRAP (RFC 3394) under an AES key, `rsa-oaep` CKM_RSA_PKCS_OAEP with SHA-1 and MGF1-SHA1
+ * (SoftHSM 2.6.1 has no other hash: HSM.md gotcha 10) under an RSA public key.
+ */
+export type WrapMechanism = 'aes-no-pad' | 'rsa-oaep';
+
 export interface SignMechanism {
   readonly scheme: 'rsa-pkcs' | 'ecdsa';
   readonly hash: 'sha256' | 'sha384' | 'sha512';
@@ -132,6 +139,16 @@ export interface TokenSession {
   unwrapPrivate(wrappingId: Buffer, wrapped: Buffer, template: PrivateKeyTemplate): Promise<void>;
   /** Creates a public-key object from its SPKI DER (C_CreateObject). */
   createPublicKey(template: PublicKeyTemplate, spki: Buffer): Promise<void>;
+  /**
+   * Wraps, with `mechanism` under `wrappingId` (a secret key for aes-no-pad, a public key for
+   * rsa-oaep), the secret key that `masked` holds (a CKM_AES_KEY_WRAP_PAD blob under the trusted
+   * key `trustedId`). The token copies are WRAP_WITH_TRUSTED and cannot be wrapped under an ordinary
+   * key, so the key is unwrapped into a session object (extractable, not WRAP_WITH_TRUSTED) that is
+   * destroyed before the call returns: its value never leaves the token in the clear.
+   */
+  exportWrapped(trustedId: Buffer, masked: Buffer, payload: SecretKeyTemplate, wrappingId: Buffer, mechanism: WrapMechanism): Promise<Buffer>;
+  /** Unwraps `wrapped` with `unwrappingId` (a secret key for aes-no-pad, a private key for rsa-oaep) into a new token secret key with `template`. */
+  importWrapped(unwrappingId: Buffer, mechanism: WrapMechanism, wrapped: Buffer, template: SecretKeyTemplate): Promise<void>;
   /** Whether an object with this CKA_ID exists (any class). */
   has(id: Buffer): Promise<boolean>;
   /**

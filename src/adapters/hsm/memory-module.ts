@@ -10,7 +10,7 @@ import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomB
 import { promisify } from 'node:util';
 import type { HsmModule, PrivateKeyTemplate, SecretKeyTemplate, TokenAdmin, TokenInfo, TokenSession } from '../../ports/hsm.ts';
 import { checkPinLength, checkTokenLabel, hsmError } from '../pkcs11/errors.ts';
-import { gcmDecrypt, gcmEncrypt, kwpUnwrap, kwpWrap, permit, secretObject, type MemoryObject } from './memory-objects.ts';
+import { gcmDecrypt, gcmEncrypt, kwpUnwrap, kwpWrap, permit, secretObject, unwrapValue, wrapValue, type MemoryObject } from './memory-objects.ts';
 
 export interface MemoryHsmModule extends HsmModule {
   /** Makes the token with this serial unreadable, as when its files are removed: every later call on it fails. */
@@ -225,6 +225,19 @@ function sessionOf(t: Token, live: (t: Token, action: string) => Token, onClose:
         der.fill(0);
       }
       add(privateObject(template, key));
+    },
+    async exportWrapped(trustedId, masked, _payload, wrappingId, mechanism) {
+      const action = `C_WrapKey (${mechanism})`;
+      const value = kwpUnwrap(find(action, 'secret', trustedId), masked, 'any');
+      try {
+        return wrapValue(find(action, mechanism === 'aes-no-pad' ? 'secret' : 'public', wrappingId), mechanism, value);
+      } finally {
+        value.fill(0);
+      }
+    },
+    async importWrapped(unwrappingId, mechanism, wrapped, template) {
+      const action = `C_UnwrapKey (${mechanism})`;
+      add(secretObject(template, unwrapValue(find(action, mechanism === 'aes-no-pad' ? 'secret' : 'private', unwrappingId), mechanism, wrapped)));
     },
     async createPublicKey(template, der) {
       let key: KeyObject;

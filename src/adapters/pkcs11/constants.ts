@@ -45,13 +45,19 @@ export const CKM = {
   GENERIC_SECRET_KEY_GEN: 0x350,
   EC_KEY_PAIR_GEN: 0x1040,
   ECDSA: 0x1041,
+  RSA_PKCS_OAEP: 0x9,
+  SHA_1: 0x220,
   AES_KEY_GEN: 0x1080,
+  /** RFC 3394 (no padding). */
+  AES_KEY_WRAP: 0x2109,
   AES_GCM: 0x1087,
   /** RFC 5649; pkcs11-tool prints it as "mechtype-0x210A" (HSM.md gotcha 11). */
   AES_KEY_WRAP_PAD: 0x210a,
 } as const;
 
 export const CKU = { SO: 0, USER: 1 } as const;
+/** CKG_MGF1_SHA1 (RSA-OAEP's mask generation). */
+export const CKG_MGF1_SHA1 = 0x1;
 
 /** C_OpenSession flags. */
 export const CKF_RW_SESSION = 0x2;

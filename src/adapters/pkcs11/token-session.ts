@@ -9,8 +9,8 @@
  * gave) once the token has been seen to answer, since a lost token fails the probe first.
  */
 import { createHash } from 'node:crypto';
-import { HsmError, type SecretKeyTemplate, type TokenSession } from '../../ports/hsm.ts';
-import { CKA, CKK, CKM, CKO } from './constants.ts';
+import { HsmError, type SecretKeyTemplate, type TokenSession, type WrapMechanism } from '../../ports/hsm.ts';
+import { CKA, CKG_MGF1_SHA1, CKK, CKM, CKO } from './constants.ts';
 import { hsmError, toHsmError } from './errors.ts';
 import type { Handle, Mechanism, Pkcs11Library } from './library.ts';
 import type { SessionPool } from './session-pool.ts';
@@ -42,6 +42,9 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     pool.probe(action);
     return new HsmError('authentication', err.code, `${action}: the data does not authenticate (${err.code})`);
   };
+  const wrapMechanism = (m: WrapMechanism): Mechanism => (m === 'aes-no-pad'
+    ? { mechanism: CKM.AES_KEY_WRAP }
+    : { mechanism: CKM.RSA_PKCS_OAEP, parameter: { type: lib.oaepParamsType, hashAlg: CKM.SHA_1, mgf: CKG_MGF1_SHA1, source: 1 } });
   let closed = false;
   const run = <T>(action: string, fn: (session: Handle) => Promise<T> | T): Promise<T> =>
     closed ? Promise.reject(hsmError('COFFER_SESSION_CLOSED', `${action}: this TokenSession is closed`)) : pool.run(action, fn);
@@ -101,6 +104,32 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
           await api.C_UnwrapKeyAsync(s, KWP, wh, wrapped, privateKeyTemplate(template));
         } catch (e) {
           throw unauthentic(e, 'C_UnwrapKey (AES_KEY_WRAP_PAD, private key)');
+        }
+      }));
+    },
+
+    async exportWrapped(trustedId, masked, payload, wrappingId, mechanism) {
+      const mech = wrapMechanism(mechanism);
+      // A session object, extractable under any key: destroyed before this returns.
+      const transient = secretKeyTemplate({ ...payload, extractable: true, wrapWithTrusted: false }, undefined, false);
+      return run(`C_WrapKey (${mechanism})`, (s) => pool.withObject(s, CKO.SECRET_KEY, trustedId, async (ck) => {
+        const tmp = await api.C_UnwrapKeyAsync(s, KWP, ck, masked, transient);
+        try {
+          return await pool.withObject(s, mechanism === 'aes-no-pad' ? CKO.SECRET_KEY : CKO.PUBLIC_KEY, wrappingId, async (wh) =>
+            Buffer.from(await api.C_WrapKeyAsync(s, mech, wh, tmp, Buffer.alloc(WRAP_BUFFER_BYTES))));
+        } finally {
+          api.C_DestroyObject(s, tmp);
+        }
+      }));
+    },
+
+    async importWrapped(unwrappingId, mechanism, wrapped, template) {
+      const mech = wrapMechanism(mechanism);
+      await run(`C_UnwrapKey (${mechanism})`, (s) => pool.withObject(s, mechanism === 'aes-no-pad' ? CKO.SECRET_KEY : CKO.PRIVATE_KEY, unwrappingId, async (uh) => {
+        try {
+          await api.C_UnwrapKeyAsync(s, mech, uh, wrapped, secretKeyTemplate(template));
+        } catch (e) {
+          throw unauthentic(e, `C_UnwrapKey (${mechanism})`);
         }
       }));
     },
