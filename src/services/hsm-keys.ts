@@ -23,7 +23,7 @@ import { CLUSTER_KEY_ID, pinSealOfUser, userOf } from '../domain/hsm-users.ts';
 import {
   HsmKeyProblem, keyIdOf, newKeyReference, usageOn, type AttributeValue, type EcCurveName, type HsmKeyRecord, type HsmKeyType,
 } from '../domain/hsm-keys.ts';
-import { HsmError, type HsmModule, type PrivateKeyTemplate, type PublicKeyTemplate, type SecretKeyTemplate, type SignMechanism, type TokenSession } from '../ports/hsm.ts';
+import { HsmError, type HsmModule, type PrivateKeyTemplate, type PublicKeyTemplate, type SecretKeyTemplate, type SignMechanism, type TokenSession, type WrapMechanism } from '../ports/hsm.ts';
 import type { HsmUserDeps } from './hsm-users.ts';
 
 const activeHsms = (c: ClusterRecord): HsmRecord[] => c.hsms.filter((h) => h.state === 'ACTIVE' && h.tokenSerial !== undefined);
@@ -215,20 +215,62 @@ export async function replaceCopies(deps: HsmUserDeps, c: ClusterRecord, changed
   }
 }
 
-/** Signs in `username`'s partition on an ACTIVE HSM (another one once after a device failure). */
-export async function signWith(deps: HsmUserDeps, c: ClusterRecord, username: string, k: HsmKeyRecord, mechanism: SignMechanism, data: Buffer): Promise<Buffer> {
+/** Runs `fn` in `username`'s partition on an ACTIVE HSM (another one once after a device failure). */
+async function onSomeHsm<T>(deps: HsmUserDeps, c: ClusterRecord, username: string, fn: (s: TokenSession) => Promise<T>): Promise<T> {
   const hsms = activeHsms(c).filter((h) => hasPartition(c, username, h));
   if (hsms.length === 0) throw new HsmKeyProblem(`The cluster ${c.clusterId} has no ACTIVE HSM with a partition of ${username}.`);
   const start = Math.floor(Math.random() * hsms.length);
   for (let i = 0; ; i++) {
     const h = hsms[(start + i) % hsms.length] as HsmRecord;
     try {
-      return await inPartition(deps, c, username, h, (s) => s.sign(keyIdOf(k.keyReference), mechanism, data));
+      return await inPartition(deps, c, username, h, fn);
     } catch (e) {
       const retry = e instanceof HsmError && (e.kind === 'device-error' || e.kind === 'token-not-present') && i === 0 && hsms.length > 1;
       if (!retry) throw e;
     }
   }
+}
+
+/** `payload` (a secret key) wrapped with `mechanism` under `wrapping`, in `username`'s partition (the key never leaves the token in the clear). */
+export async function wrapKey(deps: HsmUserDeps, c: ClusterRecord, username: string, payload: HsmKeyRecord, wrapping: HsmKeyRecord, mechanism: WrapMechanism): Promise<Buffer> {
+  return onSomeHsm(deps, c, username, (s) =>
+    s.exportWrapped(CLUSTER_KEY_ID, Buffer.from(payload.blob ?? '', 'base64'), secretTemplate(payload, true), keyIdOf(wrapping.keyReference), mechanism));
+}
+
+export interface Unwrapped {
+  readonly owner: string;
+  readonly unwrapping: HsmKeyRecord;
+  readonly mechanism: WrapMechanism;
+  readonly wrapped: Buffer;
+  readonly keyType: 'aes' | 'generic-secret';
+  readonly attributes: Record<string, AttributeValue>;
+  readonly now: number;
+}
+
+/** Unwraps a key into the owner's partition on the primary HSM, masks it under CK there and replicates it; answers its record. */
+export async function unwrapKey(deps: HsmUserDeps, c: ClusterRecord, n: Unwrapped): Promise<HsmKeyRecord> {
+  const hsms = needPrimary(c, n.owner);
+  const base: HsmKeyRecord = {
+    keyReference: newKeyReference(), owner: n.owner, sharedUsers: [], class: 'secret-key', keyType: n.keyType, attributes: n.attributes, hsms: [], createdAt: n.now,
+  };
+  const [primary, ...others] = hsms as [HsmRecord, ...HsmRecord[]];
+  const template = secretTemplate(base, true);
+  const blob = await inPartition(deps, c, n.owner, primary, async (s) => {
+    await s.importWrapped(keyIdOf(n.unwrapping.keyReference), n.mechanism, n.wrapped, template);
+    try {
+      return await s.wrap(CLUSTER_KEY_ID, template.id);
+    } catch (e) {
+      await s.destroy(template.id).catch(() => 0);
+      throw e;
+    }
+  });
+  const k: HsmKeyRecord = { ...base, blob: blob.toString('base64'), hsms: hsms.map((h) => h.hsmId) };
+  return replicate(deps, c, [k], primary, others);
+}
+
+/** Signs in `username`'s partition on an ACTIVE HSM (another one once after a device failure). */
+export async function signWith(deps: HsmUserDeps, c: ClusterRecord, username: string, k: HsmKeyRecord, mechanism: SignMechanism, data: Buffer): Promise<Buffer> {
+  return onSomeHsm(deps, c, username, (s) => s.sign(keyIdOf(k.keyReference), mechanism, data));
 }
 
 /** Verifies a signature with a public key record (node:crypto on its SPKI; ECDSA signatures are r||s). */

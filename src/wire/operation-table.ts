@@ -140,6 +140,8 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   Sign: { mutating: true, readOnly: true },
   Verify: { mutating: true, readOnly: true },
   Pkcs11Uris: { mutating: true, readOnly: true },
+  WrapKey: { mutating: true, readOnly: true },
+  UnwrapKey: change(),
 };
 
 /** Coffer's admin API (X-Amz-Target CofferAdminService.*, IAM prefix `coffer`, operations/coffer/admin.ts). */

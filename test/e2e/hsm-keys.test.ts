@@ -10,7 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPublicKey, verify } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
@@ -159,6 +159,41 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   }
   failCli(['crypto', 'sign', 'ecdsa', ...C, '--key-filter', `key-reference=${rsaPriv}`, '--hash-function', 'sha256', '--data', b64], CU, /does not fit/);
 
+  // Wrap and unwrap, checked with node:crypto. An RSA pair brings in (rsa-oaep) an AES key w whose value the test chose;
+  // under it a key k the test chose comes in and goes out (aes-no-pad) as RFC 3394 says; aes-example goes out and unwraps
+  // with w in node; k goes out under the RSA public key and back in under its private key, the same key.
+  const wrapPair = okCli(['key', 'generate-asymmetric-pair', 'rsa', ...C, '--public-label', 'wrap-pub', '--private-label', 'wrap-priv', '--modulus-size-bits', '2048',
+    '--public-attributes', 'wrap=true', '--private-attributes', 'unwrap=true'], CU);
+  const wrapPub = (wrapPair.public_key as Record<string, unknown>)['key-reference'] as string;
+  const wrapPriv = (wrapPair.private_key as Record<string, unknown>)['key-reference'] as string;
+  const wrapDer = join(coffer.dataDir, 'wrap.pub.der');
+  assert.equal(pkcs11Tool(['--slot', kmsuserParts[0]?.slot ?? '', '--login', '--pin', KMSUSER_PASSWORD, '--read-object', '--type', 'pubkey', '--id', wrapPub.slice(2), '-o', wrapDer]).status, 0);
+  const rsaWrap = createPublicKey({ key: readFileSync(wrapDer), format: 'der', type: 'spki' });
+  const w = randomBytes(32);
+  const kek = ((okCli(['key', 'unwrap', 'rsa-oaep', ...C, '--filter', `key-reference=${wrapPriv}`, '--key-type-class', 'aes', '--label', 'kek', '--attributes', 'wrap=true', 'unwrap=true',
+    '--data', publicEncrypt({ key: rsaWrap, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, w).toString('base64')], CU).key as Record<string, unknown>)['key-reference']) as string;
+  const kw = (key: Buffer, data: Buffer): string => { const c = createCipheriv('id-aes256-wrap', key, Buffer.from('a6a6a6a6a6a6a6a6', 'hex')); return Buffer.concat([c.update(data), c.final()]).toString('base64'); };
+  const k = randomBytes(32);
+  const imported = okCli(['key', 'unwrap', 'aes-no-pad', ...C, '--filter', `key-reference=${kek}`, '--data', kw(w, k), '--key-type-class', 'aes', '--label', 'imported'], CU).key as Record<string, unknown>;
+  const importedRef = imported['key-reference'] as string;
+  assert.deepEqual([(imported.attributes as Record<string, unknown>).local, (imported.attributes as Record<string, unknown>)['key-length-bytes']], [false, 32]);
+  const wrapOut = (mech: string, payload: string, wrapping: string, env = CU) => okCli(['key', 'wrap', mech, ...C, '--payload-filter', `key-reference=${payload}`, '--wrapping-filter', `key-reference=${wrapping}`], env);
+  assert.deepEqual(wrapOut('aes-no-pad', importedRef, kek), { payload_key_reference: importedRef, wrapping_key_reference: kek, wrapped_key_data: kw(w, k) });
+  const exampleOut = Buffer.from(wrapOut('aes-no-pad', aesRef, kek).wrapped_key_data as string, 'base64');
+  const unwrapper = createDecipheriv('id-aes256-wrap', w, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+  assert.equal(Buffer.concat([unwrapper.update(exampleOut), unwrapper.final()]).length, 32, 'aes-example unwraps with w in node:crypto');
+  const viaRsa = wrapOut('rsa-oaep', importedRef, wrapPub).wrapped_key_data as string;
+  const again = ((okCli(['key', 'unwrap', 'rsa-oaep', ...C, '--filter', `key-reference=${wrapPriv}`, '--data', viaRsa, '--key-type-class', 'aes', '--label', 'imported-2'], CU).key as Record<string, unknown>)['key-reference']) as string;
+  assert.equal(wrapOut('aes-no-pad', again, kek).wrapped_key_data, kw(w, k), 'out under RSA-OAEP and back in: the same key');
+  // Refused: a mechanism SoftHSM lacks, a key not extractable, a sharee (only the owner wraps), a public key as payload.
+  failCli(['key', 'wrap', 'aes-gcm', ...C, '--payload-filter', `key-reference=${importedRef}`, '--wrapping-filter', `key-reference=${kek}`], CU, /aes-gcm is not offered/);
+  const fixedKey = ((okCli(['key', 'generate-symmetric', 'aes', ...C, '--label', 'stays', '--key-length-bytes', '16', '--attributes', 'extractable=false'], CU).key as Record<string, unknown>)['key-reference']) as string;
+  failCli(['key', 'wrap', 'aes-no-pad', ...C, '--payload-filter', `key-reference=${fixedKey}`, '--wrapping-filter', `key-reference=${kek}`], CU, /not extractable/);
+  failCli(['key', 'wrap', 'aes-no-pad', ...C, '--payload-filter', `key-reference=${ecPub}`, '--wrapping-filter', `key-reference=${kek}`], CU, /Only the owner|Only secret keys/);
+  okCli(['key', 'share', ...C, '--filter', `key-reference=${importedRef}`, '--username', 'bob', '--role', 'crypto-user'], CU);
+  failCli(['key', 'wrap', 'aes-no-pad', ...C, '--payload-filter', `key-reference=${importedRef}`, '--wrapping-filter', `key-reference=${kek}`], BOB, /Only the owner/);
+  okCli(['key', 'unshare', ...C, '--filter', `key-reference=${importedRef}`, '--username', 'bob', '--role', 'crypto-user'], CU);
+
   // Rights table: an admin cannot sign or list keys, a crypto user cannot create users; bob cannot use kmsuser's key.
   failCli(['crypto', 'sign', 'ecdsa', ...C, '--key-filter', `key-reference=${ecPriv}`, '--hash-function', 'sha256', '--data', b64], ADMIN, /admin cannot manage or use keys/);
   failCli(['key', 'list', ...C], ADMIN, /admin cannot/);
@@ -211,8 +246,8 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   // Delete: gone from both HSMs and from the list; kmsuser cannot be deleted while it owns keys.
   assert.deepEqual(okCli(['key', 'delete', ...C, '--filter', `key-reference=${aesRef}`], CU), { message: 'Key deleted successfully' });
   for (const p of kmsuserParts) assert.ok(!idsIn(p.slot, KMSUSER_PASSWORD).includes(aesRef.slice(2)));
-  assert.equal(okCli(['key', 'list', ...C], CU).total_key_count, 4);
-  failCli(['key', 'delete', ...C, '--filter', 'attr.class=private-key'], CU, /matches 2 keys/);
+  assert.equal(okCli(['key', 'list', ...C], CU).total_key_count, 10);
+  failCli(['key', 'delete', ...C, '--filter', 'attr.class=private-key'], CU, /matches 3 keys/);
 
   // Lockout: after ATTEMPTS wrong passwords bob is locked, even with the right one; an admin's change-password unlocks him.
   const wrongBob = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: 'bob:not-his-password' };
@@ -222,7 +257,7 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   assert.equal(users.find((u) => u.username === 'bob')?.locked, 'true');
   okCli(['user', 'change-password', ...C, '--username', 'bob', '--role', 'crypto-user', '--password', BOB_NEW_PASSWORD], ADMIN);
   const bobNow = { CLOUDHSM_ROLE: 'crypto-user', CLOUDHSM_PIN: `bob:${BOB_NEW_PASSWORD}` };
-  assert.equal(okCli(['key', 'list', ...C], bobNow).total_key_count, 2);
+  assert.equal(okCli(['key', 'list', ...C], bobNow).total_key_count, 3);
   // Failures below the limit are cleared by a good login.
   failCli(['key', 'list', ...C], wrongBob, /credentials are not valid/);
   okCli(['key', 'list', ...C], bobNow);

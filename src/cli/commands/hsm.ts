@@ -85,6 +85,8 @@ export function hsmCommand(program: Command): void {
   keyVerb(key, 'set-attribute', `${C} --filter … --name <attribute> --value <value>`, 'change an attribute of a key you own');
   keyVerb(key, 'share', `${C} --filter … --username <u> --role crypto-user`, 'share a key you own with another crypto user');
   keyVerb(key, 'unshare', `${C} --filter … --username <u> --role crypto-user`, 'stop sharing a key');
+  keyVerb(key, 'wrap', `aes-no-pad|rsa-oaep ${C} --payload-filter … --wrapping-filter … [--path <file>]`, 'wrap a secret key you own under your AES key or RSA public key');
+  keyVerb(key, 'unwrap', `aes-no-pad|rsa-oaep ${C} --filter … (--data <base64> | --data-path <file>) --key-type-class aes|generic-secret --label <l> [--attributes K=V…]`, 'unwrap a secret key into your partitions');
   const crypto = hsm.command('crypto').description('cryptographic operations of crypto users (cloudhsm-cli crypto …)');
   keyVerb(crypto, 'sign', `rsa-pkcs|ecdsa ${C} --key-filter … --hash-function sha256|sha384|sha512 (--data <base64> | --data-path <file>)`, 'sign with a private key');
   keyVerb(crypto, 'verify', `rsa-pkcs|ecdsa ${C} --key-filter … --hash-function … (--data <base64> | --data-path <file>) (--signature <base64> | --signature-path <file>)`, 'verify a signature with a public key');

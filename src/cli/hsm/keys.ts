@@ -10,15 +10,17 @@
  *   key delete --filter …          key set-attribute --filter … --name N --value V
  *   key share|unshare --filter … --username U --role crypto-user
  *   crypto sign rsa-pkcs|ecdsa --key-filter … --hash-function sha256|sha384|sha512 --data B64|--data-path F
+ *   key wrap aes-no-pad|rsa-oaep --payload-filter … --wrapping-filter … [--path F]
+ *   key unwrap aes-no-pad|rsa-oaep --filter … --data B64|--data-path F --key-type-class aes|generic-secret --label L [--attributes K=V…]
  *   cluster pkcs11-uris             (the caller's partitions, one PKCS#11 URI per ACTIVE HSM)
  *   crypto verify rsa-pkcs|ecdsa --key-filter … --hash-function … --data B64|--data-path F --signature B64|--signature-path F
  *
  * Data and signatures are base64 (files are read as bytes); ECDSA signatures are r||s, as cloudhsm-cli writes them.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { call, CliProblem, hsmCredentials, ok, type Env, type HsmCliResult } from './client.ts';
 
-export const KEY_COMMANDS = 'key generate-symmetric|generate-asymmetric-pair|list|delete|set-attribute|share|unshare, crypto sign|verify';
+export const KEY_COMMANDS = 'key generate-symmetric|generate-asymmetric-pair|list|delete|set-attribute|share|unshare|wrap|unwrap, crypto sign|verify';
 
 type Kind = 'one' | 'many' | 'flag';
 
@@ -107,6 +109,30 @@ export async function runKeyCommand(group: 'key' | 'crypto' | 'cluster', command
     const out = await run({}, 'Pkcs11Uris', rest, () => ({}));
     const uris = Array.isArray(out.Uris) ? out.Uris as Record<string, unknown>[] : [];
     return ok({ uris: uris.map((u) => ({ 'hsm-id': u.HsmId, 'availability-zone': u.AvailabilityZone, uri: u.Uri })) });
+  }
+  if (group === 'key' && command === 'wrap' && (kind === 'aes-no-pad' || kind === 'rsa-oaep')) {
+    let path: string | undefined;
+    const out = await run({ 'payload-filter': 'many', 'wrapping-filter': 'many', 'hash-function': 'one', mgf: 'one', path: 'one' }, 'WrapKey', args, (o) => {
+      path = one(o, 'path');
+      return {
+        Mechanism: kind, PayloadFilter: needMany(o, 'payload-filter'), WrappingFilter: needMany(o, 'wrapping-filter'),
+        ...(one(o, 'hash-function') !== undefined ? { HashFunction: one(o, 'hash-function') } : {}), ...(one(o, 'mgf') !== undefined ? { Mgf: one(o, 'mgf') } : {}),
+      };
+    });
+    const refs = { payload_key_reference: out.PayloadKeyReference, wrapping_key_reference: out.WrappingKeyReference };
+    if (path === undefined) return ok({ ...refs, wrapped_key_data: out.WrappedKeyData });
+    writeFileSync(path, Buffer.from(String(out.WrappedKeyData), 'base64'), { mode: 0o600 });
+    return ok(refs);
+  }
+  if (group === 'key' && command === 'unwrap' && (kind === 'aes-no-pad' || kind === 'rsa-oaep')) {
+    const out = await run({ filter: 'many', data: 'one', 'data-path': 'one', 'key-type-class': 'one', label: 'one', attributes: 'many', 'hash-function': 'one', mgf: 'one' }, 'UnwrapKey', args, (o) => ({
+      Mechanism: kind, Filter: needMany(o, 'filter'), Data: bytesOf(o, 'data'), KeyTypeClass: need(o, 'key-type-class'), Label: need(o, 'label'), Attributes: many(o, 'attributes'),
+      ...(one(o, 'hash-function') !== undefined ? { HashFunction: one(o, 'hash-function') } : {}), ...(one(o, 'mgf') !== undefined ? { Mgf: one(o, 'mgf') } : {}),
+    }));
+    return ok({ key: out.Key });
+  }
+  if (group === 'key' && (command === 'wrap' || command === 'unwrap') && kind !== undefined && !kind.startsWith('--')) {
+    throw new CliProblem(`key ${command} ${kind.slice(0, 40)} is not offered: SoftHSM, Coffer's HSM, wraps through Coffer with aes-no-pad and rsa-oaep only`);
   }
   const filtered = (extra: Record<string, Kind>) => ({ filter: 'many' as Kind, ...extra });
   if (group === 'key' && command === 'list') {

@@ -8,6 +8,13 @@
  * - ListKeys {Filter[], Verbose, MaxItems}: the keys the caller owns or shares, and every public key
  * - DeleteKey {Filter}, SetKeyAttribute {Filter, Name, Value}, ShareKey / UnshareKey {Filter, Username, Role}
  * - Sign {Filter, Mechanism rsa-pkcs|ecdsa, HashFunction, Data (base64)}, Verify {… Signature}
+ * - WrapKey {PayloadFilter, WrappingFilter, Mechanism aes-no-pad|rsa-oaep}: a secret key the caller
+ *   owns, extractable, out of the token under the caller's AES key or its own RSA public key (through
+ *   a transient session object: the token copies only ever leave under CK); the other cloudhsm-cli
+ *   mechanisms are refused, SoftHSM has none of them.
+ * - UnwrapKey {Filter (the unwrapping key), Mechanism, Data, KeyTypeClass aes|generic-secret, Label,
+ *   Attributes}: a new key of the caller's, replicated as a generated one.
+ * - Pkcs11Uris: the caller's partitions, one PKCS#11 URI per ACTIVE HSM.
  *
  * Each carries ClusterId and Auth {Username, Role, Password} of a crypto user (an admin is refused:
  * the rights table; it may only set `trusted`, through SetKeyAttribute). Only the owner deletes,
@@ -27,9 +34,9 @@ import {
   changedAttributes, EC_CURVES, HsmKeyProblem, keyShape, matches, MAX_DELETED_KEYS, MAX_KEYS_PER_CLUSTER, newKeyAttributes, onToken, parseAssignments, parseFilter,
   usableBy, visibleTo, type EcCurveName, type HsmKeyRecord,
 } from '../../domain/hsm-keys.ts';
-import { HsmError, type SignMechanism } from '../../ports/hsm.ts';
+import { HsmError, type SignMechanism, type WrapMechanism } from '../../ports/hsm.ts';
 import {
-  destroyKey, generatePair, generateSymmetric, replaceCopies, shareKey, signWith, unshareKey, verifyWith,
+  destroyKey, generatePair, generateSymmetric, replaceCopies, shareKey, signWith, unshareKey, unwrapKey, verifyWith, wrapKey,
 } from '../../services/hsm-keys.ts';
 import { authorizedCluster, save } from './common.ts';
 import type { CloudHsmContext, CloudHsmOperation } from './context.ts';
@@ -312,6 +319,65 @@ export const verifyHsm = keyOperation('Verify', CU, async (input, _ctx, c, user)
   return { answer: { KeyReference: k.keyReference } };
 });
 
+const WRAP_MECHANISMS = ['aes-no-pad', 'rsa-oaep'] as const;
+const CLOUDHSM_WRAP_MECHANISMS = ['aes-gcm', 'aes-pkcs5-pad', 'aes-zero-pad', 'cloudhsm-aes-gcm', 'rsa-aes', 'rsa-pkcs'];
+
+function wrapMechanismOf(input: Input): WrapMechanism {
+  const m = input.Mechanism;
+  if (typeof m === 'string' && CLOUDHSM_WRAP_MECHANISMS.includes(m)) {
+    throw bad(`The mechanism ${m} is not offered: SoftHSM, Coffer's HSM, wraps through Coffer with ${WRAP_MECHANISMS.join(' and ')} only.`);
+  }
+  if (m !== 'aes-no-pad' && m !== 'rsa-oaep') throw bad(`Mechanism must be ${WRAP_MECHANISMS.join(' or ')}.`);
+  if (m === 'rsa-oaep' && ((input.HashFunction ?? 'sha1') !== 'sha1' || (input.Mgf ?? 'mgf1-sha1') !== 'mgf1-sha1')) {
+    throw bad('rsa-oaep is offered with --hash-function sha1 and --mgf mgf1-sha1 only (SoftHSM 2.6 has no other).');
+  }
+  return m;
+}
+
+/** One key that `Filter`-like member `name` matches among those `user` sees. */
+const oneKeyBy = (c: ClusterRecord, input: Input, name: string, user: HsmUserRecord): HsmKeyRecord => oneKey(c, { Filter: input[name] }, user);
+
+export const wrapHsmKey = keyOperation('WrapKey', CU, async (input, ctx, c, user) => {
+  const mechanism = wrapMechanismOf(input);
+  const payload = oneKeyBy(c, input, 'PayloadFilter', user);
+  needOwner(payload, user, 'wrap');
+  if (payload.class !== 'secret-key') throw bad(`Only secret keys are wrapped through Coffer (the key ${payload.keyReference} is a ${payload.class}).`);
+  if (payload.attributes.extractable !== true) throw bad(`The key ${payload.keyReference} is not extractable.`);
+  // (a key unwrapped under RSA-OAEP has no recorded length: the token decides)
+  const bytes = Number(payload.attributes['key-length-bytes'] ?? 16);
+  if (mechanism === 'aes-no-pad' && (bytes % 8 !== 0 || bytes < 16)) throw bad('aes-no-pad (RFC 3394) wraps keys of a multiple of 8 bytes, at least 16.');
+  const wrapping = oneKeyBy(c, input, 'WrappingFilter', user);
+  const wanted = mechanism === 'aes-no-pad' ? { cls: 'secret-key', type: 'aes' } : { cls: 'public-key', type: 'rsa' };
+  if (wrapping.class !== wanted.cls || wrapping.keyType !== wanted.type) throw bad(`${mechanism} wraps under an ${wanted.type} ${wanted.cls}; the key ${wrapping.keyReference} is not one.`);
+  if (wrapping.attributes.wrap !== true) throw bad(`The key ${wrapping.keyReference} has wrap=false.`);
+  if (wrapping.class === 'public-key' ? wrapping.owner !== user.username : !usableBy(wrapping, user.username)) {
+    throw bad(`The wrapping key ${wrapping.keyReference} is not in your partition (a public key of another user, or a key not shared with you).`);
+  }
+  if (payload.attributes['wrap-with-trusted'] === true && wrapping.attributes.trusted !== true) {
+    throw bad(`The key ${payload.keyReference} has wrap-with-trusted=true: it is wrapped only under a key an admin set trusted.`);
+  }
+  const data = await wrapKey(ctx.hsm, c, user.username, payload, wrapping, mechanism);
+  return { answer: { PayloadKeyReference: payload.keyReference, WrappingKeyReference: wrapping.keyReference, WrappedKeyData: data.toString('base64') } };
+});
+
+export const unwrapHsmKey = keyOperation('UnwrapKey', CU, async (input, ctx, c, user) => {
+  const mechanism = wrapMechanismOf(input);
+  const unwrapping = oneKey(c, input, user);
+  const wanted = mechanism === 'aes-no-pad' ? { cls: 'secret-key', type: 'aes' } : { cls: 'private-key', type: 'rsa' };
+  if (unwrapping.class !== wanted.cls || unwrapping.keyType !== wanted.type || !usableBy(unwrapping, user.username)) {
+    throw bad(`${mechanism} unwraps with an ${wanted.type} ${wanted.cls} of yours or shared with you; the key ${unwrapping.keyReference} is not one.`);
+  }
+  if (unwrapping.attributes.unwrap !== true) throw bad(`The key ${unwrapping.keyReference} has unwrap=false.`);
+  const keyType = input.KeyTypeClass;
+  if (keyType !== 'aes' && keyType !== 'generic-secret') throw bad('KeyTypeClass must be aes or generic-secret (Coffer unwraps secret keys only).');
+  const wrapped = base64(input, 'Data', 8192);
+  roomFor(c, 1);
+  const size = mechanism === 'aes-no-pad' && wrapped.length >= 24 ? { 'key-length-bytes': wrapped.length - 8 } : {};
+  const attributes = { ...newKeyAttributes('secret-key', keyType, text(input, 'Label', 127), parseAssignments(list(input, 'Attributes')), size), local: false };
+  const k = await unwrapKey(ctx.hsm, c, { owner: user.username, unwrapping, mechanism, wrapped, keyType, attributes, now: ctx.now() });
+  return { apply: adding(user.username, [k]), answer: { Key: shape(c, k) } };
+});
+
 /**
  * The crypto user's own partitions as PKCS#11 URIs, one per ACTIVE HSM (design §3.3 option B,
  * `cluster pkcs11-uris`, a Coffer addition): for stock PKCS#11 clients (pkcs11-tool, OpenSSL, Java)
@@ -327,5 +393,5 @@ export const pkcs11Uris = keyOperation('Pkcs11Uris', CU, async (_input, _ctx, c,
 }));
 
 export const HSM_KEY_OPERATIONS: readonly CloudHsmOperation[] = [
-  pkcs11Uris, generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
+  pkcs11Uris, wrapHsmKey, unwrapHsmKey, generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
 ];
