@@ -140,6 +140,7 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   Sign: { mutating: true, readOnly: true },
   Verify: { mutating: true, readOnly: true },
   Pkcs11Uris: { mutating: true, readOnly: true },
+  Login: { mutating: true, readOnly: true },
   WrapKey: { mutating: true, readOnly: true },
   UnwrapKey: change(),
 };

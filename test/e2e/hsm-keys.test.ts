@@ -14,7 +14,9 @@ import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEnc
 import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
-import { REGION, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import { cofferArgs } from '../../scripts/server-command.ts';
+import { spawnSync } from 'node:child_process';
 import { openSoftHsm, pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenFolder } from '../support/softhsm.ts';
 import {
   activateWithKmsUser, ADMIN, ADMIN_PASSWORD, cofferHsmRun, createCluster, createTwoHsms, describeCluster, hsmsReady, initializeCluster,
@@ -264,6 +266,33 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   for (let i = 0; i < ATTEMPTS - 1; i++) failCli(['key', 'list', ...C], wrongBob, /credentials are not valid/);
   okCli(['key', 'list', ...C], bobNow);
 
+  // Interactive mode, as cloudhsm-cli's: nothing before login, a wrong password refused, then commands as kmsuser until logout.
+  const session = spawnSync(process.execPath, [...cofferArgs('cli'), 'hsm', 'interactive', '--cluster-id', id, '--endpoint-url', coffer.endpoint], {
+    cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000,
+    env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_ACCESS_KEY_ID: coffer.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: coffer.credentials.secretAccessKey, AWS_REGION: REGION },
+    input: ['key list', 'login --username kmsuser --role crypto-user', 'not-the-password', 'login --username kmsuser --role crypto-user', KMSUSER_PASSWORD,
+      'key list --filter attr.label=ec-priv', `crypto sign ecdsa --key-filter attr.label=ec-priv --hash-function sha256 --data ${b64}`, 'logout', 'key list', 'quit', 'key list', ''].join('\n'),
+  });
+  answers.push(session.stdout, session.stderr);
+  const replies: { error_code: number; data: unknown }[] = [];
+  let pending = '';
+  for (const line of session.stdout.split('\n')) {
+    if (line === 'Enter password:' || (pending === '' && line === '')) continue;
+    pending += `${line}\n`;
+    if (line === '}') { replies.push(JSON.parse(pending) as { error_code: number; data: unknown }); pending = ''; }
+  }
+  assert.equal(replies.length, 7, session.stdout + session.stderr);
+  assert.deepEqual(replies.map((r) => r.error_code), [1, 1, 0, 0, 0, 0, 1]);
+  assert.match(String(replies[0]?.data), /needs an HSM login/);
+  assert.match(String(replies[1]?.data), /credentials are not valid/);
+  assert.deepEqual(replies[2]?.data, { username: 'kmsuser', role: 'crypto-user' });
+  assert.equal((replies[3]?.data as { total_key_count: number }).total_key_count, 1);
+  const interactiveSig = Buffer.from((replies[4]?.data as { signature: string }).signature, 'base64');
+  assert.equal(verify('sha256', data, { key: createPublicKey({ key: readFileSync(join(coffer.dataDir, 'ecdsa.pub.der')), format: 'der', type: 'spki' }), dsaEncoding: 'ieee-p1363' }, interactiveSig), true);
+  assert.equal(replies[5]?.data, 'Logout successful');
+  assert.match(String(replies[6]?.data), /needs an HSM login/);
+  assert.equal(session.status, 1, 'the last command (after logout) failed');
+
   // An HSM away (its token folders moved out): DEGRADED. Meanwhile kmsuser's password changes, a key is made,
   // one deleted, one shared; the HSM returns (SoftHSM sees a token again only in a new process: Coffer restarts)
   // and catches up before it is ACTIVE: the new PIN, the new key, the deletion and the share are on it.
@@ -309,7 +338,7 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   });
   assert.equal(trail.status, 200, trail.body);
   const records = (JSON.parse(trail.body) as { Events: { CloudTrailEvent: string }[] }).Events.map((e) => JSON.parse(e.CloudTrailEvent) as Record<string, unknown>);
-  assert.equal(records.length, 7, 'every sign call, allowed or refused');
+  assert.equal(records.length, 8, 'every sign call, allowed or refused (one in interactive mode)');
   for (const r of records) {
     assert.equal(r.eventSource, 'cloudhsm.amazonaws.com');
     assert.equal(r.requestParameters, null);

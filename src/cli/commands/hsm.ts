@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { runHsmCli } from '../hsm/client.ts';
+import { runInteractive } from '../hsm/interactive.ts';
 import { act } from './action.ts';
 import { clientOptions, withClientOptions } from './client-options.ts';
 
@@ -66,8 +67,25 @@ function keyVerb(group: Command, name: string, usage: string, description: strin
   });
 }
 
+function interactiveVerb(hsm: Command): void {
+  const cmd = hsm.command('interactive').description('cloudhsm-cli\'s interactive mode: login, then commands (key …, crypto …, user …), logout, quit')
+    .option('--cluster-id <id>', 'the cluster of every command that names none');
+  withClientOptions(cmd, { output: false });
+  act(cmd, async (c) => {
+    const shared = clientOptions(c, process.env, 'hsm');
+    const env = {
+      ...process.env,
+      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
+      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
+    };
+    const clusterId = c.opts<{ clusterId?: string }>().clusterId;
+    return runInteractive(process.stdin, process.stdout, env, { endpointUrl: shared.endpointUrl, ...(clusterId !== undefined ? { clusterId } : {}) });
+  });
+}
+
 export function hsmCommand(program: Command): void {
   const hsm = program.command('hsm').description('HSM users and keys of a Coffer CloudHSM cluster, as cloudhsm-cli manages them');
+  interactiveVerb(hsm);
   const cluster = hsm.command('cluster').description('the cluster');
   hsmVerb(cluster, 'activate', 'set the first admin\'s password (the cluster becomes ACTIVE)', ['cluster-id', 'password'], false);
   const user = hsm.command('user').description('HSM users');

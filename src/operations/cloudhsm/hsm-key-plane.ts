@@ -15,6 +15,7 @@
  * - UnwrapKey {Filter (the unwrapping key), Mechanism, Data, KeyTypeClass aes|generic-secret, Label,
  *   Attributes}: a new key of the caller's, replicated as a generated one.
  * - Pkcs11Uris: the caller's partitions, one PKCS#11 URI per ACTIVE HSM.
+ * - Login: checks the credentials (crypto user or admin), for the CLI's interactive mode.
  *
  * Each carries ClusterId and Auth {Username, Role, Password} of a crypto user (an admin is refused:
  * the rights table; it may only set `trusted`, through SetKeyAttribute). Only the owner deletes,
@@ -379,6 +380,15 @@ export const unwrapHsmKey = keyOperation('UnwrapKey', CU, async (input, ctx, c, 
 });
 
 /**
+ * Login {ClusterId, Auth}: checks HSM credentials (a failure counts toward the lockout) and answers
+ * who logged in; `coffer hsm interactive`'s login. No session is made: every later call carries
+ * the credentials again (design §3.1's session token is not built yet).
+ */
+export const loginHsm = keyOperation('Login', ['crypto-user', 'admin'], async (_input, _ctx, _c, user) => ({
+  answer: { Username: user.username, Role: user.role },
+}));
+
+/**
  * The crypto user's own partitions as PKCS#11 URIs, one per ACTIVE HSM (design §3.3 option B,
  * `cluster pkcs11-uris`, a Coffer addition): for stock PKCS#11 clients (pkcs11-tool, OpenSSL, Java)
  * that log in with the user's password as PIN.
@@ -393,5 +403,5 @@ export const pkcs11Uris = keyOperation('Pkcs11Uris', CU, async (_input, _ctx, c,
 }));
 
 export const HSM_KEY_OPERATIONS: readonly CloudHsmOperation[] = [
-  pkcs11Uris, wrapHsmKey, unwrapHsmKey, generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
+  loginHsm, pkcs11Uris, wrapHsmKey, unwrapHsmKey, generateSymmetricKey, generateKeyPair, listKeys, deleteKey, setKeyAttribute, shareHsmKey, unshareHsmKey, signHsm, verifyHsm,
 ];
