@@ -299,7 +299,7 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
     authorize: (action) => authorizer.authorizeAccount(caller, request, action, '*'),
   })));
   const cloudHsmHandle = createPipeline(pipeline, cloudHsmCodec(CLOUDHSM_OPERATIONS, createCloudHsmContextFactory({
-    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, hsmPool, module: hsmModule,
+    authorizer, clusters: backend.clusters, secrets: store.secrets, clock: now, hsmModule: hsmModule !== undefined, hsmPool, module: hsmModule, loginAttempts: config.hsmLoginAttempts,
     checkCertificates: (csrPem, signedCertPem, trustAnchorPem, at) => checkClusterInitialization({ csrPem, signedCertPem, trustAnchorPem, now: at }),
     kick: () => scheduler.kick(),
   })));

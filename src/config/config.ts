@@ -31,6 +31,8 @@ export interface Config {
   /** Test mode only: the HSM module CloudHSM clusters use ('memory': an in-memory test module). */
   readonly testHsm: 'none' | 'memory';
   readonly hsmProbeMs: number;
+  /** Failed HSM logins in a row after which an HSM user is locked out (an admin's change-password unlocks it). */
+  readonly hsmLoginAttempts: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly auditFlushMs: number;
   readonly auditDigestIntervalSeconds: number;
@@ -185,6 +187,7 @@ export const SETTINGS = [
   s({ key: 'sealPkcs11KeyLabel', env: 'COFFER_SEAL_PKCS11_KEY_LABEL', fallback: 'coffer-root-key', parse: matching(/^.{1,64}$/, 'a key label of 1-64 characters'), doc: 'With COFFER_SEAL=pkcs11: the label (and CKA_ID) of the root key in the token; created there, non-extractable, on first start.' }),
   s({ key: 'schedulerIntervalMs', env: 'COFFER_SCHEDULER_INTERVAL_MS', fallback: '60000', parse: int(100, 86_400_000), doc: 'How often scheduled deletion and rotation run.' }),
   s({ key: 'hsmProbeMs', env: 'COFFER_HSM_PROBE_MS', fallback: '10000', parse: int(100, 3_600_000), doc: 'How often the HSM clusters\' tokens are probed (an HSM whose token is gone becomes DEGRADED, and ACTIVE again when it is back).' }),
+  s({ key: 'hsmLoginAttempts', env: 'COFFER_HSM_LOGIN_ATTEMPTS', fallback: '5', parse: int(1, 1000), doc: 'Failed logins in a row (a wrong password in the HSM credentials of a `coffer hsm` call) after which an HSM user of a cluster is locked out; an admin unlocks it with `coffer hsm user change-password`. CloudHSM\'s own threshold is not published.' }),
   s({ key: 'testMode', env: 'COFFER_TEST_MODE', fallback: 'false', parse: bool, doc: 'Enables test-only endpoints (clock offset). Never in production.' }),
   s({ key: 'testHsm', env: 'COFFER_TEST_HSM', fallback: 'none', parse: oneOf(['none', 'memory'] as const), doc: 'Test mode only (ignored otherwise): `memory` gives CloudHSM clusters an in-memory HSM module, for tests. Never in production.' }),
   s({ key: 'logLevel', env: 'COFFER_LOG_LEVEL', fallback: 'info', parse: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const), doc: 'Log level: debug, info, warn, error or silent.' }),

@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { HsmUserRecord } from './hsm-users.ts';
+import type { HsmKeyRecord } from './hsm-keys.ts';
 
 export type ClusterState =
   | 'CREATE_IN_PROGRESS' | 'UNINITIALIZED' | 'INITIALIZE_IN_PROGRESS' | 'INITIALIZED' | 'ACTIVE' | 'UPDATE_IN_PROGRESS'
@@ -71,6 +72,10 @@ export interface ClusterRecord {
   readonly ckSealed?: string;
   /** The HSM users (domain/hsm-users.ts): the unactivated admin from InitializeCluster, then admins and crypto users. */
   readonly users?: readonly HsmUserRecord[];
+  /** Crypto users' keys (domain/hsm-keys.ts): owners, sharees, attributes, blobs under CK. */
+  readonly keys?: readonly HsmKeyRecord[];
+  /** Key references deleted (newest last, at most MAX_DELETED_KEYS): an HSM that was away destroys its copies on return. */
+  readonly deletedKeys?: readonly string[];
   /** When it reached DELETED (it stays visible DELETED_VISIBLE_MS). */
   readonly deletedAt?: number;
   /** Conditional writes (ports/changes.ts): 1 for a new record, +1 for each change. */

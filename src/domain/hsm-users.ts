@@ -19,6 +19,8 @@ export interface HsmUserRecord {
   readonly pinSealed?: string;
   /** Crypto users only: hsmId → serial of the user's partition token on that HSM. */
   readonly partitions: Readonly<Record<string, string>>;
+  /** Failed logins in a row (design §3.2 lockout); locked at COFFER_HSM_LOGIN_ATTEMPTS. */
+  readonly failedLogins?: number;
 }
 
 /** The first admin before ActivateCluster sets its password (CloudHSM calls it PRECO while unactivated). */

@@ -61,6 +61,47 @@ export interface SecretKeyTemplate {
   readonly wrapWithTrusted: boolean;
   /** CKA_EXTRACTABLE: false for shared copies, which can then never leave the token. */
   readonly extractable: boolean;
+  /** CKK_AES (the default) or CKK_GENERIC_SECRET (an HMAC key, 1 to 800 bytes). */
+  readonly keyType?: 'aes' | 'generic-secret';
+}
+
+/** The elliptic curves a crypto user's EC pair may use (SoftHSM's, with CloudHSM's names). */
+export type EcCurve = 'secp256r1' | 'secp384r1' | 'secp521r1';
+
+/** A private key Coffer generates or unwraps for a crypto user (token, private, sensitive, not modifiable). */
+export interface PrivateKeyTemplate {
+  readonly id: Buffer;
+  readonly label: string;
+  readonly keyType: 'rsa' | 'ec';
+  readonly usage: readonly ('sign' | 'decrypt' | 'unwrap')[];
+  readonly wrapWithTrusted: boolean;
+  readonly extractable: boolean;
+}
+
+/** A public key Coffer generates or creates (token, not private, not modifiable). */
+export interface PublicKeyTemplate {
+  readonly id: Buffer;
+  readonly label: string;
+  readonly usage: readonly ('verify' | 'encrypt' | 'wrap')[];
+}
+
+export type KeyPairSpec = { readonly kind: 'rsa'; readonly bits: number; readonly publicExponent: number } | { readonly kind: 'ec'; readonly curve: EcCurve };
+
+/**
+ * What `TokenSession.sign` does: RSA PKCS#1 v1.5 (CKM_SHA*_RSA_PKCS) or ECDSA over the data hashed
+ * with `hash`; ECDSA answers r||s (the adapter hashes in Node and signs with CKM_ECDSA, since
+ * SoftHSM 2.6.1 has no CKM_ECDSA_SHA256: HSM.md gotcha 9).
+ */
+/**
+ * The key wrap mechanisms Coffer offers its crypto users (cloudhsm-cli names): `aes-no-pad` is
+ * CKM_AES_KEY_WRAP (RFC 3394) under an AES key, `rsa-oaep` CKM_RSA_PKCS_OAEP with SHA-1 and MGF1-SHA1
+ * (SoftHSM 2.6.1 has no other hash: HSM.md gotcha 10) under an RSA public key.
+ */
+export type WrapMechanism = 'aes-no-pad' | 'rsa-oaep';
+
+export interface SignMechanism {
+  readonly scheme: 'rsa-pkcs' | 'ecdsa';
+  readonly hash: 'sha256' | 'sha384' | 'sha512';
 }
 
 /**
@@ -84,6 +125,30 @@ export interface TokenSession {
   wrap(wrappingId: Buffer, targetId: Buffer): Promise<Buffer>;
   /** Unwraps `wrapped` (CKM_AES_KEY_WRAP_PAD under `wrappingId`) into a new token secret key with `template`. */
   unwrap(wrappingId: Buffer, wrapped: Buffer, template: SecretKeyTemplate): Promise<void>;
+  /** A new secret key of the template's key type (AES: 16, 24 or 32 bytes; generic secret: 1 to 800). */
+  generateSecret(template: SecretKeyTemplate, bytes: number): Promise<void>;
+  /** A new key pair (the two halves have their own CKA_ID); answers the public key (SPKI DER). */
+  generateKeyPair(spec: KeyPairSpec, privateKey: PrivateKeyTemplate, publicKey: PublicKeyTemplate): Promise<Buffer>;
+  /** The public key (SPKI DER, RSA or EC) of the public-key object with this id. */
+  publicKey(id: Buffer): Promise<Buffer>;
+  /** Signs with the private key of this id (see SignMechanism). */
+  sign(id: Buffer, mechanism: SignMechanism, data: Buffer): Promise<Buffer>;
+  /** CKM_AES_KEY_WRAP_PAD of the private key `targetId` (PKCS#8 inside) under `wrappingId`. */
+  wrapPrivate(wrappingId: Buffer, targetId: Buffer): Promise<Buffer>;
+  /** Unwraps a blob of wrapPrivate into a new token private key with `template`. */
+  unwrapPrivate(wrappingId: Buffer, wrapped: Buffer, template: PrivateKeyTemplate): Promise<void>;
+  /** Creates a public-key object from its SPKI DER (C_CreateObject). */
+  createPublicKey(template: PublicKeyTemplate, spki: Buffer): Promise<void>;
+  /**
+   * Wraps, with `mechanism` under `wrappingId` (a secret key for aes-no-pad, a public key for
+   * rsa-oaep), the secret key that `masked` holds (a CKM_AES_KEY_WRAP_PAD blob under the trusted
+   * key `trustedId`). The token copies are WRAP_WITH_TRUSTED and cannot be wrapped under an ordinary
+   * key, so the key is unwrapped into a session object (extractable, not WRAP_WITH_TRUSTED) that is
+   * destroyed before the call returns: its value never leaves the token in the clear.
+   */
+  exportWrapped(trustedId: Buffer, masked: Buffer, payload: SecretKeyTemplate, wrappingId: Buffer, mechanism: WrapMechanism): Promise<Buffer>;
+  /** Unwraps `wrapped` with `unwrappingId` (a secret key for aes-no-pad, a private key for rsa-oaep) into a new token secret key with `template`. */
+  importWrapped(unwrappingId: Buffer, mechanism: WrapMechanism, wrapped: Buffer, template: SecretKeyTemplate): Promise<void>;
   /** Whether an object with this CKA_ID exists (any class). */
   has(id: Buffer): Promise<boolean>;
   /**

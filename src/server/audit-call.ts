@@ -10,6 +10,7 @@ import { KMSInternalException } from '../errors/kms-errors.ts';
 import type { Mutex } from '../core/mutex.ts';
 import type { Change, UnitOfWork } from '../ports/changes.ts';
 import { StorageConflict } from '../errors/storage-conflict.ts';
+import { commitsChanges } from '../errors/committed-refusal.ts';
 import { claimedScope } from './route.ts';
 
 export interface CallFacts {
@@ -84,7 +85,8 @@ export const MAX_ATTEMPTS = 5;
  * Runs an operation. A state change runs under `lock` (one at a time: between its awaits it reads
  * a state no other change moves), records its writes in `uow`, and then its change set and its
  * record are committed in one transaction; if the operation or the commit fails, nothing of it is
- * stored and the failure is recorded like a read-only call's. A read-only call must record no
+ * stored and the failure is recorded like a read-only call's, except for a committed refusal
+ * (errors/committed-refusal.ts), whose changes commit with the record of its failure. A read-only call must record no
  * change; its record is written by the caller (success) or its catch (failure).
  */
 export async function invoke<T extends object | undefined>(
@@ -118,6 +120,21 @@ export async function invoke<T extends object | undefined>(
           const refused = new KMSInternalException('The request lost repeated races with concurrent changes of the same resource. Retry it.');
           recordCall(audit, f, undefined, errorOf(refused));
           throw refused;
+        }
+        if (commitsChanges(e) && uow.changes.length > 0) {
+          // A refusal that still changes state (a failed login counted): its changes commit with its record.
+          try {
+            await audit.commit(uow.changes, toCall(f, undefined, errorOf(e)), [], { durable: false });
+          } catch (c) {
+            if (c instanceof StorageConflict && attempt < MAX_ATTEMPTS) {
+              op.onConflict?.(uow.changes);
+              continue;
+            }
+            recordCall(audit, f, undefined, errorOf(c));
+            throw c;
+          }
+          f.recorded = true;
+          throw e;
         }
         recordCall(audit, f, undefined, errorOf(e));
         throw e;

@@ -20,14 +20,16 @@
  *   fails. The first HSM of an UNINITIALIZED cluster also makes the cluster identity RSA-2048 pair
  *   in its token (found again by CKA_ID if it exists whole, made again if a kill left half of it)
  *   and the CSR, signed inside the token; both commit with ACTIVE. A module failure → DELETED with
- *   a StateMessage (shown for an hour).
+ *   a StateMessage (shown for an hour). In an initialised cluster the new HSM also gets CK, every
+ *   crypto user's partition and, in them, their keys (hsm-catch-up.ts).
  * - HSM DELETE_IN_PROGRESS → its token and its users' partitions wiped with their SO PINs (this
  *   process's sessions on the partitions closed first: `closeSessions`) → dropped from the cluster
  *   (and from the users' partition lists).
  * - Health (design §1.3), every `probeMs` (default 10 s) within a run: each ACTIVE or DEGRADED
  *   HSM's tokens (system partition and its users' partitions) must be listed by the module and a
  *   session must open on the system partition, else the HSM is DEGRADED with a StateMessage; back
- *   to ACTIVE once they are. An ACTIVE cluster is DEGRADED while any HSM is, and ACTIVE again when
+ *   to ACTIVE once they are and it has caught up with the repository (hsm-catch-up.ts: crypto users'
+ *   PINs changed and keys made, deleted or unshared while it was away). An ACTIVE cluster is DEGRADED while any HSM is, and ACTIVE again when
  *   none is. ClusterKeyService uses only ACTIVE HSMs.
  * A step that loses a race with a request (StorageConflict) is simply done again on fresh state.
  */
@@ -39,6 +41,7 @@ import { HsmError, type HsmModule, type TokenInfo } from '../ports/hsm.ts';
 import { clusterKeySealId, FIRST_ADMIN, pinSealOfUser, type HsmUserRecord } from '../domain/hsm-users.ts';
 import { POOL_TOKEN } from '../domain/hsm-pool.ts';
 import { ensurePartition, installClusterKey, openClusterKey, wipePartition } from './partitions.ts';
+import { catchUpHsm } from './hsm-catch-up.ts';
 import { randomBytes } from 'node:crypto';
 import type { ClusterRepository } from '../ports/cluster-repository.ts';
 import type { Change } from '../ports/changes.ts';
@@ -112,6 +115,16 @@ export class ClusterJobs {
       }
       const verdicts = new Map<string, string | undefined>();
       for (const h of probed) verdicts.set(h.hsmId, await this.problemOf(c, h, module, listed));
+      // A DEGRADED HSM healthy again catches up with the repository (PINs, keys) before it serves: hsm-catch-up.ts.
+      let keys = c.keys;
+      for (const h of probed) {
+        if (h.state !== 'DEGRADED' || verdicts.get(h.hsmId) !== undefined) continue;
+        try {
+          keys = (await catchUpHsm({ module, secrets: this.deps.secrets }, { ...c, ...(keys !== undefined ? { keys } : {}) }, h)).keys;
+        } catch (e) {
+          verdicts.set(h.hsmId, `The HSM is back but could not catch up with the repository: ${failure(e)}.`);
+        }
+      }
       const hsms = c.hsms.map((h): HsmRecord => {
         if (!verdicts.has(h.hsmId)) return h;
         const problem = verdicts.get(h.hsmId);
@@ -130,7 +143,7 @@ export class ClusterJobs {
         if (before?.state !== h.state) log.warn('HSM health changed', { clusterId: id, hsmId: h.hsmId, state: h.state, problem: h.stateMessage ?? '' });
       }
       try {
-        await this.deps.commit(put(c, revise(c, { hsms, state })));
+        await this.deps.commit(put(c, revise(c, { hsms, state, ...(keys !== undefined ? { keys } : {}) })));
         changed++;
       } catch (e) {
         log.warn('HSM health not committed', { clusterId: id, cause: failure(e) });
@@ -287,6 +300,7 @@ export class ClusterJobs {
     }
     // In a cluster with CK (INITIALIZED and later): CK in the system partition and every crypto user's partition.
     let users = c.users;
+    let keys = c.keys;
     if (c.ckSealed !== undefined) {
       const ck = openClusterKey(this.deps.secrets, c);
       try {
@@ -299,6 +313,8 @@ export class ClusterJobs {
           next.push({ ...u, partitions: { ...u.partitions, [h.hsmId]: serial } });
         }
         users = next;
+        // The crypto users' keys into their new partitions (a new HSM gets every key, as from a backup).
+        keys = (await catchUpHsm({ module, secrets: this.deps.secrets }, { ...c, ...(users !== undefined ? { users } : {}) }, withToken)).keys;
       } catch (e) {
         return fail(`The HSM's partitions could not be made: ${failure(e)}.`);
       } finally {
@@ -307,7 +323,7 @@ export class ClusterJobs {
     }
     const { stateMessage: _, ...rest } = withToken;
     const active: HsmRecord = { ...rest, state: 'ACTIVE' };
-    return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
+    return put(c, revise(c, { ...identity, ...(users !== undefined ? { users } : {}), ...(keys !== undefined ? { keys } : {}), hsms: c.hsms.map((x) => (x.hsmId === h.hsmId ? active : x)) }));
   }
 
   /**

@@ -8,7 +8,9 @@
  * - createUser: an admin or crypto user; a crypto user's partition (label = username, USER PIN =
  *   its password, CK inside) is made on every ACTIVE HSM and its serial recorded. A DEGRADED HSM
  *   gets none: it is refused while any HSM is not ACTIVE, so no partition is ever missing.
- * - changePassword: new hash (and sealed PIN); for a crypto user C_SetPIN on every partition.
+ * - changePassword: new hash (and sealed PIN); for a crypto user C_SetPIN on its partition on every
+ *   ACTIVE HSM; one on an HSM that is away gets the new PIN when that HSM catches up on its return
+ *   (hsm-catch-up.ts). A new password also clears a lockout.
  * - deleteUser: refused for the last admin, and for a crypto user who owns keys (as cloudhsm-cli
  *   refuses: a partition holding more than CK, e.g. kmsuser under a custom key store's keys);
  *   otherwise a crypto user's partitions are wiped.
@@ -73,22 +75,27 @@ export async function changePassword(deps: HsmUserDeps, c: ClusterRecord, userna
   const user = userOf(c.users, username);
   if (user === undefined) throw new HsmUserProblem(`The user ${username} does not exist.`);
   const passwordHash = await hashPassword(password);
-  if (user.role === 'admin') return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash } : u)) });
+  // A new password also unlocks a locked-out user (the count starts again).
+  if (user.role === 'admin') return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, failedLogins: 0 } : u)) });
   const module = needModule(deps);
-  needAllActive(c);
   const old = user.pinSealed === undefined ? randomBytes(24).toString('base64url') : deps.secrets.open(pinSealOfUser(c.clusterId, username), user.pinSealed);
   for (const h of activeHsms(c)) {
     const serial = user.partitions[h.hsmId];
     if (serial !== undefined) await setPartitionPin(module, deps.secrets, h, username, serial, old, password);
   }
   const pinSealed = deps.secrets.seal(pinSealOfUser(c.clusterId, username), password);
-  return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, pinSealed } : u)) });
+  return revise(c, { users: users(c).map((u) => (u === user ? { ...u, passwordHash, pinSealed, failedLogins: 0 } : u)) });
 }
 
 export async function deleteUser(deps: HsmUserDeps, c: ClusterRecord, username: string): Promise<ClusterRecord> {
   const user = userOf(c.users, username);
   if (user === undefined) throw new HsmUserProblem(`The user ${username} does not exist.`);
   if (user.role === 'admin' && users(c).filter((u) => u.role === 'admin').length === 1) throw new HsmUserProblem('The last admin of a cluster cannot be deleted.');
+  const keys = c.keys ?? [];
+  const owns = keys.filter((k) => k.owner === username).length;
+  if (owns > 0) throw new HsmUserProblem(`The user ${username} owns ${owns} key(s): a user who owns keys cannot be deleted (delete its keys first).`);
+  const shared = keys.filter((k) => k.sharedUsers.includes(username)).length;
+  if (shared > 0) throw new HsmUserProblem(`${shared} key(s) are shared with the user ${username}: unshare them first.`);
   if (user.role === 'crypto-user' && deps.module !== undefined) {
     const owned = await keysOwned(deps.module, deps.secrets, c, user);
     if (owned > 0) throw new HsmUserProblem(`The user ${username} owns ${owned} key(s): a user who owns keys cannot be deleted (delete or schedule the deletion of its keys first).`);

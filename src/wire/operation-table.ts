@@ -129,6 +129,20 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   ListUsers: read(),
   ChangePassword: change(),
   DeleteUser: change(),
+  // Crypto users' keys (operations/cloudhsm/hsm-key-plane.ts): state changes all, so that a failed HSM login is counted.
+  GenerateSymmetricKey: change(),
+  GenerateKeyPair: change(),
+  ListKeys: { mutating: true, readOnly: true },
+  DeleteKey: change(),
+  SetKeyAttribute: change(),
+  ShareKey: change(),
+  UnshareKey: change(),
+  Sign: { mutating: true, readOnly: true },
+  Verify: { mutating: true, readOnly: true },
+  Pkcs11Uris: { mutating: true, readOnly: true },
+  Login: { mutating: true, readOnly: true },
+  WrapKey: { mutating: true, readOnly: true },
+  UnwrapKey: change(),
 };
 
 /** Coffer's admin API (X-Amz-Target CofferAdminService.*, IAM prefix `coffer`, operations/coffer/admin.ts). */

@@ -13,7 +13,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { HsmError, type HsmErrorKind, type HsmModule, type SecretKeyTemplate, type TokenInfo, type TokenSession } from '../../ports/hsm.ts';
 
 export interface HsmModuleFixture {
@@ -368,6 +368,83 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
       await m.close();
       await rejects(s.random(4), 'other', 'COFFER_SESSION_CLOSED');
       await (await m.openAdmin(info.serial, SO_PIN)).close();
+    });
+
+    run("crypto users' keys: RSA and EC pairs sign (checked with node:crypto), private keys move only wrapped under the trusted key, a non-extractable copy cannot be wrapped, public keys are created from their SPKI", async ({ module: m }) => {
+      const ck = randomBytes(32);
+      const a = await freshToken(m, unique('cu-a'), ck);
+      const b = await freshToken(m, unique('cu-b'), ck);
+      const sa = await m.openSession(a.serial, USER_PIN);
+      const sb = await m.openSession(b.serial, USER_PIN);
+      try {
+        const data = Buffer.from('sign me');
+        for (const spec of [{ kind: 'rsa', bits: 2048, publicExponent: 65537 }, { kind: 'ec', curve: 'secp256r1' }, { kind: 'ec', curve: 'secp384r1' }] as const) {
+          const priv = { id: keyId(), label: 'pair', keyType: spec.kind, usage: ['sign'], wrapWithTrusted: true, extractable: true } as const;
+          const pub = { id: keyId(), label: 'pair', usage: ['verify'] } as const;
+          const spki = await sa.generateKeyPair(spec, priv, pub);
+          assert.deepEqual(await sa.publicKey(pub.id), spki);
+          const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+          assert.equal(key.asymmetricKeyType, spec.kind);
+          const mech = { scheme: spec.kind === 'rsa' ? 'rsa-pkcs' : 'ecdsa', hash: 'sha256' } as const;
+          const check = (sig: Buffer) => verify('sha256', data, spec.kind === 'ec' ? { key, dsaEncoding: 'ieee-p1363' } : key, sig);
+          assert.ok(check(await sa.sign(priv.id, mech, data)), `${spec.kind} signature verifies`);
+          await rejects(sa.sign(priv.id, { scheme: spec.kind === 'rsa' ? 'ecdsa' : 'rsa-pkcs', hash: 'sha256' }, data), 'other', 'CKR_KEY_TYPE_INCONSISTENT');
+          // Under an ordinary key it does not leave; under the trusted key it does, and unwraps elsewhere.
+          const kek = keyId();
+          await sa.generateAes(template(kek, { usage: ['wrap', 'unwrap'] }), 32);
+          await rejects(sa.wrapPrivate(kek, priv.id), 'not-permitted', 'CKR_KEY_NOT_WRAPPABLE');
+          const blob = await sa.wrapPrivate(CK_ID, priv.id);
+          const copy = { ...priv, extractable: false };
+          await sb.unwrapPrivate(CK_ID, blob, copy);
+          await sb.createPublicKey(pub, spki);
+          assert.deepEqual(await sb.publicKey(pub.id), spki);
+          assert.ok(check(await sb.sign(priv.id, mech, data)), `${spec.kind} signature of the unwrapped copy verifies`);
+          await rejects(sb.wrapPrivate(CK_ID, priv.id), 'not-permitted', 'CKR_KEY_UNEXTRACTABLE');
+          await rejects(sb.unwrapPrivate(CK_ID, Buffer.concat([blob.subarray(0, 8), randomBytes(blob.length - 8)]), { ...priv, id: keyId() }), 'authentication');
+          assert.equal(await sb.destroy(priv.id), 1);
+          assert.equal(await sb.destroy(pub.id), 1);
+        }
+        // A generic secret: any length, wrapped and unwrapped as AES keys are.
+        const g = template(keyId(), { keyType: 'generic-secret', usage: ['sign', 'verify'] });
+        await rejects(sa.generateSecret(g, 801), 'other', 'CKR_KEY_SIZE_RANGE');
+        await sa.generateSecret(g, 20);
+        await sb.unwrap(CK_ID, await sa.wrap(CK_ID, g.id), { ...g, extractable: false });
+        assert.equal(await sb.has(g.id), true);
+        await rejects(sb.wrap(CK_ID, g.id), 'not-permitted', 'CKR_KEY_UNEXTRACTABLE');
+      } finally {
+        await sa.close();
+        await sb.close();
+      }
+    });
+
+    run('key wrap for crypto users: aes-no-pad (RFC 3394) and rsa-oaep (SHA-1) out of a masked blob and back in, checked against node:crypto with values the test chose', async ({ module: m }) => {
+      const ck = randomBytes(32);
+      await withSession(m, async (s) => {
+        const priv = { id: keyId(), label: 'rsa', keyType: 'rsa', usage: ['unwrap'], wrapWithTrusted: true, extractable: true } as const;
+        const pub = { id: keyId(), label: 'rsa', usage: ['wrap'] } as const;
+        const spki = await s.generateKeyPair({ kind: 'rsa', bits: 2048, publicExponent: 65537 }, priv, pub);
+        const rsa = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+        // A wrapping key whose value the test knows, brought in under RSA-OAEP.
+        const w = randomBytes(32);
+        const wId = keyId();
+        await s.importWrapped(priv.id, 'rsa-oaep', publicEncrypt({ key: rsa, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, w), template(wId, { usage: ['wrap', 'unwrap'], wrapWithTrusted: false }));
+        // A payload as the repository keeps it (masked under CK); out under w, as RFC 3394 says.
+        const k = randomBytes(32);
+        const kc = createCipheriv('id-aes256-wrap-pad', ck, KWP_IV);
+        const masked = Buffer.concat([kc.update(k), kc.final()]);
+        const out = await s.exportWrapped(CK_ID, masked, template(keyId()), wId, 'aes-no-pad');
+        const wc = createCipheriv('id-aes256-wrap', w, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+        assert.deepEqual(out, Buffer.concat([wc.update(k), wc.final()]));
+        // Out under the RSA public key, back in with the private key: the same value (read back through CK).
+        const viaRsa = await s.exportWrapped(CK_ID, masked, template(keyId()), pub.id, 'rsa-oaep');
+        assert.equal(viaRsa.length, 256);
+        const k2 = keyId();
+        await s.importWrapped(priv.id, 'rsa-oaep', viaRsa, template(k2));
+        const back = createDecipheriv('id-aes256-wrap-pad', ck, KWP_IV);
+        assert.deepEqual(Buffer.concat([back.update(await s.wrap(CK_ID, k2)), back.final()]), k);
+        await rejects(s.importWrapped(wId, 'aes-no-pad', randomBytes(40), template(keyId())), ['authentication', 'other']);
+        await rejects(s.exportWrapped(CK_ID, masked, template(keyId()), keyId(), 'aes-no-pad'), 'object-not-found');
+      }, ck);
     });
 
     run("a lost token (its files removed): calls fail with 'token-not-present' or 'device-error', and close still works", async (f) => {

@@ -6,11 +6,11 @@
  * sensitive, unextractable and not-wrappable keys, CKM_AES_KEY_WRAP_PAD (node's
  * id-aes*-wrap-pad) and AES-GCM. `loseToken` stands for a token whose files are gone.
  */
-import { createHmac, generateKeyPair, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { HsmModule, SecretKeyTemplate, TokenAdmin, TokenInfo, TokenSession } from '../../ports/hsm.ts';
+import type { HsmModule, PrivateKeyTemplate, SecretKeyTemplate, TokenAdmin, TokenInfo, TokenSession } from '../../ports/hsm.ts';
 import { checkPinLength, checkTokenLabel, hsmError } from '../pkcs11/errors.ts';
-import { gcmDecrypt, gcmEncrypt, kwpUnwrap, kwpWrap, permit, secretObject, type MemoryObject } from './memory-objects.ts';
+import { gcmDecrypt, gcmEncrypt, kwpUnwrap, kwpWrap, permit, secretObject, unwrapValue, wrapValue, type MemoryObject } from './memory-objects.ts';
 
 export interface MemoryHsmModule extends HsmModule {
   /** Makes the token with this serial unreadable, as when its files are removed: every later call on it fails. */
@@ -183,6 +183,71 @@ function sessionOf(t: Token, live: (t: Token, action: string) => Token, onClose:
       if (bytes !== 16 && bytes !== 24 && bytes !== 32) throw hsmError('CKR_KEY_SIZE_RANGE', `AES keys are 16, 24 or 32 bytes, not ${bytes}`);
       add(secretObject(template, randomBytes(bytes)));
     },
+    async generateSecret(template, bytes) {
+      tok('C_GenerateKey');
+      const generic = template.keyType === 'generic-secret';
+      if (generic ? !Number.isInteger(bytes) || bytes < 1 || bytes > 800 : bytes !== 16 && bytes !== 24 && bytes !== 32) throw hsmError('CKR_KEY_SIZE_RANGE', `${bytes} bytes`);
+      add(secretObject(template, randomBytes(bytes)));
+    },
+    async generateKeyPair(spec, priv, pub) {
+      tok('C_GenerateKeyPair');
+      const { privateKey, publicKey } = spec.kind === 'rsa'
+        ? await generatePair('rsa', { modulusLength: spec.bits, publicExponent: spec.publicExponent })
+        : await generatePair('ec', { namedCurve: spec.curve === 'secp256r1' ? 'prime256v1' : spec.curve });
+      add({ kind: 'public', id: Buffer.from(pub.id), label: pub.label, usage: new Set(pub.usage), extractable: true, wrapWithTrusted: false, trusted: false, publicKey });
+      add(privateObject(priv, privateKey));
+      return spki(publicKey);
+    },
+    async publicKey(id) {
+      const o = find('reading a public key', 'public', id);
+      if (o.publicKey === undefined) throw hsmError('CKR_KEY_TYPE_INCONSISTENT', 'reading a public key');
+      return spki(o.publicKey);
+    },
+    async sign(id, mechanism, data) {
+      const action = `C_Sign (${mechanism.scheme}, ${mechanism.hash})`;
+      const o = find(action, 'private', id);
+      permit(o, 'sign', action);
+      if (o.privateKey === undefined || (o.privateKey.asymmetricKeyType === 'ec') !== (mechanism.scheme === 'ecdsa')) throw hsmError('CKR_KEY_TYPE_INCONSISTENT', action);
+      return signAsync(mechanism.hash, data, mechanism.scheme === 'ecdsa' ? { key: o.privateKey, dsaEncoding: 'ieee-p1363' } : o.privateKey);
+    },
+    async wrapPrivate(wrappingId, targetId) {
+      const action = 'C_WrapKey (AES_KEY_WRAP_PAD, private key)';
+      return kwpWrap(find(action, 'secret', wrappingId), find(action, 'private', targetId));
+    },
+    async unwrapPrivate(wrappingId, wrapped, template) {
+      const der = kwpUnwrap(find('C_UnwrapKey (AES_KEY_WRAP_PAD, private key)', 'secret', wrappingId), wrapped, 'any');
+      let key: KeyObject;
+      try {
+        key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      } catch {
+        throw hsmError('CKR_WRAPPED_KEY_INVALID', 'C_UnwrapKey: not a PKCS#8 private key');
+      } finally {
+        der.fill(0);
+      }
+      add(privateObject(template, key));
+    },
+    async exportWrapped(trustedId, masked, _payload, wrappingId, mechanism) {
+      const action = `C_WrapKey (${mechanism})`;
+      const value = kwpUnwrap(find(action, 'secret', trustedId), masked, 'any');
+      try {
+        return wrapValue(find(action, mechanism === 'aes-no-pad' ? 'secret' : 'public', wrappingId), mechanism, value);
+      } finally {
+        value.fill(0);
+      }
+    },
+    async importWrapped(unwrappingId, mechanism, wrapped, template) {
+      const action = `C_UnwrapKey (${mechanism})`;
+      add(secretObject(template, unwrapValue(find(action, mechanism === 'aes-no-pad' ? 'secret' : 'private', unwrappingId), mechanism, wrapped)));
+    },
+    async createPublicKey(template, der) {
+      let key: KeyObject;
+      try {
+        key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      } catch {
+        throw hsmError('CKR_TEMPLATE_INCONSISTENT', 'C_CreateObject: not a public key');
+      }
+      add({ kind: 'public', id: Buffer.from(template.id), label: template.label, usage: new Set(template.usage), extractable: true, wrapWithTrusted: false, trusted: false, publicKey: key });
+    },
     async generateRsaPair(id, label, bits) {
       tok('C_GenerateKeyPair (RSA)');
       const { privateKey, publicKey } = await generatePair('rsa', { modulusLength: bits, publicExponent: 0x10001 });
@@ -214,7 +279,7 @@ function sessionOf(t: Token, live: (t: Token, action: string) => Token, onClose:
       return kwpWrap(find(action, 'secret', wrappingId), find(action, 'secret', targetId));
     },
     async unwrap(wrappingId, wrapped, template) {
-      add(secretObject(template, kwpUnwrap(find('C_UnwrapKey (AES_KEY_WRAP_PAD)', 'secret', wrappingId), wrapped)));
+      add(secretObject(template, kwpUnwrap(find('C_UnwrapKey (AES_KEY_WRAP_PAD)', 'secret', wrappingId), wrapped, template.keyType === 'generic-secret' ? 'any' : 'aes')));
     },
     async has(id) {
       return tok('finding an object').objects.some((o) => o.id.equals(id));
@@ -250,3 +315,10 @@ function sessionOf(t: Token, live: (t: Token, action: string) => Token, onClose:
 }
 
 const spki = (k: KeyObject): Buffer => k.export({ type: 'spki', format: 'der' });
+
+function privateObject(t: PrivateKeyTemplate, privateKey: KeyObject): MemoryObject {
+  return {
+    kind: 'private', id: Buffer.from(t.id), label: t.label, usage: new Set(t.usage), extractable: t.extractable, wrapWithTrusted: t.wrapWithTrusted, trusted: false,
+    privateKey, publicKey: createPublicKey(privateKey),
+  };
+}

@@ -4,14 +4,16 @@
  * One difference: a GCM tag or a blob that does not verify is CKR_ENCRYPTED_DATA_INVALID /
  * CKR_WRAPPED_KEY_INVALID here, where SoftHSM says CKR_GENERAL_ERROR; the kind is 'authentication' in both.
  */
-import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
-import type { SecretKeyTemplate } from '../../ports/hsm.ts';
+import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { HsmError, type SecretKeyTemplate, type WrapMechanism } from '../../ports/hsm.ts';
 import { hsmError } from '../pkcs11/errors.ts';
 
 export type Usage = SecretKeyTemplate['usage'][number];
 
 export interface MemoryObject {
   readonly kind: 'secret' | 'private' | 'public';
+  /** A generic secret (any length), not an AES key. */
+  readonly generic?: boolean;
   readonly id: Buffer;
   readonly label: string;
   readonly usage: ReadonlySet<Usage>;
@@ -29,7 +31,7 @@ const AES_BITS: Readonly<Record<number, string>> = { 16: '128', 24: '192', 32: '
 const KWP_IV = Buffer.from('a65959a6', 'hex');
 
 export function secretObject(t: SecretKeyTemplate, value: Buffer): MemoryObject {
-  return { kind: 'secret', id: Buffer.from(t.id), label: t.label, usage: new Set(t.usage), extractable: t.extractable, wrapWithTrusted: t.wrapWithTrusted, trusted: false, secret: value };
+  return { kind: 'secret', generic: t.keyType === 'generic-secret', id: Buffer.from(t.id), label: t.label, usage: new Set(t.usage), extractable: t.extractable, wrapWithTrusted: t.wrapWithTrusted, trusted: false, secret: value };
 }
 
 export function permit(o: MemoryObject, usage: Usage, action: string): void {
@@ -39,7 +41,7 @@ export function permit(o: MemoryObject, usage: Usage, action: string): void {
 function aesName(key: Buffer, mode: string): string {
   const bits = AES_BITS[key.length];
   if (bits === undefined) throw hsmError('CKR_KEY_SIZE_RANGE', `AES key of ${key.length} bytes`);
-  return mode === 'wrap-pad' ? `id-aes${bits}-wrap-pad` : `aes-${bits}-${mode}`;
+  return mode === 'wrap-pad' ? `id-aes${bits}-wrap-pad` : mode === 'wrap' ? `id-aes${bits}-wrap` : `aes-${bits}-${mode}`;
 }
 
 function secretOf(o: MemoryObject, action: string): Buffer {
@@ -88,11 +90,47 @@ export function kwpWrap(wrapping: MemoryObject, target: MemoryObject): Buffer {
   if (target.wrapWithTrusted && !wrapping.trusted) throw hsmError('CKR_KEY_NOT_WRAPPABLE', action);
   const key = secretOf(wrapping, action);
   const c = createCipheriv(aesName(key, 'wrap-pad'), key, KWP_IV);
-  return Buffer.concat([c.update(secretOf(target, action)), c.final()]);
+  const value = target.privateKey?.export({ type: 'pkcs8', format: 'der' }) ?? secretOf(target, action);
+  return Buffer.concat([c.update(value), c.final()]);
+}
+
+/** RFC 3394's default IV, which node's id-aes*-wrap ciphers take as their 8-byte IV. */
+const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
+
+/** `value` wrapped with `mechanism` under `wrapping` (aes-no-pad: a secret key; rsa-oaep: a public key, SHA-1). */
+export function wrapValue(wrapping: MemoryObject, mechanism: WrapMechanism, value: Buffer): Buffer {
+  const action = `C_WrapKey (${mechanism})`;
+  permit(wrapping, 'wrap', action);
+  if (mechanism === 'rsa-oaep') {
+    if (wrapping.publicKey === undefined || wrapping.kind !== 'public') throw hsmError('CKR_KEY_TYPE_INCONSISTENT', action);
+    return publicEncrypt({ key: wrapping.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, value);
+  }
+  const key = secretOf(wrapping, action);
+  if (value.length % 8 !== 0 || value.length < 16) throw hsmError('CKR_KEY_SIZE_RANGE', `${action}: RFC 3394 wraps multiples of 8 bytes`);
+  const c = createCipheriv(aesName(key, 'wrap'), key, KW_IV);
+  return Buffer.concat([c.update(value), c.final()]);
+}
+
+/** The key value `wrapped` holds (the caller zeroes it). */
+export function unwrapValue(unwrapping: MemoryObject, mechanism: WrapMechanism, wrapped: Buffer): Buffer {
+  const action = `C_UnwrapKey (${mechanism})`;
+  permit(unwrapping, 'unwrap', action);
+  try {
+    if (mechanism === 'rsa-oaep') {
+      if (unwrapping.privateKey === undefined) throw hsmError('CKR_KEY_TYPE_INCONSISTENT', action);
+      return privateDecrypt({ key: unwrapping.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, wrapped);
+    }
+    const key = secretOf(unwrapping, action);
+    const d = createDecipheriv(aesName(key, 'wrap'), key, KW_IV);
+    return Buffer.concat([d.update(wrapped), d.final()]);
+  } catch (e) {
+    if (e instanceof HsmError) throw e;
+    throw hsmError('CKR_WRAPPED_KEY_INVALID', `${action}: the data does not unwrap`);
+  }
 }
 
 /** The key value inside a CKM_AES_KEY_WRAP_PAD blob (the caller owns it and zeroes it). */
-export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer): Buffer {
+export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer, what: 'aes' | 'any' = 'aes'): Buffer {
   const action = 'C_UnwrapKey (AES_KEY_WRAP_PAD)';
   permit(wrapping, 'unwrap', action);
   const key = secretOf(wrapping, action);
@@ -103,7 +141,7 @@ export function kwpUnwrap(wrapping: MemoryObject, wrapped: Buffer): Buffer {
   } catch {
     throw hsmError('CKR_WRAPPED_KEY_INVALID', `${action}: the blob does not authenticate`);
   }
-  if (AES_BITS[value.length] === undefined) {
+  if (what === 'aes' && AES_BITS[value.length] === undefined) {
     value.fill(0);
     throw hsmError('CKR_WRAPPED_KEY_INVALID', `${action}: not an AES key`);
   }

@@ -26,9 +26,16 @@ export interface GcmParams {
   readonly tagBits: number;
 }
 
+export interface OaepParams {
+  readonly type: number;
+  readonly hashAlg: number;
+  readonly mgf: number;
+  readonly source: number;
+}
+
 export interface Mechanism {
   readonly mechanism: number;
-  readonly parameter?: Buffer | number | GcmParams;
+  readonly parameter?: Buffer | number | GcmParams | OaepParams;
 }
 
 interface RawTokenInfo {
@@ -75,6 +82,7 @@ interface Pkcs11js {
   readonly PKCS11: new () => Pkcs11Api;
   /** pkcs11js's tag for the 6-field CK_GCM_PARAMS (with ulIvBits), which SoftHSM 2.6.1 reads correctly. */
   readonly CK_PARAMS_GCM: number;
+  readonly CK_PARAMS_RSA_OAEP: number;
 }
 
 export const PKCS11JS_MISSING =
@@ -92,6 +100,7 @@ export interface Pkcs11Library {
   readonly path: string;
   readonly api: Pkcs11Api;
   readonly gcmParamsType: number;
+  readonly oaepParamsType: number;
   /** Every slot whose token answers C_GetTokenInfo (a lost SoftHSM token does not: it is left out). */
   slots(): SlotToken[];
   /** The slot of the initialised token with this serial; HsmError 'token-not-present' when there is none. */
@@ -185,6 +194,7 @@ async function load(path: string): Promise<Pkcs11Library> {
     path,
     api,
     gcmParamsType: js.CK_PARAMS_GCM,
+    oaepParamsType: js.CK_PARAMS_RSA_OAEP,
     slots,
     slotOf(serial) {
       const found = slots().find((s) => s.info.initialized && s.info.serial === serial);

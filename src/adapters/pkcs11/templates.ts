@@ -20,12 +20,12 @@ const USAGE_ATTRIBUTES = {
 } as const;
 
 /** A secret key's template; `bytes` (CKA_VALUE_LEN) for generation only, since an unwrap learns the length from the blob. */
-export function secretKeyTemplate(t: SecretKeyTemplate, bytes?: number): Attribute[] {
+export function secretKeyTemplate(t: SecretKeyTemplate, bytes?: number, token = true): Attribute[] {
   const usage = new Set(t.usage);
   return [
     { type: CKA.CLASS, value: CKO.SECRET_KEY },
-    { type: CKA.KEY_TYPE, value: CKK.AES },
-    { type: CKA.TOKEN, value: true },
+    { type: CKA.KEY_TYPE, value: t.keyType === 'generic-secret' ? CKK.GENERIC_SECRET : CKK.AES },
+    { type: CKA.TOKEN, value: token },
     { type: CKA.PRIVATE, value: true },
     { type: CKA.SENSITIVE, value: true },
     { type: CKA.EXTRACTABLE, value: t.extractable },

@@ -8,13 +8,16 @@
  * decrypt and unwrap such a failure is reported as kind 'authentication' (with the code the token
  * gave) once the token has been seen to answer, since a lost token fails the probe first.
  */
-import { HsmError, type SecretKeyTemplate, type TokenSession } from '../../ports/hsm.ts';
-import { CKA, CKM, CKO } from './constants.ts';
+import { createHash } from 'node:crypto';
+import { HsmError, type SecretKeyTemplate, type TokenSession, type WrapMechanism } from '../../ports/hsm.ts';
+import { CKA, CKG_MGF1_SHA1, CKK, CKM, CKO } from './constants.ts';
 import { hsmError, toHsmError } from './errors.ts';
 import type { Handle, Mechanism, Pkcs11Library } from './library.ts';
 import type { SessionPool } from './session-pool.ts';
 import { rsaPairTemplates, rsaSpki, secretKeyTemplate } from './templates.ts';
+import { privateKeyTemplate, publicKeyGenTemplate, publicKeyObjectTemplate, spkiOf } from './pair-templates.ts';
 
+const RSA_PKCS = { sha256: CKM.SHA256_RSA_PKCS, sha384: CKM.SHA384_RSA_PKCS, sha512: CKM.SHA512_RSA_PKCS } as const;
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const KWP: Mechanism = { mechanism: CKM.AES_KEY_WRAP_PAD };
@@ -39,6 +42,9 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
     pool.probe(action);
     return new HsmError('authentication', err.code, `${action}: the data does not authenticate (${err.code})`);
   };
+  const wrapMechanism = (m: WrapMechanism): Mechanism => (m === 'aes-no-pad'
+    ? { mechanism: CKM.AES_KEY_WRAP }
+    : { mechanism: CKM.RSA_PKCS_OAEP, parameter: { type: lib.oaepParamsType, hashAlg: CKM.SHA_1, mgf: CKG_MGF1_SHA1, source: 1 } });
   let closed = false;
   const run = <T>(action: string, fn: (session: Handle) => Promise<T> | T): Promise<T> =>
     closed ? Promise.reject(hsmError('COFFER_SESSION_CLOSED', `${action}: this TokenSession is closed`)) : pool.run(action, fn);
@@ -49,6 +55,88 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       await run('C_GenerateKey (AES)', async (s) => {
         await api.C_GenerateKeyAsync(s, { mechanism: CKM.AES_KEY_GEN }, secretKeyTemplate(template, bytes));
       });
+    },
+
+    async generateSecret(template, bytes) {
+      const generic = template.keyType === 'generic-secret';
+      if (generic ? !Number.isInteger(bytes) || bytes < 1 || bytes > 800 : bytes !== 16 && bytes !== 24 && bytes !== 32) {
+        throw hsmError('CKR_KEY_SIZE_RANGE', `${generic ? 'generic secrets are 1 to 800' : 'AES keys are 16, 24 or 32'} bytes, not ${bytes}`);
+      }
+      await run(`C_GenerateKey (${generic ? 'GENERIC_SECRET' : 'AES'})`, async (s) => {
+        await api.C_GenerateKeyAsync(s, { mechanism: generic ? CKM.GENERIC_SECRET_KEY_GEN : CKM.AES_KEY_GEN }, secretKeyTemplate(template, bytes));
+      });
+    },
+
+    async generateKeyPair(spec, privateKey, publicKey) {
+      const mechanism = spec.kind === 'ec' ? CKM.EC_KEY_PAIR_GEN : CKM.RSA_PKCS_KEY_PAIR_GEN;
+      return run(`C_GenerateKeyPair (${spec.kind.toUpperCase()})`, async (s) => {
+        const pair = await api.C_GenerateKeyPairAsync(s, { mechanism }, publicKeyGenTemplate(spec, publicKey), privateKeyTemplate(privateKey));
+        return anyPublicKeyOf(s, pair.publicKey);
+      });
+    },
+
+    async publicKey(id) {
+      return run('reading a public key', (s) => pool.withObject(s, CKO.PUBLIC_KEY, id, (h) => anyPublicKeyOf(s, h)));
+    },
+
+    async sign(id, mechanism, data) {
+      const ecdsa = mechanism.scheme === 'ecdsa';
+      const mech = ecdsa ? CKM.ECDSA : RSA_PKCS[mechanism.hash];
+      const input = ecdsa ? createHash(mechanism.hash).update(data).digest() : data;
+      const action = `C_Sign (${mechanism.scheme}, ${mechanism.hash})`;
+      return run(action, (s) => pool.withObject(s, CKO.PRIVATE_KEY, id, async (h) => {
+        // SoftHSM answers a mechanism of the other key type with CKR_GENERAL_ERROR: refuse it here, as the standard says.
+        if ((keyTypeOf(s, h) === CKK.EC) !== ecdsa) throw hsmError('CKR_KEY_TYPE_INCONSISTENT', action);
+        api.C_SignInit(s, { mechanism: mech }, h);
+        return Buffer.from(await api.C_SignAsync(s, input, Buffer.alloc(1024)));
+      }));
+    },
+
+    async wrapPrivate(wrappingId, targetId) {
+      return run('C_WrapKey (AES_KEY_WRAP_PAD, private key)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, (wh) =>
+        pool.withObject(s, CKO.PRIVATE_KEY, targetId, async (th) =>
+          Buffer.from(await api.C_WrapKeyAsync(s, KWP, wh, th, Buffer.alloc(WRAP_BUFFER_BYTES))))));
+    },
+
+    async unwrapPrivate(wrappingId, wrapped, template) {
+      await run('C_UnwrapKey (AES_KEY_WRAP_PAD, private key)', (s) => pool.withObject(s, CKO.SECRET_KEY, wrappingId, async (wh) => {
+        try {
+          await api.C_UnwrapKeyAsync(s, KWP, wh, wrapped, privateKeyTemplate(template));
+        } catch (e) {
+          throw unauthentic(e, 'C_UnwrapKey (AES_KEY_WRAP_PAD, private key)');
+        }
+      }));
+    },
+
+    async exportWrapped(trustedId, masked, payload, wrappingId, mechanism) {
+      const mech = wrapMechanism(mechanism);
+      // A session object, extractable under any key: destroyed before this returns.
+      const transient = secretKeyTemplate({ ...payload, extractable: true, wrapWithTrusted: false }, undefined, false);
+      return run(`C_WrapKey (${mechanism})`, (s) => pool.withObject(s, CKO.SECRET_KEY, trustedId, async (ck) => {
+        const tmp = await api.C_UnwrapKeyAsync(s, KWP, ck, masked, transient);
+        try {
+          return await pool.withObject(s, mechanism === 'aes-no-pad' ? CKO.SECRET_KEY : CKO.PUBLIC_KEY, wrappingId, async (wh) =>
+            Buffer.from(await api.C_WrapKeyAsync(s, mech, wh, tmp, Buffer.alloc(WRAP_BUFFER_BYTES))));
+        } finally {
+          api.C_DestroyObject(s, tmp);
+        }
+      }));
+    },
+
+    async importWrapped(unwrappingId, mechanism, wrapped, template) {
+      const mech = wrapMechanism(mechanism);
+      await run(`C_UnwrapKey (${mechanism})`, (s) => pool.withObject(s, mechanism === 'aes-no-pad' ? CKO.SECRET_KEY : CKO.PRIVATE_KEY, unwrappingId, async (uh) => {
+        try {
+          await api.C_UnwrapKeyAsync(s, mech, uh, wrapped, secretKeyTemplate(template));
+        } catch (e) {
+          throw unauthentic(e, `C_UnwrapKey (${mechanism})`);
+        }
+      }));
+    },
+
+    async createPublicKey(template, spki) {
+      const attrs = publicKeyObjectTemplate(template, spki);
+      await run('C_CreateObject (public key)', (s) => { api.C_CreateObject(s, attrs); });
     },
 
     async generateRsaPair(id, label, bits) {
@@ -164,6 +252,18 @@ export function createTokenSession(lib: Pkcs11Library, pool: SessionPool, onClos
       await onClose();
     },
   };
+
+  function keyTypeOf(session: Handle, handle: Handle): number {
+    const [kt] = api.C_GetAttributeValue(session, handle, [{ type: CKA.KEY_TYPE }]);
+    return kt?.value === undefined || kt.value.length === 0 ? -1 : kt.value.readUIntLE(0, Math.min(kt.value.length, 6));
+  }
+
+  function anyPublicKeyOf(session: Handle, handle: Handle): Buffer {
+    const keyType = keyTypeOf(session, handle);
+    const wanted = keyType === 0 ? [CKA.MODULUS, CKA.PUBLIC_EXPONENT] : [CKA.EC_PARAMS, CKA.EC_POINT];
+    const attrs = api.C_GetAttributeValue(session, handle, wanted.map((type) => ({ type })));
+    return spkiOf(keyType, (type) => attrs.find((a) => a.type === type)?.value);
+  }
 
   function publicKeyOf(session: Handle, handle: Handle): Buffer {
     const attrs = api.C_GetAttributeValue(session, handle, [{ type: CKA.MODULUS }, { type: CKA.PUBLIC_EXPONENT }]);

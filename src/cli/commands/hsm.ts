@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { runHsmCli } from '../hsm/client.ts';
+import { runInteractive } from '../hsm/interactive.ts';
 import { act } from './action.ts';
 import { clientOptions, withClientOptions } from './client-options.ts';
 
@@ -43,8 +44,48 @@ function hsmVerb(group: Command, name: string, description: string, options: rea
   });
 }
 
+/**
+ * A key or crypto verb: its options are cloudhsm-cli's (lists of values, flags), parsed by
+ * hsm/keys.ts, which refuses an unknown one with cloudhsm-cli's JSON failure; commander takes only
+ * the shared client options.
+ */
+function keyVerb(group: Command, name: string, usage: string, description: string): void {
+  const cmd = group.command(name).description(description).argument('[arguments...]', usage)
+    .allowUnknownOption().allowExcessArguments(true);
+  withClientOptions(cmd, { output: false });
+  cmd.addHelpText('after', `\n${LOGIN}\nUsage: coffer hsm ${group.name()} ${name} ${usage}\nPrints cloudhsm-cli's JSON; exit status 0 done, 1 failed.`);
+  act(cmd, async (c) => {
+    const shared = clientOptions(c, process.env, 'hsm');
+    const env = {
+      ...process.env,
+      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
+      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
+    };
+    const result = await runHsmCli([group.name(), name, ...c.args, '--endpoint-url', shared.endpointUrl], env);
+    console.log(result.output);
+    return result.exitCode;
+  });
+}
+
+function interactiveVerb(hsm: Command): void {
+  const cmd = hsm.command('interactive').description('cloudhsm-cli\'s interactive mode: login, then commands (key …, crypto …, user …), logout, quit')
+    .option('--cluster-id <id>', 'the cluster of every command that names none');
+  withClientOptions(cmd, { output: false });
+  act(cmd, async (c) => {
+    const shared = clientOptions(c, process.env, 'hsm');
+    const env = {
+      ...process.env,
+      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
+      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
+    };
+    const clusterId = c.opts<{ clusterId?: string }>().clusterId;
+    return runInteractive(process.stdin, process.stdout, env, { endpointUrl: shared.endpointUrl, ...(clusterId !== undefined ? { clusterId } : {}) });
+  });
+}
+
 export function hsmCommand(program: Command): void {
-  const hsm = program.command('hsm').description('HSM users of a Coffer CloudHSM cluster, as cloudhsm-cli manages them');
+  const hsm = program.command('hsm').description('HSM users and keys of a Coffer CloudHSM cluster, as cloudhsm-cli manages them');
+  interactiveVerb(hsm);
   const cluster = hsm.command('cluster').description('the cluster');
   hsmVerb(cluster, 'activate', 'set the first admin\'s password (the cluster becomes ACTIVE)', ['cluster-id', 'password'], false);
   const user = hsm.command('user').description('HSM users');
@@ -52,4 +93,19 @@ export function hsmCommand(program: Command): void {
   hsmVerb(user, 'list', 'list the HSM users', ['cluster-id'], false);
   hsmVerb(user, 'change-password', 'change an HSM user\'s password', ['cluster-id', 'username', 'role', 'password'], true);
   hsmVerb(user, 'delete', 'delete an HSM user', ['cluster-id', 'username', 'role'], true);
+  keyVerb(cluster, 'pkcs11-uris', '--cluster-id <id>', 'your partitions as PKCS#11 URIs, one per ACTIVE HSM (for pkcs11-tool, OpenSSL, Java)');
+  const key = hsm.command('key').description('keys of crypto users (cloudhsm-cli key …)');
+  const C = '--cluster-id <id>';
+  keyVerb(key, 'generate-symmetric', `aes|generic-secret ${C} --label <label> --key-length-bytes <n> [--attributes K=V…] [--share-crypto-users U…]`, 'generate an AES or generic secret key');
+  keyVerb(key, 'generate-asymmetric-pair', `rsa|ec ${C} --public-label <l> --private-label <l> (--modulus-size-bits <n> [--public-exponent <e>] | --curve <c>) [--public-attributes K=V…] [--private-attributes K=V…] [--share-crypto-users U…]`, 'generate an RSA or EC key pair');
+  keyVerb(key, 'list', `${C} [--filter key-reference=0x…|attr.NAME=VALUE…] [--max-items <n>] [--verbose]`, 'list the keys you own or share, and public keys');
+  keyVerb(key, 'delete', `${C} --filter …`, 'delete a key you own (on every HSM)');
+  keyVerb(key, 'set-attribute', `${C} --filter … --name <attribute> --value <value>`, 'change an attribute of a key you own');
+  keyVerb(key, 'share', `${C} --filter … --username <u> --role crypto-user`, 'share a key you own with another crypto user');
+  keyVerb(key, 'unshare', `${C} --filter … --username <u> --role crypto-user`, 'stop sharing a key');
+  keyVerb(key, 'wrap', `aes-no-pad|rsa-oaep ${C} --payload-filter … --wrapping-filter … [--path <file>]`, 'wrap a secret key you own under your AES key or RSA public key');
+  keyVerb(key, 'unwrap', `aes-no-pad|rsa-oaep ${C} --filter … (--data <base64> | --data-path <file>) --key-type-class aes|generic-secret --label <l> [--attributes K=V…]`, 'unwrap a secret key into your partitions');
+  const crypto = hsm.command('crypto').description('cryptographic operations of crypto users (cloudhsm-cli crypto …)');
+  keyVerb(crypto, 'sign', `rsa-pkcs|ecdsa ${C} --key-filter … --hash-function sha256|sha384|sha512 (--data <base64> | --data-path <file>)`, 'sign with a private key');
+  keyVerb(crypto, 'verify', `rsa-pkcs|ecdsa ${C} --key-filter … --hash-function … (--data <base64> | --data-path <file>) (--signature <base64> | --signature-path <file>)`, 'verify a signature with a public key');
 }

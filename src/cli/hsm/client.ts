@@ -9,6 +9,7 @@
  *   coffer hsm user list --cluster-id C --endpoint-url E
  *   CLOUDHSM_ROLE=… CLOUDHSM_PIN=user:PW coffer hsm user change-password --cluster-id C --username U --role crypto-user --password NEW --endpoint-url E
  *   CLOUDHSM_ROLE=admin CLOUDHSM_PIN=admin:PW coffer hsm user delete --cluster-id C --username U --role crypto-user --endpoint-url E
+ *   CLOUDHSM_ROLE=crypto-user CLOUDHSM_PIN=cu:PW coffer hsm key … / crypto sign|verify … (keys.ts)
  *
  * AWS credentials and region as the AWS CLI reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN, else the AWS_PROFILE (default) profile of ~/.aws/credentials (or
@@ -21,6 +22,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { KEY_COMMANDS, runKeyCommand } from './keys.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,9 +31,9 @@ export interface HsmCliResult {
   readonly output: string;
 }
 
-class CliProblem extends Error {}
+export class CliProblem extends Error {}
 
-const ok = (data: unknown): HsmCliResult => ({ exitCode: 0, output: JSON.stringify({ error_code: 0, data }, null, 2) });
+export const ok = (data: unknown): HsmCliResult => ({ exitCode: 0, output: JSON.stringify({ error_code: 0, data }, null, 2) });
 const failed = (message: string): HsmCliResult => ({ exitCode: 1, output: JSON.stringify({ error_code: 1, data: message }, null, 2) });
 
 /** `--name value` options; every option of these commands takes a value. */
@@ -110,7 +112,7 @@ export function hsmCredentials(env: Env): { Username: string; Role: string; Pass
 }
 
 /** One signed CofferHsmService call; answers the JSON body or throws with the service's message. */
-async function call(env: Env, endpoint: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function call(env: Env, endpoint: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { credentials, region } = awsSettings(env);
   let url: URL;
   try { url = new URL(endpoint); } catch { throw new CliProblem(`invalid --endpoint-url '${endpoint}'`); }
@@ -187,7 +189,11 @@ export async function runHsmCli(args: readonly string[], env: Env): Promise<HsmC
       const out = await call(env, endpointOf(o), 'DeleteUser', { ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Auth: auth });
       return ok({ username: out.Username, role: out.Role });
     }
-    return failed(`unknown command: hsm ${args.join(' ')} (commands: cluster activate, user create, user list, user change-password, user delete)`);
+    if (group === 'key' || group === 'crypto' || (group === 'cluster' && command === 'pkcs11-uris')) {
+      const out = await runKeyCommand(group, command ?? '', rest, env, endpointOf);
+      if (out !== undefined) return out;
+    }
+    return failed(`unknown command: hsm ${args.join(' ').slice(0, 200)} (commands: cluster activate|pkcs11-uris, user create|list|change-password|delete, ${KEY_COMMANDS})`);
   } catch (e) {
     return failed(e instanceof Error ? e.message : String(e));
   }

@@ -40,6 +40,8 @@ export interface CloudHsmContext {
   /** The HSM module and the SecretBox, for the data plane's token work (CofferHsmService). */
   readonly hsm: HsmUserDeps;
   readonly checkCertificates: ClusterCertificateChecker;
+  /** Failed HSM logins in a row after which a user is locked out (COFFER_HSM_LOGIN_ATTEMPTS). */
+  readonly loginAttempts: number;
   /** Asks the job runner to run soon (after this call's change set is committed). */
   kick(): void;
 }

@@ -26,6 +26,8 @@ export interface CloudHsmServices {
   /** The module itself, for the data plane's token work. */
   readonly module?: HsmModule | undefined;
   readonly checkCertificates: ClusterCertificateChecker;
+  /** COFFER_HSM_LOGIN_ATTEMPTS (default 5). */
+  readonly loginAttempts?: number;
   /** Runs the cluster jobs soon (Scheduler.kick). */
   readonly kick: () => void;
 }
@@ -48,6 +50,7 @@ export function createCloudHsmContextFactory(s: CloudHsmServices) {
     hsmPool: s.hsmPool,
     hsm: { module: s.module, secrets: s.secrets },
     checkCertificates: s.checkCertificates,
+    loginAttempts: s.loginAttempts ?? 5,
     kick: s.kick,
   });
 }

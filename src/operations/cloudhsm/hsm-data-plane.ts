@@ -24,6 +24,8 @@ import type { ClusterRecord } from '../../domain/cluster.ts';
 import { HsmError } from '../../ports/hsm.ts';
 import { activateCluster, changePassword, createUser, deleteUser, HsmUserProblem } from '../../services/hsm-users.ts';
 import { authorizedCluster, save } from './common.ts';
+import { checkLogin, DENIED, isLocked, settleLogin, type LoginVerdict } from './hsm-login.ts';
+import { HSM_KEY_OPERATIONS } from './hsm-key-plane.ts';
 import { defineCloudHsmOperation, type CloudHsmContext, type CloudHsmOperation } from './context.ts';
 
 /** The X-Amz-Target prefix of the data plane. */
@@ -55,11 +57,24 @@ const authOf = (input: Record<string, unknown>): Auth => {
   return a as Auth;
 };
 
-const DENIED = 'The HSM credentials are not valid for this operation.';
+/** Credentials that did not verify: counted toward the lockout once the call runs under the lock. */
+class LoginFailure extends Error {
+  constructor(readonly verdict: LoginVerdict) { super(DENIED); }
+}
 
-async function needAdmin(c: ClusterRecord, input: Record<string, unknown>): Promise<HsmUserRecord> {
-  const verdict = await checkAdmin(c.users, authOf(input));
-  if (!verdict.ok) throw new CloudHsmAccessDeniedException(DENIED);
+/** Refuses a locked-out user (whatever password it gave), not counted again. */
+function refuseLocked(ctx: CloudHsmContext, c: ClusterRecord, auth: Auth): void {
+  const u = typeof auth.Username === 'string' ? userOf(c.users, auth.Username) : undefined;
+  if (u !== undefined && isLocked(u, ctx.loginAttempts)) {
+    throw new CloudHsmAccessDeniedException(`The HSM user ${u.username} is locked out after ${ctx.loginAttempts} failed logins: an admin unlocks it with user change-password.`);
+  }
+}
+
+async function needAdmin(ctx: CloudHsmContext, c: ClusterRecord, input: Record<string, unknown>): Promise<HsmUserRecord> {
+  const auth = authOf(input);
+  refuseLocked(ctx, c, auth);
+  const verdict = await checkAdmin(c.users, auth);
+  if (!verdict.ok) throw new LoginFailure(await checkLogin(c, auth));
   return verdict.user;
 }
 
@@ -89,21 +104,46 @@ interface Planned { readonly before: ClusterRecord; readonly after: ClusterRecor
  * on the fresh record (the token work is idempotent: services/partitions.ts).
  */
 function changeOperation(name: string, plan: (input: Record<string, unknown>, ctx: CloudHsmContext) => Promise<Planned>): CloudHsmOperation {
+  const attempt = async (input: Record<string, unknown>, ctx: CloudHsmContext): Promise<Planned | LoginFailure> => {
+    try {
+      return await plan(input, ctx);
+    } catch (e) {
+      if (e instanceof LoginFailure) return e;
+      throw e;
+    }
+  };
   return {
     name,
-    prepare: (input, ctx) => plan(input, ctx),
+    prepare: (input, ctx) => attempt(input, ctx),
     run: async (input, ctx, prepared) => {
-      const p = prepared as Planned | undefined;
-      const fresh = p === undefined ? undefined : await ctx.clusters.getCluster(p.before.clusterId);
-      const done = p !== undefined && fresh?.revision === p.before.revision ? p : await plan(input, ctx);
-      save(ctx, done.before, done.after);
-      return done.answer;
+      let p = prepared as Planned | LoginFailure | undefined;
+      if (!(p instanceof LoginFailure)) {
+        const fresh = p === undefined ? undefined : await ctx.clusters.getCluster(p.before.clusterId);
+        if (p === undefined || fresh?.revision !== p.before.revision) p = await attempt(input, ctx);
+      }
+      if (p instanceof LoginFailure) {
+        // Counted on the record as it is now (and refused): hsm-login.ts.
+        const fresh = await authorizedCluster(ctx, name, text(input, 'ClusterId'));
+        const { user } = settleLogin(ctx, fresh, p.verdict, ['admin', 'crypto-user']);
+        // The credentials are right, the role is not: a crypto user cannot manage users (rights table).
+        throw new CloudHsmAccessDeniedException(user.role === 'crypto-user' ? `A crypto user cannot ${name === 'ChangePassword' ? 'change another user\'s password' : 'create or delete users'}: it needs an admin.` : DENIED);
+      }
+      save(ctx, p.before, cleared(p.after, input));
+      return p.answer;
     },
   };
 }
 
-const userShape = (u: HsmUserRecord) => ({
-  Username: u.username, Role: u.role, Locked: false, Activated: u.passwordHash !== undefined,
+/** The record with the failed-login count of the user who just logged in (Auth.Username) cleared. */
+function cleared(c: ClusterRecord, input: Record<string, unknown>): ClusterRecord {
+  const name = (input.Auth as Auth | undefined)?.Username;
+  const u = typeof name === 'string' ? userOf(c.users, name) : undefined;
+  if (u === undefined || (u.failedLogins ?? 0) === 0) return c;
+  return { ...c, users: (c.users ?? []).map((x) => (x === u ? { ...x, failedLogins: 0 } : x)) };
+}
+
+const userShape = (u: HsmUserRecord, limit: number) => ({
+  Username: u.username, Role: u.role, Locked: isLocked(u, limit), Activated: u.passwordHash !== undefined,
   ClusterCoverage: 'full', Partitions: Object.keys(u.partitions).length,
 });
 
@@ -121,14 +161,14 @@ export const createHsmUser = changeOperation('CreateUser', async (input, ctx) =>
   if (!isRole(role)) throw new CloudHsmInvalidRequestException('Role must be admin or crypto-user.');
   const pw = password(input);
   needUsable(c);
-  await needAdmin(c, input);
+  await needAdmin(ctx, c, input);
   const after = await changed(c, () => createUser(ctx.hsm, c, name, role, pw));
   return { before: c, after, answer: { Username: name, Role: role } };
 });
 
 export const listUsers = defineCloudHsmOperation('ListUsers', async (input: Record<string, unknown>, ctx) => {
   const c = await authorizedCluster(ctx, 'ListUsers', text(input, 'ClusterId'));
-  return { Users: (c.users ?? []).map(userShape) };
+  return { Users: (c.users ?? []).map((u) => userShape(u, ctx.loginAttempts)) };
 });
 
 export const changeHsmPassword = changeOperation('ChangePassword', async (input, ctx) => {
@@ -137,12 +177,14 @@ export const changeHsmPassword = changeOperation('ChangePassword', async (input,
   const pw = password(input);
   needUsable(c);
   const auth = authOf(input);
+  refuseLocked(ctx, c, auth);
   const admin = await checkAdmin(c.users, auth);
   if (!admin.ok) {
     // Not an admin: only the user itself, with its current password and role.
     const self = userOf(c.users, name);
     const ok = await verifyPassword(typeof auth.Password === 'string' ? auth.Password : '', self?.passwordHash);
-    if (!ok || self === undefined || auth.Username !== name || auth.Role !== self.role) throw new CloudHsmAccessDeniedException(DENIED);
+    if (!ok || self === undefined || auth.Role !== self.role) throw new LoginFailure(await checkLogin(c, auth));
+    if (auth.Username !== name) throw new CloudHsmAccessDeniedException(DENIED);
   }
   const target = userOf(c.users, name);
   if (target === undefined) throw new CloudHsmInvalidRequestException(`The user ${name} does not exist.`);
@@ -155,7 +197,7 @@ export const deleteHsmUser = changeOperation('DeleteUser', async (input, ctx) =>
   const c = await authorizedCluster(ctx, 'DeleteUser', text(input, 'ClusterId'));
   const name = username(input);
   needUsable(c);
-  await needAdmin(c, input);
+  await needAdmin(ctx, c, input);
   const target = userOf(c.users, name);
   if (target === undefined) throw new CloudHsmInvalidRequestException(`The user ${name} does not exist.`);
   const after = await changed(c, () => deleteUser(ctx.hsm, c, name));
@@ -163,5 +205,5 @@ export const deleteHsmUser = changeOperation('DeleteUser', async (input, ctx) =>
 });
 
 export const COFFER_HSM_OPERATIONS: ReadonlyMap<string, CloudHsmOperation> = new Map(
-  [activate, createHsmUser, listUsers, changeHsmPassword, deleteHsmUser].map((op) => [op.name, op]),
+  [activate, createHsmUser, listUsers, changeHsmPassword, deleteHsmUser, ...HSM_KEY_OPERATIONS].map((op) => [op.name, op]),
 );

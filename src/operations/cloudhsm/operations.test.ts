@@ -31,6 +31,7 @@ function setup(opts: { checker?: ClusterCertificateChecker; deny?: boolean; hsmM
       resources: new Set(), clusters: m.clusters, uow: { changes: [] }, now: () => 1_700_000_000_000,
       authorize: async (action, resource) => { if (opts.deny === true) throw new CloudHsmAccessDeniedException(`denied ${action} on ${resource}`); },
       seal: (id, s) => secrets.seal(id, s), hsmModule: opts.hsmModule ?? true, hsmPool: opts.hsmPool, hsm: { module: undefined, secrets },
+      loginAttempts: 5,
       checkCertificates: (...args) => { checked.push(args); return (opts.checker ?? (() => ({ ok: true, lineageId: 'lin' })))(...args); },
       kick: () => { kicks++; },
   });
