@@ -42,6 +42,7 @@ const threads = (): Map<string, number> => {
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const name = readFileSync(`/proc/${proc.pid}/task/${t}/comm`, 'utf8').trim();
       m.set(`${name}#${t}`, (Number(f[11]) + Number(f[12])) / 100);
+      m.set(`${name}#${t}:sys`, Number(f[12]) / 100);
     } catch { /* gone */ }
   }
   return m;
@@ -53,7 +54,7 @@ const result = JSON.parse(load(seconds * 1000)) as { requests: number; rps: numb
 const after = threads();
 if (tracer) { tracer.kill('SIGINT'); await new Promise((r) => tracer.once('exit', r)); }
 let total = 0;
-const rows = [...after].map(([k, v]) => { const d = v - (before.get(k) ?? 0); total += d; return [k, d] as const; }).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+const rows = [...after].map(([k, v]) => { const d = v - (before.get(k) ?? 0); if (!k.endsWith(':sys')) total += d; return [k, d] as const; }).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
 console.log(`${op} c=16: ${result.rps.toFixed(0)} req/s p99 ${result.p99Ms.toFixed(2)} ms; ${(total * 1e6 / result.requests).toFixed(1)} µs CPU/request`);
 for (const [k, d] of rows) console.log(`  ${k.padEnd(24)} ${(d * 1e6 / result.requests).toFixed(1)} µs/request`);
 proc.kill('SIGTERM');
