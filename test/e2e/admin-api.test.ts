@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { ACCOUNT_ID, REGION, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { ACCOUNT_ID, iamQuery, REGION, removeDataDir, startCoffer, xmlText, type Coffer, type Credentials } from './harness.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 
 const OTHER = '444455556666';
@@ -61,15 +61,8 @@ function readCredentials(file: string): Credentials & { accountId: string } {
   return c;
 }
 
-async function iam(creds: Credentials, params: Record<string, string>): Promise<string> {
-  const r = await coffer.raw({
-    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(), service: 'iam', credentials: creds,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-  });
-  assert.equal(r.status, 200, `${params.Action}: ${r.body}`);
-  return r.body;
-}
-const xml = (text: string, tag: string): string => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(text)?.[1] ?? assert.fail(`no <${tag}> in ${text}`);
+const iam = (creds: Credentials, params: Record<string, string>): Promise<string> => iamQuery(coffer, creds, params);
+const xml = xmlText;
 
 async function lookupRecords(eventName: string): Promise<Record<string, unknown>[]> {
   const r = await coffer.raw({

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CreateKeyCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { newDataDir, REGION, removeDataDir, startCoffer, type Coffer, type Credentials } from './harness.ts';
+import { iamQuery, newDataDir, REGION, removeDataDir, startCoffer, xmlText, type Coffer, type Credentials } from './harness.ts';
 import { freshDatabase, postgresSkip, type TestDatabase } from '../support/postgres.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 import { chainHash } from '../../src/audit/chain.ts';
@@ -56,15 +56,8 @@ function coff(args: string[], creds: Credentials = coffer.credentials, server: C
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function iam(creds: Credentials, params: Record<string, string>): Promise<string> {
-  const r = await coffer.raw({
-    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(), service: 'iam', credentials: creds,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-  });
-  assert.equal(r.status, 200, `${params.Action}: ${r.body}`);
-  return r.body;
-}
-const xml = (text: string, tag: string): string => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(text)?.[1] ?? assert.fail(`no <${tag}> in ${text}`);
+const iam = (creds: Credentials, params: Record<string, string>): Promise<string> => iamQuery(coffer, creds, params);
+const xml = xmlText;
 
 interface Line { chain: string; seq: number; prevHash: string; hash: string; record: string }
 const linesOf = (file: string): Line[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);

@@ -2,6 +2,7 @@
  * Starts a real Coffer server process on a free port with a temporary data folder, and hands
  * out clients for it. Every process started here is stopped by `stop()` / `kill9()`.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { freshDatabase, type TestDatabase } from '../support/postgres.ts';
 import { after, before } from 'node:test';
@@ -255,3 +256,17 @@ export function serverForFile(opts: StartOptions, started: (coffer: Coffer) => v
 
 /** An SDK blob as a Buffer (an absent one as empty). */
 export const bytes = (b: Uint8Array | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
+
+/** A signed IAM Query call (Version 2010-05-08) to `coffer` as `creds`: asserts a 200 and returns the XML answer. */
+export async function iamQuery(coffer: Coffer, creds: Credentials, params: Record<string, string>): Promise<string> {
+  const r = await coffer.raw({
+    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(), service: 'iam', credentials: creds,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+  });
+  assert.equal(r.status, 200, `${params.Action}: ${r.body}`);
+  return r.body;
+}
+
+/** The text of an XML answer's first `<tag>` element (`tag` is always a test's own constant), or a failed assertion. */
+export const xmlText = (text: string, tag: string): string =>
+  new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(text)?.[1] ?? assert.fail(`no <${tag}> in ${text}`);

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type CloudHSMV2Client, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
-import { REGION, REPO_ROOT, type Coffer } from './harness.ts';
+import { CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DescribeClustersCommand, InitializeClusterCommand, type Cluster } from '@aws-sdk/client-cloudhsm-v2';
+import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { softhsmModulePath, softhsmTokenDir } from '../support/softhsm.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 
@@ -27,6 +27,28 @@ export function softhsmServerEnv(): Record<string, string> {
   return {
     SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '', COFFER_PKCS11_MODULE: softhsmModulePath(), COFFER_LOG_LEVEL: process.env.HSM_TEST_LOG ?? 'warn',
     COFFER_HSM_PROBE_MS: '300', COFFER_SCHEDULER_INTERVAL_MS: '500',
+  };
+}
+
+/** A Coffer on this process's SoftHSM tokens and a CloudHSMv2 client of it: a suite's before/after. */
+export interface HsmServer {
+  readonly coffer: Coffer;
+  readonly hsm: CloudHSMV2Client;
+  /** Stops the server and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+/** `again`: the data folder and credentials of a server stopped before (a restart). */
+export async function startHsmServer(env: Record<string, string> = {}, again?: Pick<Coffer, 'dataDir' | 'credentials'>): Promise<HsmServer> {
+  const coffer = await startCoffer({ ...(again ? { dataDir: again.dataDir, credentials: again.credentials } : {}), env: { ...softhsmServerEnv(), ...env } });
+  const hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  return {
+    coffer, hsm,
+    stop: async () => {
+      hsm.destroy();
+      await coffer.stop();
+      removeDataDir(coffer.dataDir);
+    },
   };
 }
 

@@ -13,14 +13,14 @@ import assert from 'node:assert/strict';
 import { constants, createCipheriv, createDecipheriv, createPublicKey, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
-import { REGION, REPO_ROOT, removeDataDir, startCoffer, type Coffer } from './harness.ts';
+import type { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
+import { REGION, REPO_ROOT, type Coffer } from './harness.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 import { spawnSync } from 'node:child_process';
 import { openSoftHsm, pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenFolder } from '../support/softhsm.ts';
 import {
   activateWithKmsUser, ADMIN, ADMIN_PASSWORD, cofferHsmRun, createCluster, createTwoHsms, describeCluster, hsmsReady, initializeCluster,
-  KMSUSER_PASSWORD, signClusterCsr, softhsmServerEnv, until,
+  KMSUSER_PASSWORD, signClusterCsr, startHsmServer, until, type HsmServer,
 } from './hsm-cluster.ts';
 import { CLUSTER_KEY_ID } from '../../src/domain/hsm-users.ts';
 
@@ -29,16 +29,16 @@ let coffer: Coffer;
 let hsm: CloudHSMV2Client;
 const ATTEMPTS = 3;
 
+let server: HsmServer;
+
 before(async () => {
   if (skip !== undefined) return;
-  coffer = await startCoffer({ env: { ...softhsmServerEnv(), COFFER_HSM_LOGIN_ATTEMPTS: String(ATTEMPTS) } });
-  hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  server = await startHsmServer({ COFFER_HSM_LOGIN_ATTEMPTS: String(ATTEMPTS) });
+  ({ coffer, hsm } = server);
 });
 after(async () => {
   if (skip !== undefined) return;
-  hsm.destroy();
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
+  await server.stop();
 });
 
 const BOB_PASSWORD = 'bob-password-1';
@@ -318,9 +318,9 @@ test('coffer hsm key / crypto on SoftHSM: AES, EC and RSA keys on both HSMs, lis
   okCli(['key', 'share', ...C, '--filter', `key-reference=${ecPriv}`, '--username', 'bob', '--role', 'crypto-user'], CU2);
   await coffer.stop();
   for (const f of folders) renameSync(`${f}.away`, f);
-  coffer = await startCoffer({ dataDir: coffer.dataDir, credentials: coffer.credentials, env: { ...softhsmServerEnv(), COFFER_HSM_LOGIN_ATTEMPTS: String(ATTEMPTS) } });
   hsm.destroy();
-  hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  server = await startHsmServer({ COFFER_HSM_LOGIN_ATTEMPTS: String(ATTEMPTS) }, coffer);
+  ({ coffer, hsm } = server);
   await until(() => describeCluster(hsm, id), (c) => c.State === 'ACTIVE' && (c.Hsms ?? []).every((h) => h.State === 'ACTIVE'), 'the HSM caught up, ACTIVE again');
   const slotOf = (serial: string): string => pkcs11Tokens().find((t) => t.serial === serial)?.slot ?? '';
   const caught = idsIn(slotOf(kmsuserSerial), KMSUSER_NEW_PASSWORD);

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-cloudhsm-v2';
 import { newDataDir, REGION, REPO_ROOT, rejectsWith, removeDataDir, startCoffer, type Coffer } from './harness.ts';
 import { pkcs11Tokens, softhsmModulePath, softhsmSkip, softhsmTokenDir } from '../support/softhsm.ts';
-import { softhsmServerEnv } from './hsm-cluster.ts';
+import { startHsmServer, type HsmServer } from './hsm-cluster.ts';
 import { cofferArgs } from '../../scripts/server-command.ts';
 
 const skip = softhsmSkip();
@@ -27,6 +27,7 @@ const OPERATOR_SO_PIN = 'operator-so-pin-7';
 
 let coffer: Coffer;
 let hsm: CloudHSMV2Client;
+let server: HsmServer;
 let poolDir: string;
 let poolFile: string;
 let serial: string;
@@ -45,18 +46,12 @@ before(async () => {
     { subnetId: A, availabilityZone: 'us-east-1a', tokenSerial: serial, soPin: OPERATOR_SO_PIN },
     { subnetId: B, availabilityZone: 'us-east-1b' },
   ] }), { mode: 0o600 });
-  coffer = await startCoffer({
-    env: {
-      ...softhsmServerEnv(), COFFER_HSM_POOL: poolFile, COFFER_SCHEDULER_INTERVAL_MS: '300',
-    },
-  });
-  hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  server = await startHsmServer({ COFFER_HSM_POOL: poolFile, COFFER_SCHEDULER_INTERVAL_MS: '300' });
+  ({ coffer, hsm } = server);
 });
 after(async () => {
   if (skip !== undefined) return;
-  hsm.destroy();
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
+  await server.stop();
   rmSync(poolDir, { recursive: true, force: true });
 });
 

@@ -15,27 +15,24 @@ import { join } from 'node:path';
 import {
   CloudHSMV2Client, CreateClusterCommand, CreateHsmCommand, DeleteHsmCommand, InitializeClusterCommand, type Cluster,
 } from '@aws-sdk/client-cloudhsm-v2';
-import { REGION, removeDataDir, startCoffer, type Coffer } from './harness.ts';
-import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenDir, softhsmTokenFolder } from '../support/softhsm.ts';
-import { cofferHsmRun, describeCluster, softhsmServerEnv } from './hsm-cluster.ts';
+import { REGION, type Coffer } from './harness.ts';
+import { pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenFolder } from '../support/softhsm.ts';
+import { cofferHsmRun, describeCluster, startHsmServer, type HsmServer } from './hsm-cluster.ts';
 
 const skip = softhsmSkip() ?? pkcs11ToolSkip();
 let coffer: Coffer;
 let hsm: CloudHSMV2Client;
 
+let server: HsmServer;
+
 before(async () => {
   if (skip !== undefined) return;
-  softhsmTokenDir();
-  coffer = await startCoffer({
-    env: softhsmServerEnv(),
-  });
-  hsm = new CloudHSMV2Client({ endpoint: coffer.endpoint, region: REGION, credentials: coffer.credentials, maxAttempts: 1 });
+  server = await startHsmServer();
+  ({ coffer, hsm } = server);
 });
 after(async () => {
   if (skip !== undefined) return;
-  hsm.destroy();
-  await coffer.stop();
-  removeDataDir(coffer.dataDir);
+  await server.stop();
 });
 
 /** `npm run coffer -- hsm …` with the test's AWS credentials (and `extra` env: CLOUDHSM_ROLE, CLOUDHSM_PIN). */

@@ -44,6 +44,15 @@ function hsmVerb(group: Command, name: string, description: string, options: rea
   });
 }
 
+/** The environment `coffer hsm`'s client reads its profile and region from, with the command line's options applied. */
+function hsmClientEnv(shared: ReturnType<typeof clientOptions>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
+    ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
+  };
+}
+
 /**
  * A key or crypto verb: its options are cloudhsm-cli's (lists of values, flags), parsed by
  * hsm/keys.ts, which refuses an unknown one with cloudhsm-cli's JSON failure; commander takes only
@@ -56,11 +65,7 @@ function keyVerb(group: Command, name: string, usage: string, description: strin
   cmd.addHelpText('after', `\n${LOGIN}\nUsage: coffer hsm ${group.name()} ${name} ${usage}\nPrints cloudhsm-cli's JSON; exit status 0 done, 1 failed.`);
   act(cmd, async (c) => {
     const shared = clientOptions(c, process.env, 'hsm');
-    const env = {
-      ...process.env,
-      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
-      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
-    };
+    const env = hsmClientEnv(shared);
     const result = await runHsmCli([group.name(), name, ...c.args, '--endpoint-url', shared.endpointUrl], env);
     console.log(result.output);
     return result.exitCode;
@@ -73,11 +78,7 @@ function interactiveVerb(hsm: Command): void {
   withClientOptions(cmd, { output: false });
   act(cmd, async (c) => {
     const shared = clientOptions(c, process.env, 'hsm');
-    const env = {
-      ...process.env,
-      ...(shared.profile !== undefined ? { AWS_PROFILE: shared.profile } : {}),
-      ...(shared.region !== undefined ? { AWS_REGION: shared.region } : {}),
-    };
+    const env = hsmClientEnv(shared);
     const clusterId = c.opts<{ clusterId?: string }>().clusterId;
     return runInteractive(process.stdin, process.stdout, env, { endpointUrl: shared.endpointUrl, ...(clusterId !== undefined ? { clusterId } : {}) });
   });
