@@ -27,7 +27,9 @@
  * BENCH_ONLY=hotpath the hot-path cells alone (bench/hotpath.ts: CPU per request, throughput and p99 of
  * Encrypt, Decrypt, GenerateDataKey, Sign and CreateKey as ratios to a bare SigV4 server, three runs);
  * BENCH_ONLY=files the file-encryption cells alone (bench/files.ts: the ESDK's suites and frame
- * lengths, then `coffer encrypt`/`decrypt` of a 1 GiB file: MB/s and peak memory).
+ * lengths, then `coffer encrypt`/`decrypt` of a 1 GiB file: MB/s and peak memory);
+ * BENCH_ONLY=audit the audit-trail cells alone (bench/audit.ts: a trail of BENCH_AUDIT_RECORDS, default
+ * 1,000,000, records: bytes per record, LookupEvents by every attribute, `coffer audit verify` against reading).
  *
  * Writes bench-results/latest.json and bench-results/latest.md and prints the table. Set
  * BENCH_PROFILE=1 to run Coffer under `node --cpu-prof` (profiles in bench-results/profiles/).
@@ -46,6 +48,7 @@ import { cloudHsmMarkdown, runCloudHsmBench, type CloudHsmResult } from './cloud
 import { runStartupBench, startupMarkdown, type StartupCell } from './startup.ts';
 import { filesMarkdown, runFilesBench, type FilesResult } from './files.ts';
 import { hotPathMarkdown, runHotPathBench, type HotPathResult } from './hotpath.ts';
+import { auditMarkdown, runAuditBench, type AuditResult } from './audit.ts';
 import { cofferArgs } from '../scripts/server-command.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -320,6 +323,24 @@ async function main(): Promise<void> {
     });
   }
 
+  let auditCells: AuditResult | undefined;
+  if (ONLY === '' || ONLY === 'audit') {
+    auditCells = await runAuditBench({
+      records: Number(process.env.BENCH_AUDIT_RECORDS ?? '1000000'),
+      call: callService,
+      newDataDir: () => mkdtempSync(join(tmpdir(), 'coffer-bench-')),
+      removeDataDir: (dir) => rmSync(dir, { recursive: true, force: true }),
+      startCoffer: (dataDir) => startCoffer(dataDir, true),
+      verifyCli: (dataDir, extraArgs) => {
+        const t = performance.now();
+        const r = spawnSync(process.execPath, [...cofferArgs('cli'), 'audit', 'verify', ...extraArgs], {
+          cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COFFER_DATA_DIR: dataDir },
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - t) / 1000 };
+      },
+    });
+  }
+
   const rps = (server: string, op: string, c: number): number => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c)?.result.rps ?? Number.NaN;
   const cell = (server: string, op: string, c: number) => cells.find((x) => x.server === server && x.operation === op && x.concurrency === c);
   const enc16 = rps('coffer', 'Encrypt', 16);
@@ -331,9 +352,10 @@ async function main(): Promise<void> {
   const starts = startup ? startupMarkdown(startup) : undefined;
   const fileCells = files ? filesMarkdown(files) : undefined;
   const hot = hotpath ? hotPathMarkdown(hotpath) : undefined;
+  const auditMd = auditCells ? auditMarkdown(auditCells) : undefined;
   // Admission control sheds the part of a turn beyond its threshold: a closed loop of 64 can meet it.
   const pctOf = (r: LoadResult): string => (r.throttled === 0 ? '0' : `${((100 * r.throttled) / (r.throttled + r.requests)).toFixed(1)}%`);
-  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? []), ...(fileCells?.targets ?? []), ...(hot?.targets ?? [])] : [
+  const targets = ONLY !== '' ? [...(over?.targets ?? []), ...(comp?.targets ?? []), ...(stor?.targets ?? []), ...(hsmCells?.targets ?? []), ...(starts?.targets ?? []), ...(fileCells?.targets ?? []), ...(hot?.targets ?? []), ...(auditMd?.targets ?? [])] : [
     { target: 'Encrypt c=16 ≥ 70% of the minimal-pipeline ceiling', value: `${(ratios.ofMinimal * 100).toFixed(0)}%`, met: ratios.ofMinimal >= 0.7 },
     { target: 'p99 at c=16 under 5 ms (Encrypt)', value: `${(cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Number.NaN).toFixed(2)} ms`, met: (cell('coffer', 'Encrypt', 16)?.result.p99Ms ?? Infinity) < 5 },
     { target: 'GenerateDataKey within 15% of Encrypt (c=16)', value: `${((rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) * 100).toFixed(0)}%`, met: Math.abs(rps('coffer', 'GenerateDataKey', 16) / enc16 - 1) <= 0.15 },
@@ -346,10 +368,11 @@ async function main(): Promise<void> {
     ...(starts?.targets ?? []),
     ...(fileCells?.targets ?? []),
     ...(hot?.targets ?? []),
+    ...(auditMd?.targets ?? []),
   ];
   const result = {
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model ?? '', cores: cpus().length, pinned: hasTaskset,
-    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), ...(files ? { files } : {}), ...(hotpath ? { hotpath } : {}), targets,
+    secondsPerCell: SECONDS, warmupMs: WARMUP_MS, cells, ratios, ...(overload ? { overload } : {}), ...(compare ? { compare } : {}), ...(storage ? { storage } : {}), ...(cloudhsm ? { cloudhsm } : {}), ...(startup ? { startup } : {}), ...(files ? { files } : {}), ...(hotpath ? { hotpath } : {}), ...(auditCells ? { audit: auditCells } : {}), targets,
   };
   writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   const md = [
@@ -365,6 +388,7 @@ async function main(): Promise<void> {
     ...(starts?.lines ?? []),
     ...(fileCells?.lines ?? []),
     ...(hot?.lines ?? []),
+    ...(auditMd?.lines ?? []),
     '| Target | Measured | Met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'NO'} |`), '',
   ].join('\n');
