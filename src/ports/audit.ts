@@ -144,6 +144,13 @@ export interface AuditLookup {
   /** Only records after this one in the lookup's order (pagination): newest first by event time, then chain, then seq. */
   readonly before?: AuditCursor | undefined;
   readonly limit: number;
+  /**
+   * Every record the lookup can match records a state change (read_only = 0): a hint that lets the
+   * store read its index of state-changing records only (a few percent of a trail of mostly
+   * Encrypt/Decrypt) instead of scanning every record newest first. Set only when it cannot change
+   * the result (operations/cloudtrail/lookup-events.ts decides).
+   */
+  readonly changesOnly?: boolean | undefined;
 }
 
 /** Where the prune left off: the last removed record (a signed digest's last record). */

@@ -3,7 +3,9 @@
  * mutation and its record share one transaction). Records are rows keyed by their chain and their
  * position in it (each writer sharing the database appends to its own chain: the workers of
  * COFFER_WORKERS); the lookup columns are plain columns, and LookupEvents scans every chain newest
- * first by event time (one index beside the records' own).
+ * first by event time (one index beside the records' own). Records of state changes (a few percent
+ * of a trail) are also indexed by name and by time (partial indexes, nothing for an Encrypt's
+ * record), so that a lookup of a rare management event reads only them.
  */
 import type Database from 'better-sqlite3';
 import type { AuditAnchor, AuditDigest, AuditLookup, AuditRow, AuditSigningKeyRecord, AuditStore, ChainHead } from '../../ports/audit.ts';
@@ -16,6 +18,8 @@ CREATE TABLE IF NOT EXISTS audit_records (
   account_id TEXT NOT NULL, owner_account_id TEXT, resources TEXT NOT NULL,
   record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (chain, seq));
 CREATE INDEX IF NOT EXISTS audit_records_by_time ON audit_records (event_time, chain, seq);
+CREATE INDEX IF NOT EXISTS audit_records_changes_by_name ON audit_records (event_name, event_time, chain, seq) WHERE read_only = 0;
+CREATE INDEX IF NOT EXISTS audit_records_changes_by_time ON audit_records (event_time, chain, seq) WHERE read_only = 0;
 CREATE TABLE IF NOT EXISTS audit_digests (
   chain TEXT NOT NULL DEFAULT '', seq_to INTEGER NOT NULL, seq_from INTEGER NOT NULL, last_hash TEXT NOT NULL, first_time INTEGER NOT NULL,
   last_time INTEGER NOT NULL, created_at INTEGER NOT NULL, prev_digest_hash TEXT NOT NULL, key_id TEXT NOT NULL,
@@ -90,13 +94,15 @@ export function createSqliteAuditStore(db: Database.Database, chain = ''): Audit
   };
   const head = auditHead(db, chain);
   const lookups = new Map<string, Database.Statement<Record<string, string | number>, RecordRow>>();
-  const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean, before: boolean) => {
-    const cacheKey = `${attribute ?? ''}|${start}|${end}|${before}`;
+  const lookupStatement = (attribute: string | undefined, start: boolean, end: boolean, before: boolean, changesOnly: boolean) => {
+    const cacheKey = `${attribute ?? ''}|${start}|${end}|${before}|${changesOnly}`;
     let st = lookups.get(cacheKey);
     if (!st) {
       const where = ['(account_id = @account OR owner_account_id = @account)'];
       if (before) where.push('(event_time, chain, seq) < (@beforeTime, @beforeChain, @beforeSeq)');
       if (attribute !== undefined) where.push(ATTRIBUTE_SQL[attribute] ?? '0');
+      // A literal term (not a parameter), so that the planner may use the partial indexes of state changes.
+      if (changesOnly) where.push('read_only = 0');
       if (start) where.push('event_time >= @start');
       if (end) where.push('event_time <= @end');
       st = db.prepare<Record<string, string | number>, RecordRow>(
@@ -120,7 +126,7 @@ export function createSqliteAuditStore(db: Database.Database, chain = ''): Audit
       if (l.attribute) params.value = l.attribute.key === 'ReadOnly' ? (l.attribute.value === 'true' ? 1 : 0) : l.attribute.value;
       if (l.startTime !== undefined) params.start = l.startTime;
       if (l.endTime !== undefined) params.end = l.endTime;
-      return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined, l.before !== undefined).all(params).map(toRow);
+      return lookupStatement(l.attribute?.key, l.startTime !== undefined, l.endTime !== undefined, l.before !== undefined, l.changesOnly === true).all(params).map(toRow);
     },
     digests: async () => q.digests.all(chain).map(toDigest),
     digestsFrom: async (seqTo) => q.digestsFrom.all(chain, seqTo).map(toDigest),

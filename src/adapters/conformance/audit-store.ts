@@ -189,6 +189,26 @@ export function auditStoreConformance(adapter: string, open: () => Promise<Audit
       assert.deepEqual(await audit.lookup({ accountId: ACCOUNT, attribute: { key: 'EventId', value: 'event-1' }, limit: 5 }), [rows[0]]);
     });
 
+    run('lookup with changesOnly (the state changes\' index): the same records as without it, pages and time ranges included', async (audit, storage) => {
+      await append(storage, [
+        /* 1 */ { eventName: 'CreateKey', readOnly: false, eventTime: 10 },
+        /* 2 */ { eventName: 'Encrypt', eventTime: 20 },
+        /* 3 */ { eventName: 'CreateKey', readOnly: false, eventTime: 30 },
+        /* 4 */ { eventName: 'PutKeyPolicy', readOnly: false, eventTime: 40 },
+        /* 5 */ { eventName: 'Encrypt', eventTime: 50 },
+        /* 6 */ { eventName: 'CreateKey', readOnly: false, eventTime: 60, accountId: OTHER },
+      ]);
+      for (const attribute of [{ key: 'EventName', value: 'CreateKey' }, { key: 'ReadOnly', value: 'false' }]) {
+        for (const q of [{ limit: 50 }, { limit: 1 }, { limit: 50, startTime: 20, endTime: 60 }, { limit: 50, before: { eventTime: 30, chain: currentChain, seq: 3 } }]) {
+          const plain = (await audit.lookup({ accountId: ACCOUNT, attribute, ...q })).map((r) => r.seq);
+          const hinted = (await audit.lookup({ accountId: ACCOUNT, attribute, ...q, changesOnly: true })).map((r) => r.seq);
+          assert.deepEqual(hinted, plain, `${attribute.key}=${attribute.value} ${JSON.stringify(q)}`);
+        }
+      }
+      assert.deepEqual((await audit.lookup({ accountId: ACCOUNT, attribute: { key: 'EventName', value: 'CreateKey' }, limit: 50, changesOnly: true })).map((r) => r.seq), [3, 1]);
+      assert.deepEqual((await audit.lookup({ accountId: ACCOUNT, attribute: { key: 'ReadOnly', value: 'false' }, limit: 50, changesOnly: true })).map((r) => r.seq), [4, 3, 1]);
+    });
+
     run('lookup: a time range with both ends included, a cursor for the next page, limit', async (audit, storage) => {
       await append(storage, [10, 20, 30, 40, 50, 60].map((eventTime) => ({ eventTime })));
       const seqs = async (q: { startTime?: number; endTime?: number; beforeSeq?: number; limit: number }) => {

@@ -94,6 +94,8 @@ async function lookup(pool: pg.Pool, l: AuditLookup): Promise<AuditRow[]> {
     params.push(l.attribute.key === 'ReadOnly' ? (l.attribute.value === 'true' ? 1 : 0) : l.attribute.value);
     where.push(condition.replaceAll('$v', `$${params.length}`));
   }
+  // A literal term (not a parameter), so that the planner may use the partial indexes of state changes.
+  if (l.changesOnly === true) where.push('read_only = 0');
   if (l.startTime !== undefined) { params.push(l.startTime); where.push(`event_time >= $${params.length}`); }
   if (l.endTime !== undefined) { params.push(l.endTime); where.push(`event_time <= $${params.length}`); }
   params.push(l.limit);

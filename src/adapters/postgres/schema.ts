@@ -114,6 +114,11 @@ CREATE TABLE custom_key_stores (
 CREATE UNIQUE INDEX custom_key_stores_by_name ON custom_key_stores (account_id, region, name);
 CREATE INDEX custom_key_stores_by_scope ON custom_key_stores (account_id, region, id);
 `,
+  // 4: the records of state changes indexed by name and by time (partial: nothing for a read-only call's record), for LookupEvents.
+  `
+CREATE INDEX audit_records_changes_by_name ON audit_records (event_name, event_time DESC, chain DESC, seq DESC) WHERE read_only = 0;
+CREATE INDEX audit_records_changes_by_time ON audit_records (event_time DESC, chain DESC, seq DESC) WHERE read_only = 0;
+`,
 ];
 
 /** The version this code writes and reads. */

@@ -74,7 +74,7 @@ export function memoryAuditStore(db: MemoryDatabase): AuditStore {
     head: async () => auditHeadOf(db.tables),
     scan: async (fromSeq, limit) => rows().filter((r) => r.seq >= fromSeq).slice(0, Math.max(0, limit)).map(copyRow),
     lookup: async (q) => {
-      const found = rows().filter((r) => matches(r, q))
+      const found = rows().filter((r) => matches(r, q) && (q.changesOnly !== true || !r.readOnly))
         .sort((a, b) => newerFirst({ eventTime: a.eventTime, chain: '', seq: a.seq }, { eventTime: b.eventTime, chain: '', seq: b.seq }));
       return found.slice(0, Math.max(0, q.limit)).map(copyRow);
     },

@@ -15,6 +15,7 @@ import {
   InvalidTimeRangeException,
 } from '../../errors/cloudtrail-errors.ts';
 import type { AuditCursor, AuditLookup, AuditRow, AuditStore } from '../../ports/audit.ts';
+import { operationFacts } from '../../wire/operation-table.ts';
 import type { Caller } from '../context.ts';
 
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
@@ -128,6 +129,21 @@ export function recordRegion(r: Pick<AuditRow, 'record'>): string {
   }
 }
 
+/** The services whose calls are on the trail (every one an operation-table service). */
+const RECORDED_SERVICES = ['kms', 'iam', 'sts', 'cloudtrail', 'cloudhsm', 'coffer'] as const;
+
+/**
+ * Whether every record a lookup attribute matches is a state change's (readOnly false): ReadOnly
+ * false, or an event name that no service's operation table calls read-only (records take their
+ * readOnly from that table; a name it lacks is not read-only). The store may then read only its
+ * index of state changes (AuditLookup.changesOnly).
+ */
+export function onlyStateChanges(key: string, value: string): boolean {
+  if (key === 'ReadOnly') return value === 'false';
+  if (key !== 'EventName') return false;
+  return RECORDED_SERVICES.every((s) => operationFacts(s, value)?.readOnly !== true);
+}
+
 /** Rows per read while skipping other regions' records. */
 const SCAN_BATCH = 200;
 
@@ -170,6 +186,7 @@ export async function lookupEvents(input: LookupEventsInput, ctx: LookupEventsCo
   const rows = await regionalRows(ctx, {
     accountId: ctx.caller.accountId,
     attribute: attribute ? { key: attribute.AttributeKey, value: attribute.AttributeValue } : undefined,
+    changesOnly: attribute !== undefined && onlyStateChanges(attribute.AttributeKey, attribute.AttributeValue),
     startTime: input.StartTime?.getTime(), endTime: input.EndTime?.getTime(), before, limit: max + 1,
   });
   const page = rows.slice(0, max);
