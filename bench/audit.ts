@@ -272,7 +272,7 @@ export async function runAuditBench(d: AuditDeps): Promise<AuditResult> {
     } finally {
       ro.close();
     }
-    const v = d.verifyCli(dataDir, []);
+    const v = d.verifyCli(dataDir, ['--offline']);
     const verifyLine = v.stdout.split('\n').find((l) => l.startsWith('Audit trail')) ?? v.stderr.split('\n')[0] ?? '';
     console.log(`audit: read ${records} records in ${readSeconds.toFixed(2)} s; coffer audit verify ${v.seconds.toFixed(2)} s: ${verifyLine}`);
     return {
