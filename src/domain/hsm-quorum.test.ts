@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
-  checkApproval, newToken, quorumPublicKey, quorumValueProblem, tokenFile, unsignedOf, withToken, type ApprovalExpectation, type QuorumState, type QuorumTokenRecord,
+  checkApproval, keyApprovers, keyQuorumValueProblem, newToken, quorumPublicKey, quorumValueProblem, tokenFile, unsignedOf, withToken, type ApprovalExpectation, type QuorumState, type QuorumTokenRecord,
 } from './hsm-quorum.ts';
 import type { HsmUserRecord } from './hsm-users.ts';
 
@@ -78,4 +78,23 @@ test('one live token per user per service; expired ones are purged', () => {
   const other = newToken('cluster-x', 'user', 'DeleteUser', { Username: 'bob' }, 'admin2', NOW + 1, 600);
   assert.equal(withToken(q, other, NOW + 1)?.length, 2);
   assert.equal(withToken(q, other, NOW + 600_000)?.length, 1);
+});
+
+test('key quorum values: 0..8 and at most owner + sharees; approvers are the users associated with the key', () => {
+  assert.equal(keyQuorumValueProblem(0, 1), undefined);
+  assert.equal(keyQuorumValueProblem(2, 2), undefined);
+  assert.match(keyQuorumValueProblem(3, 2) ?? '', /more than the 2 user/);
+  assert.match(keyQuorumValueProblem(9, 9) ?? '', /0 to 8/);
+  assert.deepEqual(keyApprovers('cu1', ['cu2', 'cu1']), ['cu1', 'cu2']);
+  const t = newToken('cluster-x', 'user', 'Sign', { KeyReference: '0x1' }, 'cu1', NOW, 600);
+  const qs: QuorumState = { tokens: [t] };
+  const cus: HsmUserRecord[] = [
+    { username: 'cu1', role: 'crypto-user', partitions: {}, quorumPublicKey: spki(cu.publicKey) },
+    { username: 'cu2', role: 'crypto-user', partitions: {}, quorumPublicKey: spki(a2.publicKey) },
+  ];
+  const x: ApprovalExpectation = { service: 'user', operation: 'Sign', params: { KeyReference: '0x1' }, requester: 'cu1', required: 2, approverRoles: ['crypto-user'], approverNames: ['cu1', 'cu2'] };
+  assert.equal(checkApproval(qs, cus, file(approve(t, 'cu1', cu.privateKey), approve(t, 'cu2', a2.privateKey)), x, NOW).ok, true);
+  const r = checkApproval(qs, cus, file(approve(t, 'cu1', cu.privateKey), approve(t, 'cu2', a2.privateKey)), { ...x, approverNames: ['cu1'] }, NOW);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.match(r.reason, /cu2 may not approve this token: only the users associated with the key/);
 });

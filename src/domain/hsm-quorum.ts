@@ -18,6 +18,19 @@ import type { HsmUserRecord, HsmUserRole } from './hsm-users.ts';
 /** The services a quorum value protects (admin services; key services are per key). */
 export type QuorumService = 'user' | 'quorum' | 'cluster';
 export const QUORUM_SERVICES: readonly QuorumService[] = ['user', 'quorum', 'cluster'];
+/** The per-key services (design §3.4): their M is the key's manage-/use-key-quorum-value (0 or 1: off). */
+export type KeyQuorumService = 'key-management' | 'key-usage';
+
+/** Why a key's manage- or use-key-quorum-value is refused, or undefined: 0–8 and at most the users associated with the key (owner + sharees). */
+export function keyQuorumValueProblem(value: unknown, associatedUsers: number): string | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 8) return 'A key quorum value is an integer from 0 to 8.';
+  if (value > associatedUsers) return `A key quorum value of ${value} is more than the ${associatedUsers} user(s) the key is associated with (owner and sharees).`;
+  return undefined;
+}
+
+/** Who may approve a key service's token: the users associated with the key (owner first, then sharees, once each). */
+export const keyApprovers = (owner: string, sharees: readonly string[]): string[] => [...new Set([owner, ...sharees])];
+
 /** What a token may be generated for: a quorum service, or the registration of the caller's own key. */
 export type TokenService = QuorumService | 'registration';
 export const isQuorumService = (s: unknown): s is QuorumService => s === 'user' || s === 'quorum' || s === 'cluster';
@@ -169,6 +182,8 @@ export interface ApprovalExpectation {
   readonly required: number;
   /** The roles that may approve (admins for the admin services). */
   readonly approverRoles: readonly HsmUserRole[];
+  /** When given, only these users may approve (a key's owner and sharees: keyApprovers). */
+  readonly approverNames?: readonly string[];
 }
 
 /**
@@ -199,6 +214,9 @@ export function checkApproval(q: QuorumState | undefined, users: readonly HsmUse
     const u = users.find((v) => v.username === e.username);
     if (u === undefined || !x.approverRoles.includes(u.role)) {
       return { ok: false, reason: `${e.username} may not approve ${x.service} service tokens (approvers: ${x.approverRoles.join(', ')}s with a registered quorum key).` };
+    }
+    if (x.approverNames !== undefined && !x.approverNames.includes(u.username)) {
+      return { ok: false, reason: `${e.username} may not approve this token: only the users associated with the key (${x.approverNames.join(', ')}) may.` };
     }
     if (u.quorumPublicKey === undefined) return { ok: false, reason: `${e.username} has no registered quorum key (user change-quorum token-sign register).` };
     if (!signatureVerifies(token, u.quorumPublicKey, e.signed)) return { ok: false, reason: `The signature of ${e.username} does not verify with its registered quorum key.` };
