@@ -126,6 +126,8 @@ test('quorum token-sign on SoftHSM: register two admins\' keys, user quorum 2, u
   assert.deepEqual(register(ADMIN, 'admin', a1).data, { username: 'admin', role: 'admin' });
   assert.deepEqual(register(ADMIN2, 'admin2', a2).data, { username: 'admin2', role: 'admin' });
   assert.deepEqual(register(CU, 'kmsuser', cuKey).data, { username: 'kmsuser', role: 'crypto-user' });
+  const listedUsers = (okCli(['user', 'list', ...C]) as { users: { username: string; quorum: unknown[] }[] }).users;
+  assert.deepEqual(listedUsers.find((u) => u.username === 'admin2')?.quorum, [{ strategy: 'token-sign', status: 'enabled' }]);
 
   // The user service's quorum to 2 (admins only; values listed without login).
   failCli(['quorum', 'token-sign', 'set-quorum-value', ...C, '--service', 'user', '--value', '2'], CU, /crypto user cannot/);

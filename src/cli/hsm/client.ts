@@ -144,7 +144,7 @@ export async function call(env: Env, endpoint: string, operation: string, input:
   return json;
 }
 
-interface UserOut { Username?: string; Role?: string; Locked?: boolean; ClusterCoverage?: string }
+interface UserOut { Username?: string; Role?: string; Locked?: boolean; ClusterCoverage?: string; QuorumKeyRegistered?: boolean }
 
 const COMMON = ['cluster-id', 'endpoint-url'];
 
@@ -166,7 +166,8 @@ export async function runHsmCli(args: readonly string[], env: Env): Promise<HsmC
       const o = parseOptions(rest, COMMON);
       const out = await call(env, endpointOf(o), 'ListUsers', { ClusterId: need(o, 'cluster-id') });
       const users = (Array.isArray(out.Users) ? out.Users as UserOut[] : []).map((u) => ({
-        username: u.Username, role: u.Role, locked: String(u.Locked ?? false), mfa: [], quorum: [], 'cluster-coverage': u.ClusterCoverage ?? 'full',
+        username: u.Username, role: u.Role, locked: String(u.Locked ?? false), mfa: [],
+        quorum: u.QuorumKeyRegistered === true ? [{ strategy: 'token-sign', status: 'enabled' }] : [], 'cluster-coverage': u.ClusterCoverage ?? 'full',
       }));
       return ok({ users });
     }

@@ -34,7 +34,7 @@ export const COFFER_HSM_TARGET_PREFIX = 'CofferHsmService.';
 
 const userShape = (u: HsmUserRecord, limit: number) => ({
   Username: u.username, Role: u.role, Locked: isLocked(u, limit), Activated: u.passwordHash !== undefined,
-  ClusterCoverage: 'full', Partitions: Object.keys(u.partitions).length,
+  ClusterCoverage: 'full', Partitions: Object.keys(u.partitions).length, QuorumKeyRegistered: u.quorumPublicKey !== undefined,
 });
 
 export const activate = changeOperation('ActivateCluster', async (input, ctx) => {
