@@ -11,7 +11,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import type { Coffer } from './harness.ts';
@@ -35,6 +36,8 @@ if (skip !== undefined && process.env.CI === 'true') throw new Error(`CI=true: t
 let server: HsmServer;
 let coffer: Coffer;
 let hsm: CloudHSMV2Client;
+/** The approvers' keys and the token files (removed after the suite, failed or not). */
+let dir: string | undefined;
 
 before(async () => {
   if (skip !== undefined) return;
@@ -42,6 +45,7 @@ before(async () => {
   ({ coffer, hsm } = server);
 });
 after(async () => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   if (skip !== undefined) return;
   await server.stop();
 });
@@ -73,8 +77,10 @@ function failCli(args: string[], env: Record<string, string>, message: RegExp): 
 const ssl = (...args: string[]): Buffer => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('quorum token-sign on SoftHSM: register two admins\' keys, user quorum 2, user create refused with one approval and created with two; reuse, unregistered key, crypto user, other command, expiry refused', { skip, timeout: 300_000 }, async () => {
-  const dir = coffer.dataDir;
-  const file = (n: string) => join(dir, `quorum-${n}`);
+  // The approvers' keys and the token files live outside the server's data folder (searched for secrets at the end).
+  const folder = mkdtempSync(join(tmpdir(), 'coffer-quorum-'));
+  dir = folder;
+  const file = (n: string) => join(folder, `quorum-${n}`);
   /** An RSA-2048 key pair made by openssl: the private key's file and the public key's PEM file. */
   const keyPair = (name: string) => {
     ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file(`${name}.key`));
@@ -102,7 +108,7 @@ test('quorum token-sign on SoftHSM: register two admins\' keys, user quorum 2, u
   const id = await createCluster(hsm);
   await createTwoHsms(hsm, id);
   const ready = await until(() => describeCluster(hsm, id), hsmsReady, 'two HSMs ACTIVE');
-  await initializeCluster(hsm, id, signClusterCsr(dir, 'quorum', ready.Certificates?.ClusterCsr ?? ''));
+  await initializeCluster(hsm, id, signClusterCsr(folder, 'quorum', ready.Certificates?.ClusterCsr ?? ''));
   await until(() => describeCluster(hsm, id), (c) => c.State === 'INITIALIZED', 'INITIALIZED');
   activateWithKmsUser(coffer, id);
   const C = ['--cluster-id', id];
@@ -177,4 +183,29 @@ test('quorum token-sign on SoftHSM: register two admins\' keys, user quorum 2, u
   assert.deepEqual(okCli(['user', 'delete', ...C, '--username', 'carol', '--role', 'crypto-user', '--approval', approvalFile(approve(del, 'admin', a1.key), approve(del, 'admin2', a2.key))], ADMIN),
     { username: 'carol', role: 'crypto-user' });
   assert.deepEqual(users(), before);
+
+  // Audited: every CreateUser (refused or not) and GenerateQuorumToken, without parameters.
+  for (const [name, count] of [['CreateUser', 9], ['GenerateQuorumToken', 7], ['RegisterQuorumKey', 4]] as const) {
+    const trail = await coffer.raw({
+      body: JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }] }), service: 'cloudtrail',
+      headers: { 'x-amz-target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', 'content-type': 'application/x-amz-json-1.1' },
+    });
+    assert.equal(trail.status, 200, trail.body);
+    const records = (JSON.parse(trail.body) as { Events: { CloudTrailEvent: string }[] }).Events.map((e) => JSON.parse(e.CloudTrailEvent) as Record<string, unknown>);
+    assert.equal(records.length, count, `${name} records`);
+    for (const r of records) assert.equal(r.requestParameters, null);
+  }
+  // No password and no private key anywhere in the data folder (database, WAL, audit) or the server's output.
+  const privateBodies = [a1.key, a2.key, cuKey.key].map((k) => readFileSync(k, 'utf8').split('\n')[5] ?? '');
+  const files = filesUnder(coffer.dataDir);
+  for (const secret of [ADMIN2_PASSWORD, KMSUSER_PASSWORD, 'carol-password-1', ...privateBodies]) {
+    assert.ok(secret.length > 8);
+    assert.equal(files.some((b) => b.includes(Buffer.from(secret))), false, 'a secret stored in the data folder');
+    assert.ok(!coffer.output().includes(secret), 'a secret in the server\'s output');
+  }
+});
+
+const filesUnder = (d: string): Buffer[] => readdirSync(d).flatMap((n) => {
+  const p = join(d, n);
+  return statSync(p).isDirectory() ? filesUnder(p) : [readFileSync(p)];
 });
