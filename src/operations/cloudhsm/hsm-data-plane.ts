@@ -25,7 +25,7 @@ import { authorizedCluster } from './common.ts';
 import { checkLogin, DENIED, isLocked } from './hsm-login.ts';
 import { authOf, changed, changeOperation, LoginFailure, needAdmin, needUsable, password, refuseLocked, text, username } from './hsm-change.ts';
 import { HSM_KEY_OPERATIONS } from './hsm-key-plane.ts';
-import { consumed, needQuorum } from './hsm-quorum-gate.ts';
+import { consumed, needQuorum, quorumLockout } from './hsm-quorum-gate.ts';
 import { HSM_QUORUM_OPERATIONS } from './hsm-quorum-plane.ts';
 import { defineCloudHsmOperation, type CloudHsmContext, type CloudHsmOperation } from './context.ts';
 
@@ -99,6 +99,8 @@ export const deleteHsmUser = changeOperation('DeleteUser', async (input, ctx) =>
   const target = userOf(c.users, name);
   if (target === undefined) throw new CloudHsmInvalidRequestException(`The user ${name} does not exist.`);
   const tokenId = needQuorum(c, input, 'DeleteUser', admin.username, ctx.now());
+  const lockout = quorumLockout(c, name);
+  if (lockout !== undefined) throw new CloudHsmInvalidRequestException(lockout);
   const after = await changed(c, () => deleteUser(ctx.hsm, c, name));
   return { before: c, after: consumed(after, tokenId), answer: { Username: name, Role: target.role } };
 });

@@ -9,7 +9,7 @@
  */
 import { CloudHsmAccessDeniedException, CloudHsmInvalidRequestException } from '../../errors/cloudhsm-errors.ts';
 import type { ClusterRecord } from '../../domain/cluster.ts';
-import { checkApproval, parseApprovalFile, quorumValue, withoutToken, type QuorumService } from '../../domain/hsm-quorum.ts';
+import { checkApproval, parseApprovalFile, QUORUM_SERVICES, quorumValue, withoutToken, type QuorumService } from '../../domain/hsm-quorum.ts';
 
 /** The operations a quorum service protects, and the parameters (never a password) a token is bound to. */
 export const PROTECTED: Readonly<Record<string, { service: QuorumService; params: (input: Record<string, unknown>) => Record<string, unknown> }>> = {
@@ -45,4 +45,17 @@ export function needQuorum(c: ClusterRecord, input: Record<string, unknown>, ope
 export function consumed(c: ClusterRecord, tokenId: string | undefined): ClusterRecord {
   if (tokenId === undefined) return c;
   return { ...c, quorum: { ...c.quorum, tokens: withoutToken(c.quorum, tokenId) } };
+}
+
+/**
+ * Why deleting `username` would lock administration up, or undefined: an admin with a registered
+ * quorum key cannot be deleted while fewer such admins would remain than a service's quorum value.
+ */
+export function quorumLockout(c: ClusterRecord, username: string): string | undefined {
+  const target = (c.users ?? []).find((u) => u.username === username);
+  if (target?.role !== 'admin' || target.quorumPublicKey === undefined) return undefined;
+  const left = (c.users ?? []).filter((u) => u.role === 'admin' && u.quorumPublicKey !== undefined && u !== target).length;
+  const most = Math.max(...QUORUM_SERVICES.map((s) => quorumValue(c.quorum, s)));
+  if (most > 1 && left < most) return `Deleting ${username} would leave ${left} admin(s) with a registered quorum key, fewer than a quorum value of ${most}: lower the quorum value first.`;
+  return undefined;
 }

@@ -107,6 +107,8 @@ test('quorum: register keys, user service M=2, approvals checked, tokens single-
   const q = await generate('admin2', { Service: 'quorum', Operation: 'SetQuorumValue', Parameters: { Service: 'user', Value: 1 } });
   await s.call('SetQuorumValue', { ClusterId: s.id, Auth: auth('admin2'), Service: 'user', Value: 1, Approval: file(signed(q, 'admin', priv('admin')), signed(q, 'admin2', priv('admin2'))) });
   assert.deepEqual(await s.call('ListQuorumValues', { ClusterId: s.id }), { Values: { user: 1, quorum: 2, cluster: 1 } });
+  // Deleting a registered admin would leave fewer approvers than the quorum service's M = 2: refused.
+  await assert.rejects(s.call('DeleteUser', { ClusterId: s.id, Username: 'admin2', Auth: auth('admin') }), { message: /would leave 1 admin\(s\) with a registered quorum key/ });
   const stored = JSON.stringify(await s.get());
   assert.ok(!stored.includes('PRIVATE KEY') && !stored.includes('admin-password') && !stored.includes('bob-password'), 'no private key or password is stored');
 });
