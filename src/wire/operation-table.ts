@@ -132,6 +132,7 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   // Quorum token-sign (operations/cloudhsm/hsm-quorum-plane.ts).
   GenerateQuorumToken: change(),
   RegisterQuorumKey: change(),
+  DeleteQuorumTokens: change(),
   SetQuorumValue: change(),
   SetQuorumTimeout: change(),
   ListQuorumValues: read(),

@@ -184,8 +184,14 @@ test('quorum token-sign on SoftHSM: register two admins\' keys, user quorum 2, u
     { username: 'carol', role: 'crypto-user' });
   assert.deepEqual(users(), before);
 
+  // quorum token-sign delete: a crypto user deletes its own tokens, not everyone's.
+  okCli(['quorum', 'token-sign', 'generate', ...C, '--service', 'registration', '--token', file('cu-again.token')], CU);
+  failCli(['quorum', 'token-sign', 'delete', ...C, '--scope', 'all'], CU, /crypto user can delete only its own tokens/);
+  assert.deepEqual(okCli(['quorum', 'token-sign', 'delete', ...C, '--scope', 'user'], CU), { 'deleted-tokens': 1 });
+  assert.deepEqual((okCli(['quorum', 'token-sign', 'list', ...C]) as { tokens: unknown[] }).tokens, []);
+
   // Audited: every CreateUser (refused or not) and GenerateQuorumToken, without parameters.
-  for (const [name, count] of [['CreateUser', 9], ['GenerateQuorumToken', 7], ['RegisterQuorumKey', 4]] as const) {
+  for (const [name, count] of [['CreateUser', 9], ['GenerateQuorumToken', 8], ['RegisterQuorumKey', 4]] as const) {
     const trail = await coffer.raw({
       body: JSON.stringify({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: name }] }), service: 'cloudtrail',
       headers: { 'x-amz-target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents', 'content-type': 'application/x-amz-json-1.1' },

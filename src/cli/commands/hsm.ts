@@ -92,6 +92,7 @@ function quorumCommands(hsm: Command): void {
   const C = '--cluster-id <id>';
   keyVerb(ts, 'generate', `${C} --service registration|user|quorum --token <file> [--operation user-create|user-delete|user-change-password|set-quorum-value|set-timeout --username <u> --role <r> --for-service <s> --value <m> --seconds <n>]`, 'write a quorum token file for approvers to sign (bound to the command it approves)', path);
   keyVerb(ts, 'list', C, 'the live quorum tokens (no login)', path);
+  keyVerb(ts, 'delete', `${C} --scope user|all`, 'delete your quorum tokens, or every token (all: admins)', path);
   keyVerb(ts, 'list-quorum-values', C, 'the quorum value M of each service (no login)', path);
   keyVerb(ts, 'set-quorum-value', `${C} --service user|quorum|cluster --value <1-8> [--approval <file>]`, 'set a service\'s quorum value (admins)', path);
   keyVerb(ts, 'list-timeouts', C, 'how long a new token is valid (no login)', path);

@@ -9,6 +9,7 @@
  *   quorum token-sign generate --service quorum --token F --operation set-quorum-value --for-service S --value M
  *   quorum token-sign generate --service quorum --token F --operation set-timeout --seconds N
  *   quorum token-sign list | list-quorum-values | list-timeouts                      (no login)
+ *   quorum token-sign delete --scope user|all                                       (all: admins)
  *   quorum token-sign set-quorum-value --service user|quorum|cluster --value M [--approval F]
  *   quorum token-sign set-timeout --seconds N [--approval F]
  *   user change-quorum token-sign register --public-key PEM_FILE --signed-token F
@@ -57,7 +58,7 @@ const intOf = (v: string, name: string): number => {
 
 const COMMON = ['cluster-id', 'endpoint-url'];
 
-export const QUORUM_COMMANDS = 'quorum token-sign generate|list|list-quorum-values|set-quorum-value|list-timeouts|set-timeout, user change-quorum token-sign register';
+export const QUORUM_COMMANDS = 'quorum token-sign generate|delete|list|list-quorum-values|set-quorum-value|list-timeouts|set-timeout, user change-quorum token-sign register';
 
 /** Runs a quorum command (args after `hsm`), or answers undefined when `args` is not one. */
 export async function runQuorumCommand(args: readonly string[], env: Env, endpointOf: (o: Map<string, string>) => string): Promise<HsmCliResult | undefined> {
@@ -113,6 +114,12 @@ export async function runQuorumCommand(args: readonly string[], env: Env, endpoi
       'token-timeout-seconds': t.TokenTimeoutSeconds, 'cluster-coverage': 'full',
     }));
     return ok({ tokens });
+  }
+  if (verb === 'delete') {
+    const o = parseOptions(rest, [...COMMON, 'scope']);
+    const auth = hsmCredentials(env);
+    const out = await call(env, endpointOf(o), 'DeleteQuorumTokens', { ClusterId: need(o, 'cluster-id'), Auth: auth, Scope: need(o, 'scope') });
+    return ok({ 'deleted-tokens': out.Deleted });
   }
   if (verb === 'set-quorum-value') {
     const o = parseOptions(rest, [...COMMON, 'service', 'value', 'approval']);

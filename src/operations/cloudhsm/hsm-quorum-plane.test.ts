@@ -107,6 +107,13 @@ test('quorum: register keys, user service M=2, approvals checked, tokens single-
   const q = await generate('admin2', { Service: 'quorum', Operation: 'SetQuorumValue', Parameters: { Service: 'user', Value: 1 } });
   await s.call('SetQuorumValue', { ClusterId: s.id, Auth: auth('admin2'), Service: 'user', Value: 1, Approval: file(signed(q, 'admin', priv('admin')), signed(q, 'admin2', priv('admin2'))) });
   assert.deepEqual(await s.call('ListQuorumValues', { ClusterId: s.id }), { Values: { user: 1, quorum: 2, cluster: 1 } });
+  // Delete: a user's own tokens, or all of them (admins).
+  await generate('admin', { Service: 'registration' });
+  await generate('admin2', { Service: 'registration' });
+  assert.equal(((await s.call('ListQuorumTokens', { ClusterId: s.id })).Tokens as unknown[]).length, 2);
+  assert.deepEqual(await s.call('DeleteQuorumTokens', { ClusterId: s.id, Auth: auth('admin'), Scope: 'user' }), { Deleted: 1 });
+  assert.deepEqual(await s.call('DeleteQuorumTokens', { ClusterId: s.id, Auth: auth('admin'), Scope: 'all' }), { Deleted: 1 });
+  assert.equal(((await s.call('ListQuorumTokens', { ClusterId: s.id })).Tokens as unknown[]).length, 0);
   // Deleting a registered admin would leave fewer approvers than the quorum service's M = 2: refused.
   await assert.rejects(s.call('DeleteUser', { ClusterId: s.id, Username: 'admin2', Auth: auth('admin') }), { message: /would leave 1 admin\(s\) with a registered quorum key/ });
   const stored = JSON.stringify(await s.get());

@@ -13,6 +13,7 @@
  *   token file, `signed` by the matching private key)}: the caller's quorum key, proven by the signature.
  * - SetQuorumValue {ClusterId, Auth, Service, Value, Approval?}: admins; M of 1 (off) to 8, never
  *   more than the admins with a registered key; itself under the `quorum` service's quorum.
+ * - DeleteQuorumTokens {ClusterId, Auth, Scope: user|all}: the caller's tokens, or every token (admins).
  * - ListQuorumValues {ClusterId}, ListQuorumTimeouts {ClusterId}, ListQuorumTokens {ClusterId}: no login.
  * - SetQuorumTimeout {ClusterId, Auth, Seconds, Approval?}: admins; seconds a new token is valid
  *   (default 600), under the `quorum` service's quorum.
@@ -129,6 +130,18 @@ export const setQuorumTimeout = changeOperation('SetQuorumTimeout', async (input
   return { before: c, after: consumed(after, tokenId), answer: { GeneratedTokenTimeoutSeconds: input.Seconds } };
 }, CU_REFUSAL);
 
+export const deleteQuorumTokens = changeOperation('DeleteQuorumTokens', async (input, ctx) => {
+  const c = await authorizedCluster(ctx, 'DeleteQuorumTokens', text(input, 'ClusterId'));
+  needUsable(c);
+  const scope = input.Scope;
+  if (scope !== 'user' && scope !== 'all') throw new CloudHsmInvalidRequestException('Scope must be user (your tokens) or all (every token: admins only).');
+  const user = scope === 'all' ? await needAdmin(ctx, c, input) : await needUser(ctx, c, input);
+  const tokens = c.quorum?.tokens ?? [];
+  const kept = scope === 'all' ? [] : tokens.filter((t) => t.requester !== user.username);
+  const after = revise(c, { quorum: { ...c.quorum, tokens: kept } });
+  return { before: c, after, answer: { Deleted: tokens.length - kept.length } };
+}, 'A crypto user can delete only its own tokens (--scope user).');
+
 export const listQuorumValues = defineCloudHsmOperation('ListQuorumValues', async (input: Record<string, unknown>, ctx) => {
   const c = await authorizedCluster(ctx, 'ListQuorumValues', text(input, 'ClusterId'));
   return { Values: Object.fromEntries(QUORUM_SERVICES.map((s) => [s, quorumValue(c.quorum, s)])) };
@@ -152,5 +165,5 @@ export const listQuorumTokens = defineCloudHsmOperation('ListQuorumTokens', asyn
 });
 
 export const HSM_QUORUM_OPERATIONS: readonly CloudHsmOperation[] = [
-  generateQuorumToken, registerQuorumKey, setQuorumValue, setQuorumTimeout, listQuorumValues, listQuorumTimeouts, listQuorumTokens,
+  generateQuorumToken, registerQuorumKey, deleteQuorumTokens, setQuorumValue, setQuorumTimeout, listQuorumValues, listQuorumTimeouts, listQuorumTokens,
 ];
