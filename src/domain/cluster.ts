@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { HsmUserRecord } from './hsm-users.ts';
 import type { HsmKeyRecord } from './hsm-keys.ts';
+import type { QuorumState } from './hsm-quorum.ts';
 
 export type ClusterState =
   | 'CREATE_IN_PROGRESS' | 'UNINITIALIZED' | 'INITIALIZE_IN_PROGRESS' | 'INITIALIZED' | 'ACTIVE' | 'UPDATE_IN_PROGRESS'
@@ -74,6 +75,8 @@ export interface ClusterRecord {
   readonly users?: readonly HsmUserRecord[];
   /** Crypto users' keys (domain/hsm-keys.ts): owners, sharees, attributes, blobs under CK. */
   readonly keys?: readonly HsmKeyRecord[];
+  /** Quorum (token-sign) values, timeout and live tokens (domain/hsm-quorum.ts). */
+  readonly quorum?: QuorumState;
   /** Key references deleted (newest last, at most MAX_DELETED_KEYS): an HSM that was away destroys its copies on return. */
   readonly deletedKeys?: readonly string[];
   /** When it reached DELETED (it stays visible DELETED_VISIBLE_MS). */

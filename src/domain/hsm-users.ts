@@ -21,6 +21,8 @@ export interface HsmUserRecord {
   readonly partitions: Readonly<Record<string, string>>;
   /** Failed logins in a row (design §3.2 lockout); locked at COFFER_HSM_LOGIN_ATTEMPTS. */
   readonly failedLogins?: number;
+  /** The user's registered quorum (token-sign) public key: RSA-2048 SPKI DER, base64 (domain/hsm-quorum.ts). */
+  readonly quorumPublicKey?: string;
 }
 
 /** The first admin before ActivateCluster sets its password (CloudHSM calls it PRECO while unactivated). */

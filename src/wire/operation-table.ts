@@ -129,6 +129,15 @@ const CLOUDHSM: Readonly<Record<string, Row>> = {
   ListUsers: read(),
   ChangePassword: change(),
   DeleteUser: change(),
+  // Quorum token-sign (operations/cloudhsm/hsm-quorum-plane.ts).
+  GenerateQuorumToken: change(),
+  RegisterQuorumKey: change(),
+  DeleteQuorumTokens: change(),
+  SetQuorumValue: change(),
+  SetQuorumTimeout: change(),
+  ListQuorumValues: read(),
+  ListQuorumTimeouts: read(),
+  ListQuorumTokens: read(),
   // Crypto users' keys (operations/cloudhsm/hsm-key-plane.ts): state changes all, so that a failed HSM login is counted.
   GenerateSymmetricKey: change(),
   GenerateKeyPair: change(),

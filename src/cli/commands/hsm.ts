@@ -17,6 +17,7 @@ const OPTIONS: Readonly<Record<string, string>> = {
   username: 'the HSM user',
   role: 'admin or crypto-user',
   password: 'the (new) password',
+  approval: 'a quorum approval file: the token file signed by M approvers (when the user service\'s quorum is above 1)',
 };
 
 function hsmVerb(group: Command, name: string, description: string, options: readonly string[], login: boolean): void {
@@ -58,15 +59,15 @@ function hsmClientEnv(shared: ReturnType<typeof clientOptions>): NodeJS.ProcessE
  * hsm/keys.ts, which refuses an unknown one with cloudhsm-cli's JSON failure; commander takes only
  * the shared client options.
  */
-function keyVerb(group: Command, name: string, usage: string, description: string): void {
+function keyVerb(group: Command, name: string, usage: string, description: string, path: readonly string[] = [group.name()]): void {
   const cmd = group.command(name).description(description).argument('[arguments...]', usage)
     .allowUnknownOption().allowExcessArguments(true);
   withClientOptions(cmd, { output: false });
-  cmd.addHelpText('after', `\n${LOGIN}\nUsage: coffer hsm ${group.name()} ${name} ${usage}\nPrints cloudhsm-cli's JSON; exit status 0 done, 1 failed.`);
+  cmd.addHelpText('after', `\n${LOGIN}\nUsage: coffer hsm ${path.join(' ')} ${name} ${usage}\nPrints cloudhsm-cli's JSON; exit status 0 done, 1 failed.`);
   act(cmd, async (c) => {
     const shared = clientOptions(c, process.env, 'hsm');
     const env = hsmClientEnv(shared);
-    const result = await runHsmCli([group.name(), name, ...c.args, '--endpoint-url', shared.endpointUrl], env);
+    const result = await runHsmCli([...path, name, ...c.args, '--endpoint-url', shared.endpointUrl], env);
     console.log(result.output);
     return result.exitCode;
   });
@@ -84,16 +85,33 @@ function interactiveVerb(hsm: Command): void {
   });
 }
 
+/** `coffer hsm quorum token-sign …` (hsm/quorum.ts). */
+function quorumCommands(hsm: Command): void {
+  const ts = hsm.command('quorum').description('quorum authentication (M of N)').command('token-sign').description('token-sign quorum: tokens signed offline by approvers');
+  const path = ['quorum', 'token-sign'];
+  const C = '--cluster-id <id>';
+  keyVerb(ts, 'generate', `${C} --service registration|user|quorum --token <file> [--operation user-create|user-delete|user-change-password|set-quorum-value|set-timeout --username <u> --role <r> --for-service <s> --value <m> --seconds <n>]`, 'write a quorum token file for approvers to sign (bound to the command it approves)', path);
+  keyVerb(ts, 'list', C, 'the live quorum tokens (no login)', path);
+  keyVerb(ts, 'delete', `${C} --scope user|all`, 'delete your quorum tokens, or every token (all: admins)', path);
+  keyVerb(ts, 'list-quorum-values', C, 'the quorum value M of each service (no login)', path);
+  keyVerb(ts, 'set-quorum-value', `${C} --service user|quorum|cluster --value <1-8> [--approval <file>]`, 'set a service\'s quorum value (admins)', path);
+  keyVerb(ts, 'list-timeouts', C, 'how long a new token is valid (no login)', path);
+  keyVerb(ts, 'set-timeout', `${C} --seconds <n> [--approval <file>]`, 'set how long a new token is valid, 60-86400 s (admins)', path);
+}
+
 export function hsmCommand(program: Command): void {
   const hsm = program.command('hsm').description('HSM users and keys of a Coffer CloudHSM cluster, as cloudhsm-cli manages them');
   interactiveVerb(hsm);
   const cluster = hsm.command('cluster').description('the cluster');
   hsmVerb(cluster, 'activate', 'set the first admin\'s password (the cluster becomes ACTIVE)', ['cluster-id', 'password'], false);
   const user = hsm.command('user').description('HSM users');
-  hsmVerb(user, 'create', 'create an HSM user', ['cluster-id', 'username', 'role', 'password'], true);
+  hsmVerb(user, 'create', 'create an HSM user', ['cluster-id', 'username', 'role', 'password', 'approval'], true);
   hsmVerb(user, 'list', 'list the HSM users', ['cluster-id'], false);
-  hsmVerb(user, 'change-password', 'change an HSM user\'s password', ['cluster-id', 'username', 'role', 'password'], true);
-  hsmVerb(user, 'delete', 'delete an HSM user', ['cluster-id', 'username', 'role'], true);
+  hsmVerb(user, 'change-password', 'change an HSM user\'s password', ['cluster-id', 'username', 'role', 'password', 'approval'], true);
+  hsmVerb(user, 'delete', 'delete an HSM user', ['cluster-id', 'username', 'role', 'approval'], true);
+  const changeQuorum = user.command('change-quorum').description('a user\'s quorum strategy').command('token-sign').description('token-sign quorum');
+  keyVerb(changeQuorum, 'register', '--cluster-id <id> --public-key <pem file> --signed-token <file>', 'register your RSA-2048 quorum public key, proven by a registration token signed with its private key', ['user', 'change-quorum', 'token-sign']);
+  quorumCommands(hsm);
   keyVerb(cluster, 'pkcs11-uris', '--cluster-id <id>', 'your partitions as PKCS#11 URIs, one per ACTIVE HSM (for pkcs11-tool, OpenSSL, Java)');
   const key = hsm.command('key').description('keys of crypto users (cloudhsm-cli key …)');
   const C = '--cluster-id <id>';

@@ -34,7 +34,7 @@ test('AWS settings: environment first, else the profile of the credentials and c
 
 test('failures are cloudhsm-cli JSON with error_code 1: unknown commands, missing options, no login', async () => {
   const env = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' };
-  const unknown = await runHsmCli(['quorum', 'token-sign', 'list'], env);
+  const unknown = await runHsmCli(['quorum', 'token-sign', 'frobnicate'], env);
   assert.equal(unknown.exitCode, 1);
   assert.match((JSON.parse(unknown.output) as { data: string }).data, /unknown command/);
   const missing = await runHsmCli(['user', 'list', '--endpoint-url', 'http://127.0.0.1:1'], env);

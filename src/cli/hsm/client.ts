@@ -9,6 +9,8 @@
  *   coffer hsm user list --cluster-id C --endpoint-url E
  *   CLOUDHSM_ROLE=… CLOUDHSM_PIN=user:PW coffer hsm user change-password --cluster-id C --username U --role crypto-user --password NEW --endpoint-url E
  *   CLOUDHSM_ROLE=admin CLOUDHSM_PIN=admin:PW coffer hsm user delete --cluster-id C --username U --role crypto-user --endpoint-url E
+ *   (user create, delete and change-password take --approval FILE when the user service's quorum is above 1)
+ *   coffer hsm quorum token-sign … / user change-quorum token-sign register … (quorum.ts)
  *   CLOUDHSM_ROLE=crypto-user CLOUDHSM_PIN=cu:PW coffer hsm key … / crypto sign|verify … (keys.ts)
  *
  * AWS credentials and region as the AWS CLI reads them: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { KEY_COMMANDS, runKeyCommand } from './keys.ts';
+import { approvalOf, QUORUM_COMMANDS, runQuorumCommand } from './quorum.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +40,7 @@ export const ok = (data: unknown): HsmCliResult => ({ exitCode: 0, output: JSON.
 const failed = (message: string): HsmCliResult => ({ exitCode: 1, output: JSON.stringify({ error_code: 1, data: message }, null, 2) });
 
 /** `--name value` options; every option of these commands takes a value. */
-function parseOptions(args: readonly string[], known: readonly string[]): Map<string, string> {
+export function parseOptions(args: readonly string[], known: readonly string[]): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -49,7 +52,7 @@ function parseOptions(args: readonly string[], known: readonly string[]): Map<st
   return out;
 }
 
-const need = (o: Map<string, string>, name: string): string => {
+export const need = (o: Map<string, string>, name: string): string => {
   const v = o.get(name);
   if (v === undefined || v === '') throw new CliProblem(`the following required argument was not provided: --${name}`);
   return v;
@@ -141,7 +144,7 @@ export async function call(env: Env, endpoint: string, operation: string, input:
   return json;
 }
 
-interface UserOut { Username?: string; Role?: string; Locked?: boolean; ClusterCoverage?: string }
+interface UserOut { Username?: string; Role?: string; Locked?: boolean; ClusterCoverage?: string; QuorumKeyRegistered?: boolean }
 
 const COMMON = ['cluster-id', 'endpoint-url'];
 
@@ -163,37 +166,42 @@ export async function runHsmCli(args: readonly string[], env: Env): Promise<HsmC
       const o = parseOptions(rest, COMMON);
       const out = await call(env, endpointOf(o), 'ListUsers', { ClusterId: need(o, 'cluster-id') });
       const users = (Array.isArray(out.Users) ? out.Users as UserOut[] : []).map((u) => ({
-        username: u.Username, role: u.Role, locked: String(u.Locked ?? false), mfa: [], quorum: [], 'cluster-coverage': u.ClusterCoverage ?? 'full',
+        username: u.Username, role: u.Role, locked: String(u.Locked ?? false), mfa: [],
+        quorum: u.QuorumKeyRegistered === true ? [{ strategy: 'token-sign', status: 'enabled' }] : [], 'cluster-coverage': u.ClusterCoverage ?? 'full',
       }));
       return ok({ users });
     }
     if (group === 'user' && command === 'create') {
-      const o = parseOptions(rest, [...COMMON, 'username', 'role', 'password']);
+      const o = parseOptions(rest, [...COMMON, 'username', 'role', 'password', 'approval']);
       const auth = hsmCredentials(env);
       const out = await call(env, endpointOf(o), 'CreateUser', {
-        ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Role: need(o, 'role'), Password: need(o, 'password'), Auth: auth,
+        ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Role: need(o, 'role'), Password: need(o, 'password'), Auth: auth, ...approvalOf(o),
       });
       return ok({ username: out.Username, role: out.Role });
     }
     if (group === 'user' && command === 'change-password') {
-      const o = parseOptions(rest, [...COMMON, 'username', 'role', 'password']);
+      const o = parseOptions(rest, [...COMMON, 'username', 'role', 'password', 'approval']);
       const auth = hsmCredentials(env);
       const out = await call(env, endpointOf(o), 'ChangePassword', {
-        ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Role: need(o, 'role'), Password: need(o, 'password'), Auth: auth,
+        ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Role: need(o, 'role'), Password: need(o, 'password'), Auth: auth, ...approvalOf(o),
       });
       return ok({ username: out.Username, role: out.Role });
     }
     if (group === 'user' && command === 'delete') {
-      const o = parseOptions(rest, [...COMMON, 'username', 'role']);
+      const o = parseOptions(rest, [...COMMON, 'username', 'role', 'approval']);
       const auth = hsmCredentials(env);
-      const out = await call(env, endpointOf(o), 'DeleteUser', { ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Auth: auth });
+      const out = await call(env, endpointOf(o), 'DeleteUser', { ClusterId: need(o, 'cluster-id'), Username: need(o, 'username'), Auth: auth, ...approvalOf(o) });
       return ok({ username: out.Username, role: out.Role });
+    }
+    if (group === 'quorum' || (group === 'user' && command === 'change-quorum')) {
+      const out = await runQuorumCommand(args, env, endpointOf);
+      if (out !== undefined) return out;
     }
     if (group === 'key' || group === 'crypto' || (group === 'cluster' && command === 'pkcs11-uris')) {
       const out = await runKeyCommand(group, command ?? '', rest, env, endpointOf);
       if (out !== undefined) return out;
     }
-    return failed(`unknown command: hsm ${args.join(' ').slice(0, 200)} (commands: cluster activate|pkcs11-uris, user create|list|change-password|delete, ${KEY_COMMANDS})`);
+    return failed(`unknown command: hsm ${args.join(' ').slice(0, 200)} (commands: cluster activate|pkcs11-uris, user create|list|change-password|delete, ${QUORUM_COMMANDS}, ${KEY_COMMANDS})`);
   } catch (e) {
     return failed(e instanceof Error ? e.message : String(e));
   }
