@@ -142,3 +142,30 @@ export function activateWithKmsUser(coffer: Coffer, clusterId: string): void {
   assert.deepEqual(cofferHsm(coffer, ['user', 'create', '--cluster-id', clusterId, '--username', 'kmsuser', '--role', 'crypto-user', '--password', KMSUSER_PASSWORD], ADMIN),
     { error_code: 0, data: { username: 'kmsuser', role: 'crypto-user' } });
 }
+
+/** One `coffer hsm` answer as the suites read it: cloudhsm-cli's error_code, the exit status, the data. */
+export interface HsmCliResult<D> { readonly code: number; readonly status: number | null; readonly data: D }
+
+/**
+ * The two checks every `coffer hsm` suite makes, over its own runner: `ok` (error_code 0, exit 0:
+ * the data) and `fail` (error_code 1, a non-zero exit, the data matching `message`).
+ */
+export function hsmCliChecks<D>(cli: (args: string[], env: Record<string, string>) => HsmCliResult<D>): {
+  ok: (args: string[], env?: Record<string, string>) => D;
+  fail: (args: string[], env: Record<string, string>, message: RegExp) => void;
+} {
+  return {
+    ok: (args, env = {}) => {
+      const r = cli(args, env);
+      assert.equal(r.code, 0, `coffer hsm ${args.join(' ')}: ${JSON.stringify(r.data)}`);
+      assert.equal(r.status, 0);
+      return r.data;
+    },
+    fail: (args, env, message) => {
+      const r = cli(args, env);
+      assert.equal(r.code, 1, `coffer hsm ${args.join(' ')} should fail: ${JSON.stringify(r.data)}`);
+      assert.notEqual(r.status, 0);
+      assert.match(String(r.data), message);
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { openSoftHsm, pkcs11Tokens, pkcs11Tool, pkcs11ToolSkip, softhsmSkip, softhsmTokenFolder } from '../support/softhsm.ts';
 import {
   activateWithKmsUser, ADMIN, ADMIN_PASSWORD, cofferHsmRun, createCluster, createTwoHsms, describeCluster, hsmsReady, initializeCluster,
-  KMSUSER_PASSWORD, signClusterCsr, startHsmServer, until, type HsmServer,
+  hsmCliChecks, KMSUSER_PASSWORD, signClusterCsr, startHsmServer, until, type HsmServer,
 } from './hsm-cluster.ts';
 import { CLUSTER_KEY_ID } from '../../src/domain/hsm-users.ts';
 
@@ -56,21 +56,8 @@ function cli(args: string[], env: Record<string, string>): { status: number | nu
   return { status: r.status, code: r.json.error_code, data: r.json.data as Record<string, unknown> };
 }
 
-/** A CLI call that must succeed: its data. */
-function okCli(args: string[], env: Record<string, string>): Record<string, unknown> {
-  const r = cli(args, env);
-  assert.equal(r.code, 0, `coffer hsm ${args.join(' ')}: ${JSON.stringify(r.data)}`);
-  assert.equal(r.status, 0);
-  return r.data;
-}
-
-/** A CLI call that must fail (error_code 1, non-zero exit): its message. */
-function failCli(args: string[], env: Record<string, string>, message: RegExp): void {
-  const r = cli(args, env);
-  assert.equal(r.code, 1, `coffer hsm ${args.join(' ')} should fail: ${JSON.stringify(r.data)}`);
-  assert.notEqual(r.status, 0);
-  assert.match(String(r.data), message);
-}
+/** A CLI call that must succeed (its data), or fail with a message. */
+const { ok: okCli, fail: failCli } = hsmCliChecks(cli);
 
 const filesUnder = (dir: string): Buffer[] => readdirSync(dir).flatMap((n) => {
   const p = join(dir, n);

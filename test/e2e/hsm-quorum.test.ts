@@ -19,7 +19,7 @@ import type { Coffer } from './harness.ts';
 import { softhsmSkip } from '../support/softhsm.ts';
 import {
   activateWithKmsUser, ADMIN, cofferHsmRun, createCluster, createTwoHsms, describeCluster, hsmsReady, initializeCluster, KMSUSER_PASSWORD,
-  signClusterCsr, startHsmServer, until, type HsmServer,
+  hsmCliChecks, signClusterCsr, startHsmServer, until, type HsmServer,
 } from './hsm-cluster.ts';
 
 const opensslSkip = (): string | undefined => {
@@ -61,18 +61,7 @@ function cli(args: string[], env: Record<string, string>): { code: number; statu
   const r = cofferHsmRun(coffer, args, env);
   return { code: r.json.error_code, status: r.status, data: r.json.data };
 }
-function okCli(args: string[], env: Record<string, string> = {}): unknown {
-  const r = cli(args, env);
-  assert.equal(r.code, 0, `coffer hsm ${args.join(' ')}: ${JSON.stringify(r.data)}`);
-  assert.equal(r.status, 0);
-  return r.data;
-}
-function failCli(args: string[], env: Record<string, string>, message: RegExp): void {
-  const r = cli(args, env);
-  assert.equal(r.code, 1, `coffer hsm ${args.join(' ')} should fail: ${JSON.stringify(r.data)}`);
-  assert.notEqual(r.status, 0);
-  assert.match(String(r.data), message);
-}
+const { ok: okCli, fail: failCli } = hsmCliChecks(cli);
 
 const ssl = (...args: string[]): Buffer => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
