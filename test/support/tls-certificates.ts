@@ -3,6 +3,7 @@
  * a CA, and server certificates it signs for 127.0.0.1 (subjectAltName IP:127.0.0.1), in a
  * scratch folder that `remove()` deletes.
  */
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,9 @@ export class TestCertificates {
   /** A new key and certificate signed by the CA, with a fresh random serial number. */
   server(cn = 'coffer-test-server'): ServerCertificate {
     const name = `server${++this.n}`;
-    const serialNumber = `${(0x10 + this.n).toString(16)}${Math.random().toString(16).slice(2, 14)}`.toUpperCase();
+    // Always 7 bytes (14 hex digits, the first non-zero): Node reports a serial as whole bytes, so an
+    // odd number of digits (Math.random's hex can be shorter than 12) would come back with a leading 0.
+    const serialNumber = `${(0x10 + this.n).toString(16)}${randomBytes(6).toString('hex')}`.toUpperCase();
     writeFileSync(join(this.dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
     openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`,
       '-keyout', `${name}.key`, '-out', `${name}.csr`], this.dir);
