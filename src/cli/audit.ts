@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { chainLogPath, digestLogFileOf, readDigestLog } from '../adapters/audit/digest-log.ts';
 import { PUBLIC_KEY_FILE, readPublicKeyFile } from '../adapters/audit/public-key-file.ts';
 import { verifyTrail, type VerifyProblem } from '../audit/verify.ts';
+import { countingRows, type ProgressSink } from './verify-progress.ts';
 import { checkDigestLog } from '../audit/digest-log-check.ts';
 import { pruneTrail } from '../audit/prune.ts';
 import { publicKeysOf as keysOf, type PublicKeySource } from '../audit/signing-key.ts';
@@ -32,7 +33,12 @@ export interface VerifyOptions {
   readonly digestLogs?: readonly string[] | undefined;
   /** COFFER_AUDIT_DIGEST_LOG. */
   readonly configuredDigestLog?: string | undefined;
+  /** Told of the records read so far, at most every PROGRESS_EVERY_MS and at each chain's end (verify-progress.ts). */
+  readonly progress?: ProgressSink | undefined;
 }
+
+/** How often a long verification reports progress. */
+const PROGRESS_EVERY_MS = 500;
 
 const spki = (k: KeyObject): Buffer => k.export({ format: 'der', type: 'spki' });
 
@@ -115,7 +121,8 @@ export async function auditVerify(src: AuditSource, o: VerifyOptions): Promise<A
   if (chains.length === 0) chains.push('');
   const lines: string[] = [];
   for (const chain of chains) {
-    const r = await verifyChain(src.store(chain), await src.rows(chain), o, chain);
+    const rows = await src.rows(chain);
+    const r = await verifyChain(src.store(chain), o.progress ? countingRows(rows, chain, o.progress, PROGRESS_EVERY_MS) : rows, o, chain);
     const named = chains.length > 1 ? r.lines.map((l, i) => (i === 0 ? `Chain '${chain}': ${l}` : `  ${l}`)) : r.lines;
     if (r.exitCode !== 0) return { exitCode: r.exitCode, lines: named };
     lines.push(...named);

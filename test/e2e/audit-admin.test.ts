@@ -109,9 +109,14 @@ test('while the server runs: export --chain chains, public-key is the pinned fil
   assert.equal(readFileSync(written, 'utf8').trim(), pem.trim());
 
   await sleep(1500); // a digest signed
-  const ok = coff(['audit', 'verify', '--public-key', written, '--digest-log', join(coffer.dataDir, 'audit-digests.jsonl')]);
+  const ok = coff(['audit', 'verify', '--public-key', written, '--digest-log', join(coffer.dataDir, 'audit-digests.jsonl'), '--progress']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, verified);
+  // --progress (the default on a terminal): each chain's count on standard error, never on standard output.
+  const counted = /Read ([\d,]+) records/.exec(ok.stderr);
+  assert.ok(counted, `a progress line on stderr: ${ok.stderr}`);
+  assert.match(ok.stdout, new RegExp(`Audit trail verified: ${(counted[1] ?? '').replaceAll(',', '')} records`));
+  assert.doesNotMatch(ok.stdout, /Read \d/);
   assert.match(ok.stdout, /Public key: pinned to .*key\.pem \(--public-key\)/);
   const unpinned = coff(['audit', 'verify']);
   assert.equal(unpinned.status, 0, unpinned.stderr);
@@ -203,9 +208,10 @@ test('--offline refuses while the server runs (saying what works), and works wit
   const offline = new Map(readFileSync(out, 'utf8').trim().split('\n').map((l) => [(JSON.parse(l) as Line).seq, l]));
   const kept = onlineExport.filter((l) => offline.has(l.seq));
   for (const l of kept) assert.equal(offline.get(l.seq), JSON.stringify(l));
-  const ok = coff(['audit', 'verify', '--data-dir', coffer.dataDir]);
+  const ok = coff(['audit', 'verify', '--data-dir', coffer.dataDir, '--progress']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, verified);
+  assert.match(ok.stderr, /Read [\d,]+ records/, 'the offline verify reports its progress too');
   const pub = coff(['audit', 'public-key', '--offline']);
   assert.equal(pub.status, 0, pub.stderr);
   assert.equal(pub.stdout.split('\n').slice(1).join('\n').trim(), readFileSync(join(coffer.dataDir, 'audit-public-key.pem'), 'utf8').trim());

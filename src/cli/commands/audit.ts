@@ -19,6 +19,7 @@ import {
 import { apiAuditSource, exportedRows, serverPublicKey } from '../audit-api.ts';
 import { backendAuditSource } from '../backend.ts';
 import { act, collect, dateOption, printLines, UsageError } from './action.ts';
+import { progressLine } from '../verify-progress.ts';
 import { clientOptions, withClientOptions } from './client-options.ts';
 import { withBackend } from './data-folder.ts';
 import { adminCaller, modeOf, offlineFolder, online, whileRunning, withOfflineOptions, type AdminCall } from './offline.ts';
@@ -55,10 +56,14 @@ recovery with the server stopped.`);
 
   act(both(audit.command('verify').description('check every chain of the trail: hashes, signatures, digests (exit 1 names the first bad record)')
     .option('--public-key <file.pem>', 'the trail\'s public key to pin (default offline: the data folder\'s audit-public-key.pem; online: none, the server\'s key is used with a warning)')
-    .option('--digest-log <file.jsonl>', 'a digest log to check against (repeatable; default offline: the data folder\'s and COFFER_AUDIT_DIGEST_LOG; online: none)', collect), VERIFY_ACTIONS),
+    .option('--digest-log <file.jsonl>', 'a digest log to check against (repeatable; default offline: the data folder\'s and COFFER_AUDIT_DIGEST_LOG; online: none)', collect)
+    .option('--progress', 'report the records read so far on standard error, twice a second (the default when standard error is a terminal)'), VERIFY_ACTIONS),
   (cmd) => {
-    const o = cmd.opts<{ publicKey?: string; digestLog?: string[] }>();
-    const checks = { publicKeyFile: o.publicKey, digestLogs: o.digestLog ?? [] };
+    const o = cmd.opts<{ publicKey?: string; digestLog?: string[]; progress?: true }>();
+    const progress = o.progress === true || process.stderr.isTTY
+      ? (chain: string, records: number, done: boolean) => process.stderr.write(`${progressLine(chain, records, done)}\n`)
+      : undefined;
+    const checks = { publicKeyFile: o.publicKey, digestLogs: o.digestLog ?? [], progress };
     return runAudit(cmd,
       (source, configuredDigestLog, dataDir) => auditVerify(source, { dataDir, configuredDigestLog, ...checks }),
       async (call) => auditVerify(await apiAuditSource(call), checks));
