@@ -306,11 +306,12 @@ export async function serve(config: Config, role: Role = { index: 1, count: 1 })
   // Coffer's admin API (accounts, the audit trail): the home account's principals, authorized by their IAM policies.
   // The trail is every chain of the storage (each writer's), as the offline `coffer audit` reads it.
   const trailChains = async (): Promise<string[]> => { const c = await auditStore.chains(); return c.includes(chain) ? c : [chain, ...c]; };
+  const chainStore = (c: string) => (c === chain ? auditStore : backend.audit(c));
   const adminAudit: AdminAudit = {
     chains: trailChains,
-    store: (c) => (c === chain ? auditStore : backend.audit(c)),
+    store: chainStore,
     flush: () => audit.flush(),
-    prune: async (beforeMs) => pruneTrail(await trailChains(), (c) => (c === chain ? auditStore : backend.audit(c)), beforeMs),
+    prune: async (beforeMs) => pruneTrail(await trailChains(), chainStore, beforeMs),
   };
   const adminHandle = createPipeline(pipeline, adminCodec(COFFER_ADMIN_OPERATIONS, (caller, request, uow) => ({
     caller, request, uow, homeAccountId: config.accountId, accounts: identities, audit: adminAudit, now: () => now.now(),

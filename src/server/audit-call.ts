@@ -86,8 +86,8 @@ export const MAX_ATTEMPTS = 5;
  * a state no other change moves), records its writes in `uow`, and then its change set and its
  * record are committed in one transaction; if the operation or the commit fails, nothing of it is
  * stored and the failure is recorded like a read-only call's, except for a committed refusal
- * (errors/committed-refusal.ts), whose changes commit with the record of its failure. A read-only call must record no
- * change; its record is written by the caller (success) or its catch (failure).
+ * (errors/committed-refusal.ts), whose changes commit with the record of its failure. A read-only
+ * call must record no change; its record is written by the caller (success) or its catch (failure).
  */
 export async function invoke<T extends object | undefined>(
   audit: AuditSink, lock: Mutex, f: CallFacts, errorOf: (e: unknown) => ErrorInfo, op: BoundOperation<T>,

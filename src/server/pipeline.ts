@@ -8,8 +8,8 @@
  * operation, which records its writes in the request's change set, and commits that set together
  * with the call's audit record in one transaction; the caches learn of it only then. Every other
  * call runs without the lock and its record is group-committed. Where changes are group-committed
- * (audit/group-sync.ts), every answer first waits until each change it could depend on is on disk. Every error becomes the codec's
- * error answer here; nothing a client sends can make this throw.
+ * (audit/group-sync.ts), every answer first waits until each change it could depend on is on disk.
+ * Every error becomes the codec's error answer here; nothing a client sends can make this throw.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SigV4Request, VerifiedSignature } from '../auth/sigv4.ts';

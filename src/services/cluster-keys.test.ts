@@ -60,7 +60,20 @@ async function setup(hsmCount = 2, given?: HsmModule, closeSessions?: (clusterId
   await save(u, { ...u, state: 'INITIALIZE_IN_PROGRESS', trustAnchor: 'anchor', lineageId: 'lineage', revision: u.revision + 1 });
   await jobs.run();
   const service = createClusterKeyService({ clusters: m.clusters, module, log });
-  return { module, memory, m, secrets, jobs, get, save, hsm, service, deps: { module, secrets }, clock };
+  const deps = { module, secrets };
+  /** Activates the cluster and creates the crypto user kmsuser (password kmsuserpass): the cluster after. */
+  const withKmsUser = async (): Promise<ClusterRecord> => {
+    let c = await get();
+    await save(c, await activateCluster(c, 'adminpass1'));
+    c = await get();
+    await save(c, await createUser(deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
+    return get();
+  };
+  const connectKmsUser = (c: ClusterRecord, password = 'kmsuserpass') => service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', password);
+  /** DeleteHsm's effect on the record: the HSM is DELETE_IN_PROGRESS (the job then wipes and forgets it). */
+  const markDeleting = (c: ClusterRecord, hsmId: string) =>
+    save(c, { ...c, hsms: c.hsms.map((h) => (h.hsmId === hsmId ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  return { module, memory, m, secrets, jobs, get, save, hsm, service, deps, clock, withKmsUser, connectKmsUser, markDeleting };
 }
 
 test('InitializeCluster makes CK (sealed), the unactivated admin, and installs CK in every system partition', async () => {
@@ -102,7 +115,7 @@ test('activate, create kmsuser: a partition on each HSM that logs in with the pa
   assert.deepEqual(await s.service.connect('999922223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass').then((r) => r.ok ? 'ok' : r.code), 'CLUSTER_NOT_FOUND');
   assert.deepEqual(await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'nobody', 'kmsuserpass').then((r) => r.ok ? 'ok' : r.code), 'USER_NOT_FOUND');
   assert.deepEqual(await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'admin', 'adminpass1').then((r) => r.ok ? 'ok' : r.code), 'USER_NOT_FOUND');
-  const wrong = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'wrongpass1');
+  const wrong = await s.connectKmsUser(c, 'wrongpass1');
   assert.equal(wrong.ok ? 'ok' : wrong.code, 'INVALID_CREDENTIALS');
   assert.ok(!wrong.ok && !wrong.message.includes('wrongpass1'));
 
@@ -111,7 +124,7 @@ test('activate, create kmsuser: a partition on each HSM that logs in with the pa
   assert.equal(view?.activeHsms.length, 2);
   assert.equal(await s.service.view('111122223333', 'eu-west-1', c.clusterId), undefined);
 
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok);
   const ref = Buffer.from('key-ref-0001');
   const { blob, hsms } = await conn.sessions.generateAes256(ref, 'arn:aws:kms:us-east-1:111122223333:key/k1');
@@ -149,24 +162,20 @@ test('delete-hsm while a connected store\'s sessions are open: they are closed f
   let open: ClusterUserSessions | undefined;
   const closed: string[] = [];
   const s = await setup(2, undefined, async (clusterId) => { closed.push(clusterId); await open?.close(); });
-  let c = await s.get();
-  await s.save(c, await activateCluster(c, 'adminpass1'));
-  c = await s.get();
-  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
-  c = await s.get();
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  let c = await s.withKmsUser();
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok);
   open = conn.sessions;
   const ref = Buffer.from('key-ref-0003');
   await conn.sessions.generateAes256(ref, 'label');
   const gone = c.hsms[0] as HsmRecord;
   const goneSerial = c.users?.find((u) => u.username === 'kmsuser')?.partitions[gone.hsmId] as string;
-  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h === gone ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.markDeleting(c, gone.hsmId);
   await s.jobs.run();
   assert.deepEqual(closed, [c.clusterId]);
   assert.equal((await s.module.tokens()).find((t) => t.serial === goneSerial)?.label, '', 'the partition on the deleted HSM is wiped');
   // The store's sessions open again (as sessionsFor does), on the HSM left only.
-  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const again = await s.connectKmsUser(c);
   assert.ok(again.ok);
   const iv = randomBytes(12);
   const ct = await again.sessions.encryptGcm(ref, iv, Buffer.alloc(0), Buffer.from('y'));
@@ -176,12 +185,8 @@ test('delete-hsm while a connected store\'s sessions are open: they are closed f
 
 test('a new HSM gets CK and the crypto users\' partitions; ensure brings the keys; delete-hsm wipes and forgets them; ChangePassword changes every PIN', async () => {
   const s = await setup();
-  let c = await s.get();
-  await s.save(c, await activateCluster(c, 'adminpass1'));
-  c = await s.get();
-  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
-  c = await s.get();
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  let c = await s.withKmsUser();
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok);
   const ref = Buffer.from('key-ref-0002');
   const { blob } = await conn.sessions.generateAes256(ref, 'label');
@@ -190,7 +195,7 @@ test('a new HSM gets CK and the crypto users\' partitions; ensure brings the key
   const gone = c.hsms[0] as HsmRecord;
   const goneSerial = c.users?.find((u) => u.username === 'kmsuser')?.partitions[gone.hsmId] as string;
   await conn.sessions.close();
-  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h === gone ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.markDeleting(c, gone.hsmId);
   await s.jobs.run();
   c = await s.get();
   assert.equal(c.hsms.length, 1);
@@ -203,7 +208,7 @@ test('a new HSM gets CK and the crypto users\' partitions; ensure brings the key
   const partitions = c.users?.find((u) => u.username === 'kmsuser')?.partitions ?? {};
   assert.ok(partitions['hsm-bbbbbbbbbbb'] !== undefined);
 
-  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const again = await s.connectKmsUser(c);
   assert.ok(again.ok);
   const fresh = await s.module.openSession(partitions['hsm-bbbbbbbbbbb'] as string, 'kmsuserpass');
   assert.equal(await fresh.has(CLUSTER_KEY_ID), true);
@@ -218,7 +223,7 @@ test('a new HSM gets CK and the crypto users\' partitions; ensure brings the key
 
   await s.save(c, await changePassword(s.deps, c, 'kmsuser', 'newpassword'));
   c = await s.get();
-  const old = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const old = await s.connectKmsUser(c);
   assert.equal(old.ok ? 'ok' : old.code, 'INVALID_CREDENTIALS');
   const renewed = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'newpassword');
   assert.ok(renewed.ok);
@@ -233,29 +238,23 @@ test('a new HSM gets CK and the crypto users\' partitions; ensure brings the key
 
 test('a single-HSM cluster answers generation with 1 copy; no ACTIVE HSM is INSUFFICIENT_CLOUDHSM_HSMS', async () => {
   const s = await setup(1);
-  let c = await s.get();
-  await s.save(c, await activateCluster(c, 'adminpass1'));
-  c = await s.get();
-  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
-  c = await s.get();
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  let c = await s.withKmsUser();
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok);
   assert.equal((await conn.sessions.generateAes256(Buffer.from('r1'), 'l')).hsms, 1);
   await conn.sessions.close();
   await s.save(c, { ...c, hsms: c.hsms.map((h) => ({ ...h, state: 'DEGRADED' as const })), revision: c.revision + 1 });
-  const r = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const r = await s.connectKmsUser(c);
   assert.equal(r.ok ? 'ok' : r.code, 'INSUFFICIENT_CLOUDHSM_HSMS');
 });
 
 test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto goes on on the other HSM); deleting it and adding one brings ACTIVE back', async () => {
   const s = await setup();
   let c = await s.get();
-  await s.save(c, await activateCluster(c, 'adminpass1'));
-  c = await s.get();
-  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
+  await s.withKmsUser();
   assert.equal(await s.jobs.probe(), 0, 'all healthy: nothing changes');
   c = await s.get();
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok);
   const ref = Buffer.from('key-ref-0003');
   const { blob } = await conn.sessions.generateAes256(ref, 'l');
@@ -274,7 +273,7 @@ test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto 
     assert.equal((await conn.sessions.decryptGcm(ref, iv, Buffer.alloc(0), ct)).toString(), 'still');
   }
   await conn.sessions.close();
-  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h.hsmId === lost.hsmId ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.markDeleting(c, lost.hsmId);
   await s.jobs.run();
   c = await s.get();
   await s.save(c, { ...c, hsms: [...c.hsms, s.hsm('hsm-ccccccccccc')], revision: c.revision + 1 });
@@ -283,7 +282,7 @@ test('health probe: a lost token makes its HSM and the cluster DEGRADED (crypto 
   c = await s.get();
   assert.equal(c.state, 'ACTIVE');
   assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'ACTIVE']);
-  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const again = await s.connectKmsUser(c);
   assert.ok(again.ok);
   assert.equal(await again.sessions.ensure(ref, 'l', blob), 2);
   await again.sessions.close();
@@ -294,16 +293,13 @@ test('on SoftHSM: kmsuser on two HSMs, connect (a wrong PIN is a real CKR_PIN_IN
   const s = await setup(2, module);
   let c = await s.get();
   assert.equal(c.state, 'INITIALIZED');
-  await s.save(c, await activateCluster(c, 'adminpass1'));
-  c = await s.get();
-  await s.save(c, await createUser(s.deps, c, 'kmsuser', 'crypto-user', 'kmsuserpass'));
-  c = await s.get();
+  c = await s.withKmsUser();
   const partitions = c.users?.find((u) => u.username === 'kmsuser')?.partitions ?? {};
   assert.equal(Object.keys(partitions).length, 2);
 
-  const wrong = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'wrongpass1');
+  const wrong = await s.connectKmsUser(c, 'wrongpass1');
   assert.equal(wrong.ok ? 'ok' : wrong.code, 'INVALID_CREDENTIALS');
-  const conn = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const conn = await s.connectKmsUser(c);
   assert.ok(conn.ok, conn.ok ? '' : conn.message);
   const ref = Buffer.from('softhsm-key-1');
   const { blob, hsms } = await conn.sessions.generateAes256(ref, 'arn:aws:kms:us-east-1:111122223333:key/k1');
@@ -325,13 +321,13 @@ test('on SoftHSM: kmsuser on two HSMs, connect (a wrong PIN is a real CKR_PIN_IN
   c = await s.get();
   assert.equal(c.state, 'DEGRADED');
   assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'DEGRADED']);
-  const after = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const after = await s.connectKmsUser(c);
   assert.ok(after.ok, after.ok ? '' : after.message);
   assert.equal((await after.sessions.decryptGcm(ref, iv, aad, cts[0] as Buffer)).toString(), 'plaintext');
   await after.sessions.close();
 
   // Replace it: the new HSM gets the partition (CK inside) and, through ensure, the key.
-  await s.save(c, { ...c, hsms: c.hsms.map((h) => (h.hsmId === second.hsmId ? { ...h, state: 'DELETE_IN_PROGRESS' as const } : h)), revision: c.revision + 1 });
+  await s.markDeleting(c, second.hsmId);
   await s.jobs.run();
   c = await s.get();
   await s.save(c, { ...c, hsms: [...c.hsms, s.hsm('hsm-ccccccccccc')], revision: c.revision + 1 });
@@ -341,7 +337,7 @@ test('on SoftHSM: kmsuser on two HSMs, connect (a wrong PIN is a real CKR_PIN_IN
   assert.deepEqual(c.hsms.map((h) => h.state), ['ACTIVE', 'ACTIVE']);
   const fresh = c.users?.find((u) => u.username === 'kmsuser')?.partitions['hsm-ccccccccccc'];
   assert.ok(fresh !== undefined);
-  const again = await s.service.connect('111122223333', 'us-east-1', c.clusterId, 'kmsuser', 'kmsuserpass');
+  const again = await s.connectKmsUser(c);
   assert.ok(again.ok, again.ok ? '' : again.message);
   assert.equal(await again.sessions.ensure(ref, 'arn:aws:kms:us-east-1:111122223333:key/k1', blob), 2);
   const session = await module.openSession(fresh, 'kmsuserpass');

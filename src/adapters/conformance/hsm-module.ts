@@ -404,7 +404,7 @@ export function hsmModuleConformance(adapter: string, open: () => Promise<HsmMod
           assert.equal(await sb.destroy(priv.id), 1);
           assert.equal(await sb.destroy(pub.id), 1);
         }
-        // A generic secret: any length, wrapped and unwrapped as AES keys are.
+        // A generic secret, of whatever length, is wrapped and unwrapped as AES keys are.
         const g = template(keyId(), { keyType: 'generic-secret', usage: ['sign', 'verify'] });
         await rejects(sa.generateSecret(g, 801), 'other', 'CKR_KEY_SIZE_RANGE');
         await sa.generateSecret(g, 20);
